@@ -1,0 +1,316 @@
+/* YAML text -> struct nr_config. Each section has a table of known keys; unknown keys get a
+ * "did you mean" suggestion, wrong types and bad values an error at the value's line:column.
+ * Parsing goes on after an error so that one run reports every mistake in the file. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_walk.h"
+#include "yamlval.h"
+
+/* ---- version, firewall, router ---------------------------------------------------------- */
+
+static void k_version(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        long long x;
+        (void)obj;
+        if (!yv_int(&c->yv, v, path, 0, 1000000, &x))
+                return;
+        if (x != 1) {
+                yv_error(&c->yv, v, path, "unsupported version %lld (this nestrouterd reads version 1)",
+                         x);
+                return;
+        }
+        c->cfg->version = 1;
+}
+
+static void k_fw_ssh(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->ssh);
+}
+
+static void k_fw_ssh_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_firewall *f = o;
+        f->n_ssh_from = cw_prefix_list(c, v, p, &f->ssh_from);
+}
+
+static void k_fw_meta(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->block_metadata);
+}
+
+static void k_firewall(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"ssh", k_fw_ssh, false},
+                {"ssh_from", k_fw_ssh_from, false},
+                {"block_metadata", k_fw_meta, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->firewall);
+}
+
+static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (!yv_int(&c->yv, v, p, 0, 255, &x))
+                return;
+        if (x <= 4) {
+                yv_error(&c->yv, v, p, "protocol %lld is reserved by the kernel (use 5 to 255)", x);
+                return;
+        }
+        ((struct nr_router *)o)->route_protocol = (uint8_t)x;
+}
+
+static void k_rt_prio(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        /* 0 is the local table's rule and 32766/32767 main/default: stay between them, with
+         * room for the handful of rules nestrouter adds */
+        if (yv_int(&c->yv, v, p, 1, 32700, &x))
+                ((struct nr_router *)o)->rule_priority = (uint32_t)x;
+}
+
+static void k_router(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"route_protocol", k_rt_proto, false},
+                {"rule_priority", k_rt_prio, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->router);
+}
+
+/* ---- uplinks ----------------------------------------------------------------------------- */
+
+static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_match *m = o;
+        if (yv_ifname(&c->yv, v, p, m->name))
+                m->kind = m->kind == NR_MATCH_NONE ? NR_MATCH_NAME : m->kind;
+}
+
+static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_match *m = o;
+        if (yv_mac(&c->yv, v, p, m->mac))
+                m->kind = NR_MATCH_MAC;
+}
+
+static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"name", k_match_name, false},
+                {"mac", k_match_mac, false},
+                {0},
+        };
+        struct nr_uplink *u = obj;
+        size_t errs = c->yv.diags->n_errors;
+        cw_map(c, v, path, keys, &u->match);
+        if (c->yv.diags->n_errors != errs)
+                return;
+        if (u->match.kind == NR_MATCH_MAC && u->match.name[0])
+                yv_error(&c->yv, v, path, "give either name or mac, not both");
+        else if (u->match.kind == NR_MATCH_NONE)
+                yv_error(&c->yv, v, path, "needs name or mac, e.g. {name: eth0}");
+}
+
+static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_uplink *u = o;
+        if (v && v->type == YAML_SCALAR_NODE && !strcmp(yv_str(v), "dhcp")) {
+                u->dhcp = true;
+                return;
+        }
+        if (!yv_want_scalar(&c->yv, v, p, "an address like 10.0.0.4/24, or dhcp"))
+                return;
+        yv_ifaddr(&c->yv, v, p, &u->address);
+}
+
+static void k_up_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_uplink *u = o;
+        u->gateway_set = yv_ip(&c->yv, v, p, &u->gateway);
+}
+
+static void k_up_routes(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_uplink *u = o;
+        u->n_routes = cw_prefix_list(c, v, p, &u->routes);
+}
+
+static void k_up_table(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (!yv_int(&c->yv, v, p, 1, 0xffffffffLL, &x))
+                return;
+        if (x >= 253 && x <= 255) {
+                yv_error(&c->yv, v, p, "table %lld is the kernel's %s table; pick another", x,
+                         x == 253 ? "default" : x == 254 ? "main" : "local");
+                return;
+        }
+        ((struct nr_uplink *)o)->table = (uint32_t)x;
+}
+
+static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
+{
+        static const struct keydef keys[] = {
+                {"match", k_up_match, true},
+                {"address", k_up_address, true},
+                {"gateway", k_up_gateway, false},
+                {"routes", k_up_routes, false},
+                {"table", k_up_table, false},
+                {0},
+        };
+        struct nr_uplink *u = &c->cfg->uplinks[role];
+        if (yv_is_null(v)) {
+                yv_error(&c->yv, v, path, "is empty; give match and address, or remove it");
+                return;
+        }
+        u->present = true;
+        u->address.len = NR_PREFIX_INVALID; /* until `address:` reads well */
+        cw_map(c, v, path, keys, u);
+}
+
+static void k_up_nat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        (void)o;
+        uplink(c, v, p, NR_UPLINK_NAT);
+}
+
+static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        (void)o;
+        uplink(c, v, p, NR_UPLINK_LAN);
+}
+
+static void k_uplinks(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"nat", k_up_nat, false},
+                {"lan", k_up_lan, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, NULL);
+}
+
+/* ---- top level --------------------------------------------------------------------------- */
+
+static const struct keydef top_keys[] = {
+        {"version", k_version, true},
+        {"uplinks", k_uplinks, true},
+        {"guests", cfg_k_guests, true},
+        {"port_forwards", cfg_k_port_forwards, false},
+        {"vms", cfg_k_vms, false},
+        {"firewall", k_firewall, false},
+        {"router", k_router, false},
+        {0},
+};
+
+static void cfg_init_defaults(struct nr_config *cfg)
+{
+        cfg->guests.dhcp.enabled = true;
+        cfg->guests.dhcp.lease_time = 12 * 3600;
+        cfg->firewall.ssh = true;
+        cfg->firewall.block_metadata = true;
+        cfg->router.route_protocol = 78;
+        cfg->router.rule_priority = 5000;
+}
+
+static void syntax_error(struct pctx *c, yaml_parser_t *p)
+{
+        const yaml_mark_t *m = &p->problem_mark;
+        if (p->context)
+                diag_add(c->yv.diags, NR_SEV_ERROR, (int)m->line + 1, (int)m->column + 1, "",
+                         "YAML syntax: %s %s", p->problem ? p->problem : "error", p->context);
+        else
+                diag_add(c->yv.diags, NR_SEV_ERROR, (int)m->line + 1, (int)m->column + 1, "",
+                         "YAML syntax: %s", p->problem ? p->problem : "error");
+}
+
+static void parse_root(struct pctx *c)
+{
+        yaml_node_t *root = yaml_document_get_root_node(c->yv.doc);
+        if (!root) {
+                diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
+                return;
+        }
+        cw_map(c, root, "", top_keys, NULL);
+        struct nr_config *cfg = c->cfg;
+        if (!cfg->uplinks[NR_UPLINK_NAT].present && !cfg->uplinks[NR_UPLINK_LAN].present) {
+                int line, col;
+                pos_get(c->yv.pos, "uplinks", &line, &col);
+                diag_add(c->yv.diags, NR_SEV_ERROR, line, col, "uplinks",
+                         "no uplink: configure uplinks.nat, uplinks.lan or both");
+        }
+}
+
+int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
+              struct nr_diags *diags)
+{
+        yaml_parser_t parser;
+        yaml_document_t doc;
+        size_t errs = diags->n_errors;
+
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->file = strdup(file);
+        cfg_init_defaults(cfg);
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+        struct pctx c = {.yv = {.doc = &doc, .diags = diags, .pos = &cfg->pos}, .cfg = cfg};
+        if (!yaml_parser_load(&parser, &doc)) {
+                syntax_error(&c, &parser);
+                yaml_parser_delete(&parser);
+                return -EINVAL;
+        }
+        parse_root(&c);
+        yaml_document_delete(&doc);
+        yaml_parser_delete(&parser);
+        /* defaults are filled even after an error: validation still runs on what did parse,
+         * so one run reports the cross-field mistakes too */
+        cfg_fill_defaults(cfg);
+        return diags->n_errors != errs ? -EINVAL : 0;
+}
+
+int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
+{
+        FILE *f = fopen(file, "re");
+        if (!f) {
+                int e = errno;
+                memset(cfg, 0, sizeof(*cfg));
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(e));
+                return -e;
+        }
+        char *text = NULL;
+        size_t cap = 0, len = 0, n;
+        do {
+                if (len + 4096 > cap) {
+                        cap = cap ? cap * 2 : 65536;
+                        char *t = realloc(text, cap);
+                        if (!t) {
+                                free(text);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        text = t;
+                }
+                n = fread(text + len, 1, cap - len, f);
+                len += n;
+        } while (n > 0);
+        int r = ferror(f) ? -EIO : 0;
+        fclose(f);
+        if (r == 0)
+                r = cfg_parse(file, text ? text : "", len, cfg, diags);
+        else
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "read error");
+        free(text);
+        return r;
+}

@@ -1,0 +1,166 @@
+/* The parsed configuration file: struct nr_config, and the loader that turns YAML text into it.
+ * Pure: no syscalls beyond reading the file. Every key the parser meets is remembered with its
+ * line and column (cfg_pos), so later checks can point at the exact place of a mistake. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "ipaddr.h"
+
+#define NR_IFNAMSIZ 16
+#define NR_NAME_MAX 64
+
+enum nr_uplink_role {
+        NR_UPLINK_NAT,
+        NR_UPLINK_LAN,
+        NR_UPLINK_COUNT,
+};
+
+enum nr_match_kind {
+        NR_MATCH_NONE,
+        NR_MATCH_NAME,
+        NR_MATCH_MAC,
+};
+
+struct nr_match {
+        enum nr_match_kind kind;
+        char name[NR_IFNAMSIZ];
+        uint8_t mac[6];
+};
+
+struct nr_uplink {
+        bool present;
+        struct nr_match match;
+        bool dhcp;                 /* address: dhcp — the OS's DHCP client owns the address */
+        struct nr_prefix address;  /* host address and prefix length (when !dhcp) */
+        bool gateway_set;
+        uint32_t gateway;          /* defaulted to the first host of the subnet when !dhcp */
+        struct nr_prefix *routes;  /* lan: prefixes routed via this uplink's gateway */
+        size_t n_routes;
+        uint32_t table;            /* policy-routing table of this uplink */
+};
+
+struct nr_reservation {
+        char name[NR_NAME_MAX];
+        uint8_t mac[6];
+        bool has_mac;
+        uint32_t ip;
+        bool from_vm;              /* synthesized from a vms[] entry with an ip */
+};
+
+struct nr_dhcp {
+        bool enabled;
+        uint32_t range_start, range_end;
+        uint32_t lease_time;       /* seconds; 0 means infinite */
+        uint32_t *dns;
+        size_t n_dns;
+        bool dns_set;
+        char domain[NR_NAME_MAX];
+        struct nr_reservation *reservations;
+        size_t n_reservations;     /* configured ones only; model adds the VMs' */
+};
+
+struct nr_guests {
+        char bridge[NR_IFNAMSIZ];
+        struct nr_prefix subnet;   /* network address, host bits clear */
+        uint32_t gateway;
+        uint32_t mtu;              /* 0: kernel default */
+        char (*ports)[NR_IFNAMSIZ]; /* extra interfaces enslaved to the bridge */
+        size_t n_ports;
+        struct nr_dhcp dhcp;
+};
+
+enum nr_proto {
+        NR_PROTO_TCP,
+        NR_PROTO_UDP,
+};
+
+struct nr_port_forward {
+        enum nr_proto proto;
+        uint16_t port;
+        uint16_t to_port;
+        uint32_t to_ip;            /* resolved by validation when `to` is a name */
+        char to_name[NR_NAME_MAX]; /* non-empty when `to` named a reservation or VM */
+        struct nr_prefix *from;
+        size_t n_from;
+};
+
+enum nr_cpu_mode {
+        NR_CPU_HOST_MODEL,
+        NR_CPU_HOST_PASSTHROUGH,
+        NR_CPU_NAMED,
+};
+
+enum nr_disk_format {
+        NR_DISK_QCOW2,
+        NR_DISK_RAW,
+        NR_DISK_VHD,
+        NR_DISK_VHDX,
+};
+
+struct nr_vm {
+        char name[NR_NAME_MAX];
+        char *disk;
+        enum nr_disk_format disk_format;
+        bool format_set;           /* `format:` given; otherwise taken from the file name */
+        uint32_t vcpus;
+        uint64_t memory;           /* bytes */
+        uint8_t mac[6];
+        bool mac_set;
+        uint32_t ip;               /* 0: none */
+        enum nr_cpu_mode cpu_mode;
+        char cpu_model[NR_NAME_MAX];
+        bool autostart;
+};
+
+struct nr_firewall {
+        bool ssh;                  /* accept SSH to the appliance from the uplinks */
+        struct nr_prefix *ssh_from;/* allow-list for SSH; empty: from anywhere */
+        size_t n_ssh_from;
+        bool block_metadata;       /* guests may not reach IMDS or the wireserver (DNS excepted) */
+};
+
+struct nr_router {
+        uint8_t route_protocol;    /* rtm_protocol stamped on every route and rule we own */
+        uint32_t rule_priority;    /* first priority of our policy rules */
+};
+
+struct nr_config {
+        char *file;                /* path it was read from, for messages */
+        int version;
+        struct nr_uplink uplinks[NR_UPLINK_COUNT];
+        struct nr_guests guests;
+        struct nr_port_forward *port_forwards;
+        size_t n_port_forwards;
+        struct nr_vm *vms;
+        size_t n_vms;
+        struct nr_firewall firewall;
+        struct nr_router router;
+        struct nr_posmap pos;      /* key path -> line:col */
+};
+
+const char *cfg_uplink_name(enum nr_uplink_role role);
+const char *cfg_proto_name(enum nr_proto p);
+const char *cfg_cpu_mode_name(enum nr_cpu_mode m);
+const char *cfg_disk_format_name(enum nr_disk_format f);
+
+/* Parse YAML text into *cfg (zeroed by the callee). Syntax, type and per-value errors go to
+ * diags; returns 0 when none was an error, -EINVAL otherwise. Cross-field checks are separate
+ * (validate.h). `file` is used for messages and stored in cfg. */
+int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
+              struct nr_diags *diags);
+
+/* Read FILE and parse it; a file that cannot be read is reported as a diag at 0:0. */
+int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags);
+
+/* Fill defaults that depend on other fields (gateway = first host, DHCP range, DNS, MACs of VMs,
+ * tables). Idempotent; called by cfg_parse after a clean parse. */
+void cfg_fill_defaults(struct nr_config *cfg);
+
+void cfg_free(struct nr_config *cfg);
+
+/* The stable MAC nestrouter gives a VM without one: 52:54:00 + 3 bytes of a hash of its name. */
+void cfg_vm_default_mac(const char *name, uint8_t mac[6]);

@@ -1,0 +1,152 @@
+/* Defaults that depend on other fields, names of enum values, and freeing a config. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+const char *cfg_uplink_name(enum nr_uplink_role role)
+{
+        switch (role) {
+        case NR_UPLINK_NAT:
+                return "nat";
+        case NR_UPLINK_LAN:
+                return "lan";
+        case NR_UPLINK_COUNT:
+                break;
+        }
+        return "?";
+}
+
+const char *cfg_proto_name(enum nr_proto p)
+{
+        switch (p) {
+        case NR_PROTO_TCP:
+                return "tcp";
+        case NR_PROTO_UDP:
+                return "udp";
+        }
+        return "?";
+}
+
+const char *cfg_cpu_mode_name(enum nr_cpu_mode m)
+{
+        switch (m) {
+        case NR_CPU_HOST_MODEL:
+                return "host-model";
+        case NR_CPU_HOST_PASSTHROUGH:
+                return "host-passthrough";
+        case NR_CPU_NAMED:
+                return "named";
+        }
+        return "?";
+}
+
+const char *cfg_disk_format_name(enum nr_disk_format f)
+{
+        switch (f) {
+        case NR_DISK_QCOW2:
+                return "qcow2";
+        case NR_DISK_RAW:
+                return "raw";
+        case NR_DISK_VHD:
+                return "vhd";
+        case NR_DISK_VHDX:
+                return "vhdx";
+        }
+        return "?";
+}
+
+void cfg_vm_default_mac(const char *name, uint8_t mac[6])
+{
+        uint32_t h = 2166136261u; /* FNV-1a: stable across versions and machines */
+        for (const char *p = name; *p; p++)
+                h = (h ^ (uint8_t)*p) * 16777619u;
+        mac[0] = 0x52;
+        mac[1] = 0x54;
+        mac[2] = 0x00;
+        mac[3] = (uint8_t)(h >> 16);
+        mac[4] = (uint8_t)(h >> 8);
+        mac[5] = (uint8_t)h;
+}
+
+static void dhcp_default_range(struct nr_guests *g)
+{
+        struct nr_dhcp *d = &g->dhcp;
+        uint32_t first = prefix_first_host(g->subnet), last = prefix_last_host(g->subnet);
+        if (d->range_start || d->range_end)
+                return;
+        if (g->gateway < first || g->gateway > last) {
+                d->range_start = first; /* validation reports the gateway */
+                d->range_end = last;
+        } else if (g->gateway - first >= last - g->gateway) {
+                d->range_start = first; /* the larger side of the gateway */
+                d->range_end = g->gateway == first ? first : g->gateway - 1;
+        } else {
+                d->range_start = g->gateway + 1;
+                d->range_end = last;
+        }
+}
+
+void cfg_fill_defaults(struct nr_config *cfg)
+{
+        static const uint32_t tables[NR_UPLINK_COUNT] = {1001, 1002};
+        for (int i = 0; i < NR_UPLINK_COUNT; i++) {
+                struct nr_uplink *u = &cfg->uplinks[i];
+                if (!u->present)
+                        continue;
+                if (!u->dhcp && !u->gateway_set && u->address.len < 31)
+                        u->gateway = prefix_first_host(u->address);
+                if (!u->table)
+                        u->table = tables[i];
+        }
+        struct nr_guests *g = &cfg->guests;
+        if (!g->bridge[0])
+                strcpy(g->bridge, "nr0");
+        if (!g->gateway && g->subnet.len)
+                g->gateway = prefix_first_host(g->subnet);
+        if (g->subnet.len)
+                dhcp_default_range(g);
+        if (!g->dhcp.dns_set && !g->dhcp.n_dns) {
+                g->dhcp.dns = calloc(1, sizeof(*g->dhcp.dns));
+                if (g->dhcp.dns) {
+                        g->dhcp.dns[0] = g->gateway;
+                        g->dhcp.n_dns = 1;
+                }
+                g->dhcp.dns_set = true;
+        }
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                if (!cfg->port_forwards[i].to_port)
+                        cfg->port_forwards[i].to_port = cfg->port_forwards[i].port;
+        for (size_t i = 0; i < cfg->n_vms; i++) {
+                struct nr_vm *vm = &cfg->vms[i];
+                if (!vm->vcpus)
+                        vm->vcpus = 1;
+                if (!vm->memory)
+                        vm->memory = 1ull << 30;
+                if (!vm->mac_set) {
+                        cfg_vm_default_mac(vm->name, vm->mac);
+                        vm->mac_set = true;
+                }
+        }
+}
+
+void cfg_free(struct nr_config *cfg)
+{
+        if (!cfg)
+                return;
+        free(cfg->file);
+        for (int i = 0; i < NR_UPLINK_COUNT; i++)
+                free(cfg->uplinks[i].routes);
+        free(cfg->guests.ports);
+        free(cfg->guests.dhcp.dns);
+        free(cfg->guests.dhcp.reservations);
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                free(cfg->port_forwards[i].from);
+        free(cfg->port_forwards);
+        for (size_t i = 0; i < cfg->n_vms; i++)
+                free(cfg->vms[i].disk);
+        free(cfg->vms);
+        free(cfg->firewall.ssh_from);
+        pos_free(&cfg->pos);
+        memset(cfg, 0, sizeof(*cfg));
+}

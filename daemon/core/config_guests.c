@@ -1,0 +1,378 @@
+/* The guest side of the config: guests (bridge, subnet, DHCP, reservations), port_forwards and
+ * vms. Values are checked one by one here; how they fit together is validate.c's job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_walk.h"
+
+/* ---- guests.dhcp ------------------------------------------------------------------------- */
+
+static void k_dhcp_enabled(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_dhcp *)o)->enabled);
+}
+
+static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_dhcp *d = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a range like 10.0.2.100-10.0.2.200"))
+                return;
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", yv_str(v));
+        char *dash = strchr(buf, '-');
+        if (dash)
+                *dash = '\0';
+        if (!dash || ip_parse(buf, &d->range_start) < 0 || ip_parse(dash + 1, &d->range_end) < 0) {
+                yv_error(&c->yv, v, p, "'%s' is not a range (like 10.0.2.100-10.0.2.200)",
+                         yv_str(v));
+                d->range_start = d->range_end = 0;
+        }
+}
+
+static void k_dhcp_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_dhcp *d = o;
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t != 0 && t < 120) {
+                /* dnsmasq's own floor; shorter leases would silently become 2 minutes */
+                yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
+                return;
+        }
+        d->lease_time = t;
+}
+
+static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_dhcp *d = o;
+        char sub[YV_PATH_MAX];
+        d->n_dns = cw_seq_len(c, v, p);
+        d->dns = cw_calloc(d->n_dns, sizeof(*d->dns));
+        d->dns_set = true;
+        for (size_t i = 0; i < d->n_dns; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                yv_ip(&c->yv, it, sub, &d->dns[i]);
+        }
+}
+
+static void k_dhcp_domain(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_name(&c->yv, v, p, ((struct nr_dhcp *)o)->domain, NR_NAME_MAX);
+}
+
+static void k_res_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_name(&c->yv, v, p, ((struct nr_reservation *)o)->name, NR_NAME_MAX);
+}
+
+static void k_res_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_reservation *r = o;
+        r->has_mac = yv_mac(&c->yv, v, p, r->mac);
+}
+
+static void k_res_ip(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_ip(&c->yv, v, p, &((struct nr_reservation *)o)->ip);
+}
+
+static void k_dhcp_res(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const struct keydef keys[] = {
+                {"name", k_res_name, false},
+                {"mac", k_res_mac, true},
+                {"ip", k_res_ip, true},
+                {0},
+        };
+        struct nr_dhcp *d = o;
+        size_t n = cw_seq_len(c, v, p);
+        d->reservations = cw_calloc(n, sizeof(*d->reservations));
+        d->n_reservations = cw_list(c, v, p, d->reservations, sizeof(*d->reservations), keys);
+}
+
+static void k_g_dhcp(struct pctx *c, yaml_node_t *v, const char *path, void *o)
+{
+        static const struct keydef keys[] = {
+                {"enabled", k_dhcp_enabled, false},
+                {"range", k_dhcp_range, false},
+                {"lease_time", k_dhcp_lease, false},
+                {"dns", k_dhcp_dns, false},
+                {"domain", k_dhcp_domain, false},
+                {"reservations", k_dhcp_res, false},
+                {0},
+        };
+        cw_map(c, v, path, keys, &((struct nr_guests *)o)->dhcp);
+}
+
+/* ---- guests ------------------------------------------------------------------------------ */
+
+static void k_g_bridge(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_ifname(&c->yv, v, p, ((struct nr_guests *)o)->bridge);
+}
+
+static void k_g_subnet(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_guests *g = o;
+        if (!yv_subnet(&c->yv, v, p, &g->subnet)) {
+                g->subnet = (struct nr_prefix){0}; /* "no subnet": guest checks are skipped */
+                return;
+        }
+        if (g->subnet.len > 30 || g->subnet.len < 8) {
+                yv_error(&c->yv, v, p, "a guest subnet must be /8 to /30, not /%u",
+                         g->subnet.len);
+                g->subnet = (struct nr_prefix){0};
+        }
+}
+
+static void k_g_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_ip(&c->yv, v, p, &((struct nr_guests *)o)->gateway);
+}
+
+static void k_g_mtu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (yv_int(&c->yv, v, p, 576, 65535, &x))
+                ((struct nr_guests *)o)->mtu = (uint32_t)x;
+}
+
+static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_guests *g = o;
+        char sub[YV_PATH_MAX];
+        g->n_ports = cw_seq_len(c, v, p);
+        g->ports = cw_calloc(g->n_ports, sizeof(*g->ports));
+        for (size_t i = 0; i < g->n_ports; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                yv_ifname(&c->yv, it, sub, g->ports[i]);
+        }
+}
+
+void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"bridge", k_g_bridge, false},
+                {"subnet", k_g_subnet, true},
+                {"gateway", k_g_gateway, false},
+                {"mtu", k_g_mtu, false},
+                {"ports", k_g_ports, false},
+                {"dhcp", k_g_dhcp, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->guests);
+}
+
+/* ---- port_forwards ----------------------------------------------------------------------- */
+
+static void k_pf_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_port_forward *f = o;
+        if (!yv_want_scalar(&c->yv, v, p, "tcp or udp"))
+                return;
+        if (!strcmp(yv_str(v), "tcp"))
+                f->proto = NR_PROTO_TCP;
+        else if (!strcmp(yv_str(v), "udp"))
+                f->proto = NR_PROTO_UDP;
+        else
+                yv_error(&c->yv, v, p, "proto must be tcp or udp, not '%s'", yv_str(v));
+}
+
+static void get_port(struct pctx *c, yaml_node_t *v, const char *p, uint16_t *out)
+{
+        long long x;
+        if (yv_int(&c->yv, v, p, 1, 65535, &x))
+                *out = (uint16_t)x;
+}
+
+static void k_pf_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        get_port(c, v, p, &((struct nr_port_forward *)o)->port);
+}
+
+static void k_pf_to_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        get_port(c, v, p, &((struct nr_port_forward *)o)->to_port);
+}
+
+static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_port_forward *f = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a guest address or a reservation/VM name"))
+                return;
+        const char *s = yv_str(v);
+        if (ip_parse(s, &f->to_ip) == 0)
+                return;
+        if (strspn(s, "0123456789.") == strlen(s)) {
+                yv_error(&c->yv, v, p, "'%s' is not an IPv4 address", s);
+                return;
+        }
+        yv_name(&c->yv, v, p, f->to_name, NR_NAME_MAX);
+}
+
+static void k_pf_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_port_forward *f = o;
+        f->n_from = cw_prefix_list(c, v, p, &f->from);
+}
+
+void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"proto", k_pf_proto, false},
+                {"port", k_pf_port, true},
+                {"to", k_pf_to, true},
+                {"to_port", k_pf_to_port, false},
+                {"from", k_pf_from, false},
+                {0},
+        };
+        struct nr_config *cfg = c->cfg;
+        (void)obj;
+        size_t n = cw_seq_len(c, v, path);
+        cfg->port_forwards = cw_calloc(n, sizeof(*cfg->port_forwards));
+        cfg->n_port_forwards =
+                cw_list(c, v, path, cfg->port_forwards, sizeof(*cfg->port_forwards), keys);
+}
+
+/* ---- vms --------------------------------------------------------------------------------- */
+
+static void k_vm_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_name(&c->yv, v, p, ((struct nr_vm *)o)->name, NR_NAME_MAX);
+}
+
+static bool disk_format_parse(const char *s, enum nr_disk_format *f)
+{
+        static const char *const names[] = {"qcow2", "raw", "vhd", "vhdx"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+                if (!strcmp(s, names[i]))
+                        return *f = (enum nr_disk_format)i, true;
+        return false;
+}
+
+static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a disk image path"))
+                return;
+        const char *s = yv_str(v);
+        if (s[0] != '/') {
+                yv_error(&c->yv, v, p, "'%s' is not an absolute path", s);
+                return;
+        }
+        vm->disk = strdup(s);
+        const char *dot = strrchr(s, '.');
+        enum nr_disk_format f;
+        if (dot && disk_format_parse(dot + 1, &f))
+                vm->disk_format = f;
+        else if (dot && !strcmp(dot, ".img"))
+                vm->disk_format = NR_DISK_RAW;
+        else
+                vm->disk_format = (enum nr_disk_format)-1; /* needs `format:` */
+}
+
+static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        if (!yv_want_scalar(&c->yv, v, p, "qcow2, raw, vhd or vhdx"))
+                return;
+        if (!disk_format_parse(yv_str(v), &vm->disk_format))
+                yv_error(&c->yv, v, p, "format must be qcow2, raw, vhd or vhdx, not '%s'",
+                         yv_str(v));
+        else
+                vm->format_set = true;
+}
+
+static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (!yv_int(&c->yv, v, p, 0, 512, &x))
+                return;
+        if (x == 0)
+                yv_error(&c->yv, v, p, "a VM needs at least 1 vCPU");
+        ((struct nr_vm *)o)->vcpus = (uint32_t)x;
+}
+
+static void k_vm_memory(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        if (!yv_size(&c->yv, v, p, &vm->memory))
+                return;
+        if (vm->memory < (16u << 20)) {
+                yv_error(&c->yv, v, p, "a VM needs at least 16MiB of memory");
+                vm->memory = 1ull << 30; /* keep later checks quiet about a value already wrong */
+        }
+        else if (vm->memory % (1u << 20))
+                yv_error(&c->yv, v, p, "memory must be a whole number of MiB");
+}
+
+static void k_vm_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        vm->mac_set = yv_mac(&c->yv, v, p, vm->mac);
+}
+
+static void k_vm_ip(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_ip(&c->yv, v, p, &((struct nr_vm *)o)->ip);
+}
+
+static void k_vm_cpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        if (!yv_want_scalar(&c->yv, v, p, "host-model, host-passthrough or a CPU model name"))
+                return;
+        if (!strcmp(yv_str(v), "host-model"))
+                vm->cpu_mode = NR_CPU_HOST_MODEL;
+        else if (!strcmp(yv_str(v), "host-passthrough"))
+                vm->cpu_mode = NR_CPU_HOST_PASSTHROUGH;
+        else if (yv_name(&c->yv, v, p, vm->cpu_model, NR_NAME_MAX))
+                vm->cpu_mode = NR_CPU_NAMED;
+}
+
+static void k_vm_autostart(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->autostart);
+}
+
+void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"name", k_vm_name, true},
+                {"disk", k_vm_disk, true},
+                {"format", k_vm_format, false},
+                {"vcpus", k_vm_vcpus, false},
+                {"memory", k_vm_memory, false},
+                {"mac", k_vm_mac, false},
+                {"ip", k_vm_ip, false},
+                {"cpu", k_vm_cpu, false},
+                {"autostart", k_vm_autostart, false},
+                {0},
+        };
+        struct nr_config *cfg = c->cfg;
+        (void)obj;
+        size_t n = cw_seq_len(c, v, path);
+        cfg->vms = cw_calloc(n, sizeof(*cfg->vms));
+        for (size_t i = 0; i < n; i++)
+                cfg->vms[i].autostart = true;
+        cfg->n_vms = cw_list(c, v, path, cfg->vms, sizeof(*cfg->vms), keys);
+        for (size_t i = 0; i < cfg->n_vms; i++) {
+                struct nr_vm *vm = &cfg->vms[i];
+                char sub[YV_PATH_MAX];
+                snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
+                if (vm->disk && !vm->format_set && vm->disk_format == (enum nr_disk_format)-1) {
+                        int line, col;
+                        pos_get(c->yv.pos, sub, &line, &col);
+                        diag_add(c->yv.diags, NR_SEV_ERROR, line, col, sub,
+                                 "cannot tell the disk format from the file name; add "
+                                 "format: qcow2, raw, vhd or vhdx");
+                }
+        }
+}

@@ -1,0 +1,53 @@
+/* Diagnostics with a place: every error or warning about the configuration names the file, line,
+ * column and key path (`port_forwards[0].to`), and all of them are collected in one run.
+ * Also the key-path -> position map the parser fills and the checks consult. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum nr_severity {
+        NR_SEV_ERROR,
+        NR_SEV_WARNING,
+};
+
+struct nr_diag {
+        enum nr_severity sev;
+        int line, col;             /* 1-based; 0 when the problem has no place (unreadable file) */
+        char *path;                /* key path, may be empty */
+        char *msg;
+};
+
+struct nr_diags {
+        struct nr_diag *v;
+        size_t n, cap;
+        size_t n_errors, n_warnings;
+};
+
+struct nr_pos {
+        char *path;
+        int line, col;
+};
+
+struct nr_posmap {
+        struct nr_pos *v;
+        size_t n, cap;
+        uint32_t *slots;           /* open-addressing index into v (+1; 0 = empty) */
+        size_t n_slots;
+};
+
+void diag_add(struct nr_diags *d, enum nr_severity sev, int line, int col, const char *path,
+              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void diag_vadd(struct nr_diags *d, enum nr_severity sev, int line, int col, const char *path,
+               const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+/* Sort by position (stable), then print `FILE:LINE:COL: error: PATH: message` lines. */
+void diag_print(struct nr_diags *d, const char *file, FILE *out);
+void diag_free(struct nr_diags *d);
+
+void pos_put(struct nr_posmap *m, const char *path, int line, int col);
+/* Position of `path`, or of its nearest recorded ancestor (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`);
+ * returns the length of the path that matched, 0 when nothing did (then line = col = 1). */
+size_t pos_get(const struct nr_posmap *m, const char *path, int *line, int *col);
+void pos_free(struct nr_posmap *m);

@@ -1,0 +1,151 @@
+/* Plan ops as text, in `ip`-like words, for `--plan`, `nestrouterctl plan`, logs and the fake
+ * backend's transcripts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "plan.h"
+#include "strbuf.h"
+
+const char *plan_op_name(enum nr_op_kind k)
+{
+        switch (k) {
+        case NR_OP_LINK_ADD_BRIDGE:
+                return "link add";
+        case NR_OP_LINK_SET:
+                return "link set";
+        case NR_OP_LINK_SET_MASTER:
+                return "link master";
+        case NR_OP_LINK_DEL:
+                return "link del";
+        case NR_OP_SYSCTL_SET:
+                return "sysctl";
+        case NR_OP_ADDR_ADD:
+                return "addr add";
+        case NR_OP_ADDR_DEL:
+                return "addr del";
+        case NR_OP_ROUTE_REPLACE:
+                return "route replace";
+        case NR_OP_ROUTE_DEL:
+                return "route del";
+        case NR_OP_RULE_ADD:
+                return "rule add";
+        case NR_OP_RULE_DEL:
+                return "rule del";
+        case NR_OP_NFT_CREATE:
+                return "nft create";
+        case NR_OP_NFT_UPDATE:
+                return "nft update";
+        case NR_OP_DNSMASQ_START:
+                return "dnsmasq start";
+        case NR_OP_DNSMASQ_RELOAD:
+                return "dnsmasq reload";
+        case NR_OP_DNSMASQ_STOP:
+                return "dnsmasq stop";
+        case NR_OP_CONFLICT:
+                return "conflict";
+        }
+        return "?";
+}
+
+static void table_s(uint32_t t, char *buf, size_t size)
+{
+        if (t == NR_TABLE_MAIN)
+                snprintf(buf, size, "main");
+        else
+                snprintf(buf, size, "%u", t);
+}
+
+static void route_line(const struct nr_plan *p, const struct nr_route *r, char *buf, size_t size)
+{
+        char tab[16], gw[32] = "", src[32] = "";
+        table_s(r->table, tab, sizeof(tab));
+        if (r->gateway)
+                snprintf(gw, sizeof(gw), " via %s", ip_s(r->gateway).s);
+        if (r->prefsrc)
+                snprintf(src, sizeof(src), " src %s", ip_s(r->prefsrc).s);
+        snprintf(buf, size, "%s%s dev %s%s table %s proto %u",
+                 r->dst.len ? prefix_s(r->dst).s : "default", gw, r->dev, src, tab,
+                 p->route_protocol);
+}
+
+static void rule_line(const struct nr_plan *p, const struct nr_rule *r, char *buf, size_t size)
+{
+        char from[40] = "", mark[48] = "", tab[16];
+        table_s(r->table, tab, sizeof(tab));
+        if (r->from.len)
+                snprintf(from, sizeof(from), " from %s", prefix_s(r->from).s);
+        if (r->fwmask)
+                snprintf(mark, sizeof(mark), " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
+        snprintf(buf, size, "pref %u%s%s lookup %s proto %u", r->priority, from, mark, tab,
+                 p->route_protocol);
+}
+
+static void link_line(const struct nr_op *op, char *buf, size_t size)
+{
+        const struct nr_link *l = &op->link;
+        char mtu[24] = "";
+        if (l->mtu)
+                snprintf(mtu, sizeof(mtu), " mtu %u", l->mtu);
+        if (op->kind == NR_OP_LINK_SET_MASTER)
+                snprintf(buf, size, "%s %s%s up", l->name, l->master[0] ? "master " : "nomaster",
+                         l->master);
+        else if (op->kind == NR_OP_LINK_DEL)
+                snprintf(buf, size, "%s", l->name);
+        else
+                snprintf(buf, size, "%s type bridge stp 0 forward_delay 0%s up", l->name, mtu);
+}
+
+void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, size_t size)
+{
+        char body[256];
+        switch (op->kind) {
+        case NR_OP_LINK_ADD_BRIDGE:
+        case NR_OP_LINK_SET:
+        case NR_OP_LINK_SET_MASTER:
+        case NR_OP_LINK_DEL:
+                link_line(op, body, sizeof(body));
+                break;
+        case NR_OP_SYSCTL_SET:
+                snprintf(body, sizeof(body), "%s = %s", op->sysctl.key, op->sysctl.value);
+                break;
+        case NR_OP_ADDR_ADD:
+        case NR_OP_ADDR_DEL:
+                snprintf(body, sizeof(body), "%s dev %s", prefix_s(op->addr.addr).s,
+                         op->addr.dev);
+                break;
+        case NR_OP_ROUTE_REPLACE:
+        case NR_OP_ROUTE_DEL:
+                route_line(p, &op->route, body, sizeof(body));
+                break;
+        case NR_OP_RULE_ADD:
+        case NR_OP_RULE_DEL:
+                rule_line(p, &op->rule, body, sizeof(body));
+                break;
+        case NR_OP_NFT_CREATE:
+        case NR_OP_NFT_UPDATE:
+                snprintf(body, sizeof(body), "table inet nestrouter");
+                break;
+        case NR_OP_DNSMASQ_START:
+        case NR_OP_DNSMASQ_RELOAD:
+        case NR_OP_DNSMASQ_STOP:
+                snprintf(body, sizeof(body), "guest DHCP/DNS");
+                break;
+        case NR_OP_CONFLICT:
+                snprintf(body, sizeof(body), "%s", op->why);
+                break;
+        }
+        snprintf(buf, size, "%s %s", plan_op_name(op->kind), body);
+}
+
+char *plan_render(const struct nr_plan *p)
+{
+        struct nr_buf b = {0};
+        char line[400];
+        for (size_t i = 0; i < p->n_ops; i++) {
+                plan_op_line(p, &p->ops[i], line, sizeof(line));
+                buf_printf(&b, "%s\n", line);
+        }
+        if (!p->n_ops)
+                buf_puts(&b, "");
+        return buf_finish(&b);
+}

@@ -1,0 +1,17 @@
+/* Renderers: desired state -> the text external programs consume. Pure functions. */
+#pragma once
+
+#include "config.h"
+#include "model.h"
+
+#define NR_NFT_TABLE "nestrouter"
+
+/* The whole `table inet nestrouter { ... }` definition (no flush/delete lines), as nft -f takes
+ * it. Variable parts (port forwards, their allow-lists, uplink addresses) live in named maps and
+ * sets so that a reload can change elements only. NULL on allocation failure. */
+char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts);
+
+/* dnsmasq main configuration (restart on change) and dhcp-hostsfile (SIGHUP on change) for the
+ * guest bridge, from the config and the merged reservation list. Returns 0 or -ENOMEM. */
+int render_dnsmasq(const struct nr_config *cfg, const struct nr_reservation *res, size_t n_res,
+                   const struct nr_paths *paths, char **conf, char **hosts);

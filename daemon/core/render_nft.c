@@ -1,0 +1,442 @@
+/* The router's nftables ruleset: one `table inet nestrouter` whose variable parts (port forwards,
+ * their allow-lists, the uplink addresses) live in named sets and maps, so that a reload that only
+ * changes those can replace elements and keep every rule, counter and conntrack entry. Pure. */
+#include "render.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+struct nft_ctx {
+        const struct nr_config *cfg;
+        const struct nr_facts *facts;
+        struct nr_buf b;
+        const char *up[NR_UPLINK_COUNT]; /* interface of each usable uplink, else NULL */
+        char up_match[48];               /* `"eth0"` or `{ "eth0", "eth1" }`; "" when none */
+        const char *br;                  /* guest bridge, NULL when unusable */
+        char subnet[20];
+};
+
+struct nft_elems {
+        struct nft_ctx *c;
+        size_t n;
+};
+
+/* nft has no escape for '"' and reads a trailing '*' as a wildcard, and the kernel allows both in
+ * interface names: a name outside this set is left out of the ruleset (fail closed), never
+ * pasted into it. */
+static bool nft_ifname_ok(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+                        return false;
+        return true;
+}
+
+/* Must agree with render_dnsmasq.c: an empty list means the gateway, as it does there. */
+static bool nft_dns_served(const struct nr_config *cfg)
+{
+        const struct nr_dhcp *d = &cfg->guests.dhcp;
+        if (!d->enabled)
+                return false;
+        if (d->n_dns == 0)
+                return true;
+        for (size_t i = 0; i < d->n_dns; i++)
+                if (d->dns[i] == cfg->guests.gateway)
+                        return true;
+        return false;
+}
+
+static void nft_vappend(struct nr_buf *b, const char *prefix, const char *fmt, va_list ap)
+{
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0) {
+                b->oom = true;
+                return;
+        }
+        buf_puts(b, prefix);
+        buf_puts(b, s);
+        free(s);
+}
+
+/* One rule; every rule carries a stable id so status can show its counter. */
+__attribute__((format(printf, 3, 4))) static void nft_rule(struct nft_ctx *c, const char *id,
+                                                            const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        nft_vappend(&c->b, "\t\t", fmt, ap);
+        va_end(ap);
+        buf_printf(&c->b, " comment \"%s\"\n", id);
+}
+
+__attribute__((format(printf, 2, 3))) static void nft_elem(struct nft_elems *e, const char *fmt,
+                                                            ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        nft_vappend(&e->c->b, e->n++ ? ",\n\t\t\t     " : "\t\telements = { ", fmt, ap);
+        va_end(ap);
+}
+
+/* nft rejects `elements = { }`: an empty set has no elements line at all. */
+static void nft_elems_end(struct nft_elems *e)
+{
+        if (e->n)
+                buf_puts(&e->c->b, " }\n");
+}
+
+static void nft_set_begin(struct nft_ctx *c, const char *kind, const char *name, const char *type,
+                          bool interval, const char *comment)
+{
+        buf_printf(&c->b, "\n\t%s %s {\n\t\ttype %s\n", kind, name, type);
+        if (interval)
+                buf_puts(&c->b, "\t\tflags interval\n");
+        buf_printf(&c->b, "\t\tcomment \"%s\"\n", comment);
+}
+
+static struct nr_prefix nft_norm(struct nr_prefix p)
+{
+        return (struct nr_prefix){prefix_network(p), p.len};
+}
+
+/* Interval sets refuse overlapping elements, and CIDR blocks overlap only by containment: drop a
+ * prefix another one in the same list covers (of two equal ones, the later). */
+static bool nft_prefix_redundant(const struct nr_prefix *v, size_t n, size_t i)
+{
+        struct nr_prefix p = nft_norm(v[i]);
+        for (size_t j = 0; j < n; j++) {
+                struct nr_prefix q = nft_norm(v[j]);
+                if (j != i && prefix_covers(q, p) && (q.len < p.len || j < i))
+                        return true;
+        }
+        return false;
+}
+
+static uint16_t nft_to_port(const struct nr_port_forward *f)
+{
+        return f->to_port ? f->to_port : f->port;
+}
+
+static void nft_set_uplink_addrs(struct nft_ctx *c)
+{
+        struct nft_elems e = {c, 0};
+        uint32_t prev = 0;
+        nft_set_begin(c, "set", "uplink_addrs", "ipv4_addr", false,
+                      "uplink addresses port forwards listen on");
+        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
+                const struct nr_uplink_fact *f = &c->facts->uplink[r];
+                if (!c->up[r] || !f->have_addr || (e.n && f->addr.addr == prev))
+                        continue;
+                nft_elem(&e, "%s", ip_s(f->addr.addr).s);
+                prev = f->addr.addr;
+        }
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
+static void nft_set_forwards(struct nft_ctx *c)
+{
+        const struct nr_config *cfg = c->cfg;
+        struct nft_elems e = {c, 0};
+
+        nft_set_begin(c, "map", "pf_dnat", "inet_proto . inet_service : ipv4_addr . inet_service",
+                      false, "port forwards: proto . port -> target . port");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                nft_elem(&e, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
+                         ip_s(f->to_ip).s, nft_to_port(f));
+        }
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+
+        e.n = 0;
+        nft_set_begin(c, "set", "pf_open", "inet_proto . inet_service", false,
+                      "port forwards open to every source");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                if (!f->n_from)
+                        nft_elem(&e, "%s . %u", cfg_proto_name(f->proto), f->port);
+        }
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
+static void nft_set_pf_from(struct nft_ctx *c)
+{
+        const struct nr_config *cfg = c->cfg;
+        struct nft_elems e = {c, 0};
+
+        nft_set_begin(c, "set", "pf_from", "ipv4_addr . inet_proto . inet_service", true,
+                      "port forwards with a from list: source . proto . port");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                for (size_t j = 0; j < f->n_from; j++)
+                        if (!nft_prefix_redundant(f->from, f->n_from, j))
+                                nft_elem(&e, "%s . %s . %u", prefix_s(nft_norm(f->from[j])).s,
+                                         cfg_proto_name(f->proto), f->port);
+        }
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
+static void nft_set_ssh_from(struct nft_ctx *c)
+{
+        const struct nr_firewall *fw = &c->cfg->firewall;
+        struct nft_elems e = {c, 0};
+
+        if (!fw->n_ssh_from)
+                return;
+        nft_set_begin(c, "set", "ssh_from", "ipv4_addr", true, "sources SSH is accepted from");
+        for (size_t i = 0; i < fw->n_ssh_from; i++)
+                if (!nft_prefix_redundant(fw->ssh_from, fw->n_ssh_from, i))
+                        nft_elem(&e, "%s", prefix_s(nft_norm(fw->ssh_from[i])).s);
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
+static void nft_chain_begin(struct nft_ctx *c, const char *name, const char *hook)
+{
+        buf_printf(&c->b, "\n\tchain %s {\n\t\t%s\n", name, hook);
+}
+
+static void nft_chain_end(struct nft_ctx *c)
+{
+        buf_puts(&c->b, "\t}\n");
+}
+
+static void nft_chain_prerouting(struct nft_ctx *c)
+{
+        static const uint32_t marks[NR_UPLINK_COUNT] = {NR_MARK_NAT, NR_MARK_LAN};
+        static const char *const ids[NR_UPLINK_COUNT] = {"pre-mark-nat", "pre-mark-lan"};
+        const char *pf = "counter dnat ip to meta l4proto . th dport map @pf_dnat";
+
+        nft_chain_begin(c, "prerouting",
+                        "type nat hook prerouting priority dstnat; policy accept;");
+        buf_puts(&c->b, "\t\t# A connection remembers the uplink it came in by (this chain sees "
+                        "only its first\n"
+                        "\t\t# packet), so that the guest's replies can be routed back out by "
+                        "it.\n");
+        for (int r = 0; r < NR_UPLINK_COUNT; r++)
+                if (c->up[r])
+                        nft_rule(c, ids[r],
+                                 "iifname \"%s\" counter ct mark set ct mark and 0x%08x or 0x%08x",
+                                 c->up[r], ~NR_MARK_MASK, marks[r]);
+        if (c->up_match[0]) {
+                nft_rule(c, "pre-pf-open",
+                         "iifname %s ip daddr @uplink_addrs meta l4proto . th dport @pf_open %s",
+                         c->up_match, pf);
+                nft_rule(c, "pre-pf-from",
+                         "iifname %s ip daddr @uplink_addrs "
+                         "ip saddr . meta l4proto . th dport @pf_from %s",
+                         c->up_match, pf);
+        }
+        if (c->br) {
+                /* guests could reach the target directly, so a from list does not limit them */
+                buf_puts(&c->b, "\t\t# Hairpin: guests may use a forward through the uplink "
+                                "address too.\n");
+                nft_rule(c, "pre-pf-hairpin",
+                         "iifname \"%s\" ip saddr %s ip daddr @uplink_addrs "
+                         "meta l4proto . th dport @pf_dnat %s",
+                         c->br, c->subnet, pf);
+        }
+        nft_chain_end(c);
+}
+
+/* `meta mark set meta mark and ~MASK or (ct mark and MASK)` needs two registers, which nft 1.0.6
+ * cannot express; `meta mark set ct mark and MASK` would wipe the other mark bits. Only two values
+ * are possible, so one rule per value with constants keeps every other bit of the packet mark. */
+static void nft_chain_mangle(struct nft_ctx *c)
+{
+        static const uint32_t marks[NR_UPLINK_COUNT] = {NR_MARK_NAT, NR_MARK_LAN};
+        static const char *const ids[NR_UPLINK_COUNT] = {"mark-restore-nat", "mark-restore-lan"};
+
+        nft_chain_begin(c, "mangle_prerouting",
+                        "type filter hook prerouting priority mangle; policy accept;");
+        if (!c->br) {
+                nft_chain_end(c);
+                return;
+        }
+        buf_puts(&c->b, "\t\t# Replies from guests carry their connection's uplink mark, so the "
+                        "fwmark policy\n"
+                        "\t\t# rule sends them out by the uplink the connection came in by.\n");
+        for (int r = 0; r < NR_UPLINK_COUNT; r++)
+                nft_rule(c, ids[r],
+                         "iifname \"%s\" ct mark and 0x%08x == 0x%08x "
+                         "counter meta mark set meta mark and 0x%08x or 0x%08x",
+                         c->br, NR_MARK_MASK, marks[r], ~NR_MARK_MASK, marks[r]);
+        nft_chain_end(c);
+}
+
+static void nft_input_guests(struct nft_ctx *c)
+{
+        if (!c->br)
+                return;
+        /* DHCP DISCOVER comes from 0.0.0.0, so no source check here */
+        if (c->cfg->guests.dhcp.enabled)
+                nft_rule(c, "in-guest-dhcp", "iifname \"%s\" udp dport 67 counter accept", c->br);
+        if (nft_dns_served(c->cfg))
+                nft_rule(c, "in-guest-dns",
+                         "iifname \"%s\" ip saddr %s meta l4proto { tcp, udp } th dport 53 "
+                         "counter accept",
+                         c->br, c->subnet);
+        nft_rule(c, "in-guest-drop", "iifname \"%s\" counter drop", c->br);
+}
+
+static void nft_input_uplinks(struct nft_ctx *c)
+{
+        static const char *const ids[NR_UPLINK_COUNT] = {"in-dhcp-client-nat",
+                                                         "in-dhcp-client-lan"};
+        if (c->cfg->firewall.ssh && c->up_match[0])
+                nft_rule(c, "in-ssh", "iifname %s tcp dport 22%s counter accept", c->up_match,
+                         c->cfg->firewall.n_ssh_from ? " ip saddr @ssh_from" : "");
+        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
+                if (!c->up[r] || !c->cfg->uplinks[r].dhcp)
+                        continue;
+                /* Renewals are replies conntrack knows; a REBINDING request goes to the
+                 * broadcast address, so its unicast answer looks new and needs this. */
+                nft_rule(c, ids[r], "iifname \"%s\" udp sport 67 udp dport 68 counter accept",
+                         c->up[r]);
+        }
+}
+
+static void nft_chain_input(struct nft_ctx *c)
+{
+        nft_chain_begin(c, "input", "type filter hook input priority filter; policy drop;");
+        nft_rule(c, "in-lo", "iif \"lo\" counter accept");
+        nft_rule(c, "in-invalid", "ct state invalid counter drop");
+        nft_rule(c, "in-established", "ct state established,related counter accept");
+        /* ICMPv6 too: dropping neighbour discovery would break any IPv6 the host has */
+        nft_rule(c, "in-icmp", "meta l4proto { icmp, ipv6-icmp } counter accept");
+        nft_input_guests(c);
+        nft_input_uplinks(c);
+        nft_rule(c, "in-drop", "counter");
+        nft_chain_end(c);
+}
+
+static void nft_forward_guests(struct nft_ctx *c)
+{
+        const char *br = c->br;
+        if (!br)
+                return;
+        /* 169.254/16 is link-local and never routed (RFC 3927); here it is IMDS, which would
+         * hand a guest the host's managed-identity tokens */
+        nft_rule(c, "fwd-guest-imds", "iifname \"%s\" ip daddr 169.254.0.0/16 counter drop", br);
+        if (c->cfg->firewall.block_metadata) {
+                nft_rule(c, "fwd-guest-azdns",
+                         "iifname \"%s\" ip daddr 168.63.129.16 "
+                         "meta l4proto { tcp, udp } th dport 53 counter accept",
+                         br);
+                nft_rule(c, "fwd-guest-wireserver",
+                         "iifname \"%s\" ip daddr 168.63.129.16 counter drop", br);
+        }
+        nft_rule(c, "fwd-guest-out", "iifname \"%s\" ip saddr %s counter accept", br, c->subnet);
+}
+
+static void nft_chain_forward(struct nft_ctx *c)
+{
+        const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
+
+        nft_chain_begin(c, "forward", "type filter hook forward priority filter; policy drop;");
+        nft_rule(c, "fwd-invalid", "ct state invalid counter drop");
+        if (c->br)
+                nft_rule(c, "fwd-guest-spoof", "iifname \"%s\" ip saddr != %s counter drop", c->br,
+                         c->subnet);
+        /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
+        nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
+        nft_rule(c, "fwd-established", "ct state established,related counter accept");
+        nft_forward_guests(c);
+        if (lan)
+                nft_rule(c, "fwd-lan-in", "iifname \"%s\" ip daddr %s counter accept", lan,
+                         c->subnet);
+        if (nat)
+                nft_rule(c, "fwd-nat-pf",
+                         "iifname \"%s\" ip daddr %s ct status dnat counter accept", nat,
+                         c->subnet);
+        nft_rule(c, "fwd-drop", "counter");
+        nft_chain_end(c);
+}
+
+static void nft_chain_postrouting(struct nft_ctx *c)
+{
+        const char *nat = c->up[NR_UPLINK_NAT];
+
+        nft_chain_begin(c, "postrouting",
+                        "type nat hook postrouting priority srcnat; policy accept;");
+        /* never what leaves by the LAN uplink: that side is routed, guests keep their address */
+        if (nat)
+                nft_rule(c, "post-masq-nat", "oifname \"%s\" ip saddr %s counter masquerade", nat,
+                         c->subnet);
+        if (c->br) {
+                buf_puts(&c->b, "\t\t# Hairpin: the target must answer through us, not straight "
+                                "to the guest.\n");
+                nft_rule(c, "post-hairpin",
+                         "oifname \"%s\" ip saddr %s ip daddr %s ct status dnat "
+                         "counter masquerade",
+                         c->br, c->subnet, c->subnet);
+        }
+        nft_chain_end(c);
+}
+
+static void nft_ctx_init(struct nft_ctx *c, const struct nr_config *cfg,
+                         const struct nr_facts *facts)
+{
+        size_t n = 0;
+        memset(c, 0, sizeof(*c));
+        c->cfg = cfg;
+        c->facts = facts;
+        c->br = nft_ifname_ok(cfg->guests.bridge) ? cfg->guests.bridge : NULL;
+        snprintf(c->subnet, sizeof(c->subnet), "%s", prefix_s(nft_norm(cfg->guests.subnet)).s);
+        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
+                const struct nr_uplink_fact *f = &facts->uplink[r];
+                if (cfg->uplinks[r].present && f->found && nft_ifname_ok(f->ifname) &&
+                    !(c->up[0] && !strcmp(c->up[0], f->ifname)))
+                        c->up[r] = f->ifname;
+                n += c->up[r] != NULL;
+        }
+        if (n == 2)
+                snprintf(c->up_match, sizeof(c->up_match), "{ \"%s\", \"%s\" }", c->up[0],
+                         c->up[1]);
+        else if (n == 1)
+                snprintf(c->up_match, sizeof(c->up_match), "\"%s\"",
+                         c->up[0] ? c->up[0] : c->up[1]);
+}
+
+static void nft_header(struct nft_ctx *c)
+{
+        buf_printf(&c->b, "# nestrouter: guests on %s %s", c->br ? c->br : "(unusable bridge name)",
+                   c->subnet);
+        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
+                const char *name = cfg_uplink_name((enum nr_uplink_role)r);
+                if (c->up[r])
+                        buf_printf(&c->b, ", %s uplink %s", name, c->up[r]);
+                else if (c->cfg->uplinks[r].present)
+                        buf_printf(&c->b, ", %s uplink not usable yet (rules left out)", name);
+        }
+        buf_printf(&c->b, "\ntable inet %s {\n", NR_NFT_TABLE);
+        buf_puts(&c->b, "\tcomment \"managed by nestrouterd; edits are overwritten\"\n");
+}
+
+char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
+{
+        struct nft_ctx c;
+        nft_ctx_init(&c, cfg, facts);
+        nft_header(&c);
+        nft_set_uplink_addrs(&c);
+        nft_set_forwards(&c);
+        nft_set_pf_from(&c);
+        nft_set_ssh_from(&c);
+        nft_chain_prerouting(&c);
+        nft_chain_mangle(&c);
+        nft_chain_input(&c);
+        nft_chain_forward(&c);
+        nft_chain_postrouting(&c);
+        buf_puts(&c.b, "}\n");
+        return buf_finish(&c.b);
+}

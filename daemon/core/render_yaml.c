@@ -1,0 +1,154 @@
+/* The normalized config (`nestrouterd --check -v`): every key with its default filled in, in a
+ * fixed order, as YAML that parses back to the same config. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "render_text.h"
+#include "strbuf.h"
+
+static void put_duration(struct nr_buf *b, uint32_t s)
+{
+        if (s == 0)
+                buf_puts(b, "infinite");
+        else if (s % 86400 == 0)
+                buf_printf(b, "%ud", s / 86400);
+        else if (s % 3600 == 0)
+                buf_printf(b, "%uh", s / 3600);
+        else if (s % 60 == 0)
+                buf_printf(b, "%um", s / 60);
+        else
+                buf_printf(b, "%us", s);
+}
+
+static void put_size(struct nr_buf *b, uint64_t v)
+{
+        if (v % (1ull << 30) == 0)
+                buf_printf(b, "%" PRIu64 "GiB", v >> 30);
+        else
+                buf_printf(b, "%" PRIu64 "MiB", v >> 20);
+}
+
+/* YAML double-quoted scalar: always safe, whatever the path holds. */
+static void put_quoted(struct nr_buf *b, const char *s)
+{
+        buf_puts(b, "\"");
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        buf_printf(b, "\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        buf_printf(b, "\\x%02x", (unsigned char)*s);
+                else
+                        buf_printf(b, "%c", *s);
+        }
+        buf_puts(b, "\"");
+}
+
+static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
+{
+        buf_puts(b, "[");
+        for (size_t i = 0; i < n; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", prefix_s(p[i]).s);
+        buf_puts(b, "]");
+}
+
+static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *name)
+{
+        buf_printf(b, "  %s:\n", name);
+        if (u->match.kind == NR_MATCH_MAC)
+                buf_printf(b, "    match: {mac: \"%s\"}\n", mac_s(u->match.mac).s);
+        else
+                buf_printf(b, "    match: {name: %s}\n", u->match.name);
+        if (u->dhcp) {
+                buf_puts(b, "    address: dhcp\n");
+                if (u->gateway_set)
+                        buf_printf(b, "    gateway: %s\n", ip_s(u->gateway).s);
+        } else {
+                buf_printf(b, "    address: %s\n", prefix_s(u->address).s);
+                buf_printf(b, "    gateway: %s\n", ip_s(u->gateway).s);
+        }
+        buf_puts(b, "    routes: ");
+        put_prefixes(b, u->routes, u->n_routes);
+        buf_printf(b, "\n    table: %u\n", u->table);
+}
+
+static void put_guests(struct nr_buf *b, const struct nr_guests *g)
+{
+        const struct nr_dhcp *d = &g->dhcp;
+        buf_printf(b, "guests:\n  bridge: %s\n  subnet: %s\n  gateway: %s\n", g->bridge,
+                   prefix_s(g->subnet).s, ip_s(g->gateway).s);
+        if (g->mtu)
+                buf_printf(b, "  mtu: %u\n", g->mtu);
+        buf_puts(b, "  ports: [");
+        for (size_t i = 0; i < g->n_ports; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", g->ports[i]);
+        buf_printf(b, "]\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
+                   d->enabled ? "true" : "false", ip_s(d->range_start).s, ip_s(d->range_end).s);
+        put_duration(b, d->lease_time);
+        buf_puts(b, "\n    dns: [");
+        for (size_t i = 0; i < d->n_dns; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", ip_s(d->dns[i]).s);
+        buf_puts(b, "]\n");
+        if (d->domain[0])
+                buf_printf(b, "    domain: %s\n", d->domain);
+        buf_printf(b, "    reservations:%s\n", d->n_reservations ? "" : " []");
+        for (size_t i = 0; i < d->n_reservations; i++) {
+                const struct nr_reservation *r = &d->reservations[i];
+                buf_puts(b, "      - {");
+                if (r->name[0])
+                        buf_printf(b, "name: %s, ", r->name);
+                buf_printf(b, "mac: \"%s\", ip: %s}\n", mac_s(r->mac).s, ip_s(r->ip).s);
+        }
+}
+
+static void put_forwards(struct nr_buf *b, const struct nr_config *cfg)
+{
+        buf_printf(b, "port_forwards:%s\n", cfg->n_port_forwards ? "" : " []");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                buf_printf(b, "  - {proto: %s, port: %u, to: %s, to_port: %u", cfg_proto_name(f->proto),
+                           f->port, f->to_name[0] ? f->to_name : ip_s(f->to_ip).s, f->to_port);
+                if (f->n_from) {
+                        buf_puts(b, ", from: ");
+                        put_prefixes(b, f->from, f->n_from);
+                }
+                buf_puts(b, "}\n");
+        }
+}
+
+static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
+{
+        buf_printf(b, "vms:%s\n", cfg->n_vms ? "" : " []");
+        for (size_t i = 0; i < cfg->n_vms; i++) {
+                const struct nr_vm *vm = &cfg->vms[i];
+                buf_printf(b, "  - name: %s\n    disk: ", vm->name);
+                put_quoted(b, vm->disk ? vm->disk : "");
+                buf_printf(b, "\n    format: %s\n    vcpus: %u\n    memory: ",
+                           cfg_disk_format_name(vm->disk_format), vm->vcpus);
+                put_size(b, vm->memory);
+                buf_printf(b, "\n    mac: \"%s\"\n", mac_s(vm->mac).s);
+                if (vm->ip)
+                        buf_printf(b, "    ip: %s\n", ip_s(vm->ip).s);
+                buf_printf(b, "    cpu: %s\n    autostart: %s\n",
+                           vm->cpu_mode == NR_CPU_NAMED ? vm->cpu_model
+                                                        : cfg_cpu_mode_name(vm->cpu_mode),
+                           vm->autostart ? "true" : "false");
+        }
+}
+
+char *render_config_yaml(const struct nr_config *cfg)
+{
+        struct nr_buf b = {0};
+        buf_printf(&b, "version: %d\nuplinks:\n", cfg->version);
+        for (int r = 0; r < NR_UPLINK_COUNT; r++)
+                if (cfg->uplinks[r].present)
+                        put_uplink(&b, &cfg->uplinks[r], cfg_uplink_name(r));
+        put_guests(&b, &cfg->guests);
+        put_forwards(&b, cfg);
+        put_vms(&b, cfg);
+        buf_printf(&b, "firewall:\n  ssh: %s\n  ssh_from: ", cfg->firewall.ssh ? "true" : "false");
+        put_prefixes(&b, cfg->firewall.ssh_from, cfg->firewall.n_ssh_from);
+        buf_printf(&b, "\n  block_metadata: %s\n", cfg->firewall.block_metadata ? "true" : "false");
+        buf_printf(&b, "router:\n  route_protocol: %u\n  rule_priority: %u\n",
+                   cfg->router.route_protocol, cfg->router.rule_priority);
+        return buf_finish(&b);
+}

@@ -1,0 +1,13 @@
+/* Cross-field checks on a parsed config: overlaps, ranges, duplicates, names that must resolve.
+ * Errors and warnings go to diags at the position of the key they are about. Resolves
+ * port_forwards[].to names into addresses as a side effect. */
+#pragma once
+
+#include "config.h"
+#include "diag.h"
+
+/* Returns 0 when no error was found (warnings allowed), -EINVAL otherwise. */
+int cfg_validate(struct nr_config *cfg, struct nr_diags *diags);
+
+/* Parse + validate in one step, as every entry point wants it. */
+int cfg_load_checked(const char *file, struct nr_config *cfg, struct nr_diags *diags);

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs every build and test dependency with apt-get. Idempotent: installs only what is
+# missing, and runs `apt-get update` only when something is.
+set -eu
+PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
+      nftables dnsmasq-base iproute2 jq"
+missing=""
+for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,19 @@
+#!/bin/sh
+# `make test`: every suite, one closing "N passed, N failed" line.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+MAKE=${MAKE:-make}
+
+run "build (-Werror)" $MAKE --no-print-directory all
+for t in $($MAKE --no-print-directory -s list-unit); do
+        run "build: $t" $MAKE --no-print-directory -s "$t"
+        run "unit: $(basename "$t")" "$t"
+done
+run "build: asan nestrouterd" $MAKE --no-print-directory -s build/asan/nestrouterd
+for t in tests/golden/test-*.sh; do
+        run "golden: $(basename "$t" .sh)" sh "$t" build/asan/nestrouterd
+done
+run "example configs check OK" build/nestrouterd --check configs/*.yaml
+run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
+summary
