@@ -87,6 +87,22 @@ static void dhcp_default_range(struct nr_guests *g)
         }
 }
 
+/* A VM named like a reservation is that host: what the VM leaves out, the reservation gives. */
+static void vm_from_reservation(const struct nr_dhcp *d, struct nr_vm *vm)
+{
+        for (size_t i = 0; i < d->n_reservations; i++) {
+                const struct nr_reservation *r = &d->reservations[i];
+                if (!r->name[0] || strcmp(r->name, vm->name))
+                        continue;
+                if (!vm->mac_set && r->has_mac) {
+                        memcpy(vm->mac, r->mac, 6);
+                        vm->mac_set = true;
+                }
+                if (!vm->ip)
+                        vm->ip = r->ip;
+        }
+}
+
 void cfg_fill_defaults(struct nr_config *cfg)
 {
         static const uint32_t tables[NR_UPLINK_COUNT] = {1001, 1002};
@@ -119,6 +135,7 @@ void cfg_fill_defaults(struct nr_config *cfg)
                         cfg->port_forwards[i].to_port = cfg->port_forwards[i].port;
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 struct nr_vm *vm = &cfg->vms[i];
+                vm_from_reservation(&g->dhcp, vm);
                 if (!vm->vcpus)
                         vm->vcpus = 1;
                 if (!vm->memory)

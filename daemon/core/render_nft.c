@@ -119,6 +119,18 @@ static bool nft_prefix_redundant(const struct nr_prefix *v, size_t n, size_t i)
         return false;
 }
 
+/* Local rather than nft_proto(): the renderers link with nothing but strbuf and ipaddr. */
+static const char *nft_proto(enum nr_proto p)
+{
+        switch (p) {
+        case NR_PROTO_TCP:
+                return "tcp";
+        case NR_PROTO_UDP:
+                return "udp";
+        }
+        return "?";
+}
+
 static uint16_t nft_to_port(const struct nr_port_forward *f)
 {
         return f->to_port ? f->to_port : f->port;
@@ -150,7 +162,7 @@ static void nft_set_forwards(struct nft_ctx *c)
                       false, "port forwards: proto . port -> target . port");
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
-                nft_elem(&e, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
+                nft_elem(&e, "%s . %u : %s . %u", nft_proto(f->proto), f->port,
                          ip_s(f->to_ip).s, nft_to_port(f));
         }
         nft_elems_end(&e);
@@ -162,7 +174,7 @@ static void nft_set_forwards(struct nft_ctx *c)
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (!f->n_from)
-                        nft_elem(&e, "%s . %u", cfg_proto_name(f->proto), f->port);
+                        nft_elem(&e, "%s . %u", nft_proto(f->proto), f->port);
         }
         nft_elems_end(&e);
         buf_puts(&c->b, "\t}\n");
@@ -180,7 +192,7 @@ static void nft_set_pf_from(struct nft_ctx *c)
                 for (size_t j = 0; j < f->n_from; j++)
                         if (!nft_prefix_redundant(f->from, f->n_from, j))
                                 nft_elem(&e, "%s . %s . %u", prefix_s(nft_norm(f->from[j])).s,
-                                         cfg_proto_name(f->proto), f->port);
+                                         nft_proto(f->proto), f->port);
         }
         nft_elems_end(&e);
         buf_puts(&c->b, "\t}\n");
@@ -413,7 +425,7 @@ static void nft_header(struct nft_ctx *c)
         buf_printf(&c->b, "# nestrouter: guests on %s %s", c->br ? c->br : "(unusable bridge name)",
                    c->subnet);
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
-                const char *name = cfg_uplink_name((enum nr_uplink_role)r);
+                const char *name = r == NR_UPLINK_NAT ? "nat" : "lan";
                 if (c->up[r])
                         buf_printf(&c->b, ", %s uplink %s", name, c->up[r]);
                 else if (c->cfg->uplinks[r].present)

@@ -96,9 +96,9 @@ static void check_uplink_routes(struct vctx *v, enum nr_uplink_role r)
                         continue;
                 P(p, "uplinks.%s.routes[%zu]", cfg_uplink_name(r), i);
                 if (guests.len && prefix_covers(guests, rt))
-                        verr(v, p, "%s is %s the guest subnet %s; it would send guests' own "
+                        verr(v, p, "%s is %sthe guest subnet %s; it would send guests' own "
                              "traffic away", prefix_s(rt).s,
-                             rt.len == guests.len ? "" : "inside", prefix_s(guests).s);
+                             rt.len == guests.len ? "" : "inside ", prefix_s(guests).s);
                 for (size_t j = 0; j < i; j++)
                         if (u->routes[j].addr == rt.addr && u->routes[j].len == rt.len)
                                 verr(v, p, "%s is listed twice (also routes[%zu])",
