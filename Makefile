@@ -2,16 +2,18 @@
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
+D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Idaemon/core -Idaemon
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(D_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+D_LIBS     = $(shell pkg-config --libs $(PKGS) $(D_PKGS) 2>/dev/null)
 ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC := $(sort $(wildcard daemon/core/*.c))
-D_SRC    := daemon/main.c
+D_SRC    := $(sort $(wildcard daemon/*.c daemon/backend/*/*.c))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -32,10 +34,12 @@ $(BUILD)/asan/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) -O1 -g $(ASAN) -MMD -MP -c -o $@ $<
 
 $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
 
 $(BUILD)/nestrouterctl: $(call obj,obj,$(CTL_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: each tests/unit/test_X.c is one cmocka program, built with ASan/UBSan.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
@@ -43,7 +47,7 @@ $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/tests/unit/%.o $(call obj,asan,$(CORE_
 	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 $(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC))
-	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ASAN) -o $@ $^ $(D_LIBS)
 
 deps:
 	@tests/deps.sh

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/model.h"
+#include "daemon.h"
 #include "core/plan.h"
 #include "core/render_text.h"
 #include "core/validate.h"
@@ -19,6 +20,7 @@ enum mode {
         MODE_DAEMON,
         MODE_CHECK,
         MODE_PLAN,
+        MODE_TEARDOWN,
 };
 
 struct opts {
@@ -32,12 +34,14 @@ struct opts {
 static void usage(FILE *f)
 {
         fprintf(f,
-                "usage: nestrouterd --check [-v] [--json] [--config] FILE...\n"
-                "       nestrouterd --plan [--config] FILE\n"
+                "usage: nestrouterd --check [-v | --json] FILE...\n"
+                "       nestrouterd --plan FILE\n"
                 "       nestrouterd [--config FILE] [--run-dir DIR] [--state-dir DIR]\n"
+                "       nestrouterd --teardown [--config FILE] [--run-dir DIR] [--state-dir DIR]\n"
                 "  --check       validate FILE(s); -v prints the normalized config,\n"
                 "                --json the desired state\n"
                 "  --plan        print the operations an empty system would need\n"
+                "  --teardown    remove everything nestrouter owns (leases stay)\n"
                 "  --config F    the configuration (default " DEFAULT_CONFIG ")\n"
                 "  --run-dir D   runtime files and control socket (default " DEFAULT_RUN_DIR ")\n"
                 "  --state-dir D leases and state kept across restarts (default " DEFAULT_STATE_DIR
@@ -120,6 +124,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
         static const struct option lo[] = {
                 {"check", no_argument, NULL, 'c'},   {"plan", no_argument, NULL, 'p'},
+                {"teardown", no_argument, NULL, 't'},
                 {"json", no_argument, NULL, 'j'},    {"verbose", no_argument, NULL, 'v'},
                 {"config", required_argument, NULL, 'f'},
                 {"run-dir", required_argument, NULL, 'r'},
@@ -133,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 switch (c) {
                 case 'c': o->mode = MODE_CHECK; break;
                 case 'p': o->mode = MODE_PLAN; break;
+                case 't': o->mode = MODE_TEARDOWN; break;
                 case 'j': o->json = true; break;
                 case 'v': o->verbose = true; break;
                 case 'f': config_file = optarg; break;
@@ -152,6 +158,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (o->mode != MODE_CHECK && o->n_files != 1)
                 return -1;
+        if (o->verbose && o->json) {
+                fprintf(stderr, "nestrouterd: -v and --json print different things; pick one\n");
+                return -1;
+        }
         return 0;
 }
 
@@ -171,9 +181,10 @@ int main(int argc, char **argv)
         }
         case MODE_PLAN:
                 return cmd_plan(&o);
+        case MODE_TEARDOWN:
         case MODE_DAEMON:
                 break;
         }
-        fprintf(stderr, "nestrouterd: the daemon mode is not built yet; use --check or --plan\n");
-        return 2;
+        struct nr_daemon_opts d = {o.files[0], o.run_dir, o.state_dir};
+        return o.mode == MODE_TEARDOWN ? daemon_teardown(&d) : daemon_run(&d);
 }

@@ -3,7 +3,8 @@
 # missing, and runs `apt-get update` only when something is.
 set -eu
 PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
-      nftables dnsmasq-base iproute2 jq"
+      libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
+      nftables dnsmasq-base iproute2 jq busybox"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

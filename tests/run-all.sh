@@ -16,4 +16,6 @@ for t in tests/golden/test-*.sh; do
 done
 run "example configs check OK" build/nestrouterd --check configs/*.yaml
 run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
+run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
+run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
 summary

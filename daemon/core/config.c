@@ -60,10 +60,27 @@ static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         long long x;
         if (!yv_int(&c->yv, v, p, 0, 255, &x))
                 return;
+        static const struct {
+                int proto;
+                const char *who;
+        } taken[] = {
+                {8, "gated"}, {9, "router advertisements"}, {10, "mrt"}, {11, "zebra (FRR)"},
+                {12, "BIRD"}, {13, "dnrouted"}, {14, "XORP"}, {15, "Netsukuku"},
+                {16, "DHCP clients (systemd-networkd)"}, {17, "mrouted"}, {18, "keepalived"},
+                {42, "babel"}, {99, "OpenR"}, {186, "BGP (FRR)"}, {187, "IS-IS (FRR)"},
+                {188, "OSPF (FRR)"}, {189, "RIP (FRR)"}, {192, "EIGRP (FRR)"},
+        };
         if (x <= 4) {
                 yv_error(&c->yv, v, p, "protocol %lld is reserved by the kernel (use 5 to 255)", x);
                 return;
         }
+        /* every route carrying this number that we do not want is deleted: never share it */
+        for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++)
+                if (taken[i].proto == x) {
+                        yv_error(&c->yv, v, p, "protocol %lld belongs to %s; pick a free one "
+                                 "(default 78)", x, taken[i].who);
+                        return;
+                }
         ((struct nr_router *)o)->route_protocol = (uint8_t)x;
 }
 
@@ -244,9 +261,9 @@ static void parse_root(struct pctx *c)
         }
         cw_map(c, root, "", top_keys, NULL);
         struct nr_config *cfg = c->cfg;
-        if (!cfg->uplinks[NR_UPLINK_NAT].present && !cfg->uplinks[NR_UPLINK_LAN].present) {
-                int line, col;
-                pos_get(c->yv.pos, "uplinks", &line, &col);
+        int line, col;
+        if (!cfg->uplinks[NR_UPLINK_NAT].present && !cfg->uplinks[NR_UPLINK_LAN].present &&
+            pos_get(c->yv.pos, "uplinks", &line, &col)) {
                 diag_add(c->yv.diags, NR_SEV_ERROR, line, col, "uplinks",
                          "no uplink: configure uplinks.nat, uplinks.lan or both");
         }
@@ -269,7 +286,7 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
         if (!yaml_parser_load(&parser, &doc)) {
                 syntax_error(&c, &parser);
                 yaml_parser_delete(&parser);
-                return -EINVAL;
+                return -EBADMSG;
         }
         parse_root(&c);
         yaml_document_delete(&doc);
@@ -282,12 +299,12 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
 
 int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
 {
+        memset(cfg, 0, sizeof(*cfg));
         FILE *f = fopen(file, "re");
         if (!f) {
                 int e = errno;
-                memset(cfg, 0, sizeof(*cfg));
                 diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(e));
-                return -e;
+                return -EBADMSG;
         }
         char *text = NULL;
         size_t cap = 0, len = 0, n;
@@ -305,12 +322,14 @@ int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
                 n = fread(text + len, 1, cap - len, f);
                 len += n;
         } while (n > 0);
-        int r = ferror(f) ? -EIO : 0;
+        int r = ferror(f) ? -errno : 0;
         fclose(f);
-        if (r == 0)
+        if (r == 0) {
                 r = cfg_parse(file, text ? text : "", len, cfg, diags);
-        else
-                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "read error");
+        } else {
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(-r));
+                r = -EBADMSG;
+        }
         free(text);
         return r;
 }

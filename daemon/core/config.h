@@ -120,7 +120,8 @@ struct nr_firewall {
         bool ssh;                  /* accept SSH to the appliance from the uplinks */
         struct nr_prefix *ssh_from;/* allow-list for SSH; empty: from anywhere */
         size_t n_ssh_from;
-        bool block_metadata;       /* guests may not reach IMDS or the wireserver (DNS excepted) */
+        bool block_metadata;       /* guests may not reach the wireserver (DNS excepted); IMDS is
+                                    * always blocked for guests */
 };
 
 struct nr_router {
@@ -148,12 +149,14 @@ const char *cfg_cpu_mode_name(enum nr_cpu_mode m);
 const char *cfg_disk_format_name(enum nr_disk_format f);
 
 /* Parse YAML text into *cfg (zeroed by the callee). Syntax, type and per-value errors go to
- * diags; returns 0 when none was an error, -EINVAL otherwise. Cross-field checks are separate
- * (validate.h). `file` is used for messages and stored in cfg. */
+ * diags; returns 0 when none was an error, -EBADMSG when the text is not YAML at all (nothing
+ * to check further), -EINVAL for other errors. Cross-field checks are separate (validate.h).
+ * `file` is used for messages and stored in cfg. */
 int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
               struct nr_diags *diags);
 
-/* Read FILE and parse it; a file that cannot be read is reported as a diag at 0:0. */
+/* Read FILE and parse it; a file that cannot be read is reported as a diag at 0:0 and gives
+ * -EBADMSG. */
 int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags);
 
 /* Fill defaults that depend on other fields (gateway = first host, DHCP range, DNS, MACs of VMs,

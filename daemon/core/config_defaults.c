@@ -122,7 +122,8 @@ void cfg_fill_defaults(struct nr_config *cfg)
                 g->gateway = prefix_first_host(g->subnet);
         if (g->subnet.len)
                 dhcp_default_range(g);
-        if (!g->dhcp.dns_set && !g->dhcp.n_dns) {
+        if (!g->dhcp.dns_set) {
+                free(g->dhcp.dns); /* `dns:` with nothing after it reads as "not set" */
                 g->dhcp.dns = calloc(1, sizeof(*g->dhcp.dns));
                 if (g->dhcp.dns) {
                         g->dhcp.dns[0] = g->gateway;

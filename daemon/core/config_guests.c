@@ -23,7 +23,8 @@ static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         char *dash = strchr(buf, '-');
         if (dash)
                 *dash = '\0';
-        if (!dash || ip_parse(buf, &d->range_start) < 0 || ip_parse(dash + 1, &d->range_end) < 0) {
+        if (!dash || ip_parse(buf, &d->range_start) < 0 || ip_parse(dash + 1, &d->range_end) < 0 ||
+            !d->range_start || !d->range_end) {
                 yv_error(&c->yv, v, p, "'%s' is not a range (like 10.0.2.100-10.0.2.200)",
                          yv_str(v));
                 d->range_start = d->range_end = 0;
@@ -50,7 +51,7 @@ static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         char sub[YV_PATH_MAX];
         d->n_dns = cw_seq_len(c, v, p);
         d->dns = cw_calloc(d->n_dns, sizeof(*d->dns));
-        d->dns_set = true;
+        d->dns_set = !yv_is_null(v); /* `dns: []`: no DNS server option at all */
         for (size_t i = 0; i < d->n_dns; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
@@ -61,7 +62,7 @@ static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 
 static void k_dhcp_domain(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        yv_name(&c->yv, v, p, ((struct nr_dhcp *)o)->domain, NR_NAME_MAX);
+        yv_domain(&c->yv, v, p, ((struct nr_dhcp *)o)->domain, NR_NAME_MAX);
 }
 
 static void k_res_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -208,8 +209,11 @@ static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         if (!yv_want_scalar(&c->yv, v, p, "a guest address or a reservation/VM name"))
                 return;
         const char *s = yv_str(v);
-        if (ip_parse(s, &f->to_ip) == 0)
+        if (ip_parse(s, &f->to_ip) == 0) {
+                if (f->to_ip == 0 || f->to_ip == 0xffffffffu)
+                        yv_error(&c->yv, v, p, "%s is not a host address", s);
                 return;
+        }
         if (strspn(s, "0123456789.") == strlen(s)) {
                 yv_error(&c->yv, v, p, "'%s' is not an IPv4 address", s);
                 return;
@@ -270,6 +274,8 @@ static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         vm->disk = strdup(s);
         const char *dot = strrchr(s, '.');
         enum nr_disk_format f;
+        if (vm->format_set)
+                return; /* `format:` came first and wins */
         if (dot && disk_format_parse(dot + 1, &f))
                 vm->disk_format = f;
         else if (dot && !strcmp(dot, ".img"))
@@ -293,10 +299,14 @@ static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         long long x;
-        if (!yv_int(&c->yv, v, p, 0, 512, &x))
+        if (!yv_want_scalar(&c->yv, v, p, "a number of vCPUs"))
                 return;
-        if (x == 0)
+        if (!strcmp(yv_str(v), "0")) {
                 yv_error(&c->yv, v, p, "a VM needs at least 1 vCPU");
+                return;
+        }
+        if (!yv_int(&c->yv, v, p, 1, 512, &x))
+                return;
         ((struct nr_vm *)o)->vcpus = (uint32_t)x;
 }
 
@@ -333,7 +343,7 @@ static void k_vm_cpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 vm->cpu_mode = NR_CPU_HOST_MODEL;
         else if (!strcmp(yv_str(v), "host-passthrough"))
                 vm->cpu_mode = NR_CPU_HOST_PASSTHROUGH;
-        else if (yv_name(&c->yv, v, p, vm->cpu_model, NR_NAME_MAX))
+        else if (yv_cpu_model(&c->yv, v, p, vm->cpu_model, NR_NAME_MAX))
                 vm->cpu_mode = NR_CPU_NAMED;
 }
 

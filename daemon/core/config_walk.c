@@ -70,6 +70,8 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
         char sub[YV_PATH_MAX];
 
         if (!cw_want_map(c, map, path)) {
+                if (!yv_is_null(map))
+                        return; /* the type error says it all */
                 map = NULL;
         } else {
                 for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -97,9 +99,18 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                         keys[i].fn(c, v, sub, obj);
                 }
         }
-        for (size_t i = 0; keys[i].name; i++)
-                if (keys[i].required && !(seen & (1u << i)))
+        for (size_t i = 0; keys[i].name; i++) {
+                if (!keys[i].required || (seen & (1u << i)))
+                        continue;
+                if (map) {
                         yv_error(&c->yv, map, path, "missing required key '%s'", keys[i].name);
+                } else {
+                        int line, col; /* an empty section: point at its key */
+                        pos_get(c->yv.pos, path, &line, &col);
+                        diag_add(c->yv.diags, NR_SEV_ERROR, line, col, path,
+                                 "missing required key '%s'", keys[i].name);
+                }
+        }
 }
 
 /* Walks a list of mappings, recording each item's position as PATH[i]. */

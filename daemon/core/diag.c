@@ -25,6 +25,7 @@ void diag_vadd(struct nr_diags *d, enum nr_severity sev, int line, int col, cons
         d->v = grow(d->v, &d->cap, d->n, sizeof(*d->v));
         d->v[d->n++] = (struct nr_diag){
                 .sev = sev, .line = line, .col = col, .path = strdup(path ? path : ""), .msg = msg,
+                .seq = d->n,
         };
         if (sev == NR_SEV_ERROR)
                 d->n_errors++;
@@ -48,7 +49,7 @@ static int diag_cmp(const void *a, const void *b)
                 return x->line < y->line ? -1 : 1;
         if (x->col != y->col)
                 return x->col < y->col ? -1 : 1;
-        return x < y ? -1 : x > y; /* stable: keep the order they were found in */
+        return x->seq < y->seq ? -1 : x->seq > y->seq; /* keep the order they were found in */
 }
 
 void diag_print(struct nr_diags *d, const char *file, FILE *out)

@@ -18,6 +18,7 @@ struct nr_diag {
         int line, col;             /* 1-based; 0 when the problem has no place (unreadable file) */
         char *path;                /* key path, may be empty */
         char *msg;
+        size_t seq;                /* order of discovery: ties in position keep it */
 };
 
 struct nr_diags {

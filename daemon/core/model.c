@@ -102,6 +102,10 @@ static int uplink_objects(const struct nr_config *cfg, const struct nr_facts *fa
         snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", f->ifname);
         if (add_sysctl(d, key, "2") < 0)
                 return -ENOMEM;
+        /* a route back out of the same uplink is normal on Azure; redirects there only confuse */
+        snprintf(key, sizeof(key), "net/ipv4/conf/%s/send_redirects", f->ifname);
+        if (add_sysctl(d, key, "0") < 0)
+                return -ENOMEM;
         if (!f->have_addr) {
                 note(d, "uplinks.%s (%s): waiting for an address from DHCP", name, f->ifname);
                 return 0;

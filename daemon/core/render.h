@@ -15,3 +15,9 @@ char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts);
  * guest bridge, from the config and the merged reservation list. Returns 0 or -ENOMEM. */
 int render_dnsmasq(const struct nr_config *cfg, const struct nr_reservation *res, size_t n_res,
                    const struct nr_paths *paths, char **conf, char **hosts);
+/* With guests.dhcp.enabled false the pair is still coherent (a conf serving neither DHCP nor DNS,
+ * an empty hosts text); callers look at guests.dhcp.enabled to decide whether to run dnsmasq. */
+
+/* Whether dnsmasq serves DNS to the guests (the gateway is among the DNS servers they are told);
+ * the nft input policy opens port 53 on the bridge exactly then. */
+bool render_dns_served(const struct nr_config *cfg);

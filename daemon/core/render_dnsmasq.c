@@ -60,14 +60,13 @@ static bool dm_domain_ok(const char *s)
         }
 }
 
-/* Must agree with render_nft.c, which opens port 53 on the bridge exactly when this is true. */
-static bool dm_dns_served(const struct nr_config *cfg)
+/* render_nft.c opens port 53 on the bridge exactly when this is true. The defaults put the
+ * gateway in the list; `dns: []` sends no DNS option and serves nothing. */
+bool render_dns_served(const struct nr_config *cfg)
 {
         const struct nr_dhcp *d = &cfg->guests.dhcp;
         if (!d->enabled)
                 return false;
-        if (d->n_dns == 0)
-                return true;
         for (size_t i = 0; i < d->n_dns; i++)
                 if (d->dns[i] == cfg->guests.gateway)
                         return true;
@@ -92,10 +91,10 @@ static void dm_common(struct nr_buf *b, const struct nr_config *cfg)
 
 static void dm_dns(struct nr_buf *b, const struct nr_config *cfg)
 {
-        if (!dm_dns_served(cfg)) {
+        if (!render_dns_served(cfg)) {
                 buf_puts(b, cfg->guests.dhcp.enabled
                                     ? "# The guests are told other DNS servers: no DNS here.\n"
-                                    : "# DNS is served only to guests configured by DHCP.\n");
+                                    : "# guests.dhcp.enabled is false: no DNS either.\n");
                 buf_puts(b, "port=0\n");
                 return;
         }
@@ -132,11 +131,11 @@ static void dm_options(struct nr_buf *b, const struct nr_guests *g)
         const struct nr_dhcp *d = &g->dhcp;
 
         buf_printf(b, "dhcp-option=option:router,%s\n", ip_s(g->gateway).s);
+        if (!d->n_dns) /* `dns: []`: an option with no value is one dnsmasq does not send */
+                buf_puts(b, "# guests.dhcp.dns is empty: no DNS server option\n");
         buf_puts(b, "dhcp-option=option:dns-server");
         for (size_t i = 0; i < d->n_dns; i++)
                 buf_printf(b, ",%s", ip_s(d->dns[i]).s);
-        if (!d->n_dns)
-                buf_printf(b, ",%s", ip_s(g->gateway).s);
         buf_puts(b, "\n");
         if (g->mtu) /* guests must not send frames the bridge cannot carry */
                 buf_printf(b, "dhcp-option=option:mtu,%u\n", g->mtu);

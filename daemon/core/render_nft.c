@@ -39,20 +39,6 @@ static bool nft_ifname_ok(const char *s)
         return true;
 }
 
-/* Must agree with render_dnsmasq.c: an empty list means the gateway, as it does there. */
-static bool nft_dns_served(const struct nr_config *cfg)
-{
-        const struct nr_dhcp *d = &cfg->guests.dhcp;
-        if (!d->enabled)
-                return false;
-        if (d->n_dns == 0)
-                return true;
-        for (size_t i = 0; i < d->n_dns; i++)
-                if (d->dns[i] == cfg->guests.gateway)
-                        return true;
-        return false;
-}
-
 static void nft_vappend(struct nr_buf *b, const char *prefix, const char *fmt, va_list ap)
 {
         char *s = NULL;
@@ -203,8 +189,8 @@ static void nft_set_ssh_from(struct nft_ctx *c)
         const struct nr_firewall *fw = &c->cfg->firewall;
         struct nft_elems e = {c, 0};
 
-        if (!fw->n_ssh_from)
-                return;
+        /* declared even when empty, so that adding the first source changes elements and one
+         * rule, not the table's structure */
         nft_set_begin(c, "set", "ssh_from", "ipv4_addr", true, "sources SSH is accepted from");
         for (size_t i = 0; i < fw->n_ssh_from; i++)
                 if (!nft_prefix_redundant(fw->ssh_from, fw->n_ssh_from, i))
@@ -293,7 +279,7 @@ static void nft_input_guests(struct nft_ctx *c)
         /* DHCP DISCOVER comes from 0.0.0.0, so no source check here */
         if (c->cfg->guests.dhcp.enabled)
                 nft_rule(c, "in-guest-dhcp", "iifname \"%s\" udp dport 67 counter accept", c->br);
-        if (nft_dns_served(c->cfg))
+        if (render_dns_served(c->cfg))
                 nft_rule(c, "in-guest-dns",
                          "iifname \"%s\" ip saddr %s meta l4proto { tcp, udp } th dport 53 "
                          "counter accept",

@@ -107,10 +107,12 @@ static void check_uplink_routes(struct vctx *v, enum nr_uplink_role r)
                     prefix_covers(subnet_of(u->address), rt))
                         vwarn(v, p, "%s is already reachable on the uplink's own subnet",
                               prefix_s(rt).s);
+                if (r == NR_UPLINK_NAT && rt.len == 0)
+                        verr(v, p, "the NAT uplink's default route is implied; remove 0.0.0.0/0");
                 if (r == NR_UPLINK_LAN && rt.len == 0 && cfg->uplinks[NR_UPLINK_NAT].present)
-                        vwarn(v, p, "a default route via the LAN uplink sends internet-bound "
-                              "guest traffic out un-NATed; it only wins where the NAT default "
-                              "route is absent");
+                        verr(v, p, "a default route via the LAN uplink would take internet "
+                             "traffic away from the NAT uplink; for forced tunnelling remove "
+                             "uplinks.nat");
                 const struct nr_uplink *o = &cfg->uplinks[!r];
                 for (size_t j = 0; r == NR_UPLINK_LAN && j < o->n_routes; j++)
                         if (o->routes[j].addr == rt.addr && o->routes[j].len == rt.len)
@@ -151,7 +153,11 @@ static void check_uplinks(struct vctx *v)
         if (match_same(&nat->match, &lan->match))
                 verr(v, "uplinks.lan.match", "matches the same interface as uplinks.nat.match");
         if (nat->table == lan->table)
-                verr(v, "uplinks.lan.table", "table %u is also uplinks.nat's table", lan->table);
+                verr(v, pos_get(&cfg->pos, "uplinks.lan.table", &(int){0}, &(int){0}) ==
+                                        strlen("uplinks.lan.table")
+                                ? "uplinks.lan.table"
+                                : "uplinks.nat.table",
+                     "table %u is also the other uplink's table", lan->table);
         if (!nat->dhcp && !lan->dhcp && prefix_valid(nat->address) &&
             prefix_valid(lan->address) && prefix_overlaps(nat->address, lan->address))
                 vwarn(v, "uplinks.lan.address",
@@ -159,6 +165,8 @@ static void check_uplinks(struct vctx *v)
                       "wrong NIC", prefix_s(subnet_of(lan->address)).s,
                       prefix_s(subnet_of(nat->address)).s);
 lan_routes:
+        if (!cfg->firewall.ssh && cfg->firewall.n_ssh_from)
+                vwarn(v, "firewall.ssh_from", "ignored: firewall.ssh is false");
         if (lan->present && lan->n_routes == 0)
                 vwarn(v, "uplinks.lan", "no routes: only the LAN subnet itself is reached "
                       "through it (add the VNet and on-premises prefixes to routes)");
@@ -436,8 +444,8 @@ int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)
 int cfg_load_checked(const char *file, struct nr_config *cfg, struct nr_diags *diags)
 {
         int r = cfg_load(file, cfg, diags);
-        if (r < 0 && !cfg->version && !cfg->guests.subnet.len)
-                return r; /* unreadable, a syntax error, or nothing usable parsed */
+        if (r == -EBADMSG)
+                return r; /* unreadable or not YAML: nothing to check across fields */
         int v = cfg_validate(cfg, diags);
         return r < 0 ? r : v;
 }

@@ -52,7 +52,7 @@ const char *yv_kind(const yaml_node_t *n)
         case YAML_SEQUENCE_NODE:
                 return "a list";
         case YAML_SCALAR_NODE:
-                return "a scalar";
+                return "a single value";
         case YAML_NO_NODE:
                 break;
         }
@@ -96,8 +96,9 @@ bool yv_int(struct yv_ctx *c, const yaml_node_t *n, const char *path, long long 
         const char *s = yv_str(n);
         char *end;
         errno = 0;
-        long long v = strtoll(s, &end, 0);
-        if (*s == '\0' || *end || errno == ERANGE || (*s == '0' && s[1] >= '0' && s[1] <= '9')) {
+        long long v = strtoll(s, &end, 10);
+        if (*s < '0' || *s > '9' || *end || errno == ERANGE ||
+            (*s == '0' && s[1] >= '0' && s[1] <= '9')) {
                 yv_error(c, n, path, "expected a whole number, got '%s'", s);
                 return false;
         }
@@ -113,9 +114,13 @@ bool yv_ip(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *o
 {
         if (!yv_want_scalar(c, n, path, "an IPv4 address like 10.0.2.1"))
                 return false;
-        if (ip_parse(yv_str(n), out) == 0)
+        if (ip_parse(yv_str(n), out) == 0 && *out != 0 && *out != 0xffffffffu)
                 return true;
-        yv_error(c, n, path, "'%s' is not an IPv4 address (like 10.0.2.1)", yv_str(n));
+        if (ip_parse(yv_str(n), out) == 0)
+                yv_error(c, n, path, "%s is not a host address", yv_str(n));
+        else
+                yv_error(c, n, path, "'%s' is not an IPv4 address (like 10.0.2.1)", yv_str(n));
+        *out = 0;
         return false;
 }
 
@@ -155,14 +160,14 @@ bool yv_ifaddr(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct 
 {
         if (!yv_prefix(c, n, path, out))
                 return false;
-        if (out->len > 30 && out->len != 32) {
-                /* a /31 works on point-to-point links, not on a subnet with a gateway */
-                yv_error(c, n, path, "prefix length /%u leaves no room for a gateway", out->len);
+        if (out->len > 30 || out->len < 8) {
+                /* a /31 or /32 leaves no room for a gateway; shorter than /8 is a typo */
+                yv_error(c, n, path, "prefix length /%u: an uplink subnet must be /8 to /30",
+                         out->len);
                 out->len = NR_PREFIX_INVALID;
                 return false;
         }
-        if (out->len <= 30 && (out->addr == prefix_network(*out) ||
-                               out->addr == prefix_broadcast(*out))) {
+        if (out->addr == prefix_network(*out) || out->addr == prefix_broadcast(*out)) {
                 yv_error(c, n, path, "%s is the %s address of its subnet, not a host address",
                          yv_str(n), out->addr == prefix_network(*out) ? "network" : "broadcast");
                 out->len = NR_PREFIX_INVALID;
@@ -191,13 +196,20 @@ bool yv_mac(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint8_t ma
         return true;
 }
 
+static bool is_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Stricter than the kernel: these names are pasted into nft rules and dnsmasq options, where
+ * '"', '*', ',' and spaces would change their meaning. */
 bool yv_valid_ifname(const char *s)
 {
         size_t len = strlen(s);
         if (len == 0 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
                 return false;
         for (const char *p = s; *p; p++)
-                if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
+                if (!is_alnum(*p) && *p != '-' && *p != '_' && *p != '.')
                         return false;
         return true;
 }
@@ -213,12 +225,49 @@ bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
                 return false;
         }
         if (!yv_valid_ifname(s)) {
-                yv_error(c, n, path, "'%s' is not a valid interface name (no '/', ':' or spaces)",
-                         s);
+                yv_error(c, n, path, "'%s' is not a valid interface name (letters, digits, '.', "
+                         "'-' and '_')", s);
                 return false;
         }
         strcpy(out, s);
         return true;
+}
+
+/* RFC 1123 label, and not something dnsmasq would read as a lease time ("12h", "3600") or a
+ * keyword in a dhcp-host line. */
+static bool label_ok(const char *s, size_t len)
+{
+        if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!is_alnum(s[i]) && s[i] != '-')
+                        return false;
+        return true;
+}
+
+bool yv_valid_hostname(const char *s)
+{
+        size_t len = strlen(s), digits = strspn(s, "0123456789");
+        if (!label_ok(s, len) || digits == len)
+                return false;
+        if (len > 1 && digits == len - 1 && strchr("wWdDhHmMsS", s[len - 1]))
+                return false;
+        return strcmp(s, "infinite") && strcmp(s, "ignore");
+}
+
+bool yv_valid_domain(const char *s)
+{
+        if (strlen(s) > 253)
+                return false;
+        for (;;) {
+                const char *dot = strchr(s, '.');
+                size_t len = dot ? (size_t)(dot - s) : strlen(s);
+                if (!label_ok(s, len))
+                        return false;
+                if (!dot)
+                        return true;
+                s = dot + 1;
+        }
 }
 
 bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size)
@@ -226,16 +275,38 @@ bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out
         if (!yv_want_scalar(c, n, path, "a name"))
                 return false;
         const char *s = yv_str(n);
-        bool ok = strlen(s) > 0 && strlen(s) < size &&
-                  ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'));
-        for (const char *p = s; ok && *p; p++)
-                ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
-        if (!ok) {
+        if (strlen(s) >= size || !yv_valid_hostname(s)) {
                 yv_error(c, n, path,
-                         "'%s' is not a valid name (letters, digits, '-', '_' and '.', starting "
-                         "with a letter or digit, at most %zu characters)",
-                         s, size - 1);
+                         "'%s' is not a valid host name (letters, digits and '-', at most 63, "
+                         "not all digits, not starting or ending with '-')", s);
+                return false;
+        }
+        strcpy(out, s);
+        return true;
+}
+
+bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size)
+{
+        if (!yv_want_scalar(c, n, path, "a DNS domain like lab.internal"))
+                return false;
+        const char *s = yv_str(n);
+        if (strlen(s) >= size || !yv_valid_domain(s)) {
+                yv_error(c, n, path, "'%s' is not a valid DNS domain (like lab.internal)", s);
+                return false;
+        }
+        strcpy(out, s);
+        return true;
+}
+
+bool yv_cpu_model(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out,
+                  size_t size)
+{
+        const char *s = yv_str(n);
+        bool ok = strlen(s) > 0 && strlen(s) < size && is_alnum(s[0]);
+        for (const char *p = s; ok && *p; p++)
+                ok = is_alnum(*p) || *p == '-' || *p == '_' || *p == '.';
+        if (!ok) {
+                yv_error(c, n, path, "'%s' is not a CPU model name (like Skylake-Client-IBRS)", s);
                 return false;
         }
         strcpy(out, s);

@@ -25,7 +25,7 @@ void yv_warn(struct yv_ctx *c, const yaml_node_t *n, const char *path, const cha
         __attribute__((format(printf, 4, 5)));
 
 bool yv_is_null(const yaml_node_t *n);
-const char *yv_kind(const yaml_node_t *n);   /* "a mapping", "a list", "a string", "null" */
+const char *yv_kind(const yaml_node_t *n);   /* "a mapping", "a list", "a single value", ... */
 bool yv_want_scalar(struct yv_ctx *c, const yaml_node_t *n, const char *path, const char *what);
 const char *yv_str(const yaml_node_t *n);    /* scalar value; only after yv_want_scalar */
 
@@ -39,8 +39,14 @@ bool yv_subnet(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct 
 bool yv_ifaddr(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct nr_prefix *out);
 bool yv_mac(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint8_t mac[6]);
 bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out);
-/* A host/VM name: letters, digits, '-', '_', '.', starting with a letter or digit, < size. */
+/* A host/VM name: a DHCP host name (RFC 1123 label, not all digits, not a lease time). */
 bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size);
+bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size);
+/* A CPU model name as libvirt/QEMU know them (letters, digits, '-', '_', '.'). */
+bool yv_cpu_model(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out,
+                  size_t size);
+bool yv_valid_hostname(const char *s);
+bool yv_valid_domain(const char *s);
 /* "12h", "30m", "90s", "1d", "1h30m", a plain number of seconds, or "infinite" (-> 0). */
 bool yv_duration(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *out);
 /* "2GiB", "512MiB", "1G" (binary units, as libvirt and QEMU read them). */

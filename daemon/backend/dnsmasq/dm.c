@@ -1,0 +1,243 @@
+/* dnsmasq supervision. The child logs to our stderr (log-facility=-), so its lines reach the
+ * journal with ours. A dnsmasq left behind by an earlier nestrouterd (killed hard) is found by
+ * the pid file in the run dir and stopped before ours starts, so the two never fight over the
+ * DHCP port or the lease file. */
+#include "dm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+
+#define BACKOFF_MAX_USEC (30ull * 1000000)
+#define STABLE_USEC (30ull * 1000000)
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void path_in(const char *dir, const char *name, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%s", dir, name);
+}
+
+void dmb_leases_path(const struct dmb *b, char *buf, size_t size)
+{
+        path_in(b->state_dir, "dnsmasq.leases", buf, size);
+}
+
+/* SIGTERM, then SIGKILL after 2 s; reaps it ourselves (the child source is gone by then). */
+static void stop_pid(pid_t pid)
+{
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 200; i++) {
+                if (waitpid(pid, NULL, WNOHANG) == pid)
+                        return;
+                if (kill(pid, 0) < 0 && errno == ESRCH)
+                        return; /* not our child (left by an earlier daemon) and gone */
+                usleep(10000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static void stop_leftover(struct dmb *b)
+{
+        char pidfile[4096], conf[4096], cmdpath[64];
+        path_in(b->run_dir, "dnsmasq.pid", pidfile, sizeof(pidfile));
+        path_in(b->run_dir, "dnsmasq.conf", conf, sizeof(conf));
+        char *txt = file_read(pidfile, NULL);
+        pid_t pid = txt ? (pid_t)atoi(txt) : 0;
+        free(txt);
+        if (pid <= 1)
+                return;
+        snprintf(cmdpath, sizeof(cmdpath), "/proc/%d/cmdline", (int)pid);
+        size_t len = 0;
+        char *cmd = file_read(cmdpath, &len);
+        bool ours = false;
+        for (size_t off = 0; cmd && off < len; off += strlen(cmd + off) + 1)
+                ours |= strstr(cmd + off, conf) != NULL;
+        free(cmd);
+        if (ours) {
+                log_info("dnsmasq: stopping pid %d left by an earlier nestrouterd", (int)pid);
+                stop_pid(pid);
+        }
+        unlink(pidfile);
+}
+
+int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state_dir,
+             void (*on_exit)(void *), void *userdata)
+{
+        memset(b, 0, sizeof(*b));
+        b->ev = ev;
+        b->on_exit = on_exit;
+        b->userdata = userdata;
+        b->run_dir = strdup(run_dir);
+        b->state_dir = strdup(state_dir);
+        if (!b->run_dir || !b->state_dir)
+                return -ENOMEM;
+        stop_leftover(b);
+        return 0;
+}
+
+static void forget(struct dmb *b)
+{
+        char pidfile[4096];
+        b->child = sd_event_source_disable_unref(b->child);
+        b->pid = 0;
+        free(b->conf);
+        free(b->hosts);
+        b->conf = b->hosts = NULL;
+        path_in(b->run_dir, "dnsmasq.pid", pidfile, sizeof(pidfile));
+        unlink(pidfile);
+}
+
+static void stop(struct dmb *b)
+{
+        if (!b->pid)
+                return;
+        pid_t pid = b->pid;
+        b->child = sd_event_source_disable_unref(b->child);
+        stop_pid(pid);
+        forget(b);
+}
+
+void dmb_close(struct dmb *b)
+{
+        stop(b);
+        free(b->run_dir);
+        free(b->state_dir);
+        memset(b, 0, sizeof(*b));
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        struct dmb *b = userdata;
+        (void)s;
+        uint64_t now = now_usec();
+        if (si->si_code == CLD_EXITED)
+                log_warn("dnsmasq (pid %d) exited with status %d", (int)si->si_pid, si->si_status);
+        else
+                log_warn("dnsmasq (pid %d) killed by signal %d", (int)si->si_pid, si->si_status);
+        b->crashes++;
+        b->fails_in_row = now - b->started_usec > STABLE_USEC ? 1 : b->fails_in_row + 1;
+        /* the first restart is immediate; a crash loop backs off up to 30 s */
+        uint64_t delay = b->fails_in_row <= 1 ? 0 : 250000ull << (b->fails_in_row - 2);
+        b->not_before_usec = now + (delay > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : delay);
+        forget(b);
+        if (b->on_exit)
+                b->on_exit(b->userdata);
+        return 0;
+}
+
+static int spawn(struct dmb *b, const char *conf_path, char *err, size_t errlen)
+{
+        const char *bin = getenv("NR_DNSMASQ") ? getenv("NR_DNSMASQ") : "/usr/sbin/dnsmasq";
+        char arg[4200];
+        snprintf(arg, sizeof(arg), "--conf-file=%s", conf_path);
+        pid_t pid = fork();
+        if (pid < 0) {
+                snprintf(err, errlen, "fork: %s", strerror(errno));
+                return -errno;
+        }
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                execl(bin, bin, "--keep-in-foreground", arg, (char *)NULL);
+                fprintf(stderr, "<3>dnsmasq: exec %s: %s\n", bin, strerror(errno));
+                _exit(127);
+        }
+        b->pid = pid;
+        b->starts++;
+        b->started_usec = now_usec();
+        int r = sd_event_add_child(b->ev, &b->child, pid, WEXITED, on_child, b);
+        if (r < 0) {
+                snprintf(err, errlen, "watch child: %s", strerror(-r));
+                stop(b);
+                return r;
+        }
+        char pidfile[4096], txt[32];
+        path_in(b->run_dir, "dnsmasq.pid", pidfile, sizeof(pidfile));
+        snprintf(txt, sizeof(txt), "%d\n", (int)pid);
+        file_write_atomic(pidfile, txt, 0644);
+        return 0;
+}
+
+static int start(struct dmb *b, const char *conf, const char *hosts, char *err, size_t errlen)
+{
+        char cpath[4096], hpath[4096];
+        if (now_usec() < b->not_before_usec) {
+                snprintf(err, errlen, "backing off after %u failures", b->fails_in_row);
+                return -EAGAIN;
+        }
+        path_in(b->run_dir, "dnsmasq.conf", cpath, sizeof(cpath));
+        path_in(b->run_dir, "dnsmasq.hosts", hpath, sizeof(hpath));
+        int r = file_write_atomic(hpath, hosts, 0644);
+        if (r >= 0)
+                r = file_write_atomic(cpath, conf, 0644);
+        if (r < 0) {
+                snprintf(err, errlen, "write %s: %s", cpath, strerror(-r));
+                return r;
+        }
+        stop(b);
+        if ((r = spawn(b, cpath, err, errlen)) < 0)
+                return r;
+        b->conf = strdup(conf);
+        b->hosts = strdup(hosts);
+        log_info("dnsmasq started (pid %d)", (int)b->pid);
+        return b->conf && b->hosts ? 0 : -ENOMEM;
+}
+
+static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
+{
+        char hpath[4096];
+        path_in(b->run_dir, "dnsmasq.hosts", hpath, sizeof(hpath));
+        int r = file_write_atomic(hpath, hosts, 0644);
+        if (r < 0 || kill(b->pid, SIGHUP) < 0) {
+                r = r < 0 ? r : -errno;
+                snprintf(err, errlen, "reload: %s", strerror(-r));
+                return r;
+        }
+        free(b->hosts);
+        b->hosts = strdup(hosts);
+        return b->hosts ? 0 : -ENOMEM;
+}
+
+int dmb_observe(struct dmb *b, struct nr_observed *have)
+{
+        have->dnsmasq_running = b->pid > 0;
+        if (b->pid) {
+                have->dnsmasq_conf = b->conf ? strdup(b->conf) : NULL;
+                have->dnsmasq_hosts = b->hosts ? strdup(b->hosts) : NULL;
+        }
+        return 0;
+}
+
+int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const char *hosts,
+              char *err, size_t errlen)
+{
+        switch (op->kind) {
+        case NR_OP_DNSMASQ_START:
+                return start(b, conf, hosts, err, errlen);
+        case NR_OP_DNSMASQ_RELOAD:
+                return reload(b, hosts, err, errlen);
+        case NR_OP_DNSMASQ_STOP:
+                stop(b);
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}

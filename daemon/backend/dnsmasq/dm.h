@@ -1,0 +1,39 @@
+/* dnsmasq as a supervised child: generated config in the run dir, reservations in a
+ * dhcp-hostsfile (SIGHUP re-reads it), leases in the state dir; restarted with backoff when it
+ * dies, fully restarted only when its main config changes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/plan.h"
+
+typedef struct sd_event sd_event;
+typedef struct sd_event_source sd_event_source;
+
+struct dmb {
+        sd_event *ev;
+        char *run_dir, *state_dir;
+        pid_t pid;
+        sd_event_source *child;
+        char *conf, *hosts;        /* what the running instance was given */
+        unsigned starts, crashes, fails_in_row;
+        uint64_t started_usec, not_before_usec;
+        void (*on_exit)(void *userdata);
+        void *userdata;
+};
+
+int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state_dir,
+             void (*on_exit)(void *), void *userdata);
+/* Stops a running instance and frees everything. */
+void dmb_close(struct dmb *b);
+
+int dmb_observe(struct dmb *b, struct nr_observed *have);
+/* START / RELOAD / STOP. START before the backoff deadline returns -EAGAIN. */
+int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const char *hosts,
+              char *err, size_t errlen);
+
+/* Path of the lease file (state dir). */
+void dmb_leases_path(const struct dmb *b, char *buf, size_t size);

@@ -1,0 +1,218 @@
+/* Netlink backend on libnl-route-3. Observation is a fresh dump per reconcile pass (cheap at
+ * this scale, and never stale); only routes and rules carrying our rtm_protocol are ever
+ * deleted. The bridge is created with a hand-built RTM_NEWLINK (libnl 3.7 cannot set
+ * IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY); see nl_msg.c. */
+#include "nl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nl_msg.h"
+
+int nlb_errno(int nlerr)
+{
+        switch (-nlerr) {
+        case NLE_EXIST: return -EEXIST;
+        case NLE_OBJ_NOTFOUND: return -ENOENT;
+        case NLE_NODEV: return -ENODEV;
+        case NLE_PERM: return -EPERM;
+        case NLE_NOACCESS: return -EACCES;
+        case NLE_INVAL: return -EINVAL;
+        case NLE_NOMEM: return -ENOMEM;
+        case NLE_BUSY: return -EBUSY;
+        case NLE_RANGE: return -ERANGE;
+        case NLE_AGAIN: return -EAGAIN;
+        case NLE_NOADDR: return -EADDRNOTAVAIL;
+        default: return -EIO;
+        }
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+        (void)msg;
+        ((struct nlb *)arg)->events++;
+        return NL_OK;
+}
+
+int nlb_open(struct nlb *b)
+{
+        memset(b, 0, sizeof(*b));
+        b->sk = nl_socket_alloc();
+        b->mon = nl_socket_alloc();
+        if (!b->sk || !b->mon)
+                return -ENOMEM;
+        int r = nl_connect(b->sk, NETLINK_ROUTE);
+        if (r < 0)
+                return nlb_errno(r);
+        nl_socket_set_buffer_size(b->sk, 1 << 20, 1 << 20);
+        nl_socket_disable_seq_check(b->mon);
+        nl_socket_modify_cb(b->mon, NL_CB_VALID, NL_CB_CUSTOM, on_event, b);
+        if ((r = nl_connect(b->mon, NETLINK_ROUTE)) < 0 ||
+            (r = nl_socket_add_memberships(b->mon, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+                                           RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE,
+                                           RTNLGRP_IPV4_NETCONF, 0)) < 0 ||
+            (r = nl_socket_set_nonblocking(b->mon)) < 0)
+                return nlb_errno(r);
+        nl_socket_set_buffer_size(b->mon, 4 << 20, 0);
+        return 0;
+}
+
+void nlb_close(struct nlb *b)
+{
+        if (b->links)
+                nl_cache_free(b->links);
+        if (b->addrs)
+                nl_cache_free(b->addrs);
+        nl_socket_free(b->sk);
+        nl_socket_free(b->mon);
+        memset(b, 0, sizeof(*b));
+}
+
+int nlb_refresh(struct nlb *b)
+{
+        struct nl_cache *links = NULL, *addrs = NULL;
+        int r = rtnl_link_alloc_cache(b->sk, AF_UNSPEC, &links);
+        if (r >= 0)
+                r = rtnl_addr_alloc_cache(b->sk, &addrs);
+        if (r < 0) {
+                if (links)
+                        nl_cache_free(links);
+                return nlb_errno(r);
+        }
+        if (b->links)
+                nl_cache_free(b->links);
+        if (b->addrs)
+                nl_cache_free(b->addrs);
+        b->links = links;
+        b->addrs = addrs;
+        return 0;
+}
+
+int nlb_monitor_fd(struct nlb *b)
+{
+        return nl_socket_get_fd(b->mon);
+}
+
+int nlb_monitor_drain(struct nlb *b)
+{
+        unsigned long before = b->events;
+        bool overrun = false;
+        for (int i = 0; i < 1024; i++) { /* bounded: a flood is handled as an overrun */
+                int r = nl_recvmsgs_default(b->mon);
+                if (r == -NLE_AGAIN)
+                        break;
+                if (r == -NLE_NOMEM || r == -NLE_MSG_OVERFLOW) {
+                        overrun = true;
+                        b->overruns++;
+                }
+                if (r < 0 && r != -NLE_NOMEM && r != -NLE_MSG_OVERFLOW)
+                        break;
+        }
+        return overrun ? -ENOBUFS : (int)(b->events - before);
+}
+
+/* ---- conversions ------------------------------------------------------------------------- */
+
+uint32_t nlb_ip(struct nl_addr *a)
+{
+        uint32_t be = 0;
+        if (a && nl_addr_get_family(a) == AF_INET && nl_addr_get_len(a) == 4)
+                memcpy(&be, nl_addr_get_binary_addr(a), 4);
+        return ntohl(be);
+}
+
+struct nl_addr *nlb_addr(uint32_t ip, uint8_t len)
+{
+        uint32_t be = htonl(ip);
+        struct nl_addr *a = nl_addr_build(AF_INET, &be, 4);
+        if (a)
+                nl_addr_set_prefixlen(a, len);
+        return a;
+}
+
+const char *nlb_ifname(struct nlb *b, int ifindex, char *buf)
+{
+        buf[0] = '\0';
+        if (b->links)
+                rtnl_link_i2name(b->links, ifindex, buf, NR_IFNAMSIZ);
+        return buf;
+}
+
+int nlb_ifindex(struct nlb *b, const char *name)
+{
+        return b->links ? rtnl_link_name2i(b->links, name) : 0;
+}
+
+/* ---- facts ------------------------------------------------------------------------------- */
+
+static struct rtnl_link *match_link(struct nlb *b, const struct nr_match *m)
+{
+        for (struct nl_object *o = nl_cache_get_first(b->links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                if (m->kind == NR_MATCH_NAME && !strcmp(rtnl_link_get_name(l), m->name))
+                        return l;
+                if (m->kind != NR_MATCH_MAC)
+                        continue;
+                struct nl_addr *hw = rtnl_link_get_addr(l);
+                if (!hw || nl_addr_get_len(hw) != 6 ||
+                    memcmp(nl_addr_get_binary_addr(hw), m->mac, 6))
+                        continue;
+                /* the Accelerated Networking VF has the same MAC but is a slave of the
+                 * synthetic NIC; bridges and our own ports may also carry it */
+                if (rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE))
+                        continue;
+                const char *type = rtnl_link_get_type(l);
+                if (type && (!strcmp(type, "bridge") || !strcmp(type, "bond")))
+                        continue;
+                return l;
+        }
+        return NULL;
+}
+
+static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out)
+{
+        for (struct nl_object *o = nl_cache_get_first(b->addrs); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *)o;
+                if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex ||
+                    rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE)
+                        continue;
+                out->addr = nlb_ip(rtnl_addr_get_local(a));
+                out->len = (uint8_t)rtnl_addr_get_prefixlen(a);
+                return true;
+        }
+        return false;
+}
+
+void nlb_facts(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts)
+{
+        memset(facts, 0, sizeof(*facts));
+        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
+                const struct nr_uplink *u = &cfg->uplinks[r];
+                struct nr_uplink_fact *f = &facts->uplink[r];
+                struct rtnl_link *l = u->present && b->links ? match_link(b, &u->match) : NULL;
+                if (!l)
+                        continue;
+                f->found = true;
+                snprintf(f->ifname, sizeof(f->ifname), "%s", rtnl_link_get_name(l));
+                if (!u->dhcp) {
+                        f->have_addr = true;
+                        f->addr = u->address;
+                        f->gateway = u->gateway;
+                } else if (first_addr(b, rtnl_link_get_ifindex(l), &f->addr)) {
+                        struct nr_prefix net = {prefix_network(f->addr), f->addr.len};
+                        f->have_addr = true;
+                        f->gateway = u->gateway_set ? u->gateway : prefix_first_host(net);
+                }
+        }
+}

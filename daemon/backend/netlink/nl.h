@@ -1,0 +1,50 @@
+/* The netlink backend (libnl-route-3): finds the uplinks, observes links, addresses, routes and
+ * rules, applies link/address/route/rule ops, and watches rtnetlink events for drift. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/model.h"
+#include "core/plan.h"
+
+struct nl_sock;
+struct nl_cache;
+
+struct nlb {
+        struct nl_sock *sk;        /* requests and dumps */
+        struct nl_sock *mon;       /* event subscriptions */
+        struct nl_cache *links;    /* refreshed by nlb_refresh */
+        struct nl_cache *addrs;
+        unsigned long events;      /* event messages seen */
+        unsigned long overruns;    /* ENOBUFS on the event socket */
+};
+
+int nlb_open(struct nlb *b);
+void nlb_close(struct nlb *b);
+
+/* Re-dump links and addresses (used by facts and observe of one reconcile pass). */
+int nlb_refresh(struct nlb *b);
+
+/* Which interface is each uplink, and what address it has. A MAC match picks the device that
+ * is not enslaved to another (Azure's Accelerated Networking VF shares the MAC and is a slave
+ * of the synthetic NIC). */
+void nlb_facts(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts);
+
+/* Fill the link, address, route and rule parts of `have` for the objects `want` or `prev` (the
+ * last pass's desired state, may be NULL) name: a renamed bridge must be seen to be removed. */
+int nlb_observe(struct nlb *b, const struct nr_desired *want, const struct nr_desired *prev,
+                struct nr_observed *have);
+
+/* Apply one link/address/route/rule op. Returns 0 or -errno; err gets a message. */
+int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, size_t errlen);
+
+/* Event socket: fd to poll; drain returns the number of messages read, or -ENOBUFS when the
+ * kernel dropped some (the caller re-dumps everything, which every pass does anyway). */
+int nlb_monitor_fd(struct nlb *b);
+int nlb_monitor_drain(struct nlb *b);
+
+/* Teardown helpers: delete every route and rule with our protocol. */
+int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted);

@@ -1,0 +1,254 @@
+/* nftables through libnftables. The table has no `owner` flag on purpose: it must outlive the
+ * daemon so that a restart never cuts guest traffic. */
+#include "nft.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/render.h"
+#include "core/strbuf.h"
+#include "fileio.h"
+#include "log.h"
+
+/* Runs one command buffer (one transaction). On failure the error buffer goes to err. */
+static int run(struct nftb *b, unsigned flags, const char *cmd, char **out, char *err,
+               size_t errlen)
+{
+        nft_ctx_output_set_flags(b->ctx, flags);
+        int r = nft_run_cmd_from_buffer(b->ctx, cmd);
+        const char *o = nft_ctx_get_output_buffer(b->ctx);
+        const char *e = nft_ctx_get_error_buffer(b->ctx);
+        if (r != 0) {
+                if (err)
+                        snprintf(err, errlen, "%s", e && *e ? e : "nft command failed");
+                return -EINVAL;
+        }
+        if (out && !(*out = strdup(o ? o : "")))
+                return -ENOMEM;
+        return 0;
+}
+
+static bool probe_flowtable(struct nftb *b)
+{
+        nft_ctx_set_dry_run(b->ctx, true);
+        int r = run(b, 0, "table inet nr_probe { flowtable f { hook ingress priority 0; "
+                          "devices = { lo }; } }", NULL, NULL, 0);
+        nft_ctx_set_dry_run(b->ctx, false);
+        return r == 0;
+}
+
+static void state_path(const struct nftb *b, const char *name, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%s", b->state_dir, name);
+}
+
+static void state_load(struct nftb *b)
+{
+        char p1[4096], p2[4096];
+        state_path(b, "nft.applied", p1, sizeof(p1));
+        state_path(b, "nft.baseline", p2, sizeof(p2));
+        b->applied = file_read(p1, NULL);
+        b->baseline = file_read(p2, NULL);
+}
+
+static void state_save(const struct nftb *b)
+{
+        char p[4096];
+        state_path(b, "nft.applied", p, sizeof(p));
+        int r = file_write_atomic(p, b->applied, 0600);
+        state_path(b, "nft.baseline", p, sizeof(p));
+        if (r >= 0)
+                r = file_write_atomic(p, b->baseline, 0600);
+        if (r < 0)
+                log_warn_errno(r, "nft: cannot save state in %s: %m", b->state_dir);
+}
+
+int nftb_open(struct nftb *b, const char *state_dir)
+{
+        memset(b, 0, sizeof(*b));
+        if (!(b->state_dir = strdup(state_dir)))
+                return -ENOMEM;
+        state_load(b);
+        b->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!b->ctx || nft_ctx_buffer_output(b->ctx) || nft_ctx_buffer_error(b->ctx))
+                return -ENOMEM;
+        b->flowtable = probe_flowtable(b);
+        if (!b->flowtable)
+                log_notice("nft: this kernel has no flowtable support; forwarding stays on the "
+                           "normal path (no fast path)");
+        b->mon = mnl_socket_open(NETLINK_NETFILTER);
+        if (!b->mon)
+                return -errno;
+        if (mnl_socket_bind(b->mon, 1u << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0)
+                return -errno;
+        int fd = mnl_socket_get_fd(b->mon);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        int sz = 4 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+        return 0;
+}
+
+void nftb_close(struct nftb *b)
+{
+        if (b->ctx)
+                nft_ctx_free(b->ctx);
+        if (b->mon)
+                mnl_socket_close(b->mon);
+        free(b->applied);
+        free(b->baseline);
+        free(b->state_dir);
+        memset(b, 0, sizeof(*b));
+}
+
+static int list_table(struct nftb *b, unsigned flags, char **out)
+{
+        return run(b, flags, "list table inet " NR_NFT_TABLE, out, NULL, 0);
+}
+
+int nftb_observe(struct nftb *b, struct nr_observed *have)
+{
+        char *now = NULL;
+        if (list_table(b, NFT_CTX_OUTPUT_STATELESS, &now) < 0) {
+                have->nft_present = false; /* ENOENT and friends: there is no table */
+                return 0;
+        }
+        have->nft_present = true;
+        if (b->applied && b->baseline && !strcmp(now, b->baseline))
+                have->nft = strdup(b->applied);
+        free(now);
+        return 0;
+}
+
+static int take_baseline(struct nftb *b, const char *want)
+{
+        char *base = NULL;
+        int r = list_table(b, NFT_CTX_OUTPUT_STATELESS, &base);
+        if (r < 0)
+                return r;
+        char *applied = strdup(want);
+        if (!applied) {
+                free(base);
+                return -ENOMEM;
+        }
+        free(b->baseline);
+        free(b->applied);
+        b->baseline = base;
+        b->applied = applied;
+        state_save(b);
+        return 0;
+}
+
+static int apply_full(struct nftb *b, const char *want, char *err, size_t errlen)
+{
+        struct nr_buf cmd = {0};
+        /* add + delete + define in one buffer: one transaction, never a moment without it */
+        buf_puts(&cmd, "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n");
+        buf_puts(&cmd, want);
+        char *text = buf_finish(&cmd);
+        if (!text)
+                return -ENOMEM;
+        int r = run(b, 0, text, NULL, err, errlen);
+        free(text);
+        if (r == 0)
+                b->full_applies++;
+        return r < 0 ? r : take_baseline(b, want);
+}
+
+/* A reload: only elements and single rules change. Falls back to the full transaction when the
+ * structure changed (nftd_delta says so). */
+static int apply_delta(struct nftb *b, const char *want, char *err, size_t errlen)
+{
+        struct nftd_table old = {0}, new = {0};
+        struct nftd_handles h = {0};
+        char *listing = NULL, *script = NULL;
+        bool full = true;
+        int r = nftd_parse(b->applied, &old);
+        if (r >= 0)
+                r = nftd_parse(want, &new);
+        if (r >= 0)
+                r = list_table(b, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS, &listing);
+        if (r >= 0)
+                r = nftd_parse_handles(listing, &h);
+        if (r >= 0)
+                r = nftd_delta(&old, &new, &h, &script, &full);
+        if (r >= 0 && !full && script && *script) {
+                r = run(b, 0, script, NULL, err, errlen);
+                if (r == 0) {
+                        b->delta_applies++;
+                        r = take_baseline(b, want);
+                } else {
+                        log_warn("nft: incremental update refused (%s); replacing the table", err);
+                        full = true; /* the kernel rejected it whole: nothing changed yet */
+                        r = 0;
+                }
+        } else if (r >= 0 && !full) {
+                r = take_baseline(b, want);
+        }
+        free(listing);
+        free(script);
+        nftd_handles_free(&h);
+        nftd_table_free(&old);
+        nftd_table_free(&new);
+        if (r >= 0 && full)
+                return apply_full(b, want, err, errlen);
+        return r;
+}
+
+int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
+               size_t errlen)
+{
+        if (op->kind == NR_OP_NFT_UPDATE && b->applied && b->baseline) {
+                char *now = NULL;
+                bool drifted = list_table(b, NFT_CTX_OUTPUT_STATELESS, &now) < 0 ||
+                               strcmp(now, b->baseline) != 0;
+                free(now);
+                if (!drifted)
+                        return apply_delta(b, want, err, errlen);
+        }
+        return apply_full(b, want, err, errlen);
+}
+
+int nftb_counters(struct nftb *b, struct nftd_counters *c)
+{
+        char *listing = NULL;
+        int r = list_table(b, 0, &listing);
+        if (r >= 0)
+                r = nftd_parse_counters(listing, c);
+        free(listing);
+        return r;
+}
+
+int nftb_delete_table(struct nftb *b)
+{
+        char err[256];
+        return run(b, 0, "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n",
+                   NULL, err, sizeof(err));
+}
+
+int nftb_monitor_fd(struct nftb *b)
+{
+        return mnl_socket_get_fd(b->mon);
+}
+
+int nftb_monitor_drain(struct nftb *b)
+{
+        char buf[16384];
+        int n = 0;
+        for (int i = 0; i < 4096; i++) { /* bounded; what is left wakes us again */
+                ssize_t r = mnl_socket_recvfrom(b->mon, buf, sizeof(buf));
+                if (r < 0) {
+                        if (errno == ENOBUFS)
+                                return -ENOBUFS;
+                        break;
+                }
+                n++;
+        }
+        b->events += (unsigned long)n;
+        return n;
+}

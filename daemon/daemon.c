@@ -1,0 +1,263 @@
+/* The reconcile pass and the configuration lifecycle: observe everything, plan, apply, count.
+ * A pass is idempotent and cheap; every trigger (kernel event, nft event, dnsmasq exit, timer,
+ * reload) just schedules one, and bursts of triggers coalesce into a single pass. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "backend/sysctl/sysctl.h"
+#include "core/validate.h"
+#include "log.h"
+
+#define RETRY_USEC (1000000ull)
+
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static enum nr_obj op_obj(enum nr_op_kind k)
+{
+        switch (k) {
+        case NR_OP_LINK_ADD_BRIDGE:
+        case NR_OP_LINK_SET:
+        case NR_OP_LINK_SET_MASTER:
+        case NR_OP_LINK_DEL:
+                return NR_OBJ_LINK;
+        case NR_OP_SYSCTL_SET:
+                return NR_OBJ_SYSCTL;
+        case NR_OP_ADDR_ADD:
+        case NR_OP_ADDR_DEL:
+                return NR_OBJ_ADDR;
+        case NR_OP_ROUTE_REPLACE:
+        case NR_OP_ROUTE_DEL:
+                return NR_OBJ_ROUTE;
+        case NR_OP_RULE_ADD:
+        case NR_OP_RULE_DEL:
+                return NR_OBJ_RULE;
+        case NR_OP_NFT_CREATE:
+        case NR_OP_NFT_UPDATE:
+                return NR_OBJ_NFT;
+        case NR_OP_DNSMASQ_START:
+        case NR_OP_DNSMASQ_RELOAD:
+        case NR_OP_DNSMASQ_STOP:
+        case NR_OP_CONFLICT:
+                break;
+        }
+        return NR_OBJ_DNSMASQ;
+}
+
+int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
+{
+        struct nr_facts facts;
+        struct nr_paths paths = {d->o.run_dir, d->o.state_dir};
+        nlb_facts(&d->nl, d->cfg, &facts);
+        return model_build(d->cfg, &facts, &paths, want);
+}
+
+int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have)
+{
+        memset(have, 0, sizeof(*have));
+        int r = nlb_observe(&d->nl, want, d->have_prev ? &d->prev : NULL, have);
+        if (r >= 0)
+                r = sysctl_observe(want, have);
+        if (r >= 0)
+                r = nftb_observe(&d->nft, have);
+        if (r >= 0)
+                r = dmb_observe(&d->dm, have);
+        return r;
+}
+
+static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const struct nr_op *op,
+                    char *err, size_t errlen)
+{
+        switch (op_obj(op->kind)) {
+        case NR_OBJ_LINK:
+        case NR_OBJ_ADDR:
+        case NR_OBJ_ROUTE:
+        case NR_OBJ_RULE:
+                return nlb_apply(&d->nl, op, want->route_protocol, err, errlen);
+        case NR_OBJ_SYSCTL:
+                return sysctl_apply(&op->sysctl, err, errlen);
+        case NR_OBJ_NFT:
+                return nftb_apply(&d->nft, op, want->nft, err, errlen);
+        case NR_OBJ_DNSMASQ:
+        case NR_OBJ_COUNT:
+                break;
+        }
+        if (op->kind == NR_OP_CONFLICT)
+                return 0;
+        return dmb_apply(&d->dm, op, want->dnsmasq_conf, want->dnsmasq_hosts, err, errlen);
+}
+
+/* Applies the plan in order; returns the number of failed ops. */
+static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
+                           const struct nr_plan *plan, bool *backoff)
+{
+        unsigned failed = 0;
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                const struct nr_op *op = &plan->ops[i];
+                char line[400], err[256] = "";
+                plan_op_line(plan, op, line, sizeof(line));
+                if (op->kind == NR_OP_CONFLICT) {
+                        log_warn("conflict, left alone: %s", op->why);
+                        failed++;
+                        continue;
+                }
+                int r = apply_op(d, want, op, err, sizeof(err));
+                if (r == -EAGAIN) {
+                        *backoff = true;
+                        failed++;
+                        continue;
+                }
+                if (r < 0) {
+                        d->n.failures++;
+                        failed++;
+                        snprintf(d->last_error, sizeof(d->last_error), "%s: %s", line, err);
+                        log_err("%s: %s", line, err);
+                        continue;
+                }
+                d->n.writes++;
+                enum nr_obj o = op_obj(op->kind);
+                if (d->config_changed) {
+                        d->n.changes[o]++;
+                        log_info("%s", line);
+                } else {
+                        d->n.repairs[o]++;
+                        log_notice("repaired drift: %s", line);
+                }
+        }
+        return failed;
+}
+
+static void notify_status(struct nr_daemon *d, unsigned failed)
+{
+        uint64_t rep = 0;
+        for (int i = 0; i < NR_OBJ_COUNT; i++)
+                rep += d->n.repairs[i];
+        sd_notifyf(0, "STATUS=%s; %zu routes, %zu rules; %llu repairs; %u failing",
+                   failed ? "degraded" : "converged", d->prev.n_routes, d->prev.n_rules,
+                   (unsigned long long)rep, failed);
+}
+
+static int reconcile(struct nr_daemon *d)
+{
+        struct nr_desired want;
+        struct nr_observed have;
+        struct nr_plan plan;
+        uint64_t t0 = mono_usec();
+        bool backoff = false;
+        int r = nlb_refresh(&d->nl);
+        if (r >= 0)
+                r = daemon_build_desired(d, &want);
+        if (r < 0)
+                return log_err_errno(r, "reconcile: %m");
+        r = daemon_observe(d, &want, &have);
+        if (r >= 0)
+                r = plan_build(&want, &have, d->have_prev ? &d->prev : NULL, &plan);
+        observed_free(&have);
+        if (r < 0) {
+                model_free(&want);
+                return log_err_errno(r, "reconcile: %m");
+        }
+        unsigned failed = apply_plan(d, &want, &plan, &backoff);
+        d->n.passes++;
+        plan_free(&plan);
+        if (d->have_prev)
+                model_free(&d->prev);
+        d->prev = want;
+        d->have_prev = true;
+        d->converged = failed == 0;
+        if (!failed)
+                d->config_changed = false;
+        if (failed)
+                daemon_schedule(d, backoff && d->dm.not_before_usec > mono_usec()
+                                           ? d->dm.not_before_usec - mono_usec()
+                                           : RETRY_USEC);
+        d->last_pass_usec = mono_usec() - t0;
+        if (!d->ready_sent) {
+                sd_notify(0, "READY=1");
+                d->ready_sent = true;
+        }
+        notify_status(d, failed);
+        return 0;
+}
+
+static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct nr_daemon *d = userdata;
+        (void)s;
+        (void)usec;
+        if (d->cfg)
+                reconcile(d);
+        return 0;
+}
+
+void daemon_schedule(struct nr_daemon *d, uint64_t delay_usec)
+{
+        uint64_t now, when, cur;
+        sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+        when = now + delay_usec;
+        int enabled = 0;
+        if (d->pass_timer) {
+                sd_event_source_get_enabled(d->pass_timer, &enabled);
+                sd_event_source_get_time(d->pass_timer, &cur);
+                if (enabled && cur <= when)
+                        return; /* an earlier pass is already due: it will see this too */
+                sd_event_source_set_time(d->pass_timer, when);
+                sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
+                return;
+        }
+        sd_event_add_time(d->ev, &d->pass_timer, CLOCK_MONOTONIC, when, 1000, on_pass, d);
+        sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
+}
+
+int daemon_reload(struct nr_daemon *d)
+{
+        struct nr_config *cfg = calloc(1, sizeof(*cfg));
+        if (!cfg)
+                return -ENOMEM;
+        sd_notify(0, "RELOADING=1");
+        diag_free(&d->errors);
+        int r = cfg_load_checked(d->o.config, cfg, &d->errors);
+        d->n.reloads++;
+        if (r < 0) {
+                d->n.reloads_rejected++;
+                d->config_ok = false;
+                for (size_t i = 0; i < d->errors.n; i++) {
+                        const struct nr_diag *g = &d->errors.v[i];
+                        log_msg(g->sev == NR_SEV_ERROR ? LOG_PRI_ERR : LOG_PRI_WARNING,
+                                "%s:%d:%d: %s: %s%s%s", d->o.config, g->line, g->col,
+                                g->sev == NR_SEV_ERROR ? "error" : "warning", g->path,
+                                g->path[0] ? ": " : "", g->msg);
+                }
+                log_err("%s: configuration rejected; %s", d->o.config,
+                        d->cfg ? "keeping the running configuration" : "nothing applied");
+                cfg_free(cfg);
+                free(cfg);
+                sd_notifyf(0, "READY=1\nSTATUS=config error: %s rejected (%zu errors)",
+                           d->o.config, d->errors.n_errors);
+                d->ready_sent = true;
+                return -EINVAL;
+        }
+        if (d->cfg) {
+                cfg_free(d->cfg);
+                free(d->cfg);
+        }
+        d->cfg = cfg;
+        d->config_ok = true;
+        d->config_changed = true;
+        log_info("%s: configuration loaded", d->o.config);
+        if (d->ready_sent)
+                sd_notify(0, "READY=1");
+        daemon_schedule(d, 0);
+        return 0;
+}

@@ -1,0 +1,89 @@
+/* The running daemon: configuration, backends, the reconcile pass and its counters. One thread,
+ * one sd-event loop; every kernel event, timer, signal and control request only schedules or
+ * reads — all changes happen in daemon_reconcile(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/dnsmasq/dm.h"
+#include "backend/netlink/nl.h"
+#include "backend/nft/nft.h"
+#include "core/config.h"
+#include "core/diag.h"
+#include "core/model.h"
+#include "core/plan.h"
+
+typedef struct sd_event sd_event;
+typedef struct sd_event_source sd_event_source;
+
+enum nr_obj {
+        NR_OBJ_LINK,
+        NR_OBJ_SYSCTL,
+        NR_OBJ_ADDR,
+        NR_OBJ_ROUTE,
+        NR_OBJ_RULE,
+        NR_OBJ_NFT,
+        NR_OBJ_DNSMASQ,
+        NR_OBJ_COUNT,
+};
+
+struct nr_counters {
+        uint64_t passes;           /* reconcile passes */
+        uint64_t writes;           /* ops applied successfully */
+        uint64_t failures;         /* ops that failed */
+        uint64_t repairs[NR_OBJ_COUNT]; /* drift repaired after the system had converged */
+        uint64_t changes[NR_OBJ_COUNT]; /* ops from a (re)load of the configuration */
+        uint64_t reloads, reloads_rejected;
+        uint64_t events_netlink, events_nft, overruns;
+};
+
+struct nr_daemon_opts {
+        const char *config;
+        const char *run_dir;
+        const char *state_dir;
+};
+
+struct nr_daemon {
+        sd_event *ev;
+        struct nr_daemon_opts o;
+        struct nr_config *cfg;     /* NULL while no valid config was ever loaded */
+        struct nr_diags errors;    /* of the last rejected load */
+        bool config_ok;            /* the file on disk was accepted last time we read it */
+        bool have_prev;
+        struct nr_desired prev;    /* what the last pass wanted */
+        bool converged;            /* the last pass applied everything it planned */
+        bool ready_sent;
+        bool config_changed;       /* the next pass follows a (re)load: its ops are changes */
+        char last_error[700];
+        uint64_t last_pass_usec;   /* duration of the last pass */
+        struct nlb nl;
+        struct nftb nft;
+        struct dmb dm;
+        sd_event_source *pass_timer;
+        sd_event_source *resync_timer;
+        struct nr_counters n;
+};
+
+int daemon_run(const struct nr_daemon_opts *o);
+
+/* Run a reconcile pass after `delay_usec` (coalesces: an earlier pending pass wins). */
+void daemon_schedule(struct nr_daemon *d, uint64_t delay_usec);
+
+/* Re-read the config. On any error the running config stays; errors go to d->errors, the log
+ * and the status. Returns 0 when the new file was accepted. */
+int daemon_reload(struct nr_daemon *d);
+
+/* Status text or JSON (caller frees). */
+char *daemon_status(struct nr_daemon *d, bool json);
+/* Leases from dnsmasq's lease file, as a table or JSON (caller frees). */
+char *daemon_leases(struct nr_daemon *d, bool json);
+/* What a pass would do now, one op per line (caller frees). */
+char *daemon_plan_text(struct nr_daemon *d);
+
+/* One observation of everything the desired state names (used by passes and status). */
+int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have);
+int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
+
+/* nestrouterd --teardown: remove everything nestrouter owns. */
+int daemon_teardown(const struct nr_daemon_opts *o);

@@ -1,0 +1,216 @@
+/* Status, leases and plan for nestrouterctl. Status observes the system afresh, so "desired vs
+ * observed" is what the kernel holds right now, not what the last pass believed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/render_text.h"
+#include "core/strbuf.h"
+#include "daemon.h"
+
+static const char *const obj_names[NR_OBJ_COUNT] = {
+        "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
+};
+
+struct pending {
+        struct nr_plan plan;
+        bool ok;                   /* observation and planning worked */
+};
+
+static void compute_pending(struct nr_daemon *d, struct nr_desired *want, struct pending *p)
+{
+        struct nr_observed have;
+        memset(p, 0, sizeof(*p));
+        if (!d->cfg || daemon_build_desired(d, want) < 0)
+                return;
+        p->ok = daemon_observe(d, want, &have) >= 0 &&
+                plan_build(want, &have, d->have_prev ? &d->prev : NULL, &p->plan) >= 0;
+        observed_free(&have);
+}
+
+static void j_counters(struct nr_buf *b, const struct nr_daemon *d)
+{
+        const struct nr_counters *n = &d->n;
+        buf_printf(b, "\"counters\":{\"passes\":%llu,\"writes\":%llu,\"failures\":%llu,"
+                      "\"reloads\":%llu,\"reloads_rejected\":%llu,\"events_netlink\":%llu,"
+                      "\"events_nft\":%llu,\"overruns\":%llu,\"repairs\":{",
+                   (unsigned long long)n->passes, (unsigned long long)n->writes,
+                   (unsigned long long)n->failures, (unsigned long long)n->reloads,
+                   (unsigned long long)n->reloads_rejected,
+                   (unsigned long long)n->events_netlink, (unsigned long long)n->events_nft,
+                   (unsigned long long)n->overruns);
+        for (int i = 0; i < NR_OBJ_COUNT; i++)
+                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", obj_names[i],
+                           (unsigned long long)n->repairs[i]);
+        buf_puts(b, "},\"changes\":{");
+        for (int i = 0; i < NR_OBJ_COUNT; i++)
+                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", obj_names[i],
+                           (unsigned long long)n->changes[i]);
+        buf_puts(b, "}}");
+}
+
+static void j_config(struct nr_buf *b, const struct nr_daemon *d)
+{
+        buf_puts(b, "\"config\":{\"file\":");
+        json_str(b, d->o.config);
+        buf_printf(b, ",\"state\":\"%s\",\"applied\":%s,\"errors\":[",
+                   d->config_ok ? "ok" : "error", d->cfg ? "true" : "false");
+        for (size_t i = 0; i < d->errors.n; i++) {
+                const struct nr_diag *g = &d->errors.v[i];
+                buf_printf(b, "%s{\"line\":%d,\"column\":%d,\"severity\":\"%s\",\"key\":",
+                           i ? "," : "", g->line, g->col,
+                           g->sev == NR_SEV_ERROR ? "error" : "warning");
+                json_str(b, g->path);
+                buf_puts(b, ",\"message\":");
+                json_str(b, g->msg);
+                buf_puts(b, "}");
+        }
+        buf_puts(b, "]}");
+}
+
+static void j_pending(struct nr_buf *b, const struct pending *p)
+{
+        char line[400];
+        buf_printf(b, ",\"observed_ok\":%s,\"pending\":[", p->ok ? "true" : "false");
+        for (size_t i = 0; i < p->plan.n_ops; i++) {
+                plan_op_line(&p->plan, &p->plan.ops[i], line, sizeof(line));
+                buf_puts(b, i ? "," : "");
+                json_str(b, line);
+        }
+        buf_puts(b, "]");
+}
+
+static void j_nft(struct nr_buf *b, struct nr_daemon *d)
+{
+        struct nftd_counters c = {0};
+        buf_printf(b, ",\"nft\":{\"flowtable\":%s,\"full_applies\":%lu,\"delta_applies\":%lu,"
+                      "\"rules\":[",
+                   d->nft.flowtable ? "true" : "false", d->nft.full_applies,
+                   d->nft.delta_applies);
+        if (nftb_counters(&d->nft, &c) >= 0)
+                for (size_t i = 0; i < c.n; i++)
+                        buf_printf(b, "%s{\"chain\":\"%s\",\"id\":\"%s\",\"packets\":%llu,"
+                                      "\"bytes\":%llu}",
+                                   i ? "," : "", c.v[i].chain, c.v[i].id,
+                                   (unsigned long long)c.v[i].packets,
+                                   (unsigned long long)c.v[i].bytes);
+        nftd_counters_free(&c);
+        buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u}",
+                   (int)d->dm.pid, d->dm.starts, d->dm.crashes);
+}
+
+static char *status_json(struct nr_daemon *d, struct nr_desired *want, const struct pending *p)
+{
+        struct nr_buf b = {0};
+        buf_puts(&b, "{");
+        j_config(&b, d);
+        buf_printf(&b, ",\"converged\":%s,\"last_pass_usec\":%llu,\"last_error\":",
+                   d->converged && p->plan.n_ops == 0 ? "true" : "false",
+                   (unsigned long long)d->last_pass_usec);
+        json_str(&b, d->last_error);
+        buf_puts(&b, ",");
+        j_counters(&b, d);
+        j_pending(&b, p);
+        j_nft(&b, d);
+        if (d->cfg) {
+                char *desired = render_desired_json(want);
+                if (desired) {
+                        desired[strcspn(desired, "\n")] = '\0';
+                        buf_printf(&b, ",\"desired\":%s", desired);
+                }
+                free(desired);
+        }
+        buf_puts(&b, "}\n");
+        return buf_finish(&b);
+}
+
+static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
+                         const struct pending *p)
+{
+        struct nr_buf b = {0};
+        char line[400];
+        buf_printf(&b, "config:    %s (%s)\n", d->o.config,
+                   d->config_ok ? "ok" : d->cfg ? "rejected; running the previous one"
+                                                : "error; nothing applied");
+        for (size_t i = 0; i < d->errors.n; i++)
+                buf_printf(&b, "  %d:%d: %s: %s\n", d->errors.v[i].line, d->errors.v[i].col,
+                           d->errors.v[i].path, d->errors.v[i].msg);
+        if (d->cfg)
+                buf_printf(&b, "objects:   %zu links, %zu addresses, %zu routes, %zu rules, "
+                               "%zu sysctls, nft table, dnsmasq pid %d\n",
+                           want->n_links, want->n_addrs, want->n_routes, want->n_rules,
+                           want->n_sysctls, (int)d->dm.pid);
+        for (size_t i = 0; i < want->n_notes; i++)
+                buf_printf(&b, "note:      %s\n", want->notes[i]);
+        buf_printf(&b, "state:     %s\n", p->plan.n_ops ? "not converged" : "converged");
+        for (size_t i = 0; i < p->plan.n_ops; i++) {
+                plan_op_line(&p->plan, &p->plan.ops[i], line, sizeof(line));
+                buf_printf(&b, "  pending: %s\n", line);
+        }
+        buf_printf(&b, "counters:  %llu passes, %llu writes, %llu failures, repairs:",
+                   (unsigned long long)d->n.passes, (unsigned long long)d->n.writes,
+                   (unsigned long long)d->n.failures);
+        for (int i = 0; i < NR_OBJ_COUNT; i++)
+                buf_printf(&b, " %s %llu", obj_names[i], (unsigned long long)d->n.repairs[i]);
+        buf_puts(&b, "\n");
+        if (d->last_error[0])
+                buf_printf(&b, "last error: %s\n", d->last_error);
+        return buf_finish(&b);
+}
+
+char *daemon_status(struct nr_daemon *d, bool json)
+{
+        struct nr_desired want = {0};
+        struct pending p;
+        compute_pending(d, &want, &p);
+        char *s = json ? status_json(d, &want, &p) : status_text(d, &want, &p);
+        plan_free(&p.plan);
+        model_free(&want);
+        return s;
+}
+
+char *daemon_plan_text(struct nr_daemon *d)
+{
+        struct nr_desired want = {0};
+        struct pending p;
+        compute_pending(d, &want, &p);
+        char *s = plan_render(&p.plan);
+        plan_free(&p.plan);
+        model_free(&want);
+        return s;
+}
+
+char *daemon_leases(struct nr_daemon *d, bool json)
+{
+        char path[4096], line[512];
+        struct nr_buf b = {0};
+        dmb_leases_path(&d->dm, path, sizeof(path));
+        FILE *f = fopen(path, "re");
+        buf_puts(&b, json ? "[" : "");
+        if (!json)
+                buf_printf(&b, "%-17s  %-15s  %-20s  %s\n", "MAC", "IP", "HOSTNAME", "EXPIRES");
+        for (int i = 0; f && fgets(line, sizeof(line), f); ) {
+                long long exp;
+                char mac[32], ip[32], host[128];
+                if (sscanf(line, "%lld %31s %31s %127s", &exp, mac, ip, host) != 4)
+                        continue;
+                if (json) {
+                        buf_printf(&b, "%s{\"mac\":\"%s\",\"ip\":\"%s\",\"hostname\":", i++ ? "," : "",
+                                   mac, ip);
+                        json_str(&b, strcmp(host, "*") ? host : "");
+                        buf_printf(&b, ",\"expires\":%lld}", exp);
+                        continue;
+                }
+                char when[32] = "never";
+                time_t t = (time_t)exp;
+                struct tm tm;
+                if (exp && gmtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                buf_printf(&b, "%-17s  %-15s  %-20s  %s\n", mac, ip, host, when);
+        }
+        if (f)
+                fclose(f);
+        buf_puts(&b, json ? "]\n" : "");
+        return buf_finish(&b);
+}

@@ -1,0 +1,148 @@
+#!/bin/sh
+# The real nestrouterd in a simulated Azure VNet (vnet.sh), data plane: DHCP leases and their
+# options, guest traffic to the VNet, on-premises and the internet (masqueraded to NIC1's
+# address, never leaking a guest source out of NIC1), port forwards from both sides with their
+# `from` lists and the hairpin, spoofed guest sources, IMDS, a reload that adds an open forward,
+# and a negative control (masquerade removed while the daemon is stopped, then repaired).
+# Needs root and `make all`. Prints ok/FAIL lines and `N passed, N failed`; cleans up on exit.
+# NR_VNET_ID (default dtraffic) names the VNet; KEEP=1 keeps the work dir.
+set -u
+NR_VNET_ID=${NR_VNET_ID:-dtraffic}
+. "$(cd "$(dirname "$0")" && pwd)/daemon-lib.sh"
+dl_init
+
+run "vnet up ($NR_VNET_ID)" vnet up
+cp "$DL_ROOT/configs/azure-nested.yaml" "$CFG"
+run "nestrouterd starts in $RTR and converges (configs/azure-nested.yaml)" daemon_up
+if [ -z "$DPID" ] || ! ctl_up; then fail "daemon not running: nothing more to test"; summary; exit; fi
+
+# ---------------------------------------------------------------- DHCP
+add_guests
+hook_opts() { grep -E '^(router|dns)=' "$VN_DIR/leases/g-$1" | paste -sd' '; }
+check "web1's udhcpc hook got router 10.0.2.1 and DNS 10.0.2.1" "router='10.0.2.1' dns='10.0.2.1'" \
+        hook_opts web1
+check "g2's udhcpc hook got router 10.0.2.1 and DNS 10.0.2.1" "router='10.0.2.1' dns='10.0.2.1'" \
+        hook_opts g2
+check_grep "web1's default route is via 10.0.2.1" '^default via 10\.0\.2\.1 dev eth0' \
+        vnet exec web1 ip route show default
+check_grep "nestrouterctl leases lists web1 with its reservation" \
+        "^$WEB1_MAC +$WEB1_IP +web1 " ctl leases
+check_grep "nestrouterctl leases lists g2 with its pool address" "^$G2_MAC +${G2_IP:-none} +g2 " \
+        ctl leases
+check_grep "guest DNS through dnsmasq on 10.0.2.1 (-> Azure DNS)" '^Address:? *10\.0\.3\.4$' \
+        vnet exec web1 busybox nslookup azure.test
+
+# ---------------------------------------------------------------- routed and NATed traffic
+check "nic1-drops is 0 before any guest traffic" 0 vnet nic1-drops
+check "web1 -> Azure VM arrives with the guest's own address" "$WEB1_IP" vnet whoami web1 "$VM_IP"
+check "g2 -> Azure VM arrives with the guest's own address" "${G2_IP:-none}" vnet whoami g2 "$VM_IP"
+check "Azure VM -> web1 (UDR 10.0.2.0/24 via 10.0.1.4)" "$VM_IP" vnet whoami vm "$WEB1_IP"
+check "on-prem 172.16.0.10 -> web1 (UDR on the GatewaySubnet)" "$ONP_IP" vnet whoami onp "$WEB1_IP"
+check "web1 -> on-prem keeps the guest's address" "$WEB1_IP" vnet whoami web1 "$ONP_IP"
+check "web1 -> internet host arrives as NIC1's 10.0.0.4" "$NIC1_IP" vnet whoami web1 "$INET_IP"
+check "g2 -> internet host arrives as 10.0.0.4" "$NIC1_IP" vnet whoami g2 "$INET_IP"
+run "ping web1 -> Azure VM" vnet ping web1 "$VM_IP"
+run "ping on-prem -> g2" vnet ping onp "${G2_IP:-10.0.2.254}"
+
+# ---------------------------------------------------------------- port forwards (with from)
+check "Azure VM -> 10.0.1.4:3390 (LAN uplink) reaches web1:3389, which sees 10.0.3.4" "$VM_IP" \
+        vnet whoami vm "$NIC2_IP" 3390
+check "... and the answer is web1's own service" "guest web1 $NR_VNET_ID" \
+        vnet http vm "$NIC2_IP:3390" /nr-vnet
+check "on-prem 172.16.0.10 -> 10.0.1.4:3390 reaches web1 (in from)" "$ONP_IP" \
+        vnet whoami onp "$NIC2_IP" 3390
+pf0=$(rule_packets pre-pf-from)
+must_fail "internet host cannot use 10.0.0.4:3390 (not in from)" vnet whoami inet "$NIC1_IP" 3390
+must_fail "internet host cannot use 10.0.1.4:3390 either" vnet whoami inet "$NIC2_IP" 3390
+check "... and the from-forward rule never matched it" "$pf0" rule_packets pre-pf-from
+hp0=$(rule_packets post-hairpin)
+check "hairpin: g2 -> 10.0.1.4:3390 reaches web1, masqueraded to the bridge address" 10.0.2.1 \
+        vnet whoami g2 "$NIC2_IP" 3390
+check "hairpin: g2 -> 10.0.0.4:3390 too (from does not apply to guests)" 10.0.2.1 \
+        vnet whoami g2 "$NIC1_IP" 3390
+expect "post-hairpin counted the hairpinned connections" "$(rule_packets post-hairpin)" -gt "$hp0"
+
+# ---------------------------------------------------------------- spoofed guest source
+vnet exec vm nft -f - <<'EOF'
+table ip nrtest {
+        counter spoof { }
+        chain pre { type filter hook prerouting priority raw - 10; policy accept; ip saddr 10.9.9.9 counter name "spoof"; }
+}
+EOF
+vm_spoof() { vnet exec vm nft list counter ip nrtest spoof | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+sp0=$(rule_packets fwd-guest-spoof)
+run "web1: 10.9.9.9/32 on lo, route to the Azure VM with src 10.9.9.9" vnet exec web1 sh -c \
+        "ip addr add 10.9.9.9/32 dev lo && ip route add $VM_IP/32 via 10.0.2.1 src 10.9.9.9"
+must_fail "web1 -> Azure VM from the spoofed 10.9.9.9 fails" vnet whoami web1 "$VM_IP"
+run "ping -I 10.9.9.9 from web1 fails too" sh -c "! vnet exec web1 busybox ping -c 2 -W 1 -I 10.9.9.9 $VM_IP"
+check "the Azure VM saw no packet from 10.9.9.9" 0 vm_spoof
+expect "fwd-guest-spoof counted the spoofed packets" "$(rule_packets fwd-guest-spoof)" -gt "${sp0:-0}"
+vnet exec web1 sh -c "ip route del $VM_IP/32; ip addr del 10.9.9.9/32 dev lo"
+check "web1 -> Azure VM from its own address again" "$WEB1_IP" vnet whoami web1 "$VM_IP"
+
+# ---------------------------------------------------------------- IMDS and wireserver
+im0=$(rule_packets fwd-guest-imds)
+must_fail "a guest cannot reach IMDS 169.254.169.254" vnet http web1 169.254.169.254 /nr-vnet
+expect "fwd-guest-imds counted it" "$(rule_packets fwd-guest-imds)" -gt "${im0:-0}"
+check "the router itself reaches IMDS (NIC1's side)" "imds $NR_VNET_ID" \
+        vnet http rtr 169.254.169.254 /nr-vnet
+must_fail "a guest cannot reach the wireserver (block_metadata)" vnet http web1 168.63.129.16 /nr-vnet
+check "nic1-drops is still 0 after all guest traffic" 0 vnet nic1-drops
+
+# ---------------------------------------------------------------- reload: an open forward
+pid0=$(sj .dnsmasq.pid) st0=$(sj .dnsmasq.starts) full0=$(sj .nft.full_applies)
+delta0=$(sj .nft.delta_applies) masq0=$(rule_packets post-masq-nat)
+cp "$DL_HERE/daemon-open-forward.yaml" "$CFG"
+run "nestrouterctl reload (adds tcp 8080 -> web1:7777, open to all) exits 0" ctl reload
+run "converged after the reload" wait_for 50 converged
+check "dnsmasq was not restarted (same pid)" "$pid0" sj .dnsmasq.pid
+check "dnsmasq.starts unchanged" "$st0" sj .dnsmasq.starts
+check "nft.full_applies unchanged (no full table replace)" "$full0" sj .nft.full_applies
+expect "nft.delta_applies rose" "$(sj .nft.delta_applies)" -gt "$delta0"
+expect "post-masq-nat counted traffic before the reload" "${masq0:-0}" -gt 0
+expect "post-masq-nat's counter was not reset by the reload" "$(rule_packets post-masq-nat)" -ge "${masq0:-0}"
+check "internet host -> 10.0.0.4:8080 reaches web1:7777, which sees the internet host" "$INET_IP" \
+        vnet whoami inet "$NIC1_IP" 8080
+# the reply path of a NAT-side forward: a VNet host that reaches NIC1's address must get the
+# answer back from NIC1 (ct mark -> fwmark rule -> table 1001), not by NIC2 (the main table's
+# 10.0.0.0/22 route). The fabric counts where the answer came from.
+vnet exec fab nft -f - <<EOF
+table ip nrtest {
+        counter rep_nat { }
+        counter rep_lan { }
+        chain fwd {
+                type filter hook forward priority filter - 10; policy accept;
+                iifname "nat" ip saddr $NIC1_IP tcp sport 8080 counter name "rep_nat"
+                iifname "lan" tcp sport { 8080, 7777 } counter name "rep_lan"
+        }
+}
+EOF
+fab_counter() { vnet exec fab nft list counter ip nrtest "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+mr0=$(rule_packets mark-restore-nat)
+check "Azure VM -> 10.0.0.4:8080 (NIC1) reaches web1" "$VM_IP" vnet whoami vm "$NIC1_IP" 8080
+expect "web1's replies got the NAT uplink's mark (mark-restore-nat)" \
+        "$(rule_packets mark-restore-nat)" -gt "${mr0:-0}"
+expect "the replies left by NIC1 (the fabric saw them on nat)" "$(fab_counter rep_nat)" -gt 0
+check "... and none by NIC2" 0 fab_counter rep_lan
+check "nic1-drops is still 0" 0 vnet nic1-drops
+
+# ---------------------------------------------------------------- negative control
+run "SIGTERM stops the daemon" daemon_stop
+expect "... with exit status 0" "${DL_RC:-x}" = 0
+h=$(R nft -a list chain inet nestrouter postrouting 2>/dev/null |
+        sed -n 's/.*comment "post-masq-nat" # handle \([0-9][0-9]*\)$/\1/p')
+run "delete the masquerade rule by handle ($h) while the daemon is stopped" \
+        R nft delete rule inet nestrouter postrouting handle "${h:-0}"
+must_fail "without the masquerade web1 -> internet fails" vnet whoami web1 "$INET_IP"
+expect "... and nic1-drops rises (the guest's address left NIC1)" "$(vnet nic1-drops)" -gt 0
+run "restart the daemon: it converges" daemon_up
+run "the masquerade rule is back" sh -c \
+        "ip netns exec $RTR nft list chain inet nestrouter postrouting | grep -q 'masquerade comment \"post-masq-nat\"'"
+check "the drifted table was replaced in one transaction (nft.full_applies 1)" 1 sj .nft.full_applies
+check "web1 -> internet host as 10.0.0.4 again" "$NIC1_IP" vnet whoami web1 "$INET_IP"
+drops=$(vnet nic1-drops)
+check "g2 -> internet host as 10.0.0.4" "$NIC1_IP" vnet whoami g2 "$INET_IP"
+check "nic1-drops does not rise any more" "$drops" vnet nic1-drops
+
+elapsed
+summary
