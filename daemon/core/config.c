@@ -109,15 +109,42 @@ static void k_router(struct pctx *c, yaml_node_t *v, const char *path, void *obj
 static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_match *m = o;
-        if (yv_ifname(&c->yv, v, p, m->name))
-                m->kind = m->kind == NR_MATCH_NONE ? NR_MATCH_NAME : m->kind;
+        if (!yv_ifname(&c->yv, v, p, m->name))
+                return;
+        m->n_kinds++;
+        m->kind = NR_MATCH_NAME;
 }
 
 static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_match *m = o;
-        if (yv_mac(&c->yv, v, p, m->mac))
-                m->kind = NR_MATCH_MAC;
+        if (!yv_mac(&c->yv, v, p, m->mac))
+                return;
+        m->n_kinds++;
+        m->kind = NR_MATCH_MAC;
+}
+
+static void k_match_azure(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_match *m = o;
+        if (!yv_want_scalar(&c->yv, v, p, "primary"))
+                return;
+        if (strcmp(yv_str(v), "primary")) {
+                yv_error(&c->yv, v, p, "'%s': the only Azure role is primary (for another NIC "
+                         "use azure_subnet: PREFIX)", yv_str(v));
+                return;
+        }
+        m->n_kinds++;
+        m->kind = NR_MATCH_AZURE_PRIMARY;
+}
+
+static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_match *m = o;
+        if (!yv_subnet(&c->yv, v, p, &m->azure_subnet))
+                return;
+        m->n_kinds++;
+        m->kind = NR_MATCH_AZURE_SUBNET;
 }
 
 static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
@@ -125,6 +152,8 @@ static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *o
         static const struct keydef keys[] = {
                 {"name", k_match_name, false},
                 {"mac", k_match_mac, false},
+                {"azure", k_match_azure, false},
+                {"azure_subnet", k_match_azsub, false},
                 {0},
         };
         struct nr_uplink *u = obj;
@@ -132,10 +161,12 @@ static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *o
         cw_map(c, v, path, keys, &u->match);
         if (c->yv.diags->n_errors != errs)
                 return;
-        if (u->match.kind == NR_MATCH_MAC && u->match.name[0])
-                yv_error(&c->yv, v, path, "give either name or mac, not both");
+        if (u->match.n_kinds > 1)
+                yv_error(&c->yv, v, path,
+                         "give one of name, mac, azure or azure_subnet, not several");
         else if (u->match.kind == NR_MATCH_NONE)
-                yv_error(&c->yv, v, path, "needs name or mac, e.g. {name: eth0}");
+                yv_error(&c->yv, v, path, "needs name, mac, azure: primary or azure_subnet, "
+                         "e.g. {name: eth0}");
 }
 
 static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -228,6 +259,8 @@ static const struct keydef top_keys[] = {
         {"vms", cfg_k_vms, false},
         {"firewall", k_firewall, false},
         {"router", k_router, false},
+        {"libvirt", cfg_k_libvirt, false},
+        {"azure", cfg_k_azure, false},
         {0},
 };
 
@@ -239,6 +272,11 @@ static void cfg_init_defaults(struct nr_config *cfg)
         cfg->firewall.block_metadata = true;
         cfg->router.route_protocol = 78;
         cfg->router.rule_priority = 5000;
+        snprintf(cfg->libvirt.uri, sizeof(cfg->libvirt.uri), "qemu:///system");
+        cfg->libvirt.shutdown_timeout = 120;
+        cfg->azure.gateway_subnet = true;
+        cfg->azure.scheduled_events = true;
+        cfg->azure.event_shutdown_timeout = 120;
 }
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)

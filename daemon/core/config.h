@@ -23,12 +23,16 @@ enum nr_match_kind {
         NR_MATCH_NONE,
         NR_MATCH_NAME,
         NR_MATCH_MAC,
+        NR_MATCH_AZURE_PRIMARY,    /* {azure: primary}: Azure's primary NIC (NIC1's role) */
+        NR_MATCH_AZURE_SUBNET,     /* {azure_subnet: P}: the NIC IMDS places in subnet P */
 };
 
 struct nr_match {
         enum nr_match_kind kind;
         char name[NR_IFNAMSIZ];
         uint8_t mac[6];
+        struct nr_prefix azure_subnet;
+        unsigned n_kinds;          /* parser only: how many ways were given */
 };
 
 struct nr_uplink {
@@ -103,7 +107,10 @@ enum nr_disk_format {
 
 struct nr_vm {
         char name[NR_NAME_MAX];
-        char *disk;
+        char *disk;                /* NULL when the VM boots a kernel without a disk */
+        char *kernel;              /* direct kernel boot (optional) */
+        char *initrd;
+        char *cmdline;
         enum nr_disk_format disk_format;
         bool format_set;           /* `format:` given; otherwise taken from the file name */
         uint32_t vcpus;
@@ -124,6 +131,35 @@ struct nr_firewall {
                                     * always blocked for guests */
 };
 
+enum nr_accel {
+        NR_ACCEL_AUTO,             /* KVM when a real probe says it works, else TCG */
+        NR_ACCEL_KVM,
+        NR_ACCEL_TCG,
+};
+
+struct nr_libvirt {
+        char uri[256];             /* default qemu:///system */
+        enum nr_accel accel;
+        uint32_t shutdown_timeout; /* seconds, for `nestrouterctl guests shutdown` */
+};
+
+#define NR_AZNAME_MAX 91
+
+struct nr_azure {
+        bool present;              /* the section is there; without it artefacts use placeholders */
+        char resource_group[NR_AZNAME_MAX];
+        char location[NR_AZNAME_MAX];
+        char vnet[NR_AZNAME_MAX];
+        char route_table[NR_AZNAME_MAX];
+        char (*subnets)[NR_AZNAME_MAX]; /* subnets whose hosts talk to the guests */
+        size_t n_subnets;
+        bool gateway_subnet;       /* also associate the route table with GatewaySubnet */
+        char lan_nic[NR_AZNAME_MAX];    /* NIC2's resource name (IP forwarding) */
+        char vm_name[NR_AZNAME_MAX];
+        bool scheduled_events;     /* act on IMDS Scheduled Events */
+        uint32_t event_shutdown_timeout; /* seconds guests get before a Reboot/Redeploy goes on */
+};
+
 struct nr_router {
         uint8_t route_protocol;    /* rtm_protocol stamped on every route and rule we own */
         uint32_t rule_priority;    /* first priority of our policy rules */
@@ -140,6 +176,8 @@ struct nr_config {
         size_t n_vms;
         struct nr_firewall firewall;
         struct nr_router router;
+        struct nr_libvirt libvirt;
+        struct nr_azure azure;
         struct nr_posmap pos;      /* key path -> line:col */
 };
 
@@ -147,6 +185,7 @@ const char *cfg_uplink_name(enum nr_uplink_role role);
 const char *cfg_proto_name(enum nr_proto p);
 const char *cfg_cpu_mode_name(enum nr_cpu_mode m);
 const char *cfg_disk_format_name(enum nr_disk_format f);
+const char *cfg_accel_name(enum nr_accel a);
 
 /* Parse YAML text into *cfg (zeroed by the callee). Syntax, type and per-value errors go to
  * diags; returns 0 when none was an error, -EBADMSG when the text is not YAML at all (nothing

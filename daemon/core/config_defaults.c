@@ -41,6 +41,19 @@ const char *cfg_cpu_mode_name(enum nr_cpu_mode m)
         return "?";
 }
 
+const char *cfg_accel_name(enum nr_accel a)
+{
+        switch (a) {
+        case NR_ACCEL_AUTO:
+                return "auto";
+        case NR_ACCEL_KVM:
+                return "kvm";
+        case NR_ACCEL_TCG:
+                return "tcg";
+        }
+        return "?";
+}
+
 const char *cfg_disk_format_name(enum nr_disk_format f)
 {
         switch (f) {
@@ -161,8 +174,13 @@ void cfg_free(struct nr_config *cfg)
         for (size_t i = 0; i < cfg->n_port_forwards; i++)
                 free(cfg->port_forwards[i].from);
         free(cfg->port_forwards);
-        for (size_t i = 0; i < cfg->n_vms; i++)
+        for (size_t i = 0; i < cfg->n_vms; i++) {
                 free(cfg->vms[i].disk);
+                free(cfg->vms[i].kernel);
+                free(cfg->vms[i].initrd);
+                free(cfg->vms[i].cmdline);
+        }
+        free(cfg->azure.subnets);
         free(cfg->vms);
         free(cfg->firewall.ssh_from);
         pos_free(&cfg->pos);

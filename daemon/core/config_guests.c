@@ -1,5 +1,6 @@
 /* The guest side of the config: guests (bridge, subnet, DHCP, reservations), port_forwards and
  * vms. Values are checked one by one here; how they fit together is validate.c's job. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,39 @@ static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 vm->disk_format = (enum nr_disk_format)-1; /* needs `format:` */
 }
 
+static char *abs_path(struct pctx *c, yaml_node_t *v, const char *p, const char *what)
+{
+        if (!yv_want_scalar(&c->yv, v, p, what))
+                return NULL;
+        if (yv_str(v)[0] != '/') {
+                yv_error(&c->yv, v, p, "'%s' is not an absolute path", yv_str(v));
+                return NULL;
+        }
+        return strdup(yv_str(v));
+}
+
+static void k_vm_kernel(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_vm *)o)->kernel = abs_path(c, v, p, "a kernel image path");
+}
+
+static void k_vm_initrd(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_vm *)o)->initrd = abs_path(c, v, p, "an initramfs path");
+}
+
+static void k_vm_cmdline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a kernel command line"))
+                return;
+        if (strlen(yv_str(v)) > 2048 || strpbrk(yv_str(v), "\n\r")) {
+                yv_error(&c->yv, v, p, "a kernel command line is one line of at most 2048 bytes");
+                return;
+        }
+        vm->cmdline = strdup(yv_str(v));
+}
+
 static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
@@ -352,11 +386,49 @@ static void k_vm_autostart(struct pctx *c, yaml_node_t *v, const char *p, void *
         yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->autostart);
 }
 
+static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
+{
+        int line, col;
+        va_list ap;
+        pos_get(c->yv.pos, path, &line, &col);
+        va_start(ap, fmt);
+        diag_vadd(c->yv.diags, NR_SEV_ERROR, line, col, path, fmt, ap);
+        va_end(ap);
+}
+
+/* What a VM boots from: a disk whose format is known, or a kernel (with optional initrd and
+ * command line, which mean nothing without it). */
+static void check_vm_boot(struct pctx *c, const char *path, size_t i, const struct nr_vm *vm)
+{
+        char sub[YV_PATH_MAX];
+        int line, col;
+        snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
+        bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
+        if (!vm->disk && !disk_given && !vm->kernel && vm->name[0]) {
+                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+                vm_error(c, sub, "VM %s needs a disk (or a kernel to boot directly)", vm->name);
+        }
+        if ((vm->initrd || vm->cmdline) && !vm->kernel) {
+                snprintf(sub, sizeof(sub), "%s[%zu].%s", path, i, vm->initrd ? "initrd" : "cmdline");
+                vm_error(c, sub, "only meaningful with kernel:");
+        }
+        if (vm->disk && !vm->format_set && vm->disk_format == (enum nr_disk_format)-1) {
+                snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
+                vm_error(c, sub, "cannot tell the disk format from the file name; add format: "
+                                 "qcow2, raw, vhd or vhdx");
+        }
+}
+
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
                 {"name", k_vm_name, true},
-                {"disk", k_vm_disk, true},
+                {"disk", k_vm_disk, false},
+                {"kernel", k_vm_kernel, false},
+                {"initrd", k_vm_initrd, false},
+                {"cmdline", k_vm_cmdline, false},
                 {"format", k_vm_format, false},
                 {"vcpus", k_vm_vcpus, false},
                 {"memory", k_vm_memory, false},
@@ -373,16 +445,6 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
         for (size_t i = 0; i < n; i++)
                 cfg->vms[i].autostart = true;
         cfg->n_vms = cw_list(c, v, path, cfg->vms, sizeof(*cfg->vms), keys);
-        for (size_t i = 0; i < cfg->n_vms; i++) {
-                struct nr_vm *vm = &cfg->vms[i];
-                char sub[YV_PATH_MAX];
-                snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
-                if (vm->disk && !vm->format_set && vm->disk_format == (enum nr_disk_format)-1) {
-                        int line, col;
-                        pos_get(c->yv.pos, sub, &line, &col);
-                        diag_add(c->yv.diags, NR_SEV_ERROR, line, col, sub,
-                                 "cannot tell the disk format from the file name; add "
-                                 "format: qcow2, raw, vhd or vhdx");
-                }
-        }
+        for (size_t i = 0; i < cfg->n_vms; i++)
+                check_vm_boot(c, path, i, &cfg->vms[i]);
 }

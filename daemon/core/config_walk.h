@@ -41,3 +41,6 @@ void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
 void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+/* In config_host.c. */
+void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj);

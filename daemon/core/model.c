@@ -28,7 +28,7 @@ void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts)
                 if (!u->present)
                         continue;
                 f->found = true;
-                if (u->match.kind == NR_MATCH_NAME)
+                if (u->match.kind == NR_MATCH_NAME) /* others are found at run time */
                         snprintf(f->ifname, sizeof(f->ifname), "%s", u->match.name);
                 else
                         snprintf(f->ifname, sizeof(f->ifname), "<%s>", cfg_uplink_name(r));

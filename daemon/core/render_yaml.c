@@ -43,6 +43,15 @@ static void put_quoted(struct nr_buf *b, const char *s)
         buf_puts(b, "\"");
 }
 
+static void put_opt(struct nr_buf *b, const char *key, const char *value)
+{
+        if (!value)
+                return;
+        buf_printf(b, "    %s: ", key);
+        put_quoted(b, value);
+        buf_puts(b, "\n");
+}
+
 static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
 {
         buf_puts(b, "[");
@@ -54,10 +63,21 @@ static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
 static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *name)
 {
         buf_printf(b, "  %s:\n", name);
-        if (u->match.kind == NR_MATCH_MAC)
+        switch (u->match.kind) {
+        case NR_MATCH_MAC:
                 buf_printf(b, "    match: {mac: \"%s\"}\n", mac_s(u->match.mac).s);
-        else
+                break;
+        case NR_MATCH_AZURE_PRIMARY:
+                buf_puts(b, "    match: {azure: primary}\n");
+                break;
+        case NR_MATCH_AZURE_SUBNET:
+                buf_printf(b, "    match: {azure_subnet: %s}\n", prefix_s(u->match.azure_subnet).s);
+                break;
+        case NR_MATCH_NAME:
+        case NR_MATCH_NONE:
                 buf_printf(b, "    match: {name: %s}\n", u->match.name);
+                break;
+        }
         if (u->dhcp) {
                 buf_puts(b, "    address: dhcp\n");
                 if (u->gateway_set)
@@ -120,10 +140,14 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
         buf_printf(b, "vms:%s\n", cfg->n_vms ? "" : " []");
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 const struct nr_vm *vm = &cfg->vms[i];
-                buf_printf(b, "  - name: %s\n    disk: ", vm->name);
-                put_quoted(b, vm->disk ? vm->disk : "");
-                buf_printf(b, "\n    format: %s\n    vcpus: %u\n    memory: ",
-                           cfg_disk_format_name(vm->disk_format), vm->vcpus);
+                buf_printf(b, "  - name: %s\n", vm->name);
+                put_opt(b, "disk", vm->disk);
+                if (vm->disk)
+                        buf_printf(b, "    format: %s\n", cfg_disk_format_name(vm->disk_format));
+                put_opt(b, "kernel", vm->kernel);
+                put_opt(b, "initrd", vm->initrd);
+                put_opt(b, "cmdline", vm->cmdline);
+                buf_printf(b, "    vcpus: %u\n    memory: ", vm->vcpus);
                 put_size(b, vm->memory);
                 buf_printf(b, "\n    mac: \"%s\"\n", mac_s(vm->mac).s);
                 if (vm->ip)
@@ -133,6 +157,33 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                                                         : cfg_cpu_mode_name(vm->cpu_mode),
                            vm->autostart ? "true" : "false");
         }
+}
+
+static void put_azname(struct nr_buf *b, const char *key, const char *v)
+{
+        if (v[0])
+                buf_printf(b, "  %s: \"%s\"\n", key, v);
+}
+
+static void put_azure(struct nr_buf *b, const struct nr_azure *a)
+{
+        if (!a->present)
+                return;
+        buf_puts(b, "azure:\n");
+        put_azname(b, "resource_group", a->resource_group);
+        put_azname(b, "location", a->location);
+        put_azname(b, "vnet", a->vnet);
+        put_azname(b, "route_table", a->route_table);
+        buf_puts(b, "  subnets: [");
+        for (size_t i = 0; i < a->n_subnets; i++)
+                buf_printf(b, "%s\"%s\"", i ? ", " : "", a->subnets[i]);
+        buf_printf(b, "]\n  gateway_subnet: %s\n", a->gateway_subnet ? "true" : "false");
+        put_azname(b, "lan_nic", a->lan_nic);
+        put_azname(b, "vm_name", a->vm_name);
+        buf_printf(b, "  scheduled_events: %s\n  event_shutdown_timeout: ",
+                   a->scheduled_events ? "true" : "false");
+        put_duration(b, a->event_shutdown_timeout);
+        buf_puts(b, "\n");
 }
 
 char *render_config_yaml(const struct nr_config *cfg)
@@ -150,5 +201,10 @@ char *render_config_yaml(const struct nr_config *cfg)
         buf_printf(&b, "\n  block_metadata: %s\n", cfg->firewall.block_metadata ? "true" : "false");
         buf_printf(&b, "router:\n  route_protocol: %u\n  rule_priority: %u\n",
                    cfg->router.route_protocol, cfg->router.rule_priority);
+        buf_printf(&b, "libvirt:\n  uri: \"%s\"\n  accel: %s\n  shutdown_timeout: ", cfg->libvirt.uri,
+                   cfg_accel_name(cfg->libvirt.accel));
+        put_duration(&b, cfg->libvirt.shutdown_timeout);
+        buf_puts(&b, "\n");
+        put_azure(&b, &cfg->azure);
         return buf_finish(&b);
 }

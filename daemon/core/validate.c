@@ -125,7 +125,18 @@ static bool match_same(const struct nr_match *a, const struct nr_match *b)
 {
         if (a->kind != b->kind)
                 return false;
-        return a->kind == NR_MATCH_NAME ? !strcmp(a->name, b->name) : mac_eq(a->mac, b->mac);
+        switch (a->kind) {
+        case NR_MATCH_NAME:
+                return !strcmp(a->name, b->name);
+        case NR_MATCH_MAC:
+                return mac_eq(a->mac, b->mac);
+        case NR_MATCH_AZURE_SUBNET:
+                return prefix_overlaps(a->azure_subnet, b->azure_subnet);
+        case NR_MATCH_AZURE_PRIMARY:
+        case NR_MATCH_NONE:
+                break;
+        }
+        return true;
 }
 
 static void check_uplinks(struct vctx *v)
@@ -152,6 +163,9 @@ static void check_uplinks(struct vctx *v)
                 goto lan_routes;
         if (match_same(&nat->match, &lan->match))
                 verr(v, "uplinks.lan.match", "matches the same interface as uplinks.nat.match");
+        if (lan->match.kind == NR_MATCH_AZURE_PRIMARY)
+                verr(v, "uplinks.lan.match", "Azure's primary NIC must be the NAT uplink (NIC1): "
+                     "IMDS, the wireserver and DNS only answer there");
         if (nat->table == lan->table)
                 verr(v, pos_get(&cfg->pos, "uplinks.lan.table", &(int){0}, &(int){0}) ==
                                         strlen("uplinks.lan.table")

@@ -251,8 +251,8 @@ static void test_match_name_or_mac(void **state)
                 "version: 1\nguests: {subnet: 10.0.2.0/24}\nuplinks:\n"
                 "  nat: {match: {name: eth0, mac: \"00:0d:3a:00:00:01\"}, address: 10.0.0.4/24}\n"
                 "  lan: {match: {}, address: 10.0.1.4/24, routes: [10.0.0.0/22]}\n");
-        expect_error(t, 4, 16, "uplinks.nat.match", "give either name or mac, not both");
-        expect_error(t, 5, 16, "uplinks.lan.match", "needs name or mac");
+        expect_error(t, 4, 16, "uplinks.nat.match", "give one of name, mac, azure or azure_subnet, not several");
+        expect_error(t, 5, 16, "uplinks.lan.match", "needs name, mac, azure: primary or azure_subnet");
 }
 
 static void test_vm_values(void **state)

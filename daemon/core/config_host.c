@@ -1,0 +1,147 @@
+/* The host-side sections of the config: libvirt (how nested guests run) and azure (names of
+ * the Azure resources the generated artefacts refer to, and Scheduled Events handling). */
+#include <stdio.h>
+#include <string.h>
+
+#include "config_walk.h"
+
+/* ---- libvirt ----------------------------------------------------------------------------- */
+
+static void k_lv_uri(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_libvirt *l = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a libvirt URI like qemu:///system"))
+                return;
+        const char *s = yv_str(v);
+        if (!strstr(s, ":/") || strlen(s) >= sizeof(l->uri) || strpbrk(s, " \t\n")) {
+                yv_error(&c->yv, v, p, "'%s' is not a libvirt URI (like qemu:///system)", s);
+                return;
+        }
+        strcpy(l->uri, s);
+}
+
+static void k_lv_accel(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_libvirt *l = o;
+        static const char *const names[] = {"auto", "kvm", "tcg"};
+        if (!yv_want_scalar(&c->yv, v, p, "auto, kvm or tcg"))
+                return;
+        for (size_t i = 0; i < 3; i++)
+                if (!strcmp(yv_str(v), names[i])) {
+                        l->accel = (enum nr_accel)i;
+                        return;
+                }
+        yv_error(&c->yv, v, p, "accel must be auto, kvm or tcg, not '%s'", yv_str(v));
+}
+
+static void k_lv_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_libvirt *l = o;
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t == 0 || t > 3600)
+                yv_error(&c->yv, v, p, "a shutdown timeout must be 1s to 1h");
+        else
+                l->shutdown_timeout = t;
+}
+
+void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"uri", k_lv_uri, false},
+                {"accel", k_lv_accel, false},
+                {"shutdown_timeout", k_lv_timeout, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->libvirt);
+}
+
+/* ---- azure ------------------------------------------------------------------------------- */
+
+/* Azure resource names: letters, digits, '-', '_', '.', '(' and ')', at most 90. */
+static bool azname(struct pctx *c, yaml_node_t *v, const char *p, char *out)
+{
+        if (!yv_want_scalar(&c->yv, v, p, "an Azure resource name"))
+                return false;
+        const char *s = yv_str(v);
+        bool ok = *s && strlen(s) < NR_AZNAME_MAX;
+        for (const char *q = s; ok && *q; q++)
+                ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                     (*q >= '0' && *q <= '9') || strchr("-_.()", *q);
+        if (!ok) {
+                yv_error(&c->yv, v, p, "'%s' is not an Azure resource name (letters, digits, "
+                         "'-', '_', '.', '(', ')', at most 90)", s);
+                return false;
+        }
+        strcpy(out, s);
+        return true;
+}
+
+#define AZ_FIELD(fn, field)                                                                   \
+        static void fn(struct pctx *c, yaml_node_t *v, const char *p, void *o)                \
+        {                                                                                     \
+                azname(c, v, p, ((struct nr_azure *)o)->field);                               \
+        }
+AZ_FIELD(k_az_rg, resource_group)
+AZ_FIELD(k_az_loc, location)
+AZ_FIELD(k_az_vnet, vnet)
+AZ_FIELD(k_az_rt, route_table)
+AZ_FIELD(k_az_nic, lan_nic)
+AZ_FIELD(k_az_vm, vm_name)
+
+static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_azure *a = o;
+        char sub[YV_PATH_MAX];
+        a->n_subnets = cw_seq_len(c, v, p);
+        a->subnets = cw_calloc(a->n_subnets, sizeof(*a->subnets));
+        for (size_t i = 0; i < a->n_subnets; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                azname(c, it, sub, a->subnets[i]);
+        }
+}
+
+static void k_az_gws(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->gateway_subnet);
+}
+
+static void k_az_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->scheduled_events);
+}
+
+static void k_az_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t == 0 || t > 3600)
+                yv_error(&c->yv, v, p, "a shutdown timeout must be 1s to 1h");
+        else
+                ((struct nr_azure *)o)->event_shutdown_timeout = t;
+}
+
+void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"resource_group", k_az_rg, false},
+                {"location", k_az_loc, false},
+                {"vnet", k_az_vnet, false},
+                {"route_table", k_az_rt, false},
+                {"subnets", k_az_subnets, false},
+                {"gateway_subnet", k_az_gws, false},
+                {"lan_nic", k_az_nic, false},
+                {"vm_name", k_az_vm, false},
+                {"scheduled_events", k_az_events, false},
+                {"event_shutdown_timeout", k_az_timeout, false},
+                {0},
+        };
+        (void)obj;
+        c->cfg->azure.present = true;
+        cw_map(c, v, path, keys, &c->cfg->azure);
+}
