@@ -37,7 +37,7 @@ $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
 
-$(BUILD)/nestrouterctl: $(call obj,obj,$(CTL_SRC))
+$(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -33,6 +33,9 @@ dl_init() {
         _vn_init || exit 2
         RTR=$VN_P-rtr
         W=$(mktemp -d "/tmp/nr-dtest-$NR_VNET_ID.XXXXXX") || exit 2
+        # dnsmasq drops to `nobody` and then reads its hosts file in the run dir: the path to it
+        # must be searchable like /run is (mktemp makes 0700)
+        chmod 755 "$W" || exit 2
         RUN=$W/run
         STATE=$W/state
         CFG=$W/conf/nestrouter.yaml

@@ -110,7 +110,7 @@ vnet exec fab nft -f - <<EOF
 table ip nrtest {
         counter rep_nat { }
         counter rep_lan { }
-        chain fwd {
+        chain replies {
                 type filter hook forward priority filter - 10; policy accept;
                 iifname "nat" ip saddr $NIC1_IP tcp sport 8080 counter name "rep_nat"
                 iifname "lan" tcp sport { 8080, 7777 } counter name "rep_lan"
