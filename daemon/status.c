@@ -134,8 +134,9 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                    d->config_ok ? "ok" : d->cfg ? "rejected; running the previous one"
                                                 : "error; nothing applied");
         for (size_t i = 0; i < d->errors.n; i++)
-                buf_printf(&b, "  %d:%d: %s: %s\n", d->errors.v[i].line, d->errors.v[i].col,
-                           d->errors.v[i].path, d->errors.v[i].msg);
+                buf_printf(&b, "  %d:%d: %s%s%s\n", d->errors.v[i].line, d->errors.v[i].col,
+                           d->errors.v[i].path, d->errors.v[i].path[0] ? ": " : "",
+                           d->errors.v[i].msg);
         if (d->cfg)
                 buf_printf(&b, "objects:   %zu links, %zu addresses, %zu routes, %zu rules, "
                                "%zu sysctls, nft table, dnsmasq pid %d\n",

@@ -211,8 +211,10 @@ static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 return;
         const char *s = yv_str(v);
         if (ip_parse(s, &f->to_ip) == 0) {
-                if (f->to_ip == 0 || f->to_ip == 0xffffffffu)
+                if (f->to_ip == 0 || f->to_ip == 0xffffffffu) {
                         yv_error(&c->yv, v, p, "%s is not a host address", s);
+                        f->to_ip = 0;
+                }
                 return;
         }
         if (strspn(s, "0123456789.") == strlen(s)) {

@@ -135,7 +135,7 @@ static bool yv_prefix(struct yv_ctx *c, const yaml_node_t *n, const char *path,
         *out = (struct nr_prefix){0, NR_PREFIX_INVALID};
         uint32_t a;
         if (ip_parse(yv_str(n), &a) == 0)
-                yv_error(c, n, path, "'%s' has no prefix length (write %s/32 for one host)",
+                yv_error(c, n, path, "'%s' has no prefix length (like %s/24; /32 is one host)",
                          yv_str(n), yv_str(n));
         else
                 yv_error(c, n, path, "'%s' is not an IPv4 prefix (like 10.0.2.0/24)", yv_str(n));

@@ -154,7 +154,7 @@ static void test_prefixes(void **state)
         assert_int_equal(t->cfg.uplinks[0].routes[1].len, 32);
         static const struct bad bad[] = {
                 {"    routes: [172.16.0.1]\n", 8, 14, "uplinks.nat.routes[0]",
-                 "'172.16.0.1' has no prefix length (write 172.16.0.1/32 for one host)"},
+                 "'172.16.0.1' has no prefix length (like 172.16.0.1/24; /32 is one host)"},
                 {"    routes: [10.0.0.0/33]\n", 8, 14, "uplinks.nat.routes[0]",
                  "'10.0.0.0/33' is not an IPv4 prefix"},
                 {"    routes: [10.0.0.0/22, 172.16.0.1/22]\n", 8, 27, "uplinks.nat.routes[1]",

@@ -61,7 +61,7 @@ static void test_malformed_values(void **state)
                      "'52:54:00:00:00' is not a MAC address");
         expect_error(t, 14, 12, "port_forwards[0].port", "99999 is out of range (1 to 65535)");
         expect_error(t, 14, 41, "port_forwards[0].from[0]",
-                     "'10.0.3.0' has no prefix length (write 10.0.3.0/32 for one host)");
+                     "'10.0.3.0' has no prefix length (like 10.0.3.0/24; /32 is one host)");
         expect_error(t, 16, 41, "vms[0].memory", "write 4GiB");
         assert_int_equal(t->d.n, 6);
         assert_int_equal(t->d.n_warnings, 0);

@@ -133,7 +133,7 @@ static void test_forward_from(void **state)
         t = check_text(PF_BASE "  - {proto: tcp, port: 80, to: web1, from: [10.0.3.0/24, 172.16.0.0/33]}\n");
         expect_error(t, 12, 58, "port_forwards[0].from[1]", "'172.16.0.0/33' is not an IPv4 prefix");
         t = check_text(PF_BASE "  - {proto: tcp, port: 80, to: web1, from: [10.0.3.7]}\n");
-        expect_error(t, 12, 45, "port_forwards[0].from[0]", "write 10.0.3.7/32 for one host");
+        expect_error(t, 12, 45, "port_forwards[0].from[0]", "like 10.0.3.7/24; /32 is one host");
         t = check_text(PF_BASE "  - {proto: tcp, port: 80, to: web1, from: [10.0.3.0/24, 10.0.3.7/32]}\n");
         expect_warning(t, 12, 58, "port_forwards[0].from[1]", "10.0.3.7/32 overlaps from[0]");
         assert_int_equal(t->validate_r, 0);
