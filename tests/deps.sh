@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
-      nftables dnsmasq-base iproute2 jq busybox"
+      nftables dnsmasq-base iproute2 jq busybox shellcheck python3 python3-jsonschema"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,7 @@
 /* nestrouterctl: talks to a running nestrouterd over the control socket in its run dir.
  * Protocol: one request line ("status json"), then the daemon answers with a line
- * "exit N" followed by the body, and closes. N becomes this program's exit status. */
+ * "exit N" followed by the body, and closes. N becomes this program's exit status.
+ * `azure ...` runs here without a daemon (azure.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,15 +11,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "azure.h"
+
 #define DEFAULT_RUN_DIR "/run/nestrouter"
 
 static void usage(FILE *f)
 {
         fprintf(f, "usage: nestrouterctl [--run-dir DIR] COMMAND\n"
                    "  status [--json]   desired vs observed per object, failures, counters\n"
-                   "  leases            the guests' DHCP leases\n"
+                   "  leases [--json]   the guests' DHCP leases\n"
                    "  reload            re-read the configuration (exit 1 if it is rejected)\n"
-                   "  plan              what the daemon would change now\n");
+                   "  plan              what the daemon would change now\n"
+                   "  azure routes [--format az|arm|bicep] [--remove] CONFIG...\n"
+                   "                    the Azure route table, subnet associations and NIC2 IP\n"
+                   "                    forwarding for these hosts (runs here, no daemon)\n");
 }
 
 static int connect_ctl(const char *run_dir)
@@ -97,6 +103,8 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        if (!strcmp(argv[optind], "azure"))
+                return ctl_azure(argc - optind, argv + optind);
         char line[512] = "";
         for (int i = optind; i < argc; i++) {
                 const char *w = argv[i];

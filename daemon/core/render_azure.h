@@ -1,0 +1,20 @@
+/* The Azure artefacts of `nestrouterctl azure routes`, from the merged plan (azure_plan.h): an az
+ * CLI script, an ARM template or Bicep that create or update the route table, plus the az steps
+ * that decommission one host. Pure: no syscalls. */
+#pragma once
+
+#include "azure_plan.h"
+
+enum nr_azure_format {
+        NR_AZURE_FORMAT_AZ,
+        NR_AZURE_FORMAT_ARM,
+        NR_AZURE_FORMAT_BICEP,
+};
+
+/* The route table, its associations and NIC2's IP forwarding (ARM and Bicep carry the last two
+ * as notes: a subnet or NIC PUT would replace the whole resource). NULL on allocation failure. */
+char *render_azure_routes(const struct nr_azure_plan *plan, enum nr_azure_format f);
+
+/* The az CLI steps that decommission the plan's first host: delete its route; if it was the
+ * last, detach the table from every subnet and delete it. NULL on allocation failure. */
+char *render_azure_remove(const struct nr_azure_plan *plan);

@@ -1,0 +1,167 @@
+#!/bin/sh
+# `nestrouterctl azure routes` and configs/azure/: nothing here reaches Azure.
+#  - the artefacts for the example configs, a config with an azure: section and two hosts, in
+#    every format, byte for byte (tests/golden/azure/*.sh, *.json, *.bicep), plus --remove;
+#  - every az script passes shellcheck and `bash -n`; every ARM template is JSON that matches
+#    tests/golden/azure/arm.schema.json and declares every parameter it uses;
+#  - the az scripts and configs/azure/deploy.sh run against a stand-in for az
+#    (tests/golden/azure/fake/): the transcripts of az calls are golden files (*.run);
+#  - errors (exit 1) and usage mistakes (exit 2) with their messages;
+#  - deploy.sh's user data is the committed configs/azure/cloud-init.yaml, and the
+#    configuration in it passes `nestrouterd --check` ($1, the ASan build).
+# Uses build/nestrouterctl (built by `make all`). Needs shellcheck, jq and python3-jsonschema.
+set -eu
+nrd=$1
+ctl=$(pwd)/build/nestrouterctl
+. tests/golden/lib.sh
+g=tests/golden/azure
+fake=$(pwd)/$g/fake
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rc=0
+bad() { echo "FAIL: $*"; rc=1; }
+
+check_az() {
+        shellcheck -s bash "$1" || bad "shellcheck $1"
+        bash -n "$1" || bad "bash -n $1"
+}
+
+check_arm() {
+        jq -e . "$1" >/dev/null || bad "$1: not JSON"
+        "$py" -m jsonschema -i "$1" "$g/arm.schema.json" || bad "$1: does not match the schema"
+        # every [parameters('X')] the template uses is declared
+        jq -e '([.. | strings | scan("parameters\\(.([A-Za-z0-9]+).\\)") | .[0]] | unique)
+               - (.parameters | keys) == []' "$1" >/dev/null || bad "$1: undeclared parameter"
+}
+
+check_bicep() { # brackets balance (not compiled: no Bicep CLI offline)
+        for pair in '{}' '[]' '()'; do
+                o=$(tr -cd "$(echo "$pair" | cut -c1)" <"$1" | wc -c)
+                c=$(tr -cd "$(echo "$pair" | cut -c2)" <"$1" | wc -c)
+                [ "$o" = "$c" ] || bad "$1: unbalanced $pair"
+        done
+}
+
+# render NAME FORMAT CONFIG...: golden NAME.EXT, then the format's own checks
+render() {
+        name=$1 fmt=$2
+        shift 2
+        case $fmt in az) ext='sh' ;; arm) ext='json' ;; bicep) ext='bicep' ;; esac
+        if ! "$ctl" azure routes --format "$fmt" "$@" >"$tmp/$name.$ext" 2>"$tmp/err"; then
+                cat "$tmp/err"
+                bad "azure routes --format $fmt $*"
+                return
+        fi
+        golden_cmp "$g/$name.$ext" "$tmp/$name.$ext" || rc=1
+        "check_$fmt" "$tmp/$name.$ext"
+}
+
+for fmt in az arm bicep; do
+        render azure-nested "$fmt" configs/azure-nested.yaml
+        render lab-nat "$fmt" configs/lab-nat.yaml
+        render named "$fmt" "$g/named.yaml"
+        render two-hosts "$fmt" "$g/host-a.yaml" "$g/host-b.yaml"
+done
+for name in azure-nested lab-nat named; do
+        cfg=configs/$name.yaml
+        [ -f "$cfg" ] || cfg=$g/$name.yaml
+        "$ctl" azure routes --remove "$cfg" >"$tmp/$name.remove.sh" || bad "--remove $cfg"
+        golden_cmp "$g/$name.remove.sh" "$tmp/$name.remove.sh" || rc=1
+        check_az "$tmp/$name.remove.sh"
+done
+
+# ---- the scripts against the stand-in for az ----------------------------------------------
+# run_fake NAME CMD...: runs CMD in $tmp against the state `state` prepared; the golden
+# NAME.run holds the az calls, the exit status, stdout and stderr, with $tmp shown as TMP.
+run_fake() {
+        name=$1
+        shift
+        (cd "$tmp" && PATH="$fake:$PATH" FAKE_AZ_DIR="$tmp/state" "$@" >"$tmp/stdout" \
+                2>"$tmp/stderr") && r=0 || r=$?
+        {
+                cat "$tmp/state/log" 2>/dev/null || true
+                echo "exit $r"
+                sed 's/^/stdout: /' "$tmp/stdout"
+                sed 's/^/stderr: /' "$tmp/stderr"
+        } | sed "s|$tmp|TMP|g" >"$tmp/$name.run"
+        golden_cmp "$g/$name.run" "$tmp/$name.run" || rc=1
+}
+state() { # fresh state; arguments are resources that already exist
+        rm -rf "$tmp/state"
+        mkdir -p "$tmp/state/exists"
+        for r in "$@"; do : >"$tmp/state/exists/$r"; done
+}
+
+# The guide's names: created on a first run, nothing but the route and NIC updates on a second.
+state network_vnet_subnet.Azure-VMs network_vnet_subnet.GatewaySubnet
+run_fake named bash -c 'bash ./named.sh; echo "--- the same script again" >>state/log; bash ./named.sh'
+# A subnet that already has another route table is left alone, and the script stops.
+state network_vnet_subnet.Azure-VMs
+echo /subscriptions/x/resourceGroups/rg-nested/providers/Microsoft.Network/routeTables/firewall \
+        >"$tmp/state/subnet-rt.Azure-VMs"
+run_fake named-conflict bash ./named.sh
+# Placeholders left: nothing is called.
+state
+run_fake azure-nested bash ./azure-nested.sh
+# Two hosts, the second one's placeholders filled in; no GatewaySubnet yet.
+sed -e "s/<LAN address of nr2>/10.0.1.5/" -e "s/<NIC2 of nr2>/nr2-nic2/" \
+        "$tmp/two-hosts.sh" >"$tmp/two-hosts-filled.sh"
+check_az "$tmp/two-hosts-filled.sh"
+state network_vnet_subnet.Azure-VMs network_vnet_subnet.Apps
+run_fake two-hosts bash ./two-hosts-filled.sh
+# Decommission: another host's route is left, so the table stays; then the last one goes.
+state network_route-table.Routes-for-nested-VMs
+echo 1 >"$tmp/state/routes-left"
+run_fake named.remove-kept bash ./named.remove.sh
+state network_route-table.Routes-for-nested-VMs
+echo rt >"$tmp/state/subnet-rt.Azure-VMs"
+echo rt >"$tmp/state/subnet-rt.GatewaySubnet"
+run_fake named.remove-last bash ./named.remove.sh
+
+# ---- errors and usage ---------------------------------------------------------------------
+# expect_exit CODE NAME ARGS...: stderr goes to NAME (several calls may share one file)
+expect_exit() {
+        want=$1 name=$2
+        shift 2
+        echo "\$ nestrouterctl $*" >>"$tmp/$name"
+        "$ctl" "$@" >"$tmp/out" 2>>"$tmp/$name" && got=0 || got=$?
+        [ "$got" = "$want" ] || bad "nestrouterctl $*: exit $got, expected $want"
+        [ "$want" = 0 ] || [ ! -s "$tmp/out" ] || bad "nestrouterctl $*: printed artefacts"
+}
+expect_exit 1 errors azure routes "$g/host-a.yaml" "$g/overlap.yaml"
+expect_exit 1 errors azure routes configs/azure-nested.yaml "$g/invalid.yaml"
+expect_exit 2 usage azure
+expect_exit 2 usage azure frobnicate configs/azure-nested.yaml
+expect_exit 2 usage azure routes
+expect_exit 2 usage azure routes --format terraform configs/azure-nested.yaml
+expect_exit 2 usage azure routes --remove configs/azure-nested.yaml "$g/named.yaml"
+expect_exit 2 usage azure routes --remove --format arm configs/azure-nested.yaml
+expect_exit 0 usage azure routes --help
+golden_cmp "$g/errors.err" "$tmp/errors" || rc=1
+golden_cmp "$g/usage.err" "$tmp/usage" || rc=1
+
+# ---- configs/azure/deploy.sh --------------------------------------------------------------
+deploy=configs/azure/deploy.sh
+shellcheck "$deploy" || bad "shellcheck $deploy"
+bash -n "$deploy" || bad "bash -n $deploy"
+"$deploy" --print-custom-data >"$tmp/cloud-init.yaml"
+golden_cmp configs/azure/cloud-init.yaml "$tmp/cloud-init.yaml" || rc=1
+"$deploy" --print-config >"$tmp/deploy-config.yaml"
+"$nrd" --check "$tmp/deploy-config.yaml" >/dev/null || bad "the deploy config does not pass --check"
+"$ctl" azure routes "$tmp/deploy-config.yaml" >"$tmp/deploy-routes.sh" || bad "routes of it"
+check_az "$tmp/deploy-routes.sh"
+# A whole deployment against the stand-in, then the same again (only updates).
+head -c $((2 * 1048576 + 512)) /dev/zero >"$tmp/disk.vhd"
+echo "ssh-ed25519 AAAAtest test" >"$tmp/key.pub"
+state
+run_fake deploy env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" SSH_SOURCE=203.0.113.7/32 \
+        bash -c '"$0" && echo "--- the same script again" >>state/log && "$0"' \
+        "$(pwd)/$deploy"
+# A VHD that is not whole MiB plus the footer is refused before anything is uploaded.
+head -c 1048576 /dev/zero >"$tmp/disk.vhd"
+state
+run_fake deploy-bad-vhd env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" \
+        SSH_SOURCE=203.0.113.7/32 GENERATIONS=V2 "$(pwd)/$deploy"
+exit $rc
