@@ -73,8 +73,9 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* cloud-init may write the file after we start: while we have no valid config, any change to
- * it is picked up without a SIGHUP. With a valid one, changes wait for a reload. */
+/* cloud-init may write the file after we start: while the file on disk is not accepted (missing,
+ * invalid, or rejected by the last reload), any change to it is tried without a SIGHUP. Once
+ * it is accepted, further changes wait for a reload. */
 static int on_config_dir(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
         struct nr_daemon *d = userdata;

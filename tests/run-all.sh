@@ -18,4 +18,5 @@ run "example configs check OK" build/nestrouterd --check configs/*.yaml
 run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
 run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
 run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
+run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle)" sh tests/netns/test-daemon.sh
 summary

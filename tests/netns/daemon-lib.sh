@@ -39,15 +39,21 @@ dl_init() {
         RUN=$W/run
         STATE=$W/state
         CFG=$W/conf/nestrouter.yaml
-        mkdir -p "$RUN" "$STATE" "$W/conf" || exit 2
+        mkdir -p "$RUN" "$STATE" "$W/conf" "$W/bin" || exit 2
+        # private copies: a `make` running meanwhile must not swap the binaries under the test
+        cp "$NRD" "$W/bin/nestrouterd" && cp "$NRCTL" "$W/bin/nestrouterctl" || exit 2
+        NRD=$W/bin/nestrouterd
+        NRCTL=$W/bin/nestrouterctl
         trap dl_cleanup EXIT
         trap 'exit 130' INT TERM HUP
+        trap 'exit 141' PIPE    # output cut short (| head): still clean up
         T0=$(now_ms)
 }
 
 dl_cleanup() {
         local p rc=$?
         trap - EXIT
+        trap '' PIPE INT TERM HUP
         [ -n "$DPID" ] && daemon_stop >/dev/null 2>&1
         for p in $DL_BG; do kill -TERM "$p" 2>/dev/null; done
         for p in $DL_BG; do dl_reap "$p" 20 || kill -KILL "$p" 2>/dev/null; done
@@ -60,6 +66,18 @@ dl_cleanup() {
                 if [ -n "${KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi
         fi
         exit $rc
+}
+
+# dl_vnet_up: our VNet, or stop here (the EXIT trap takes down whatever part of it is up)
+dl_vnet_up() {
+        if vnet up >"$W/vnet-up.log" 2>&1; then
+                pass "vnet up ($NR_VNET_ID)"
+                return 0
+        fi
+        sed 's/^/# /' "$W/vnet-up.log"
+        fail "vnet up ($NR_VNET_ID)"
+        summary
+        exit 1
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -123,10 +141,15 @@ sj() { ctl status --json | jq -r "$1"; }
 # rule_packets ID: the packet counter of the nft rule with that comment id
 rule_packets() { ctl status --json | jq -r --arg id "$1" '.nft.rules[] | select(.id == $id) | .packets'; }
 
+# For an ASan build (NRD=build/asan/nestrouterd): a libnftables leak is suppressed (lsan.supp);
+# the other builds ignore these variables.
+SAN_ENV="ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$DL_HERE/lsan.supp"
+
 # daemon_start [VAR=VALUE...]: nestrouterd in the router namespace with $CFG, $RUN, $STATE;
 # `ip netns exec` and env both exec, so $! is the daemon itself. Does not wait.
 daemon_start() {
-        ip netns exec "$RTR" env "$@" "$NRD" --config "$CFG" --run-dir "$RUN" \
+        # shellcheck disable=SC2086
+        ip netns exec "$RTR" env $SAN_ENV "$@" "$NRD" --config "$CFG" --run-dir "$RUN" \
                 --state-dir "$STATE" </dev/null >>"$W/daemon.log" 2>&1 &
         DPID=$!
         echo "# nestrouterd started (pid $DPID)" >>"$W/daemon.log"
@@ -210,6 +233,19 @@ add_guests() {
         check_grep "guest g2 ($G2_MAC) gets a pool address (10.0.2.100-200)" \
                 '^10\.0\.2\.(1[0-9][0-9]|200)$' vnet guest-add g2 "$G2_MAC"
         G2_IP=$(vnet guest-ip g2 2>/dev/null)
+}
+
+# renew NAME: make the guest's udhcpc renew its lease now (SIGUSR1) and print the address the
+# server acknowledged; fails when no answer came within 5 s. The hook rewrites the lease file
+# on every bound/renew, so it is removed first and waited for.
+renew() {
+        local f="$VN_DIR/leases/g-$1" pid st
+        read -r pid st <"$VN_DIR/pids/g-$1-dhcp.pid" || return 1
+        _vn_alive "$pid" "$st" || return 1
+        rm -f "$f"
+        kill -USR1 "$pid" || return 1
+        wait_for 50 test -s "$f" || return 1
+        sed -n "s/^ip='\(.*\)'$/\1/p" "$f"
 }
 
 # nr_routes: our routes and rules as the kernel lists them (sorted), for before/after compares

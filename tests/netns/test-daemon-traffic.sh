@@ -6,12 +6,14 @@
 # and a negative control (masquerade removed while the daemon is stopped, then repaired).
 # Needs root and `make all`. Prints ok/FAIL lines and `N passed, N failed`; cleans up on exit.
 # NR_VNET_ID (default dtraffic) names the VNet; KEEP=1 keeps the work dir.
+# `local`: dash, bash and busybox ash have it
+# shellcheck disable=SC3043
 set -u
 NR_VNET_ID=${NR_VNET_ID:-dtraffic}
 . "$(cd "$(dirname "$0")" && pwd)/daemon-lib.sh"
 dl_init
 
-run "vnet up ($NR_VNET_ID)" vnet up
+dl_vnet_up
 cp "$DL_ROOT/configs/azure-nested.yaml" "$CFG"
 run "nestrouterd starts in $RTR and converges (configs/azure-nested.yaml)" daemon_up
 if [ -z "$DPID" ] || ! ctl_up; then fail "daemon not running: nothing more to test"; summary; exit; fi

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-event.h>
 #include <time.h>
@@ -38,6 +39,22 @@ void dmb_leases_path(const struct dmb *b, char *buf, size_t size)
         path_in(b->state_dir, "dnsmasq.leases", buf, size);
 }
 
+/* pid has exited: gone, or a zombie nobody has reaped yet. kill(pid, 0) succeeds on a zombie,
+ * so a dnsmasq left by an earlier daemon (reparented to an init that reaps lazily) would
+ * otherwise cost the whole 2 s wait and a pointless SIGKILL at startup. */
+static bool exited(pid_t pid)
+{
+        char path[64];
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        char *st = file_read(path, NULL);
+        const char *p = st ? strrchr(st, ')') : NULL;
+        bool zombie = p && p[1] == ' ' && p[2] == 'Z';
+        free(st);
+        return zombie;
+}
+
 /* SIGTERM, then SIGKILL after 2 s; reaps it ourselves (the child source is gone by then). */
 static void stop_pid(pid_t pid)
 {
@@ -45,8 +62,10 @@ static void stop_pid(pid_t pid)
         for (int i = 0; i < 200; i++) {
                 if (waitpid(pid, NULL, WNOHANG) == pid)
                         return;
-                if (kill(pid, 0) < 0 && errno == ESRCH)
-                        return; /* not our child (left by an earlier daemon) and gone */
+                if (exited(pid)) { /* left by an earlier daemon and gone, or ... */
+                        waitpid(pid, NULL, WNOHANG); /* ... our child that just died */
+                        return;
+                }
                 usleep(10000);
         }
         kill(pid, SIGKILL);
@@ -77,6 +96,26 @@ static void stop_leftover(struct dmb *b)
         unlink(pidfile);
 }
 
+/* dnsmasq drops to an unprivileged user before it (re-)reads the hostsfile: a run dir that
+ * user cannot reach makes every reservation silently fall back to the pool. */
+static void warn_unreachable(const char *dir)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", dir);
+        for (char *end = path + strlen(path); end > path; *end = '\0') {
+                struct stat st;
+                if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+                        log_warn("dnsmasq: %s is not searchable by other users (mode %04o); "
+                                 "dnsmasq cannot read the reservations in %s", path,
+                                 (unsigned)(st.st_mode & 07777), dir);
+                        return;
+                }
+                end = strrchr(path, '/');
+                if (!end)
+                        break;
+        }
+}
+
 int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state_dir,
              void (*on_exit)(void *), void *userdata)
 {
@@ -89,6 +128,7 @@ int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state
         if (!b->run_dir || !b->state_dir)
                 return -ENOMEM;
         stop_leftover(b);
+        warn_unreachable(run_dir);
         return 0;
 }
 
