@@ -2,7 +2,7 @@
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
-D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl
+D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl libvirt
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral
@@ -83,5 +83,8 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# The appliance image (make image, vhd, run, test-image) lives with its scripts.
+-include image/image.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs every build and test dependency with apt-get. Idempotent: installs only what is
-# missing, and runs `apt-get update` only when something is.
+# missing, and runs `apt-get update` only when something is. busybox-static, not busybox: the
+# two conflict, and the test guests' initramfs needs the static one.
 set -eu
 PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
-      nftables dnsmasq-base iproute2 jq busybox shellcheck python3 python3-jsonschema"
+      nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
+      libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
+      qemu-system-x86 qemu-utils tini"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
