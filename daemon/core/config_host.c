@@ -34,16 +34,21 @@ static void k_lv_accel(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         yv_error(&c->yv, v, p, "accel must be auto, kvm or tcg, not '%s'", yv_str(v));
 }
 
-static void k_lv_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+/* Shutdown timeouts: long enough for a guest OS to stop, short enough for Azure maintenance. */
+static void shutdown_timeout(struct pctx *c, yaml_node_t *v, const char *p, uint32_t *out)
 {
-        struct nr_libvirt *l = o;
         uint32_t t;
         if (!yv_duration(&c->yv, v, p, &t))
                 return;
         if (t == 0 || t > 3600)
                 yv_error(&c->yv, v, p, "a shutdown timeout must be 1s to 1h");
         else
-                l->shutdown_timeout = t;
+                *out = t;
+}
+
+static void k_lv_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        shutdown_timeout(c, v, p, &((struct nr_libvirt *)o)->shutdown_timeout);
 }
 
 void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
@@ -117,13 +122,7 @@ static void k_az_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 
 static void k_az_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        uint32_t t;
-        if (!yv_duration(&c->yv, v, p, &t))
-                return;
-        if (t == 0 || t > 3600)
-                yv_error(&c->yv, v, p, "a shutdown timeout must be 1s to 1h");
-        else
-                ((struct nr_azure *)o)->event_shutdown_timeout = t;
+        shutdown_timeout(c, v, p, &((struct nr_azure *)o)->event_shutdown_timeout);
 }
 
 void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)

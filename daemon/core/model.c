@@ -8,16 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "render.h"
-
-#define APPEND(arr, n, item)                                                                  \
-        do {                                                                                  \
-                void *p_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));                       \
-                if (!p_)                                                                      \
-                        return -ENOMEM;                                                       \
-                (arr) = p_;                                                                   \
-                (arr)[(n)++] = (item);                                                        \
-        } while (0)
 
 void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts)
 {
@@ -51,7 +43,7 @@ static int add_route(struct nr_desired *d, uint32_t table, struct nr_prefix dst,
 {
         struct nr_route r = {.table = table, .dst = dst, .gateway = gw, .prefsrc = prefsrc};
         snprintf(r.dev, sizeof(r.dev), "%s", dev);
-        APPEND(d->routes, d->n_routes, r);
+        NR_APPEND(d->routes, d->n_routes, r);
         return 0;
 }
 
@@ -63,7 +55,7 @@ static int add_rule(struct nr_desired *d, uint32_t prio, struct nr_prefix from, 
                 r.fwmark = mark;
                 r.fwmask = NR_MARK_MASK;
         }
-        APPEND(d->rules, d->n_rules, r);
+        NR_APPEND(d->rules, d->n_rules, r);
         return 0;
 }
 
@@ -72,7 +64,7 @@ static int add_sysctl(struct nr_desired *d, const char *key, const char *value)
         struct nr_sysctl s;
         snprintf(s.key, sizeof(s.key), "%s", key);
         snprintf(s.value, sizeof(s.value), "%s", value);
-        APPEND(d->sysctls, d->n_sysctls, s);
+        NR_APPEND(d->sysctls, d->n_sysctls, s);
         return 0;
 }
 
@@ -96,7 +88,7 @@ static int uplink_objects(const struct nr_config *cfg, const struct nr_facts *fa
         if (!u->dhcp) {
                 struct nr_addr a = {.addr = u->address};
                 snprintf(a.dev, sizeof(a.dev), "%s", f->ifname);
-                APPEND(d->addrs, d->n_addrs, a);
+                NR_APPEND(d->addrs, d->n_addrs, a);
         }
         char key[96];
         snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", f->ifname);
@@ -132,16 +124,16 @@ static int guest_objects(const struct nr_config *cfg, struct nr_desired *d)
         const struct nr_guests *g = &cfg->guests;
         struct nr_link br = {.bridge = true, .mtu = g->mtu};
         snprintf(br.name, sizeof(br.name), "%s", g->bridge);
-        APPEND(d->links, d->n_links, br);
+        NR_APPEND(d->links, d->n_links, br);
         for (size_t i = 0; i < g->n_ports; i++) {
                 struct nr_link p = {0};
                 snprintf(p.name, sizeof(p.name), "%s", g->ports[i]);
                 snprintf(p.master, sizeof(p.master), "%s", g->bridge);
-                APPEND(d->links, d->n_links, p);
+                NR_APPEND(d->links, d->n_links, p);
         }
         struct nr_addr a = {.addr = {g->gateway, g->subnet.len}};
         snprintf(a.dev, sizeof(a.dev), "%s", g->bridge);
-        APPEND(d->addrs, d->n_addrs, a);
+        NR_APPEND(d->addrs, d->n_addrs, a);
 
         char key[96];
         int r = add_sysctl(d, "net/ipv4/ip_forward", "1");
@@ -157,7 +149,7 @@ static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
 {
         const struct nr_dhcp *dh = &cfg->guests.dhcp;
         for (size_t i = 0; i < dh->n_reservations; i++)
-                APPEND(d->reservations, d->n_reservations, dh->reservations[i]);
+                NR_APPEND(d->reservations, d->n_reservations, dh->reservations[i]);
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 const struct nr_vm *vm = &cfg->vms[i];
                 bool known = false;
@@ -168,7 +160,7 @@ static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
                 struct nr_reservation r = {.has_mac = true, .ip = vm->ip, .from_vm = true};
                 memcpy(r.mac, vm->mac, 6);
                 snprintf(r.name, sizeof(r.name), "%s", vm->name);
-                APPEND(d->reservations, d->n_reservations, r);
+                NR_APPEND(d->reservations, d->n_reservations, r);
         }
         return 0;
 }

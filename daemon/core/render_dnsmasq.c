@@ -8,57 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "strbuf.h"
-
-/* dnsmasq splits interface= at commas and expands '*': only plain names are pasted in. */
-static bool dm_ifname_ok(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-                        return false;
-        return true;
-}
-
-/* RFC 1123 label: what a DHCP client may be told as its host name. */
-static bool dm_label_ok(const char *s, size_t len)
-{
-        if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-                        return false;
-        return true;
-}
-
-/* A field dnsmasq would read as a lease time ("12h", "3600") or keyword is no name to it. */
-static bool dm_hostname_ok(const char *s)
-{
-        size_t len = strlen(s), digits = strspn(s, "0123456789");
-        if (!dm_label_ok(s, len) || digits == len)
-                return false;
-        if (len > 1 && digits == len - 1 && strchr("wWdDhHmMsS", s[len - 1]))
-                return false;
-        return strcmp(s, "infinite") && strcmp(s, "ignore");
-}
-
-static bool dm_domain_ok(const char *s)
-{
-        if (strlen(s) > 253)
-                return false;
-        for (;;) {
-                const char *dot = strchr(s, '.');
-                size_t len = dot ? (size_t)(dot - s) : strlen(s);
-                if (!dm_label_ok(s, len))
-                        return false;
-                if (!dot)
-                        return true;
-                s = dot + 1;
-        }
-}
 
 /* render_nft.c opens port 53 on the bridge exactly when this is true. The defaults put the
  * gateway in the list; `dns: []` sends no DNS option and serves nothing. */
@@ -141,7 +92,7 @@ static void dm_options(struct nr_buf *b, const struct nr_guests *g)
                 buf_printf(b, "dhcp-option=option:mtu,%u\n", g->mtu);
         if (!d->domain[0])
                 return;
-        if (!dm_domain_ok(d->domain)) {
+        if (!name_domain_ok(d->domain)) {
                 buf_puts(b, "# guests.dhcp.domain is not a DNS domain name: not sent\n");
                 return;
         }
@@ -173,7 +124,7 @@ static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *
 {
         struct nr_buf b = {0};
 
-        if (!dm_ifname_ok(cfg->guests.bridge)) {
+        if (!name_ifname_ok(cfg->guests.bridge)) {
                 buf_puts(&b, "# guests.bridge cannot be named to dnsmasq safely: serve nothing.\n"
                              "port=0\n");
                 return buf_finish(&b);
@@ -214,7 +165,7 @@ static char *dm_render_hosts(const struct nr_reservation *res, size_t n_res)
                 if (!v[i]->has_mac)
                         continue;
                 buf_printf(&b, "%s,%s", mac_s(v[i]->mac).s, ip_s(v[i]->ip).s);
-                if (dm_hostname_ok(v[i]->name))
+                if (name_hostname_ok(v[i]->name))
                         buf_printf(&b, ",%s", v[i]->name);
                 buf_puts(&b, "\n");
         }

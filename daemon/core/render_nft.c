@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "strbuf.h"
 
 struct nft_ctx {
@@ -24,20 +25,6 @@ struct nft_elems {
         struct nft_ctx *c;
         size_t n;
 };
-
-/* nft has no escape for '"' and reads a trailing '*' as a wildcard, and the kernel allows both in
- * interface names: a name outside this set is left out of the ruleset (fail closed), never
- * pasted into it. */
-static bool nft_ifname_ok(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-                        return false;
-        return true;
-}
 
 static void nft_vappend(struct nr_buf *b, const char *prefix, const char *fmt, va_list ap)
 {
@@ -105,18 +92,6 @@ static bool nft_prefix_redundant(const struct nr_prefix *v, size_t n, size_t i)
         return false;
 }
 
-/* Local rather than nft_proto(): the renderers link with nothing but strbuf and ipaddr. */
-static const char *nft_proto(enum nr_proto p)
-{
-        switch (p) {
-        case NR_PROTO_TCP:
-                return "tcp";
-        case NR_PROTO_UDP:
-                return "udp";
-        }
-        return "?";
-}
-
 static uint16_t nft_to_port(const struct nr_port_forward *f)
 {
         return f->to_port ? f->to_port : f->port;
@@ -148,7 +123,7 @@ static void nft_set_forwards(struct nft_ctx *c)
                       false, "port forwards: proto . port -> target . port");
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
-                nft_elem(&e, "%s . %u : %s . %u", nft_proto(f->proto), f->port,
+                nft_elem(&e, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
                          ip_s(f->to_ip).s, nft_to_port(f));
         }
         nft_elems_end(&e);
@@ -160,7 +135,7 @@ static void nft_set_forwards(struct nft_ctx *c)
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (!f->n_from)
-                        nft_elem(&e, "%s . %u", nft_proto(f->proto), f->port);
+                        nft_elem(&e, "%s . %u", cfg_proto_name(f->proto), f->port);
         }
         nft_elems_end(&e);
         buf_puts(&c->b, "\t}\n");
@@ -178,7 +153,7 @@ static void nft_set_pf_from(struct nft_ctx *c)
                 for (size_t j = 0; j < f->n_from; j++)
                         if (!nft_prefix_redundant(f->from, f->n_from, j))
                                 nft_elem(&e, "%s . %s . %u", prefix_s(nft_norm(f->from[j])).s,
-                                         nft_proto(f->proto), f->port);
+                                         cfg_proto_name(f->proto), f->port);
         }
         nft_elems_end(&e);
         buf_puts(&c->b, "\t}\n");
@@ -389,11 +364,11 @@ static void nft_ctx_init(struct nft_ctx *c, const struct nr_config *cfg,
         memset(c, 0, sizeof(*c));
         c->cfg = cfg;
         c->facts = facts;
-        c->br = nft_ifname_ok(cfg->guests.bridge) ? cfg->guests.bridge : NULL;
+        c->br = name_ifname_ok(cfg->guests.bridge) ? cfg->guests.bridge : NULL;
         snprintf(c->subnet, sizeof(c->subnet), "%s", prefix_s(nft_norm(cfg->guests.subnet)).s);
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink_fact *f = &facts->uplink[r];
-                if (cfg->uplinks[r].present && f->found && nft_ifname_ok(f->ifname) &&
+                if (cfg->uplinks[r].present && f->found && name_ifname_ok(f->ifname) &&
                     !(c->up[0] && !strcmp(c->up[0], f->ifname)))
                         c->up[r] = f->ifname;
                 n += c->up[r] != NULL;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+
 static void yv_vdiag(struct yv_ctx *c, enum nr_severity sev, const yaml_node_t *n,
                      const char *path, const char *fmt, va_list ap)
 {
@@ -201,19 +203,6 @@ static bool is_alnum(char c)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* Stricter than the kernel: these names are pasted into nft rules and dnsmasq options, where
- * '"', '*', ',' and spaces would change their meaning. */
-bool yv_valid_ifname(const char *s)
-{
-        size_t len = strlen(s);
-        if (len == 0 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!is_alnum(*p) && *p != '-' && *p != '_' && *p != '.')
-                        return false;
-        return true;
-}
-
 bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out)
 {
         if (!yv_want_scalar(c, n, path, "an interface name"))
@@ -224,7 +213,7 @@ bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
                          s, strlen(s));
                 return false;
         }
-        if (!yv_valid_ifname(s)) {
+        if (!name_ifname_ok(s)) {
                 yv_error(c, n, path, "'%s' is not a valid interface name (letters, digits, '.', "
                          "'-' and '_')", s);
                 return false;
@@ -233,49 +222,12 @@ bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
         return true;
 }
 
-/* RFC 1123 label, and not something dnsmasq would read as a lease time ("12h", "3600") or a
- * keyword in a dhcp-host line. */
-static bool label_ok(const char *s, size_t len)
-{
-        if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!is_alnum(s[i]) && s[i] != '-')
-                        return false;
-        return true;
-}
-
-bool yv_valid_hostname(const char *s)
-{
-        size_t len = strlen(s), digits = strspn(s, "0123456789");
-        if (!label_ok(s, len) || digits == len)
-                return false;
-        if (len > 1 && digits == len - 1 && strchr("wWdDhHmMsS", s[len - 1]))
-                return false;
-        return strcmp(s, "infinite") && strcmp(s, "ignore");
-}
-
-bool yv_valid_domain(const char *s)
-{
-        if (strlen(s) > 253)
-                return false;
-        for (;;) {
-                const char *dot = strchr(s, '.');
-                size_t len = dot ? (size_t)(dot - s) : strlen(s);
-                if (!label_ok(s, len))
-                        return false;
-                if (!dot)
-                        return true;
-                s = dot + 1;
-        }
-}
-
 bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size)
 {
         if (!yv_want_scalar(c, n, path, "a name"))
                 return false;
         const char *s = yv_str(n);
-        if (strlen(s) >= size || !yv_valid_hostname(s)) {
+        if (strlen(s) >= size || !name_hostname_ok(s)) {
                 yv_error(c, n, path,
                          "'%s' is not a valid host name (letters, digits and '-', at most 63, "
                          "not all digits, not starting or ending with '-')", s);
@@ -290,7 +242,7 @@ bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
         if (!yv_want_scalar(c, n, path, "a DNS domain like lab.internal"))
                 return false;
         const char *s = yv_str(n);
-        if (strlen(s) >= size || !yv_valid_domain(s)) {
+        if (strlen(s) >= size || !name_domain_ok(s)) {
                 yv_error(c, n, path, "'%s' is not a valid DNS domain (like lab.internal)", s);
                 return false;
         }

@@ -45,8 +45,6 @@ bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
 /* A CPU model name as libvirt/QEMU know them (letters, digits, '-', '_', '.'). */
 bool yv_cpu_model(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out,
                   size_t size);
-bool yv_valid_hostname(const char *s);
-bool yv_valid_domain(const char *s);
 /* "12h", "30m", "90s", "1d", "1h30m", a plain number of seconds, or "infinite" (-> 0). */
 bool yv_duration(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *out);
 /* "2GiB", "512MiB", "1G" (binary units, as libvirt and QEMU read them). */
@@ -57,4 +55,3 @@ const char *yv_suggest(const char *word, const char *const *candidates, size_t n
 
 int yv_parse_duration(const char *s, uint32_t *out);
 int yv_parse_size(const char *s, uint64_t *out);
-bool yv_valid_ifname(const char *s);

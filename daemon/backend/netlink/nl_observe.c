@@ -12,17 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "nl.h"
 #include "nl_msg.h"
-
-#define PUSH(arr, n, item)                                                                    \
-        do {                                                                                  \
-                void *p_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));                       \
-                if (!p_)                                                                      \
-                        return -ENOMEM;                                                       \
-                (arr) = p_;                                                                   \
-                (arr)[(n)++] = (item);                                                        \
-        } while (0)
 
 static bool named_by(const struct nr_desired *w, const char *name)
 {
@@ -75,7 +67,7 @@ static int observe_links(struct nlb *b, const struct nr_desired *w, const struct
                         ol.stp = sysfs_u32(name, "stp_state") != 0;
                         ol.forward_delay = sysfs_u32(name, "forward_delay");
                 }
-                PUSH(h->links, h->n_links, ol);
+                NR_APPEND(h->links, h->n_links, ol);
         }
         return 0;
 }
@@ -93,7 +85,7 @@ static int observe_addrs(struct nlb *b, const struct nr_desired *w, const struct
                         continue;
                 oa.addr.addr = nlb_ip(rtnl_addr_get_local(a));
                 oa.addr.len = (uint8_t)rtnl_addr_get_prefixlen(a);
-                PUSH(h->addrs, h->n_addrs, oa);
+                NR_APPEND(h->addrs, h->n_addrs, oa);
         }
         return 0;
 }
