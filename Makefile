@@ -16,6 +16,13 @@ CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 D_SRC    := $(sort $(wildcard daemon/*.c daemon/backend/*/*.c))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# libvirt code nestrouterctl shares with the virt helper (guests shutdown), and what the
+# tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test driver)
+VIRT_LIB := daemon/backend/virt/virt_event.c daemon/backend/virt/virt_dom.c \
+            daemon/backend/virt/shutdown.c
+VIRT_TEST_SRC := $(VIRT_LIB) daemon/backend/virt/kvm_probe.c daemon/backend/virt/import.c \
+            daemon/backend/virt/chan.c daemon/backend/virt/helper.c daemon/log.c
+CTL_LIBS = $(shell pkg-config --libs $(PKGS) libvirt libsystemd 2>/dev/null)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -37,14 +44,18 @@ $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
 
-$(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
+$(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC) $(VIRT_LIB))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Unit tests: each tests/unit/test_X.c is one cmocka program, built with ASan/UBSan.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/tests/unit/%.o $(call obj,asan,$(CORE_SRC))
 	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \
+		$(call obj,asan,$(CORE_SRC) $(VIRT_TEST_SRC))
+	$(CC) $(ASAN) -o $@ $^ $(D_LIBS) -lcmocka
 
 $(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC))
 	$(CC) $(ASAN) -o $@ $^ $(D_LIBS)
@@ -87,4 +98,7 @@ clean:
 # The appliance image (make image, vhd, run, test-image) lives with its scripts.
 -include image/image.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# make bench: benchmarks against the raw-tool floor and libvirt (tests/bench/).
+-include tests/bench/bench.mk
+
+-include $(shell find $(BUILD)/obj $(BUILD)/asan -type f -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 /* Control socket. Requests are tiny and answered at once; a client that does not send its line
- * within a second is dropped, so a stuck client never stalls route repair. */
+ * within a second is dropped, so a stuck client never stalls route repair. `vm start|stop` are
+ * answered later, when the virt helper is done (the loop does not wait for it). */
 #include "control.h"
 
 #include <errno.h>
@@ -57,10 +58,17 @@ static char *reload_report(struct nr_daemon *d, int r)
         return buf_finish(&b);
 }
 
-static void handle(struct nr_daemon *d, int fd, const char *req)
+/* Returns true when the request took fd (an answer that comes later, from the virt helper). */
+static bool handle(struct nr_daemon *d, int fd, const char *req)
 {
         bool json = strstr(req, "json") != NULL;
-        if (!strncmp(req, "status", 6)) {
+        if (!strncmp(req, "vm ", 3) || !strcmp(req, "vm") || !strncmp(req, "guests ", 7)) {
+                char *body;
+                int code = virtb_command(&d->virt, req, fd, &body);
+                if (code == VIRTB_DEFERRED)
+                        return true;
+                reply(fd, code, body);
+        } else if (!strncmp(req, "status", 6)) {
                 reply(fd, 0, daemon_status(d, json));
         } else if (!strncmp(req, "leases", 6)) {
                 reply(fd, 0, daemon_leases(d, json));
@@ -71,10 +79,12 @@ static void handle(struct nr_daemon *d, int fd, const char *req)
                 reply(fd, 0, daemon_plan_text(d));
         } else {
                 char *msg = NULL;
-                if (asprintf(&msg, "unknown command '%s' (status, leases, reload, plan)\n", req) < 0)
+                if (asprintf(&msg, "unknown command '%s' (status, leases, reload, plan, vm)\n",
+                             req) < 0)
                         msg = NULL;
                 reply(fd, 2, msg);
         }
+        return false;
 }
 
 static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *userdata)
@@ -99,9 +109,8 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *userda
         }
         req[n] = '\0';
         req[strcspn(req, "\r\n")] = '\0';
-        if (n)
-                handle(c->d, fd, req);
-        close(fd);
+        if (!n || !handle(c->d, fd, req))
+                close(fd);
         return 0;
 }
 

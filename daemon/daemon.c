@@ -169,6 +169,19 @@ static int reconcile(struct nr_daemon *d)
                 return log_err_errno(r, "reconcile: %m");
         }
         unsigned failed = apply_plan(d, &want, &plan, &backoff);
+        if (!d->ready_sent) {
+                /* applied: READY now; the nft baseline listing below need not delay it */
+                sd_notify(0, "READY=1");
+                d->ready_sent = true;
+        }
+        r = nftb_settle(&d->nft);
+        if (r < 0) {
+                d->n.failures++;
+                failed++;
+                snprintf(d->last_error, sizeof(d->last_error), "nft: listing the table: %s",
+                         strerror(-r));
+                log_err("nft: cannot list the table just applied: %s", strerror(-r));
+        }
         d->n.passes++;
         plan_free(&plan);
         if (d->have_prev)
@@ -183,10 +196,7 @@ static int reconcile(struct nr_daemon *d)
                                            ? d->dm.not_before_usec - mono_usec()
                                            : RETRY_USEC);
         d->last_pass_usec = mono_usec() - t0;
-        if (!d->ready_sent) {
-                sd_notify(0, "READY=1");
-                d->ready_sent = true;
-        }
+        virtb_network_pass(&d->virt); /* guests: the bridge exists now; their own pass follows */
         notify_status(d, failed);
         return 0;
 }
@@ -253,6 +263,7 @@ int daemon_reload(struct nr_daemon *d)
                 free(d->cfg);
         }
         d->cfg = cfg;
+        virtb_set_config(&d->virt, d->cfg); /* guests: re-render in their own pass */
         d->config_ok = true;
         d->config_changed = true;
         log_info("%s: configuration loaded", d->o.config);

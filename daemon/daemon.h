@@ -9,6 +9,7 @@
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
+#include "backend/virt/virt.h"
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/model.h"
@@ -60,6 +61,7 @@ struct nr_daemon {
         struct nlb nl;
         struct nftb nft;
         struct dmb dm;
+        struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         sd_event_source *pass_timer;
         sd_event_source *resync_timer;
         struct nr_counters n;

@@ -143,11 +143,14 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "nftables: %m");
         if ((r = dmb_open(&d->dm, d->ev, d->o.run_dir, d->o.state_dir, dm_exited, d)) < 0)
                 return log_err_errno(r, "dnsmasq: %m");
+        if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir)) < 0)
+                return log_err_errno(r, "guests: %m");
         return 0;
 }
 
 static void daemon_free(struct nr_daemon *d)
 {
+        virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
         dmb_close(&d->dm);
         nftb_close(&d->nft);
         nlb_close(&d->nl);

@@ -113,6 +113,7 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
         j_counters(&b, d);
         j_pending(&b, p);
         j_nft(&b, d);
+        virtb_status_json(&d->virt, &b); /* ,"guests":{...} */
         if (d->cfg) {
                 char *desired = render_desired_json(want);
                 if (desired) {
@@ -155,6 +156,7 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
         for (int i = 0; i < NR_OBJ_COUNT; i++)
                 buf_printf(&b, " %s %llu", obj_names[i], (unsigned long long)d->n.repairs[i]);
         buf_puts(&b, "\n");
+        virtb_status_text(&d->virt, &b); /* guests: ... */
         if (d->last_error[0])
                 buf_printf(&b, "last error: %s\n", d->last_error);
         return buf_finish(&b);

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
       nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
-      qemu-system-x86 qemu-utils tini"
+      qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -19,4 +19,16 @@ run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
 run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
 run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
 run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle)" sh tests/netns/test-daemon.sh
+run "netns: nested guests through libvirt (TCG)" sh tests/netns/test-guests.sh
+# The appliance image: built from this tree and booted (BIOS and UEFI) only with IMAGE=1; its
+# output (boot times, its own N passed line) is shown. A skip is not a pass.
+if [ "${IMAGE:-0}" = 1 ]; then
+        if $MAKE --no-print-directory test-image; then
+                pass "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic"
+        else
+                fail "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic"
+        fi
+else
+        echo "image tests: SKIPPED (run make test IMAGE=1)"
+fi
 summary

@@ -59,6 +59,8 @@ struct nr_dhcp {
         bool enabled;
         uint32_t range_start, range_end;
         uint32_t lease_time;       /* seconds; 0 means infinite */
+        bool ping_check;           /* ping a dynamic address before offering it (dnsmasq's
+                                    * default; off: a burst of new guests leases in seconds) */
         uint32_t *dns;
         size_t n_dns;
         bool dns_set;

@@ -14,6 +14,11 @@ static void k_dhcp_enabled(struct pctx *c, yaml_node_t *v, const char *p, void *
         yv_bool(&c->yv, v, p, &((struct nr_dhcp *)o)->enabled);
 }
 
+static void k_dhcp_ping(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_dhcp *)o)->ping_check);
+}
+
 static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
@@ -102,6 +107,7 @@ static void k_g_dhcp(struct pctx *c, yaml_node_t *v, const char *path, void *o)
                 {"enabled", k_dhcp_enabled, false},
                 {"range", k_dhcp_range, false},
                 {"lease_time", k_dhcp_lease, false},
+                {"ping_check", k_dhcp_ping, false},
                 {"dns", k_dhcp_dns, false},
                 {"domain", k_dhcp_domain, false},
                 {"reservations", k_dhcp_res, false},

@@ -111,10 +111,14 @@ static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct 
                     "# once (e.g. after the lease file was lost) instead of making them time out.\n"
                     "dhcp-authoritative\n"
                     "# No PXE here; overloading sname/file with options confuses some clients.\n"
-                    "dhcp-no-override\n"
-                    "# Ping before offering a dynamic address (at most 3 s, once per new client):\n"
-                    "# guests migrated with static addresses inside the pool must not be\n"
-                    "# duplicated, so no no-ping.\n");
+                    "dhcp-no-override\n");
+        if (g->dhcp.ping_check)
+                buf_puts(b, "# Ping before offering a dynamic address (up to 3 s per new client):\n"
+                            "# guests with static addresses inside the pool must not be\n"
+                            "# duplicated (guests.dhcp.ping_check: false turns it off).\n");
+        else
+                buf_puts(b, "# guests.dhcp.ping_check is false: offer at once\n"
+                            "no-ping\n");
         buf_printf(b, "dhcp-leasefile=%s/dnsmasq.leases\n", paths->state_dir);
         buf_printf(b, "dhcp-hostsfile=%s/dnsmasq.hosts\n", paths->run_dir);
         dm_options(b, g);

@@ -211,13 +211,15 @@ static void nft_chain_prerouting(struct nft_ctx *c)
                          c->up_match, pf);
         }
         if (c->br) {
-                /* guests could reach the target directly, so a from list does not limit them */
+                /* guests could reach the target directly, so a from list does not limit them.
+                 * No `... @pf_dnat` key match before the dnat: older kernels (Debian 12's 6.1)
+                 * refuse a map used as a set with EINVAL, and the dnat's own map lookup already
+                 * ends the rule for a key the map does not hold. */
                 buf_puts(&c->b, "\t\t# Hairpin: guests may use a forward through the uplink "
                                 "address too.\n");
                 nft_rule(c, "pre-pf-hairpin",
-                         "iifname \"%s\" ip saddr %s ip daddr @uplink_addrs "
-                         "meta l4proto . th dport @pf_dnat %s",
-                         c->br, c->subnet, pf);
+                         "iifname \"%s\" ip saddr %s ip daddr @uplink_addrs %s", c->br,
+                         c->subnet, pf);
         }
         nft_chain_end(c);
 }

@@ -104,6 +104,7 @@ static void put_guests(struct nr_buf *b, const struct nr_guests *g)
         buf_printf(b, "]\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
                    d->enabled ? "true" : "false", ip_s(d->range_start).s, ip_s(d->range_end).s);
         put_duration(b, d->lease_time);
+        buf_printf(b, "\n    ping_check: %s", d->ping_check ? "true" : "false");
         buf_puts(b, "\n    dns: [");
         for (size_t i = 0; i < d->n_dns; i++)
                 buf_printf(b, "%s%s", i ? ", " : "", ip_s(d->dns[i]).s);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keyidx.h"
 #include "yamlval.h"
 
 struct vctx {
@@ -55,6 +56,27 @@ static bool mac_eq(const uint8_t a[6], const uint8_t b[6])
         return memcmp(a, b, 6) == 0;
 }
 
+static uint64_t mac_key(const uint8_t m[6])
+{
+        uint64_t k = 0;
+        for (int i = 0; i < 6; i++)
+                k = k << 8 | m[i];
+        return k;
+}
+
+static uint64_t prefix_key(struct nr_prefix p)
+{
+        return (uint64_t)p.addr << 8 | p.len;
+}
+
+static void routes_index(struct kidx *x, const struct nr_uplink *u)
+{
+        kidx_init(x, u->n_routes);
+        for (size_t i = 0; i < u->n_routes; i++)
+                kidx_put(x, i, prefix_key(u->routes[i]), NULL);
+        kidx_sort(x);
+}
+
 static struct nr_prefix subnet_of(struct nr_prefix a)
 {
         return (struct nr_prefix){prefix_network(a), a.len};
@@ -89,7 +111,12 @@ static void check_uplink_routes(struct vctx *v, enum nr_uplink_role r)
         const struct nr_config *cfg = v->cfg;
         const struct nr_uplink *u = &cfg->uplinks[r];
         const struct nr_prefix guests = cfg->guests.subnet;
+        const struct nr_uplink *o = &cfg->uplinks[!r];
         char p[YV_PATH_MAX];
+        struct kidx mine, other = {0};
+        routes_index(&mine, u);
+        if (r == NR_UPLINK_LAN)
+                routes_index(&other, o);
         for (size_t i = 0; i < u->n_routes; i++) {
                 struct nr_prefix rt = u->routes[i];
                 if (!prefix_valid(rt))
@@ -99,10 +126,8 @@ static void check_uplink_routes(struct vctx *v, enum nr_uplink_role r)
                         verr(v, p, "%s is %sthe guest subnet %s; it would send guests' own "
                              "traffic away", prefix_s(rt).s,
                              rt.len == guests.len ? "" : "inside ", prefix_s(guests).s);
-                for (size_t j = 0; j < i; j++)
-                        if (u->routes[j].addr == rt.addr && u->routes[j].len == rt.len)
-                                verr(v, p, "%s is listed twice (also routes[%zu])",
-                                     prefix_s(rt).s, j);
+                for (size_t j = kidx_first(&mine, i); j != i; j = kidx_next(&mine, j))
+                        verr(v, p, "%s is listed twice (also routes[%zu])", prefix_s(rt).s, j);
                 if (!u->dhcp && prefix_valid(u->address) &&
                     prefix_covers(subnet_of(u->address), rt))
                         vwarn(v, p, "%s is already reachable on the uplink's own subnet",
@@ -113,12 +138,15 @@ static void check_uplink_routes(struct vctx *v, enum nr_uplink_role r)
                         verr(v, p, "a default route via the LAN uplink would take internet "
                              "traffic away from the NAT uplink; for forced tunnelling remove "
                              "uplinks.nat");
-                const struct nr_uplink *o = &cfg->uplinks[!r];
-                for (size_t j = 0; r == NR_UPLINK_LAN && j < o->n_routes; j++)
-                        if (o->routes[j].addr == rt.addr && o->routes[j].len == rt.len)
-                                verr(v, p, "%s is also routed via uplinks.nat (routes[%zu])",
-                                     prefix_s(rt).s, j);
+                for (size_t j = r == NR_UPLINK_LAN ? kidx_find(&other, prefix_key(rt), NULL)
+                                                   : KIDX_NONE;
+                     j != KIDX_NONE; j = kidx_next(&other, j))
+                        verr(v, p, "%s is also routed via uplinks.nat (routes[%zu])",
+                             prefix_s(rt).s, j);
         }
+        kidx_free(&mine);
+        if (r == NR_UPLINK_LAN)
+                kidx_free(&other);
 }
 
 static bool match_same(const struct nr_match *a, const struct nr_match *b)
@@ -276,23 +304,43 @@ static void check_reservations(struct vctx *v)
 {
         const struct nr_dhcp *d = &v->cfg->guests.dhcp;
         char p[YV_PATH_MAX];
+        struct kidx ips, macs, names;
+        kidx_init(&ips, d->n_reservations);
+        kidx_init(&macs, d->n_reservations);
+        kidx_init(&names, d->n_reservations);
+        for (size_t i = 0; i < d->n_reservations; i++) {
+                const struct nr_reservation *r = &d->reservations[i];
+                if (r->ip)
+                        kidx_put(&ips, i, r->ip, NULL);
+                if (r->has_mac)
+                        kidx_put(&macs, i, mac_key(r->mac), NULL);
+                if (r->name[0])
+                        kidx_put(&names, i, 0, r->name);
+        }
+        kidx_sort(&ips);
+        kidx_sort(&macs);
+        kidx_sort(&names);
         for (size_t i = 0; i < d->n_reservations; i++) {
                 const struct nr_reservation *r = &d->reservations[i];
                 if (r->ip)
                         check_guest_ip(v, P(p, "guests.dhcp.reservations[%zu].ip", i), r->ip);
-                for (size_t j = 0; j < i; j++) {
-                        const struct nr_reservation *o = &d->reservations[j];
-                        if (r->ip && r->ip == o->ip)
-                                verr(v, P(p, "guests.dhcp.reservations[%zu].ip", i),
-                                     "%s is also reserved by reservations[%zu]", ip_s(r->ip).s, j);
-                        if (r->has_mac && o->has_mac && mac_eq(r->mac, o->mac))
-                                verr(v, P(p, "guests.dhcp.reservations[%zu].mac", i),
-                                     "%s is also used by reservations[%zu]", mac_s(r->mac).s, j);
-                        if (r->name[0] && !strcmp(r->name, o->name))
-                                verr(v, P(p, "guests.dhcp.reservations[%zu].name", i),
-                                     "name %s is also used by reservations[%zu]", r->name, j);
-                }
+                /* every earlier holder of the same value, in file order */
+                for (size_t j = kidx_first(&ips, i); j != KIDX_NONE && j != i;
+                     j = kidx_next(&ips, j))
+                        verr(v, P(p, "guests.dhcp.reservations[%zu].ip", i),
+                             "%s is also reserved by reservations[%zu]", ip_s(r->ip).s, j);
+                for (size_t j = kidx_first(&macs, i); j != KIDX_NONE && j != i;
+                     j = kidx_next(&macs, j))
+                        verr(v, P(p, "guests.dhcp.reservations[%zu].mac", i),
+                             "%s is also used by reservations[%zu]", mac_s(r->mac).s, j);
+                for (size_t j = kidx_first(&names, i); j != KIDX_NONE && j != i;
+                     j = kidx_next(&names, j))
+                        verr(v, P(p, "guests.dhcp.reservations[%zu].name", i),
+                             "name %s is also used by reservations[%zu]", r->name, j);
         }
+        kidx_free(&ips);
+        kidx_free(&macs);
+        kidx_free(&names);
         for (size_t i = 0; i < d->n_dns; i++)
                 for (size_t j = 0; j < i; j++)
                         if (d->dns[i] == d->dns[j])
@@ -302,12 +350,12 @@ static void check_reservations(struct vctx *v)
 
 /* ---- vms --------------------------------------------------------------------------------- */
 
-static const struct nr_reservation *res_by_name(const struct nr_dhcp *d, const char *name)
+/* The first reservation with this name; `names` indexes them by name. */
+static const struct nr_reservation *res_by_name(const struct nr_dhcp *d, const struct kidx *names,
+                                                const char *name)
 {
-        for (size_t i = 0; i < d->n_reservations; i++)
-                if (!strcmp(d->reservations[i].name, name))
-                        return &d->reservations[i];
-        return NULL;
+        size_t i = kidx_find(names, 0, name);
+        return i == KIDX_NONE ? NULL : &d->reservations[i];
 }
 
 /* A VM with the same name as a reservation is the same host: they must agree. Any other
@@ -380,12 +428,13 @@ static const char *const *name_candidates(const struct nr_config *cfg, size_t *n
 }
 
 /* `to: web1` names a reservation or a VM; either must carry an ip. */
-static void resolve_target(struct vctx *v, size_t i, struct nr_port_forward *f)
+static void resolve_target(struct vctx *v, const struct kidx *res_names, size_t i,
+                           struct nr_port_forward *f)
 {
         const struct nr_config *cfg = v->cfg;
         char p[YV_PATH_MAX];
         P(p, "port_forwards[%zu].to", i);
-        const struct nr_reservation *r = res_by_name(&cfg->guests.dhcp, f->to_name);
+        const struct nr_reservation *r = res_by_name(&cfg->guests.dhcp, res_names, f->to_name);
         if (r) {
                 f->to_ip = r->ip;
                 return;
@@ -412,20 +461,32 @@ static void resolve_target(struct vctx *v, size_t i, struct nr_port_forward *f)
 static void check_port_forwards(struct vctx *v)
 {
         struct nr_config *cfg = v->cfg;
+        const struct nr_dhcp *d = &cfg->guests.dhcp;
         char p[YV_PATH_MAX];
+        struct kidx names, ports;
+        kidx_init(&names, d->n_reservations);
+        for (size_t i = 0; i < d->n_reservations; i++)
+                kidx_put(&names, i, 0, d->reservations[i].name);
+        kidx_sort(&names);
+        kidx_init(&ports, cfg->n_port_forwards);
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                if (cfg->port_forwards[i].port)
+                        kidx_put(&ports, i,
+                                 (uint64_t)cfg->port_forwards[i].proto << 16 |
+                                         cfg->port_forwards[i].port,
+                                 NULL);
+        kidx_sort(&ports);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (f->to_name[0])
-                        resolve_target(v, i, f);
+                        resolve_target(v, &names, i, f);
                 if (f->to_ip)
                         check_guest_ip(v, P(p, "port_forwards[%zu].to", i), f->to_ip);
-                for (size_t j = 0; j < i; j++) {
-                        const struct nr_port_forward *o = &cfg->port_forwards[j];
-                        if (o->proto == f->proto && o->port == f->port && f->port)
-                                verr(v, P(p, "port_forwards[%zu].port", i),
-                                     "%s port %u is already forwarded by port_forwards[%zu]",
-                                     cfg_proto_name(f->proto), f->port, j);
-                }
+                for (size_t j = kidx_first(&ports, i); j != KIDX_NONE && j != i;
+                     j = kidx_next(&ports, j))
+                        verr(v, P(p, "port_forwards[%zu].port", i),
+                             "%s port %u is already forwarded by port_forwards[%zu]",
+                             cfg_proto_name(f->proto), f->port, j);
                 for (size_t k = 0; k < f->n_from; k++)
                         for (size_t j = 0; j < k; j++)
                                 if (prefix_valid(f->from[k]) && prefix_valid(f->from[j]) &&
@@ -438,6 +499,8 @@ static void check_port_forwards(struct vctx *v)
                               "forwarding tcp port 22 hides SSH to the appliance itself on the "
                               "uplink addresses");
         }
+        kidx_free(&names);
+        kidx_free(&ports);
 }
 
 int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)

@@ -12,16 +12,29 @@
 #include <unistd.h>
 
 #include "azure.h"
+#include "guests.h"
 
 #define DEFAULT_RUN_DIR "/run/nestrouter"
+#define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: nestrouterctl [--run-dir DIR] COMMAND\n"
+        fprintf(f, "usage: nestrouterctl [--run-dir DIR] [--config FILE] COMMAND\n"
                    "  status [--json]   desired vs observed per object, failures, counters\n"
                    "  leases [--json]   the guests' DHCP leases\n"
                    "  reload            re-read the configuration (exit 1 if it is rejected)\n"
                    "  plan              what the daemon would change now\n"
+                   "  vm list [--json]  the nested guests: state, CPU, pending definition change\n"
+                   "  vm start NAME     start a guest\n"
+                   "  vm stop NAME [--force]\n"
+                   "                    ACPI shutdown, destroyed after libvirt.shutdown_timeout\n"
+                   "                    (--force: at once); exit 1 if it had to be destroyed\n"
+                   "  vm console NAME [--follow]\n"
+                   "                    the guest's serial console log (last 40 lines)\n"
+                   "  guests shutdown [--timeout S]\n"
+                   "                    shut every running guest down cleanly, straight through\n"
+                   "                    libvirt (libvirt.uri from --config, default\n"
+                   "                    " DEFAULT_CONFIG "); exit 0 only if all were clean\n"
                    "  azure routes [--format az|arm|bicep] [--remove] CONFIG...\n"
                    "                    the Azure route table, subnet associations and NIC2 IP\n"
                    "                    forwarding for these hosts (runs here, no daemon)\n");
@@ -48,7 +61,8 @@ static int connect_ctl(const char *run_dir)
         return fd;
 }
 
-static int request(const char *run_dir, const char *line)
+/* Sends one request line; the body of the answer goes to out. Returns the daemon's exit code. */
+static int request_to(const char *run_dir, const char *line, FILE *out)
 {
         int fd = connect_ctl(run_dir);
         if (fd < 0)
@@ -74,23 +88,51 @@ static int request(const char *run_dir, const char *line)
         }
         size_t n;
         while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-                fwrite(buf, 1, n, stdout);
+                fwrite(buf, 1, n, out);
         fclose(in);
         return rc;
+}
+
+static int request(const char *run_dir, const char *line)
+{
+        return request_to(run_dir, line, stdout);
+}
+
+/* vm console NAME --follow: the daemon names the log file, tail follows it */
+static int follow_console(const char *run_dir, const char *name)
+{
+        char line[512], path[4096] = "";
+        snprintf(line, sizeof(line), "vm console-path %s", name);
+        FILE *mem = fmemopen(path, sizeof(path) - 1, "w");
+        int rc = mem ? request_to(run_dir, line, mem) : 2;
+        if (mem)
+                fclose(mem);
+        path[strcspn(path, "\n")] = '\0';
+        if (rc != 0 || !path[0]) {
+                fputs(path, stderr);
+                return rc ? rc : 2;
+        }
+        fflush(stdout);
+        execlp("tail", "tail", "-n", "40", "-F", path, (char *)NULL);
+        fprintf(stderr, "nestrouterctl: tail: %s\n", strerror(errno));
+        return 2;
 }
 
 int main(int argc, char **argv)
 {
         static const struct option lo[] = {
                 {"run-dir", required_argument, NULL, 'r'},
+                {"config", required_argument, NULL, 'c'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        const char *run_dir = DEFAULT_RUN_DIR;
+        const char *run_dir = DEFAULT_RUN_DIR, *config = DEFAULT_CONFIG;
         int c;
         while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
                 if (c == 'r') {
                         run_dir = optarg;
+                } else if (c == 'c') {
+                        config = optarg;
                 } else if (c == 'h') {
                         usage(stdout);
                         return 0;
@@ -105,6 +147,12 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[optind], "azure"))
                 return ctl_azure(argc - optind, argv + optind);
+        if (!strcmp(argv[optind], "guests"))
+                return ctl_guests(argc - optind, argv + optind, config, run_dir);
+        if (argc - optind == 4 && !strcmp(argv[optind], "vm") &&
+            !strcmp(argv[optind + 1], "console") &&
+            (!strcmp(argv[optind + 3], "--follow") || !strcmp(argv[optind + 3], "-f")))
+                return follow_console(run_dir, argv[optind + 2]);
         char line[512] = "";
         for (int i = optind; i < argc; i++) {
                 const char *w = argv[i];

@@ -690,6 +690,49 @@ vnet_rtr_dhcp_stop() {
         rm -f "$VN_DIR/leases/rtr-$1"
 }
 
+# ---------------------------------------------------------------- router as a VM (rtr-taps)
+# For a router that is a virtual machine (the appliance image under QEMU): the router namespace
+# becomes the hypervisor's side of the VM's three NICs. eth0 and eth1 hand their Azure MACs over
+# to the VM's NIC1/NIC2 and are bridged with the taps nic1 and nic2, so the VM's NICs sit on the
+# fabric's nat and lan links; nic3 is a port of a bridge $VN_BR here, which guest-add uses, so a
+# guest namespace reaches the VM's third NIC (enslaved to the VM's own guest bridge). QEMU must
+# run in this namespace (`ip netns exec nr-ID-rtr qemu-system-x86_64 -netdev
+# tap,ifname=nic1,script=no,downscript=no ...`), with the MACs NR_VNET_NIC1_MAC/NIC2_MAC.
+vnet_rtr_taps() {
+        _vn_init && _vn_need_root || return 1
+        local rtr="$VN_P-rtr" i
+        if ! _vn_ns_exists "$rtr" || ! [ -e "$VN_DIR/.nr-vnet" ]; then
+                _vn_err "VNet $VN_ID is not up"
+                return 1
+        fi
+        ip -n "$rtr" link show dev nic1 >/dev/null 2>&1 && { _vn_err "rtr-taps: already done"; return 1; }
+        # L2 only: no IPv6 chatter (RS, DAD) from the bridges
+        _vn_sysctl "$rtr" net/ipv6/conf/all/disable_ipv6=1 net/ipv6/conf/default/disable_ipv6=1 ||
+                return 1
+        for i in 1 2; do
+                _vn_rtr_tap_bridge "$rtr" "eth$((i - 1))" "$i" || return 1
+        done
+        ip -n "$rtr" link add "$VN_BR" type bridge stp_state 0 forward_delay 0 &&
+                ip -n "$rtr" tuntap add dev nic3 mode tap &&
+                ip -n "$rtr" link set nic3 master "$VN_BR" &&
+                ip -n "$rtr" link set nic3 up && ip -n "$rtr" link set "$VN_BR" up || return 1
+        _vn_log "rtr-taps: nic1 -> nat (MAC for the VM $VN_NIC1_MAC), nic2 -> lan ($VN_NIC2_MAC), nic3 -> $VN_BR (guests)"
+        echo "nic1 nic2 nic3"
+}
+
+# _vn_rtr_tap_bridge NS ETH N: ETH gives its MAC up (a locally administered one instead) and is
+# bridged with tap nicN on bridge br-nicN
+_vn_rtr_tap_bridge() {
+        ip -n "$1" link set "$2" down &&
+                ip -n "$1" link set "$2" address "02:00:00:00:00:0$3" &&
+                ip -n "$1" link add "br-nic$3" type bridge stp_state 0 forward_delay 0 &&
+                ip -n "$1" tuntap add dev "nic$3" mode tap &&
+                ip -n "$1" link set "$2" master "br-nic$3" &&
+                ip -n "$1" link set "nic$3" master "br-nic$3" &&
+                ip -n "$1" link set "$2" up && ip -n "$1" link set "nic$3" up &&
+                ip -n "$1" link set "br-nic$3" up
+}
+
 # ---------------------------------------------------------------- test helpers
 vnet_exec() {
         _vn_init || return 1
@@ -812,6 +855,9 @@ usage: vnet.sh COMMAND [ARGS]        (or source it and call `vnet COMMAND ARGS`)
   rtr-dhcp IFACE          udhcpc on the router's IFACE (the primary, eth0, also gets the
                           default and classless routes); prints the address
   rtr-dhcp-stop IFACE     stop it
+  rtr-taps                the router is a VM: taps nic1/nic2 bridged onto the fabric links
+                          (the VM's NICs take the Azure MACs), nic3 on a bridge for guests;
+                          run QEMU in nr-ID-rtr
   trace ROLE SECS [MATCH] nft packet trace in ROLE's namespace for SECS seconds
 environment:
   NR_VNET_ID (demo) NR_VNET_DIR (/tmp/nr-vnet-ID) NR_VNET_BRIDGE (nr0)
@@ -829,7 +875,7 @@ vnet() {
         case $cmd in
         up | down | status | exec | spawn | kill | whoami | http | ping | counters | trace | help)
                 "vnet_$cmd" "$@" ;;
-        guest-add | guest-del | guest-ip | nic1-drops | rtr-dhcp | rtr-dhcp-stop)
+        guest-add | guest-del | guest-ip | nic1-drops | rtr-dhcp | rtr-dhcp-stop | rtr-taps)
                 "vnet_$(echo "$cmd" | tr - _)" "$@" ;;
         -h | --help) vnet_help ;;
         *) _vn_err "unknown command '$cmd' (vnet.sh help)"; return 2 ;;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "render.h"
 #include "render_text.h"
 
 static void test_libvirt_defaults_and_values(void **state)
@@ -113,6 +114,31 @@ static void test_vm_kernel_boot(void **state)
         assert_int_equal(count_diags(&t->d, "vms[0]"), 0);
 }
 
+/* dnsmasq pings a new dynamic address for up to 3 s before offering it; a burst of new guests
+ * can opt out. */
+static void test_dhcp_ping_check(void **state)
+{
+        (void)state;
+        struct nr_paths paths = {"/run/nr", "/var/lib/nr"};
+        char *conf = NULL, *hosts = NULL;
+        struct tcfg *t = check_text(BASE_G);
+        expect_clean(t);
+        assert_true(t->cfg.guests.dhcp.ping_check);
+        assert_int_equal(render_dnsmasq(&t->cfg, NULL, 0, &paths, &conf, &hosts), 0);
+        assert_null(strstr(conf, "no-ping"));
+        free(conf);
+        free(hosts);
+        t = check_text(BASE_G "  dhcp: {ping_check: false}\n");
+        expect_clean(t);
+        assert_false(t->cfg.guests.dhcp.ping_check);
+        assert_int_equal(render_dnsmasq(&t->cfg, NULL, 0, &paths, &conf, &hosts), 0);
+        assert_non_null(strstr(conf, "\nno-ping\n"));
+        free(conf);
+        free(hosts);
+        t = check_text(BASE_G "  dhcp: {ping_check: maybe}\n");
+        expect_error(t, 8, 22, "guests.dhcp.ping_check", "expected true or false");
+}
+
 /* The -v output of every new key parses back to the same text. */
 static void test_roundtrip(void **state)
 {
@@ -147,6 +173,7 @@ int main(void)
                 TEST(test_azure_section),
                 TEST(test_match_by_azure_role),
                 TEST(test_vm_kernel_boot),
+                TEST(test_dhcp_ping_check),
                 TEST(test_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

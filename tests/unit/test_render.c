@@ -54,6 +54,7 @@ static void fx_init(struct fx *f)
         g->subnet = pfx("10.0.2.0/24");
         g->gateway = ip("10.0.2.1");
         g->dhcp.enabled = true;
+        g->dhcp.ping_check = true;
         g->dhcp.range_start = ip("10.0.2.100");
         g->dhcp.range_end = ip("10.0.2.199");
         g->dhcp.lease_time = 86400;

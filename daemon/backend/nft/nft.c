@@ -102,9 +102,15 @@ void nftb_close(struct nftb *b)
                 mnl_socket_close(b->mon);
         free(b->applied);
         free(b->baseline);
+        free(b->pending);
         free(b->state_dir);
         memset(b, 0, sizeof(*b));
 }
+
+/* Listings compared to find drift: without counters, and with protocols as numbers (naming them
+ * costs a getprotobynumber() per set element, half the listing time of a 4,096-forward table).
+ * Only ever compared with each other, so the form does not matter. */
+#define DRIFT_FLAGS (NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_NUMERIC_PROTO)
 
 static int list_table(struct nftb *b, unsigned flags, char **out)
 {
@@ -114,32 +120,44 @@ static int list_table(struct nftb *b, unsigned flags, char **out)
 int nftb_observe(struct nftb *b, struct nr_observed *have)
 {
         char *now = NULL;
-        if (list_table(b, NFT_CTX_OUTPUT_STATELESS, &now) < 0) {
+        if (list_table(b, DRIFT_FLAGS, &now) < 0) {
                 have->nft_present = false; /* ENOENT and friends: there is no table */
                 return 0;
         }
         have->nft_present = true;
-        if (b->applied && b->baseline && !strcmp(now, b->baseline))
+        /* remembered for nftb_apply in this same pass: no second listing to tell drift from a
+         * changed configuration */
+        b->matches_baseline = b->applied && b->baseline && !strcmp(now, b->baseline);
+        if (b->matches_baseline)
                 have->nft = strdup(b->applied);
         free(now);
         return 0;
 }
 
+/* The baseline is listed by nftb_settle() at the end of the pass. */
 static int take_baseline(struct nftb *b, const char *want)
 {
-        char *base = NULL;
-        int r = list_table(b, NFT_CTX_OUTPUT_STATELESS, &base);
-        if (r < 0)
-                return r;
         char *applied = strdup(want);
-        if (!applied) {
-                free(base);
+        if (!applied)
                 return -ENOMEM;
-        }
+        free(b->pending);
+        b->pending = applied;
+        return 0;
+}
+
+int nftb_settle(struct nftb *b)
+{
+        char *base = NULL;
+        if (!b->pending)
+                return 0;
+        int r = list_table(b, DRIFT_FLAGS, &base);
+        if (r < 0)
+                return r; /* the next pass sees no matching baseline and applies again */
         free(b->baseline);
         free(b->applied);
         b->baseline = base;
-        b->applied = applied;
+        b->applied = b->pending;
+        b->pending = NULL;
         state_save(b);
         return 0;
 }
@@ -171,12 +189,19 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
         int r = nftd_parse(b->applied, &old);
         if (r >= 0)
                 r = nftd_parse(want, &new);
+        /* element-only changes (port forwards, allow-lists) need no rule handles: list the
+         * table with handles only when a rule changes */
         if (r >= 0)
+                r = nftd_delta(&old, &new, NULL, &script, &full);
+        if (r >= 0 && full) {
+                free(script);
+                script = NULL;
                 r = list_table(b, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS, &listing);
-        if (r >= 0)
-                r = nftd_parse_handles(listing, &h);
-        if (r >= 0)
-                r = nftd_delta(&old, &new, &h, &script, &full);
+                if (r >= 0)
+                        r = nftd_parse_handles(listing, &h);
+                if (r >= 0)
+                        r = nftd_delta(&old, &new, &h, &script, &full);
+        }
         if (r >= 0 && !full && script && *script) {
                 r = run(b, 0, script, NULL, err, errlen);
                 if (r == 0) {
@@ -203,14 +228,10 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
 int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
                size_t errlen)
 {
-        if (op->kind == NR_OP_NFT_UPDATE && b->applied && b->baseline) {
-                char *now = NULL;
-                bool drifted = list_table(b, NFT_CTX_OUTPUT_STATELESS, &now) < 0 ||
-                               strcmp(now, b->baseline) != 0;
-                free(now);
-                if (!drifted)
-                        return apply_delta(b, want, err, errlen);
-        }
+        /* the observation of this pass said whether the live table is still ours unchanged:
+         * then only the configuration changed and a delta does; after drift, replace it all */
+        if (op->kind == NR_OP_NFT_UPDATE && b->matches_baseline)
+                return apply_delta(b, want, err, errlen);
         return apply_full(b, want, err, errlen);
 }
 

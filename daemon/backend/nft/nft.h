@@ -18,6 +18,8 @@ struct nftb {
         struct mnl_socket *mon;
         char *applied;             /* the desired text of the last successful apply */
         char *baseline;            /* stateless listing right after it: drift = any difference */
+        bool matches_baseline;     /* the last nftb_observe found the table exactly as applied */
+        char *pending;             /* applied, its baseline not listed yet (nftb_settle) */
         bool flowtable;            /* the kernel supports flowtables (fast path) */
         char *state_dir;           /* applied + baseline persist here across restarts */
         unsigned long events;
@@ -37,6 +39,11 @@ int nftb_observe(struct nftb *b, struct nr_observed *have);
  * update because the desired text changed applies the delta. */
 int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
                size_t errlen);
+
+/* Lists the table just applied as the baseline later passes compare against. Called at the end
+ * of the pass, after READY=1: it is drift bookkeeping, not part of applying (listing a table
+ * with thousands of elements takes tens of milliseconds). */
+int nftb_settle(struct nftb *b);
 
 /* Per-rule counters of the live table. */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);

@@ -1,0 +1,614 @@
+/* Guests, daemon side: the helper's supervision (spawned when the config has VMs, restarted with
+ * backoff when it dies or when libvirt.uri/accel change), its messages, disk imports, and the
+ * guest pass that renders the domains and sends them when they changed. Nothing here blocks on
+ * libvirt. */
+#include "virt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+
+#define BACKOFF_MAX_USEC (30ull * 1000000)
+#define STABLE_USEC (30ull * 1000000)
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t fnv64(uint64_t h, const char *s)
+{
+        for (; *s; s++)
+                h = (h ^ (uint8_t)*s) * 1099511628211ull;
+        return h;
+}
+
+const struct nr_vm *virtb_vm(const struct virtb *b, const char *name)
+{
+        for (size_t i = 0; b->cfg && i < b->cfg->n_vms; i++)
+                if (!strcmp(b->cfg->vms[i].name, name))
+                        return &b->cfg->vms[i];
+        return NULL;
+}
+
+const struct virt_snap *virtb_snap(const struct virtb *b, const char *name)
+{
+        for (size_t i = 0; i < b->n_snap; i++)
+                if (!strcmp(b->snap[i].name, name))
+                        return &b->snap[i];
+        return NULL;
+}
+
+/* ---- messages from the helper ------------------------------------------------------------ */
+
+static void on_snapshot(struct virtb *b, char *body)
+{
+        size_t n = 0;
+        for (const char *p = body; *p; p++)
+                n += *p == '\n';
+        struct virt_snap *v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return;
+        size_t k = 0;
+        for (char *line = strtok(body, "\n"); line && k < n; line = strtok(NULL, "\n")) {
+                char *f[7] = {0};
+                int nf = 0;
+                for (char *p = line; nf < 7; nf++) {
+                        f[nf] = p;
+                        p = strchr(p, '\t');
+                        if (!p)
+                                break;
+                        *p++ = '\0';
+                }
+                if (nf < 6)
+                        continue;
+                struct virt_snap *s = &v[k++];
+                snprintf(s->name, sizeof(s->name), "%s", f[0]);
+                snprintf(s->state, sizeof(s->state), "%s", f[1]);
+                snprintf(s->reason, sizeof(s->reason), "%s", f[2]);
+                s->owned = atoi(f[3]);
+                snprintf(s->live, sizeof(s->live), "%s", f[4]);
+                snprintf(s->conf, sizeof(s->conf), "%s", f[5]);
+                snprintf(s->err, sizeof(s->err), "%s", f[6]);
+        }
+        free(b->snap);
+        b->snap = v;
+        b->n_snap = k;
+        b->have_snap = true;
+}
+
+struct virt_cmd {
+        struct virt_cmd *next;
+        struct virtb *b;
+        long id;
+        int fd;
+        unsigned timeout_s;
+        sd_event_source *timeout;
+};
+
+static void cmd_reply(struct virt_cmd *c, int code, const char *body)
+{
+        char head[32];
+        snprintf(head, sizeof(head), "exit %d\n", code);
+        /* the control socket has a 1 s send timeout: a vanished client costs at most that */
+        if (write(c->fd, head, strlen(head)) > 0 && body && *body &&
+            write(c->fd, body, strlen(body)) < 0) {
+                /* the client went away: nothing to tell it */
+        }
+        close(c->fd);
+        sd_event_source_disable_unref(c->timeout);
+        free(c);
+}
+
+static struct virt_cmd *cmd_take(struct virtb *b, long id)
+{
+        for (struct virt_cmd **pp = &b->cmds; *pp; pp = &(*pp)->next)
+                if ((*pp)->id == id) {
+                        struct virt_cmd *c = *pp;
+                        *pp = c->next;
+                        return c;
+                }
+        return NULL;
+}
+
+void virtb_cmds_close(struct virtb *b, const char *why)
+{
+        while (b->cmds) {
+                struct virt_cmd *c = b->cmds;
+                b->cmds = c->next;
+                cmd_reply(c, 1, why);
+        }
+}
+
+static void on_reply(struct virtb *b, const char *head, const char *body)
+{
+        long id;
+        int rc;
+        if (sscanf(head, "reply %ld %d", &id, &rc) != 2)
+                return;
+        struct virt_cmd *c = cmd_take(b, id);
+        if (c)
+                cmd_reply(c, rc, body);
+}
+
+static void on_msg(char *msg, size_t len, void *userdata)
+{
+        struct virtb *b = userdata;
+        char *body = strchr(msg, '\n');
+        (void)len;
+        if (body)
+                *body++ = '\0';
+        else
+                body = msg + strlen(msg);
+        if (!strncmp(msg, "accel ", 6)) {
+                b->accel_known = true;
+                b->accel = !strcmp(msg + 6, "kvm") ? NR_ACCEL_KVM : NR_ACCEL_TCG;
+                snprintf(b->accel_why, sizeof(b->accel_why), "%s", body);
+                virtb_schedule(b, 0);
+        } else if (!strcmp(msg, "conn up") || !strcmp(msg, "conn down")) {
+                b->connected = !strcmp(msg, "conn up");
+                snprintf(b->conn_msg, sizeof(b->conn_msg), "%s", body);
+        } else if (!strncmp(msg, "busy ", 5)) {
+                snprintf(b->busy, sizeof(b->busy), "%s", msg + 5);
+                b->busy_since = now_usec();
+        } else if (!strcmp(msg, "idle")) {
+                b->busy[0] = '\0';
+        } else if (!strcmp(msg, "snap")) {
+                on_snapshot(b, body);
+        } else if (!strncmp(msg, "reply ", 6)) {
+                on_reply(b, msg, body);
+        } else {
+                log_warn("virt: unknown message '%s' from the helper", msg);
+        }
+}
+
+/* ---- the helper process ------------------------------------------------------------------ */
+
+static void helper_forget(struct virtb *b)
+{
+        b->child = sd_event_source_disable_unref(b->child);
+        chan_close(&b->ch);
+        b->pid = 0;
+        b->connected = false;
+        snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
+        b->busy[0] = '\0';
+        b->want_sent = false;
+        virtb_cmds_close(b, "the virt helper stopped before it answered\n");
+}
+
+static void on_helper_lost(void *userdata)
+{
+        struct virtb *b = userdata;
+        if (b->pid)
+                kill(b->pid, SIGTERM); /* it cannot talk to us anymore: the child source reaps it */
+}
+
+static int on_helper_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        struct virtb *b = userdata;
+        uint64_t now = now_usec();
+        (void)s;
+        log_warn("virt: helper (pid %d) %s %d; restarting it", (int)si->si_pid,
+                 si->si_code == CLD_EXITED ? "exited with status" : "killed by signal",
+                 si->si_status);
+        b->crashes++;
+        b->fails_in_row = now - b->started_usec > STABLE_USEC ? 1 : b->fails_in_row + 1;
+        uint64_t delay = b->fails_in_row <= 1 ? 0 : 1000000ull << (b->fails_in_row - 2);
+        b->not_before_usec = now + (delay > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : delay);
+        helper_forget(b);
+        virtb_schedule(b, b->not_before_usec - now);
+        return 0;
+}
+
+static void helper_exec(int fd, const char *uri, enum nr_accel accel, const char *run_dir)
+{
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* the socket becomes fd 3 (without O_CLOEXEC); nothing else of the daemon's leaks */
+        int nfd = fcntl(fd, F_DUPFD, 3);
+        if (nfd < 0 || (nfd != 3 && dup2(nfd, 3) < 0))
+                _exit(127);
+        close_range(4, ~0u, 0);
+        execl("/proc/self/exe", "nestrouterd", "--virt-helper", "--fd", "3", "--uri", uri,
+              "--accel", cfg_accel_name(accel), "--run-dir", run_dir, (char *)NULL);
+        fprintf(stderr, "<3>virt: exec /proc/self/exe: %s\n", strerror(errno));
+        _exit(127);
+}
+
+static int helper_spawn(struct virtb *b)
+{
+        int sv[2], r;
+        const struct nr_libvirt *lv = &b->cfg->libvirt;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(sv[0]);
+                close(sv[1]);
+                return r;
+        }
+        if (pid == 0)
+                helper_exec(sv[1], lv->uri, lv->accel, b->run_dir);
+        close(sv[1]);
+        b->pid = pid;
+        b->starts++;
+        b->started_usec = now_usec();
+        snprintf(b->uri, sizeof(b->uri), "%s", lv->uri);
+        b->accel_mode = lv->accel;
+        if ((r = chan_open(&b->ch, b->ev, sv[0], on_msg, on_helper_lost, b)) < 0 ||
+            (r = sd_event_add_child(b->ev, &b->child, pid, WEXITED, on_helper_exit, b)) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                helper_forget(b);
+                return r;
+        }
+        snprintf(b->conn_msg, sizeof(b->conn_msg), "connecting");
+        if (b->hold)
+                chan_sendf(&b->ch, "hold");
+        log_info("virt: helper started (pid %d) for %s", (int)pid, lv->uri);
+        return 0;
+}
+
+/* The helper dies at once on SIGTERM (default action, even inside an RPC); reaped here. */
+static void helper_stop(struct virtb *b)
+{
+        if (!b->pid)
+                return;
+        pid_t pid = b->pid;
+        b->child = sd_event_source_disable_unref(b->child);
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 200 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+                usleep(10000);
+        if (waitpid(pid, NULL, WNOHANG) == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+        helper_forget(b);
+}
+
+/* ---- disks ------------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void note(struct virt_guest *g, const char *fmt,
+                                                       ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->note, sizeof(g->note), fmt, ap); /* long paths are cut, not overflowed */
+        va_end(ap);
+}
+
+static struct virt_guest *guest(struct virtb *b, const char *name)
+{
+        for (size_t i = 0; i < b->n_g; i++)
+                if (!strcmp(b->g[i].name, name))
+                        return &b->g[i];
+        return NULL;
+}
+
+static void imp_done(struct imp *j, int r, void *userdata)
+{
+        struct virtb *b = userdata;
+        struct virt_guest *g = guest(b, b->imp_vm);
+        if (g && r == 0) {
+                g->imp = VIRT_IMP_DONE;
+                g->percent = 100;
+                log_info("%s: imported %s to %s", g->name, j->src, j->dst);
+        } else if (g) {
+                g->imp = VIRT_IMP_FAILED;
+                snprintf(g->imp_err, sizeof(g->imp_err), "import failed: %s", j->last);
+                log_err("%s: import of %s failed: %s", g->name, j->src, j->last);
+        }
+        imp_cancel(j); /* frees it; the process is gone already */
+        b->imp_vm[0] = '\0';
+        virtb_schedule(b, 0);
+}
+
+/* Where the VM's disk stands: a qcow2 is used as it is; other formats are imported once to
+ * disks/NAME.qcow2 in the state dir, which is then the guest's disk for good. */
+static void disk_state(struct virtb *b, struct virt_guest *g, const struct nr_vm *vm)
+{
+        char dst[4096], rec[4096];
+        g->note[0] = '\0';
+        if (!vm->disk) {
+                g->imp = VIRT_IMP_NONE;
+                g->disk[0] = '\0';
+                return;
+        }
+        if (!domain_needs_import(vm)) {
+                g->imp = VIRT_IMP_NONE;
+                snprintf(g->disk, sizeof(g->disk), "%s", vm->disk);
+                if (access(vm->disk, R_OK) < 0)
+                        note(g, "disk %s: %s", vm->disk, strerror(errno));
+                return;
+        }
+        domain_import_path(b->state_dir, vm->name, dst, sizeof(dst));
+        snprintf(g->disk, sizeof(g->disk), "%s", dst);
+        if (access(dst, F_OK) == 0) {
+                g->imp = VIRT_IMP_DONE;
+                g->percent = 100;
+                imp_recorded_source(dst, rec, sizeof(rec));
+                if (strcmp(rec, vm->disk))
+                        note(g, "%s was imported from %s, not %s; it stays the guest's disk "
+                                 "(move it away to import again)",
+                                 dst, rec[0] ? rec : "elsewhere", vm->disk);
+                return;
+        }
+        if (g->imp == VIRT_IMP_FAILED && !strcmp(g->imp_src, vm->disk))
+                return; /* tried already: the next reload retries */
+        if (g->imp != VIRT_IMP_RUNNING)
+                g->imp = VIRT_IMP_QUEUED;
+        snprintf(g->imp_src, sizeof(g->imp_src), "%s", vm->disk);
+        if (access(vm->disk, R_OK) < 0)
+                note(g, "disk %s: %s", vm->disk, strerror(errno));
+}
+
+/* one import at a time: they are disk- and CPU-bound */
+static void imports(struct virtb *b)
+{
+        char dst[4096], dir[4200];
+        if (b->imp_vm[0])
+                return;
+        for (size_t i = 0; i < b->n_g; i++) {
+                struct virt_guest *g = &b->g[i];
+                const struct nr_vm *vm = virtb_vm(b, g->name);
+                if (g->imp != VIRT_IMP_QUEUED || !vm || g->note[0])
+                        continue;
+                domain_import_path(b->state_dir, vm->name, dst, sizeof(dst));
+                snprintf(dir, sizeof(dir), "%s/disks", b->state_dir);
+                int r = dir_ensure(dir, 0700);
+                if (r >= 0)
+                        r = imp_start(&b->imp, b->ev, vm->name, imp_qemu_format(vm->disk_format),
+                                      vm->disk, dst, imp_done, b);
+                if (r < 0) {
+                        g->imp = VIRT_IMP_FAILED;
+                        snprintf(g->imp_err, sizeof(g->imp_err), "import failed: %s",
+                                 strerror(-r));
+                        imp_cancel(&b->imp);
+                        continue;
+                }
+                g->imp = VIRT_IMP_RUNNING;
+                g->imp_err[0] = '\0';
+                g->percent = 0;
+                snprintf(b->imp_vm, sizeof(b->imp_vm), "%s", g->name);
+                return;
+        }
+}
+
+/* ---- the guest pass ---------------------------------------------------------------------- */
+
+static void render_all(struct virtb *b)
+{
+        char console[4096];
+        for (size_t i = 0; i < b->n_g; i++) {
+                struct virt_guest *g = &b->g[i];
+                const struct nr_vm *vm = virtb_vm(b, g->name);
+                render_domain_free(&g->dom);
+                g->rendered = false;
+                if (!vm || g->imp == VIRT_IMP_QUEUED || g->imp == VIRT_IMP_RUNNING ||
+                    g->imp == VIRT_IMP_FAILED)
+                        continue;
+                domain_console_path(b->state_dir, vm->name, console, sizeof(console));
+                struct nr_domain_in in = {
+                        .vm = vm, .accel = b->accel, .bridge = b->cfg->guests.bridge,
+                        .console_path = console, .disk_path = g->disk[0] ? g->disk : NULL,
+                };
+                g->rendered = render_domain(&in, &g->dom) == 0;
+        }
+}
+
+static void send_wants(struct virtb *b)
+{
+        struct nr_buf m = {0}, recs = {0};
+        size_t n = 0;
+        uint64_t h = 14695981039346656037ull;
+        for (size_t i = 0; i < b->n_g; i++) {
+                const struct virt_guest *g = &b->g[i];
+                const struct nr_vm *vm = virtb_vm(b, g->name);
+                if (!g->rendered || !vm)
+                        continue;
+                buf_printf(&recs, "%s %d %s %zu\n%s", g->name, vm->autostart ? 1 : 0, g->dom.hash,
+                           strlen(g->dom.xml), g->dom.xml);
+                h = fnv64(fnv64(h, g->name), g->dom.hash);
+                h = fnv64(h, vm->autostart ? "1" : "0");
+                n++;
+        }
+        char *r = buf_finish(&recs);
+        if (!r || (b->want_sent && h == b->want_hash)) {
+                free(r);
+                return;
+        }
+        buf_printf(&m, "want %zu\n%s", n, r);
+        free(r);
+        char *s = buf_finish(&m);
+        if (s && chan_send(&b->ch, s, strlen(s)) == 0) {
+                b->want_sent = true;
+                b->want_hash = h;
+        } else {
+                log_err("virt: cannot send the desired guests to the helper");
+        }
+        free(s);
+}
+
+static void guest_pass(struct virtb *b)
+{
+        char dir[4200];
+        int r;
+        if (!b->cfg)
+                return;
+        const struct nr_libvirt *lv = &b->cfg->libvirt;
+        if (b->pid && (strcmp(b->uri, lv->uri) || b->accel_mode != lv->accel)) {
+                log_info("virt: libvirt settings changed; restarting the helper");
+                helper_stop(b);
+                b->accel_known = false;
+        }
+        if (!b->cfg->n_vms && !b->pid)
+                return; /* never had VMs: no helper, nothing to do */
+        if (!b->pid && now_usec() >= b->not_before_usec && (r = helper_spawn(b)) < 0)
+                log_err("virt: cannot start the helper: %s", strerror(-r));
+        snprintf(dir, sizeof(dir), "%s/console", b->state_dir);
+        dir_ensure(dir, 0755);
+        for (size_t i = 0; i < b->n_g; i++)
+                disk_state(b, &b->g[i], virtb_vm(b, b->g[i].name));
+        imports(b);
+        for (size_t i = 0; i < b->n_g; i++) /* a source disk that is not there yet: look again */
+                if (b->g[i].imp == VIRT_IMP_QUEUED && b->g[i].note[0])
+                        virtb_schedule(b, 30 * 1000000ull);
+        if (!b->pid || !b->accel_known || !b->network_ready)
+                return;
+        render_all(b);
+        send_wants(b);
+}
+
+static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s, (void)usec;
+        guest_pass(userdata);
+        return 0;
+}
+
+void virtb_schedule(struct virtb *b, uint64_t delay_usec)
+{
+        uint64_t now, cur = 0;
+        int on = 0;
+        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
+        if (!b->pass) {
+                if (sd_event_add_time(b->ev, &b->pass, CLOCK_MONOTONIC, now + delay_usec, 1000,
+                                      on_pass, b) < 0)
+                        return;
+        } else {
+                sd_event_source_get_enabled(b->pass, &on);
+                sd_event_source_get_time(b->pass, &cur);
+                if (on && cur <= now + delay_usec)
+                        return;
+                sd_event_source_set_time(b->pass, now + delay_usec);
+        }
+        sd_event_source_set_enabled(b->pass, SD_EVENT_ONESHOT);
+}
+
+void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
+{
+        struct virt_guest *g = calloc(cfg->n_vms + 1, sizeof(*g));
+        bool keep_import = false;
+        if (!g)
+                return;
+        for (size_t i = 0; i < cfg->n_vms; i++) {
+                const struct nr_vm *vm = &cfg->vms[i];
+                const struct virt_guest *old = guest(b, vm->name);
+                snprintf(g[i].name, sizeof(g[i].name), "%s", vm->name);
+                if (!old || !vm->disk || strcmp(old->imp_src, vm->disk))
+                        continue;
+                /* same disk: an import keeps going across a reload; a failed one is retried */
+                g[i].imp = old->imp == VIRT_IMP_FAILED ? VIRT_IMP_QUEUED : old->imp;
+                snprintf(g[i].imp_err, sizeof(g[i].imp_err), "%s", old->imp_err);
+                g[i].percent = old->percent;
+                snprintf(g[i].imp_src, sizeof(g[i].imp_src), "%s", old->imp_src);
+                keep_import |= !strcmp(b->imp_vm, vm->name);
+        }
+        if (b->imp_vm[0] && !keep_import) { /* its VM is gone or has another disk now */
+                imp_cancel(&b->imp);
+                b->imp_vm[0] = '\0';
+        }
+        for (size_t k = 0; k < b->n_g; k++)
+                render_domain_free(&b->g[k].dom);
+        free(b->g);
+        b->g = g;
+        b->n_g = cfg->n_vms;
+        b->cfg = cfg;
+        virtb_schedule(b, 0);
+}
+
+void virtb_network_pass(struct virtb *b)
+{
+        if (b->network_ready)
+                return;
+        b->network_ready = true;
+        virtb_schedule(b, 0);
+}
+
+static int on_cmd_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct virt_cmd *c = userdata;
+        struct virtb *b = c->b;
+        char msg[300];
+        (void)s, (void)usec;
+        snprintf(msg, sizeof(msg), "no answer from libvirt within %u s (%s%s)\n", c->timeout_s,
+                 b->busy[0] ? "busy: " : "is libvirtd running?", b->busy);
+        cmd_reply(cmd_take(b, c->id), 1, msg);
+        return 0;
+}
+
+int virtb_send_cmd(struct virtb *b, int fd, unsigned timeout_s, const char *fmt, ...)
+{
+        va_list ap;
+        char line[512];
+        uint64_t now;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        struct virt_cmd *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->b = b;
+        c->id = ++b->next_id;
+        c->fd = fd;
+        c->timeout_s = timeout_s;
+        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
+        int r = sd_event_add_time(b->ev, &c->timeout, CLOCK_MONOTONIC,
+                                  now + (uint64_t)timeout_s * 1000000, 100000, on_cmd_timeout, c);
+        if (r >= 0)
+                r = chan_sendf(&b->ch, "cmd %ld %s", c->id, line);
+        if (r < 0) {
+                sd_event_source_disable_unref(c->timeout);
+                free(c);
+                return r;
+        }
+        c->next = b->cmds;
+        b->cmds = c;
+        return 0;
+}
+
+int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *state_dir)
+{
+        memset(b, 0, sizeof(*b));
+        b->ev = ev;
+        b->ch.fd = -1;
+        b->imp.fd = -1;
+        b->run_dir = strdup(run_dir);
+        b->state_dir = strdup(state_dir);
+        snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
+        return b->run_dir && b->state_dir ? 0 : -ENOMEM;
+}
+
+void virtb_close(struct virtb *b)
+{
+        if (b->imp_vm[0])
+                imp_cancel(&b->imp);
+        helper_stop(b);
+        virtb_cmds_close(b, "nestrouterd is stopping\n");
+        b->pass = sd_event_source_disable_unref(b->pass);
+        for (size_t i = 0; i < b->n_g; i++)
+                render_domain_free(&b->g[i].dom);
+        free(b->g);
+        free(b->snap);
+        free(b->run_dir);
+        free(b->state_dir);
+        memset(b, 0, sizeof(*b));
+        b->ch.fd = -1;
+}

@@ -1,0 +1,56 @@
+/* One nested guest (struct nr_vm) as libvirt domain XML, plus the facts that go with it: the
+ * hash stored in the domain's <metadata> (nestrouter's namespace) that tells a changed definition
+ * and marks the domains nestrouter owns, the CPU the guest really gets, and where its console log
+ * and imported disk live. Pure: no libvirt, no syscalls. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* The <metadata> namespace. Only domains carrying an element of it are ever touched. */
+#define NR_DOMAIN_XMLNS "http://nestrouter.invalid/xmlns/guest/1"
+#define NR_DOMAIN_XMLNS_PREFIX "nestrouter"
+
+/* The CPU model a guest gets under TCG when the config asks for host-model/host-passthrough,
+ * which need KVM: libvirt's and QEMU's own TCG default, which every TCG build runs. */
+#define NR_TCG_CPU_MODEL "qemu64"
+
+struct nr_domain_in {
+        const struct nr_vm *vm;
+        enum nr_accel accel;       /* what the host really gives: NR_ACCEL_KVM or NR_ACCEL_TCG */
+        const char *bridge;        /* guests.bridge */
+        const char *console_path;  /* serial console log file */
+        const char *disk_path;     /* qcow2 to attach (the VM's own, or the imported copy); NULL:
+                                    * no disk (kernel boot) */
+};
+
+struct nr_domain {
+        char *xml;
+        char hash[17];             /* 16 hex digits: FNV-1a 64 of the XML without <metadata> */
+        char cpu[NR_NAME_MAX];     /* what the guest gets: host-model, host-passthrough, a model */
+        char note[200];            /* why cpu differs from the config, or "" */
+};
+
+/* Renders in->vm. Returns 0, -EINVAL for an accel that is not KVM/TCG, -ENOMEM. */
+int render_domain(const struct nr_domain_in *in, struct nr_domain *out);
+void render_domain_free(struct nr_domain *d);
+
+/* The stable UUID nestrouter gives a VM: derived from its name (RFC 9562 version 8), so a
+ * redefinition keeps it (libvirt refuses a new UUID for an existing name) and the guest's
+ * SMBIOS UUID never changes. */
+void domain_uuid(const char *name, char out[37]);
+
+/* The hash from the text of our metadata element (as virDomainGetMetadata returns it):
+ * copies 16 hex digits to out and returns 0, or -ENOENT. */
+int domain_meta_hash(const char *meta, char out[17]);
+
+/* Paths under the state dir: the console log (console/NAME.log) and the qcow2 a raw, vhd or
+ * vhdx disk is imported to (disks/NAME.qcow2). */
+void domain_console_path(const char *state_dir, const char *name, char *buf, size_t size);
+void domain_import_path(const char *state_dir, const char *name, char *buf, size_t size);
+
+/* True when the VM's disk must be imported to qcow2 before use. */
+bool domain_needs_import(const struct nr_vm *vm);

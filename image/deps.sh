@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the build host's tools for the appliance image (make image/vhd/run/test-image) with
+# apt-get: only what is missing, `apt-get update` only when something is. Debian 12 host, root.
+#   mmdebstrap                    the root filesystem, from Debian's packages only
+#   e2fsprogs dosfstools mtools   the ext4 and FAT filesystems, built as files (no loop, no mount)
+#   systemd (systemd-repart) fdisk (sfdisk)   the GPT
+#   grub-common grub-pc-bin grub-efi-amd64-bin   GRUB images for BIOS and UEFI (grub-mkimage)
+#   qemu-utils                    VHD and qcow2 conversion; qemu-system-x86 ovmf: booting it
+#   openssh-client python3        the boot test (ssh into the VM; GRUB's BIOS stage embedder)
+set -eu
+PKGS="mmdebstrap e2fsprogs dosfstools mtools systemd fdisk grub-common grub-pc-bin
+      grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf openssh-client python3 zstd
+      iproute2 nftables dnsmasq-base busybox-static"
+missing=""
+for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+        echo "image deps: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+fi
+echo "image deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,39 @@
+# The appliance image (included by the Makefile; docs/image.md). Root on a Debian 12 host.
+#   make image       build/image/nestrouter.raw (+ .qcow2): Debian 12 + nestrouter, BIOS and UEFI
+#   make vhd         build/image/nestrouter.vhd: the Azure upload (fixed VHD, whole MiB)
+#   make run         boot the image in QEMU in the simulated Azure VNet (serial console here)
+#   make test-image  the boot test: BIOS and UEFI, cloud-init seed, READY, a guest's traffic
+# The raw image is rebuilt when the daemon, rootfs/, image/, docs or configs change; the Debian
+# root filesystem under it is cached in build/image/cache (IMAGE_REFRESH=1 rebuilds it, e.g. for
+# security updates).
+IMAGE_OUT    := $(BUILD)/image
+IMAGE_RAW    := $(IMAGE_OUT)/nestrouter.raw
+IMAGE_VHD    := $(IMAGE_OUT)/nestrouter.vhd
+IMAGE_INPUTS := $(shell find image rootfs -type f 2>/dev/null) $(wildcard docs/*.md configs/*.yaml)
+
+.PHONY: image vhd run test-image image-deps image-clean
+image-deps:
+	@image/deps.sh
+
+image: $(IMAGE_RAW)
+
+$(IMAGE_RAW): $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(IMAGE_INPUTS) | deps image-deps
+	@OUT=$(IMAGE_OUT) BUILD=$(BUILD) image/build.sh
+
+$(IMAGE_VHD): $(IMAGE_RAW)
+	@image/convert.sh vhd $(IMAGE_RAW)
+
+vhd: $(IMAGE_VHD)
+	@image/check-vhd.sh $(IMAGE_VHD)
+	@qemu-img info -f vpc $(IMAGE_VHD)
+
+run: $(IMAGE_RAW) | deps image-deps
+	@image/run.sh
+
+test-image: $(IMAGE_RAW) $(IMAGE_VHD) | deps image-deps
+	@tests/image/test-boot.sh
+
+# keeps the Debian package cache (build/image/cache)
+image-clean:
+	rm -rf $(IMAGE_OUT)/run $(IMAGE_OUT)/test $(IMAGE_OUT)/nestrouter.* \
+		$(IMAGE_OUT)/build-info.txt

@@ -1,0 +1,151 @@
+"""Data plane in the simulated VNet: guest -> Azure VM and guest -> internet through four
+router variants, interleaved round by round: nestrouter's full ruleset (the daemon running with
+1,000 port forwards), the baseline minimum (conntrack + one masquerade rule), libvirt's NAT
+rules exactly as libvirt 9.0 installed them (iptables-nft, captured by bench_libvirt) and, for
+information, bare routing (no rules; guest -> Azure VM only: the fabric drops un-NATed packets
+from NIC1, as Azure does)."""
+import json
+import os
+import time
+
+import benchlib as B
+
+BASELINE = """table ip base {
+        chain post {
+                type nat hook postrouting priority srcnat;
+                oifname "eth0" ip saddr 10.0.2.0/24 masquerade
+        }
+}
+"""
+DESTS = {"azure_vm": "10.0.3.4", "internet": "203.0.113.10"}
+GUEST = "g1"
+GUEST_MAC = "52:54:00:00:00:10"   # web1's reservation: leased at once
+
+
+class Router:
+    """Switches the router namespace between the variants. The daemon built the addresses,
+    bridge, routes, policy rules and sysctls; SIGTERM leaves them in place, so the other
+    variants change only the packet-filter rules."""
+
+    def __init__(self, daemon, libvirt_rules):
+        self.d = daemon
+        self.ns = B.vnet_ns("rtr")
+        self.libvirt_rules = libvirt_rules
+        self.current = None
+
+    def flush(self):
+        if self.d.p and self.d.p.poll() is None:
+            self.d.stop()
+        B.run(*B.in_ns(self.ns, "nft", "flush", "ruleset"))
+
+    def set(self, variant):
+        if variant == self.current:
+            return
+        self.flush()
+        if variant == "nestrouter":
+            self.d.start()
+            self.d.wait_ready()
+            self.d.wait_converged()
+        elif variant == "baseline":
+            B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=BASELINE)
+        elif variant == "libvirt":
+            B.run(*B.in_ns(self.ns, "iptables-restore"), input=self.libvirt_rules)
+        elif variant == "bare":
+            pass
+        self.current = variant
+
+    def ruleset(self):
+        return B.out(*B.in_ns(self.ns, "nft", "-s", "list", "ruleset"))
+
+
+def iperf(dest, udp, secs):
+    argv = ["iperf3", "-c", dest, "-t", str(secs), "-J", "--connect-timeout", "3000"]
+    if udp:
+        argv += ["-u", "-b", "0", "-l", "64", "-P", "4"]
+    r = B.run(*B.in_ns(B.vnet_ns("g-" + GUEST), *argv), check=False, timeout=secs + 30)
+    try:
+        j = json.loads(r.stdout)
+    except ValueError:
+        raise RuntimeError("iperf3 %s: %s" % (" ".join(argv), r.stderr.strip()[-300:]))
+    if j.get("error"):
+        raise RuntimeError("iperf3 %s: %s" % (" ".join(argv), j["error"]))
+    end = j["end"]
+    if not udp:
+        return end["sum_received"]["bits_per_second"]
+    s = end["sum"]
+    return (s["packets"] - s["lost_packets"]) / s["seconds"]   # packets/s that arrived
+
+
+def setup(work, cfg_text):
+    B.vnet("up", timeout=120)
+    rtr = B.vnet_ns("rtr")
+    d = B.Daemon(rtr, os.path.join(work, "vnet"), cfg_text)
+    d.reset_state()
+    d.start()
+    d.wait_ready()
+    d.wait_converged()
+    B.vnet("guest-add", GUEST, GUEST_MAC, env_extra={"NR_VNET_GUEST_PORTS": ""})
+    for role in ("vm", "inet"):
+        B.vnet("spawn", role, "iperf3", "iperf3", "-s")
+        ns = B.vnet_ns(role)
+        if not B.wait_for(lambda: B.out(*B.in_ns(ns, "ss", "-Hltn", "sport = :5201")).strip(),
+                          5, 0.05):
+            raise RuntimeError("iperf3 server in %s not listening" % ns)
+    return d
+
+
+def run(d, libvirt_rules, rounds, secs):
+    r = Router(d, libvirt_rules)
+    r.current = "nestrouter"
+    variants = ["nestrouter", "baseline", "libvirt", "bare"]
+    samples = {v: {dest: {"tcp_bps": [], "udp_pps": []} for dest in DESTS} for v in variants}
+    rulesets = {}
+    B.log("data plane: %d rounds x %d variants, %d s per run" % (rounds, len(variants), secs))
+    for k in range(rounds):
+        for v in (variants if k % 2 == 0 else variants[::-1]):   # A B C D D C B A ...
+            r.set(v)
+            if v not in rulesets:
+                rulesets[v] = r.ruleset()
+            for dest, ip in DESTS.items():
+                if v == "bare" and dest == "internet":
+                    continue   # un-NATed packets from NIC1 are dropped by the fabric
+                samples[v][dest]["tcp_bps"].append(iperf(ip, False, secs))
+                samples[v][dest]["udp_pps"].append(iperf(ip, True, secs))
+        B.log("data plane round %d/%d done" % (k + 1, rounds))
+    r.set("nestrouter")   # leave the daemon running for the next sections
+    return summarize(samples, rulesets, rounds, secs)
+
+
+def summarize(samples, rulesets, rounds, secs):
+    out = {"rounds": rounds, "seconds_per_run": secs, "variants": {}, "ratios": {},
+           "targets": {"tcp_ratio_min": 0.97, "udp_ratio_min": 0.95},
+           "commands": {"tcp": "iperf3 -c DEST -t %d -J" % secs,
+                        "udp": "iperf3 -c DEST -t %d -J -u -b 0 -l 64 -P 4" % secs},
+           "rulesets": rulesets}
+    for v, per in samples.items():
+        out["variants"][v] = {}
+        for dest, m in per.items():
+            if not m["tcp_bps"]:
+                continue
+            out["variants"][v][dest] = {
+                "tcp_bps": m["tcp_bps"], "udp_pps": m["udp_pps"],
+                "tcp_bps_median": B.median(m["tcp_bps"]), "udp_pps_median": B.median(m["udp_pps"]),
+                "tcp_spread": B.spread(m["tcp_bps"]), "udp_spread": B.spread(m["udp_pps"])}
+    base = out["variants"]["baseline"]
+    for v, per in out["variants"].items():
+        if v == "baseline":
+            continue
+        out["ratios"][v] = {}
+        for dest, m in per.items():
+            b = base[dest]
+            paired_t = [x / y for x, y in zip(m["tcp_bps"], b["tcp_bps"]) if y]
+            paired_u = [x / y for x, y in zip(m["udp_pps"], b["udp_pps"]) if y]
+            # the headline is the median of per-round ratios: both runs of a pair are seconds
+            # apart, so load from outside (shared cores) hits both alike
+            out["ratios"][v][dest] = {
+                "tcp_paired_median": B.median(paired_t), "udp_paired_median": B.median(paired_u),
+                "tcp_paired": paired_t, "udp_paired": paired_u,
+                "tcp_paired_spread": B.spread(paired_t), "udp_paired_spread": B.spread(paired_u),
+                "tcp": B.ratio(m["tcp_bps_median"], b["tcp_bps_median"]),
+                "udp": B.ratio(m["udp_pps_median"], b["udp_pps_median"])}
+    return out

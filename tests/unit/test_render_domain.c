@@ -1,0 +1,228 @@
+/* Domain XML for the vms: section (core/render_domain.c): the whole text against golden files in
+ * tests/golden/domain/ (run from the repo root; NR_UPDATE_GOLDEN=1 rewrites them), the CPU
+ * choice under KVM and TCG, the hash that tells a changed definition, the metadata that marks
+ * nestrouter's domains, the stable UUID, and escaping. The VMs come from YAML through the real
+ * parser and validation, so defaults (MACs, memory, CPU) are the ones users get. */
+#include "unit_helpers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "render_domain.h"
+
+#define GOLDEN_DIR "tests/golden/domain"
+
+static const char *const base_yaml =
+        "version: 1\n"
+        "uplinks:\n"
+        "  nat: {match: {name: eth0}, address: 10.0.0.4/24}\n"
+        "guests: {subnet: 10.0.2.0/24}\n"
+        "vms:\n";
+
+static const struct nr_vm *vms(const char *vms_yaml)
+{
+        char text[4096];
+        snprintf(text, sizeof(text), "%s%s", base_yaml, vms_yaml);
+        struct tcfg *t = check_text(text);
+        expect_clean(t);
+        assert_true(t->cfg.n_vms > 0);
+        return t->cfg.vms;
+}
+
+static void golden(const char *name, const char *text)
+{
+        char path[256];
+        snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
+        if (getenv("NR_UPDATE_GOLDEN") && !strcmp(getenv("NR_UPDATE_GOLDEN"), "1")) {
+                FILE *fp = fopen(path, "w");
+                if (!fp)
+                        fail_msg("%s: %s", path, strerror(errno));
+                fputs(text, fp);
+                assert_int_equal(fclose(fp), 0);
+                return;
+        }
+        FILE *fp = fopen(path, "r");
+        if (!fp)
+                fail_msg("%s: %s (run from the repo root; NR_UPDATE_GOLDEN=1 creates it)", path,
+                         strerror(errno));
+        char *want = NULL;
+        size_t cap = 0;
+        ssize_t n = getdelim(&want, &cap, '\0', fp);
+        fclose(fp);
+        if (n < 0 || strcmp(want, text)) {
+                print_message("rendered:\n%s", text);
+                free(want);
+                fail_msg("%s differs from the rendered XML; accept with NR_UPDATE_GOLDEN=1", path);
+        }
+        free(want);
+}
+
+static void render(const struct nr_vm *vm, enum nr_accel accel, const char *disk,
+                   struct nr_domain *out)
+{
+        struct nr_domain_in in = {
+                .vm = vm, .accel = accel, .bridge = "nr0",
+                .console_path = "/var/lib/nestrouter/console/x.log", .disk_path = disk,
+        };
+        assert_int_equal(render_domain(&in, out), 0);
+}
+
+/* web1 of configs/vms.yaml: a qcow2 used as it is, host-model under KVM */
+static void test_golden_kvm_host_model(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: web1\n"
+                                     "    disk: /var/lib/nestrouter/disks/web1.qcow2\n"
+                                     "    vcpus: 2\n    memory: 2GiB\n"
+                                     "    mac: \"52:54:00:00:00:10\"\n    ip: 10.0.2.10\n");
+        render(vm, NR_ACCEL_KVM, vm->disk, &d);
+        golden("web1-kvm.xml", d.xml);
+        assert_string_equal(d.cpu, "host-model");
+        assert_string_equal(d.note, "");
+        assert_non_null(strstr(d.xml, "<domain type='kvm'>"));
+        assert_non_null(strstr(d.xml, "<cpu mode='host-model' check='partial'/>"));
+        render_domain_free(&d);
+}
+
+/* db1: a vhdx imported to disks/db1.qcow2; a pinned model under KVM and under TCG */
+static void test_golden_named_model(void **state)
+{
+        struct nr_domain k, t;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: db1\n"
+                                     "    disk: /srv/import/db1.vhdx\n"
+                                     "    vcpus: 4\n    memory: 4GiB\n"
+                                     "    cpu: Skylake-Client-noTSX-IBRS\n");
+        assert_true(domain_needs_import(vm));
+        render(vm, NR_ACCEL_KVM, "/var/lib/nestrouter/disks/db1.qcow2", &k);
+        render(vm, NR_ACCEL_TCG, "/var/lib/nestrouter/disks/db1.qcow2", &t);
+        golden("db1-kvm.xml", k.xml);
+        golden("db1-tcg.xml", t.xml);
+        assert_string_equal(k.cpu, "Skylake-Client-noTSX-IBRS");
+        assert_string_equal(t.cpu, "Skylake-Client-noTSX-IBRS");
+        assert_string_equal(t.note, "");
+        /* KVM refuses a host that cannot give the model; TCG emulates what it can */
+        assert_non_null(strstr(k.xml, "<cpu mode='custom' match='exact' check='partial'>"));
+        assert_non_null(strstr(t.xml, "<cpu mode='custom' match='exact' check='none'>"));
+        assert_non_null(strstr(t.xml, "<domain type='qemu'>"));
+        assert_string_not_equal(k.hash, t.hash);
+        render_domain_free(&k);
+        render_domain_free(&t);
+}
+
+/* the test guest: direct kernel boot, no disk, host-passthrough falls back under TCG */
+static void test_golden_kernel_tcg(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: g1\n"
+                                     "    kernel: /opt/guest/vmlinuz\n"
+                                     "    initrd: /opt/guest/initrd.cpio.gz\n"
+                                     "    cmdline: console=ttyS0 quiet nrtest=wait\n"
+                                     "    memory: 128MiB\n    cpu: host-passthrough\n"
+                                     "    ip: 10.0.2.21\n");
+        assert_false(domain_needs_import(vm));
+        render(vm, NR_ACCEL_TCG, NULL, &d);
+        golden("g1-tcg-kernel.xml", d.xml);
+        assert_string_equal(d.cpu, NR_TCG_CPU_MODEL);
+        assert_string_equal(d.note, "host-passthrough needs KVM; under TCG the guest gets qemu64");
+        assert_null(strstr(d.xml, "<disk"));
+        assert_null(strstr(d.xml, "<graphics")); /* a kernel-booted guest talks on its serial */
+        assert_null(strstr(d.xml, "<boot dev"));
+        render_domain_free(&d);
+}
+
+static void test_host_model_tcg_note(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: w\n    disk: /d/w.qcow2\n");
+        render(vm, NR_ACCEL_TCG, vm->disk, &d);
+        assert_string_equal(d.cpu, "qemu64");
+        assert_string_equal(d.note, "host-model needs KVM; under TCG the guest gets qemu64");
+        assert_non_null(strstr(d.xml, "<model fallback='forbid'>qemu64</model>"));
+        render_domain_free(&d);
+}
+
+/* the hash covers everything but the metadata, and only changes with the definition */
+static void test_hash(void **state)
+{
+        struct nr_domain a, b, c;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: w\n    disk: /d/w.qcow2\n    memory: 1GiB\n");
+        render(vm, NR_ACCEL_KVM, vm->disk, &a);
+        render(vm, NR_ACCEL_KVM, vm->disk, &b);
+        assert_string_equal(a.hash, b.hash);
+        assert_string_equal(a.xml, b.xml);
+        assert_int_equal(strlen(a.hash), 16);
+        struct nr_vm more = *vm;
+        more.memory = 2ull << 30;
+        render(&more, NR_ACCEL_KVM, vm->disk, &c);
+        assert_string_not_equal(a.hash, c.hash);
+        char meta[128], got[17];
+        snprintf(meta, sizeof(meta), "<nestrouter:guest hash='%s'/>", c.hash);
+        assert_non_null(strstr(c.xml, c.hash));
+        /* what virDomainGetMetadata returns (libvirt rewrites the quotes and the prefix) */
+        snprintf(meta, sizeof(meta), "<guest hash=\"%s\"/>", c.hash);
+        assert_int_equal(domain_meta_hash(meta, got), 0);
+        assert_string_equal(got, c.hash);
+        assert_int_equal(domain_meta_hash("<guest/>", got), -ENOENT);
+        assert_int_equal(domain_meta_hash("<guest hash='12'/>", got), -ENOENT);
+        assert_int_equal(domain_meta_hash(NULL, got), -ENOENT);
+        render_domain_free(&a);
+        render_domain_free(&b);
+        render_domain_free(&c);
+}
+
+static void test_uuid(void **state)
+{
+        char a[37], b[37], c[37];
+        (void)state;
+        domain_uuid("web1", a);
+        domain_uuid("web1", b);
+        domain_uuid("web2", c);
+        assert_string_equal(a, b);
+        assert_string_not_equal(a, c);
+        assert_int_equal(strlen(a), 36);
+        assert_int_equal(a[14], '8');                      /* version 8 */
+        assert_non_null(strchr("89ab", a[19]));            /* variant 10 */
+}
+
+static void test_escaping(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: e\n    kernel: /k/a&b<c>.img\n"
+                                     "    cmdline: \"console=ttyS0 x='1' y=\\\"2\\\"\"\n");
+        render(vm, NR_ACCEL_TCG, NULL, &d);
+        assert_non_null(strstr(d.xml, "<kernel>/k/a&amp;b&lt;c&gt;.img</kernel>"));
+        assert_non_null(strstr(d.xml, "<cmdline>console=ttyS0 x=&apos;1&apos; y=&quot;2&quot;</cmdline>"));
+        render_domain_free(&d);
+}
+
+static void test_paths(void **state)
+{
+        char buf[128];
+        struct nr_domain d;
+        (void)state;
+        domain_console_path("/var/lib/nestrouter", "web1", buf, sizeof(buf));
+        assert_string_equal(buf, "/var/lib/nestrouter/console/web1.log");
+        domain_import_path("/var/lib/nestrouter", "db1", buf, sizeof(buf));
+        assert_string_equal(buf, "/var/lib/nestrouter/disks/db1.qcow2");
+        const struct nr_vm *vm = vms("  - name: w\n    disk: /d/w.qcow2\n");
+        struct nr_domain_in in = {.vm = vm, .accel = NR_ACCEL_AUTO, .bridge = "nr0",
+                                  .console_path = "/c"};
+        assert_int_equal(render_domain(&in, &d), -EINVAL); /* the probe decides first */
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                TEST(test_golden_kvm_host_model), TEST(test_golden_named_model),
+                TEST(test_golden_kernel_tcg),     TEST(test_host_model_tcg_note),
+                TEST(test_hash),                  TEST(test_uuid),
+                TEST(test_escaping),              TEST(test_paths),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
