@@ -17,7 +17,7 @@ static void remove_links_and_addrs(struct nlb *nl, const struct nr_config *cfg)
         struct nr_observed have = {0};
         struct nr_paths paths = {"/nonexistent", "/nonexistent"};
         char err[256];
-        nlb_facts(nl, cfg, &facts);
+        nlb_facts(nl, cfg, NULL, &facts);
         if (model_build(cfg, &facts, &paths, &want) < 0)
                 return;
         nlb_observe(nl, &want, NULL, &have);

@@ -156,26 +156,66 @@ int nlb_ifindex(struct nlb *b, const char *name)
 
 /* ---- facts ------------------------------------------------------------------------------- */
 
-static struct rtnl_link *match_link(struct nlb *b, const struct nr_match *m)
+/* Could `l` be the uplink for this MAC? The Accelerated Networking VF has the same MAC but is a
+ * slave of the synthetic NIC (and comes and goes during host maintenance); bridges, bonds and
+ * our own ports may also carry it. */
+static bool mac_candidate(struct rtnl_link *l, const uint8_t mac[6])
 {
+        struct nl_addr *hw = rtnl_link_get_addr(l);
+        if (!hw || nl_addr_get_len(hw) != 6 || memcmp(nl_addr_get_binary_addr(hw), mac, 6))
+                return false;
+        if (rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE))
+                return false;
+        const char *type = rtnl_link_get_type(l);
+        return !type || (strcmp(type, "bridge") && strcmp(type, "bond"));
+}
+
+static bool has_addr4(struct nlb *b, int ifindex)
+{
+        for (struct nl_object *o = nl_cache_get_first(b->addrs); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *)o;
+                if (rtnl_addr_get_family(a) == AF_INET && rtnl_addr_get_ifindex(a) == ifindex)
+                        return true;
+        }
+        return false;
+}
+
+/* By MAC: among the candidates, one with an IPv4 address wins (a VF that shows up before it is
+ * enslaved has none); else the lowest ifindex, so the answer does not depend on cache order. */
+static struct rtnl_link *match_mac(struct nlb *b, const uint8_t mac[6])
+{
+        struct rtnl_link *best = NULL;
+        bool best_addr = false;
         for (struct nl_object *o = nl_cache_get_first(b->links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *)o;
-                if (m->kind == NR_MATCH_NAME && !strcmp(rtnl_link_get_name(l), m->name))
-                        return l;
-                if (m->kind != NR_MATCH_MAC)
+                if (!mac_candidate(l, mac))
                         continue;
-                struct nl_addr *hw = rtnl_link_get_addr(l);
-                if (!hw || nl_addr_get_len(hw) != 6 ||
-                    memcmp(nl_addr_get_binary_addr(hw), m->mac, 6))
-                        continue;
-                /* the Accelerated Networking VF has the same MAC but is a slave of the
-                 * synthetic NIC; bridges and our own ports may also carry it */
-                if (rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE))
-                        continue;
-                const char *type = rtnl_link_get_type(l);
-                if (type && (!strcmp(type, "bridge") || !strcmp(type, "bond")))
-                        continue;
-                return l;
+                bool a = b->addrs && has_addr4(b, rtnl_link_get_ifindex(l));
+                if (!best || (a && !best_addr) ||
+                    (a == best_addr && rtnl_link_get_ifindex(l) < rtnl_link_get_ifindex(best))) {
+                        best = l;
+                        best_addr = a;
+                }
+        }
+        return best;
+}
+
+static struct rtnl_link *match_link(struct nlb *b, const struct nr_match *m, const uint8_t *azmac)
+{
+        switch (m->kind) {
+        case NR_MATCH_NAME:
+                for (struct nl_object *o = nl_cache_get_first(b->links); o;
+                     o = nl_cache_get_next(o))
+                        if (!strcmp(rtnl_link_get_name((struct rtnl_link *)o), m->name))
+                                return (struct rtnl_link *)o;
+                return NULL;
+        case NR_MATCH_MAC:
+                return match_mac(b, m->mac);
+        case NR_MATCH_AZURE_PRIMARY:
+        case NR_MATCH_AZURE_SUBNET:
+                return azmac ? match_mac(b, azmac) : NULL;
+        case NR_MATCH_NONE:
+                break;
         }
         return NULL;
 }
@@ -194,13 +234,15 @@ static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out)
         return false;
 }
 
-void nlb_facts(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts)
+void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
+               struct nr_facts *facts)
 {
         memset(facts, 0, sizeof(*facts));
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink *u = &cfg->uplinks[r];
                 struct nr_uplink_fact *f = &facts->uplink[r];
-                struct rtnl_link *l = u->present && b->links ? match_link(b, &u->match) : NULL;
+                const uint8_t *azmac = roles && roles->known[r] ? roles->mac[r] : NULL;
+                struct rtnl_link *l = u->present && b->links ? match_link(b, &u->match, azmac) : NULL;
                 if (!l)
                         continue;
                 f->found = true;

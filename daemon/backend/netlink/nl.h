@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/imds.h"
 #include "core/model.h"
 #include "core/plan.h"
 
@@ -30,8 +31,10 @@ int nlb_refresh(struct nlb *b);
 
 /* Which interface is each uplink, and what address it has. A MAC match picks the device that
  * is not enslaved to another (Azure's Accelerated Networking VF shares the MAC and is a slave
- * of the synthetic NIC). */
-void nlb_facts(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts);
+ * of the synthetic NIC). Azure-role matches use the MACs IMDS gave (`roles` may be NULL:
+ * then they match nothing). */
+void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
+               struct nr_facts *facts);
 
 /* Fill the link, address, route and rule parts of `have` for the objects `want` or `prev` (the
  * last pass's desired state, may be NULL) name: a renamed bridge must be seen to be removed. */
