@@ -59,7 +59,9 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
 {
         struct nr_facts facts;
         struct nr_paths paths = {d->o.run_dir, d->o.state_dir};
-        nlb_facts(&d->nl, d->cfg, &facts);
+        struct imds_roles roles;
+        azw_roles(d, &roles);
+        nlb_facts(&d->nl, d->cfg, &roles, &facts);
         return model_build(d->cfg, &facts, &paths, want);
 }
 
@@ -267,6 +269,8 @@ int daemon_reload(struct nr_daemon *d)
         d->config_ok = true;
         d->config_changed = true;
         log_info("%s: configuration loaded", d->o.config);
+        azw_kick(d);
+        aze_kick(d);
         if (d->ready_sent)
                 sd_notify(0, "READY=1");
         daemon_schedule(d, 0);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "azure_events.h"
+#include "azure_watch.h"
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
@@ -62,6 +64,8 @@ struct nr_daemon {
         struct nftb nft;
         struct dmb dm;
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
+        struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
+        struct nr_aze aze;         /* IMDS: Scheduled Events */
         sd_event_source *pass_timer;
         sd_event_source *resync_timer;
         struct nr_counters n;

@@ -150,6 +150,8 @@ static int open_backends(struct nr_daemon *d)
 
 static void daemon_free(struct nr_daemon *d)
 {
+        azw_close(&d->azw);
+        aze_close(&d->aze);
         virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
         dmb_close(&d->dm);
         nftb_close(&d->nft);

@@ -100,6 +100,57 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
                    (int)d->dm.pid, d->dm.starts, d->dm.crashes);
 }
 
+/* Which device each uplink is, and where an Azure role came from. */
+static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
+{
+        static const char *const names[NR_UPLINK_COUNT] = {"nat", "lan"};
+        struct nr_facts facts;
+        struct imds_roles roles;
+        if (!d->cfg)
+                return;
+        azw_roles(d, &roles);
+        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        buf_puts(b, json ? ",\"uplinks\":{" : "");
+        for (int r = 0, n = 0; r < NR_UPLINK_COUNT; r++) {
+                const struct nr_uplink_fact *f = &facts.uplink[r];
+                if (!d->cfg->uplinks[r].present)
+                        continue;
+                if (json)
+                        buf_printf(b, "%s\"%s\":{\"found\":%s,\"ifname\":\"%s\",\"imds_mac\":\"%s\"}",
+                                   n++ ? "," : "", names[r], f->found ? "true" : "false",
+                                   f->found ? f->ifname : "",
+                                   roles.known[r] ? mac_s(roles.mac[r]).s : "");
+                else
+                        buf_printf(b, "uplink:    %s: %s%s%s\n", names[r],
+                                   f->found ? f->ifname : "not found",
+                                   roles.known[r] ? ", Azure NIC " : "",
+                                   roles.known[r] ? mac_s(roles.mac[r]).s : "");
+        }
+        if (json) {
+                buf_printf(b, "},\"imds\":{\"wanted\":%s,\"have_network\":%s,\"fetches\":%llu,"
+                              "\"failures\":%llu,\"last_error\":",
+                           azw_wanted(d->cfg) ? "true" : "false",
+                           d->azw.have_net ? "true" : "false",
+                           (unsigned long long)d->azw.fetches,
+                           (unsigned long long)d->azw.failures);
+                json_str(b, d->azw.last_error);
+                buf_printf(b, ",\"events_polls\":%llu,\"events_acked\":%llu,\"events_active\":",
+                           (unsigned long long)d->aze.polls, (unsigned long long)d->aze.acks);
+                json_str(b, d->aze.active);
+                buf_puts(b, ",\"events_last\":");
+                json_str(b, d->aze.last);
+                buf_puts(b, "}");
+        } else {
+                if (d->azw.last_error[0])
+                        buf_printf(b, "imds:      %s\n", d->azw.last_error);
+                if (d->aze.active[0])
+                        buf_printf(b, "imds:      %s (event %s): shutting the guests down\n",
+                                   d->aze.active_type, d->aze.active);
+                if (d->aze.last[0])
+                        buf_printf(b, "imds:      %s\n", d->aze.last);
+        }
+}
+
 static char *status_json(struct nr_daemon *d, struct nr_desired *want, const struct pending *p)
 {
         struct nr_buf b = {0};
@@ -113,6 +164,7 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
         j_counters(&b, d);
         j_pending(&b, p);
         j_nft(&b, d);
+        uplinks(d, &b, true);
         virtb_status_json(&d->virt, &b); /* ,"guests":{...} */
         if (d->cfg) {
                 char *desired = render_desired_json(want);
@@ -143,6 +195,7 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                                "%zu sysctls, nft table, dnsmasq pid %d\n",
                            want->n_links, want->n_addrs, want->n_routes, want->n_rules,
                            want->n_sysctls, (int)d->dm.pid);
+        uplinks(d, &b, false);
         for (size_t i = 0; i < want->n_notes; i++)
                 buf_printf(&b, "note:      %s\n", want->notes[i]);
         buf_printf(&b, "state:     %s\n", p->plan.n_ops ? "not converged" : "converged");

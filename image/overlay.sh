@@ -13,6 +13,13 @@ if ! [ -x "$BUILD/nestrouterd" ] || ! [ -x "$BUILD/nestrouterctl" ]; then
         exit 1
 fi
 
+# a file git ignores would be missing from every clone (.gitignore has *.d)
+if ignored=$(git ls-files --others --ignored --exclude-standard rootfs 2>/dev/null) && [ -n "$ignored" ]; then
+        echo "overlay: git ignores these overlay files, so a clone would lack them:" >&2
+        echo "$ignored" | sed 's/^/  /' >&2
+        exit 1
+fi
+
 rm -rf "$R" && mkdir -p "$R"
 tar --xattrs --xattrs-include='*' --numeric-owner -C "$R" -xpf "$TARBALL"
 

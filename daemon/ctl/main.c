@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "azure.h"
+#include "doctor.h"
 #include "guests.h"
 
 #define DEFAULT_RUN_DIR "/run/nestrouter"
@@ -35,6 +36,9 @@ static void usage(FILE *f)
                    "                    shut every running guest down cleanly, straight through\n"
                    "                    libvirt (libvirt.uri from --config, default\n"
                    "                    " DEFAULT_CONFIG "); exit 0 only if all were clean\n"
+                   "  doctor [--probe ADDR[:PORT]]\n"
+                   "                    check this VM's Azure setup (uplinks, IMDS, wireserver,\n"
+                   "                    guest subnet, UDR and forwarding, nested KVM)\n"
                    "  azure routes [--format az|arm|bicep] [--remove] CONFIG...\n"
                    "                    the Azure route table, subnet associations and NIC2 IP\n"
                    "                    forwarding for these hosts (runs here, no daemon)\n");
@@ -62,7 +66,7 @@ static int connect_ctl(const char *run_dir)
 }
 
 /* Sends one request line; the body of the answer goes to out. Returns the daemon's exit code. */
-static int request_to(const char *run_dir, const char *line, FILE *out)
+int request_to(const char *run_dir, const char *line, FILE *out)
 {
         int fd = connect_ctl(run_dir);
         if (fd < 0)
@@ -147,6 +151,8 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[optind], "azure"))
                 return ctl_azure(argc - optind, argv + optind);
+        if (!strcmp(argv[optind], "doctor"))
+                return ctl_doctor(argc - optind, argv + optind, config, run_dir);
         if (!strcmp(argv[optind], "guests"))
                 return ctl_guests(argc - optind, argv + optind, config, run_dir);
         if (argc - optind == 4 && !strcmp(argv[optind], "vm") &&

@@ -156,6 +156,19 @@ routes_78() {
                 echo "$r" | grep -q "^172.16.0.0/22 via 10.0.1.1 dev eth1"'
 }
 port_on_bridge() { vssh 'ip -o link show dev eth2 | grep -q "master nr0"'; }
+repairs() { vssh 'sudo nestrouterctl status' | sed -n 's/.*repairs: .*route \([0-9]*\) rule \([0-9]*\).*/route \1 rule \2/p'; }
+# ManageForeignRoutes=no / ManageForeignRoutingPolicyRules=no: a networkd restart (an upgrade)
+# leaves nestrouter's routes and rules alone, so the daemon has nothing to repair
+networkd_restart_keeps() {
+        local before after
+        before=$(repairs)
+        vssh 'sudo systemctl restart systemd-networkd && sleep 5 && ip -4 -o addr show dev eth0 | grep -q 10.0.0.4' || return 1
+        after=$(repairs)
+        echo "repairs before: $before; after: $after"
+        [ -n "$before" ] && [ "$before" = "$after" ] && routes_78
+}
+# systemd reports a bad line of a unit, .network, .conf or udev rule as FILE:LINE
+overlay_parses() { ! vssh 'sudo journalctl -b -o cat' | grep -E '/[^ ]*nestrouter[^ :]*:[0-9]+'; }
 identity_ok() { [ "$(wc -l <"$1")" = 2 ] && grep -qE '^[0-9a-f]{32}$' "$1"; }
 root_grown() { vssh '[ "$(df -BM --output=size / | tail -n 1 | tr -dc 0-9)" -gt 3500 ]'; }
 initramfs_azure() {
@@ -186,6 +199,8 @@ check_vm() {
         check "$fw: NIC2 by DHCP without routes, gateway or DNS" nic2_dhcp
         check "$fw: nestrouter's routes stay (networkd leaves foreign routes alone)" routes_78
         check "$fw: eth2 is a port of the guest bridge nr0 (guests.ports)" port_on_bridge
+        check "$fw: the overlay's files load without complaints (journal)" overlay_parses
+        check "$fw: a networkd restart leaves nestrouter's routes and rules alone" networkd_restart_keeps
         vssh 'cat /etc/machine-id; sudo cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub' \
                 >"$WORK/$fw/identity" 2>&1
         check "$fw: first boot: a machine-id and SSH host keys of its own" identity_ok "$WORK/$fw/identity"

@@ -315,9 +315,7 @@ EOF
 EOF
         _vn_www imds "imds $VN_ID" || return 1
         mkdir -p "$VN_DIR/www/imds/metadata/instance" || return 1
-        cat >"$VN_DIR/www/imds/metadata/instance/network" <<EOF
-{"interface":[{"ipv4":{"ipAddress":[{"privateIpAddress":"$VN_NIC1_IP","publicIpAddress":""}],"subnet":[{"address":"10.0.0.0","prefix":"24"}]},"ipv6":{"ipAddress":[]},"macAddress":"$(echo "$VN_NIC1_MAC" | tr -d : | tr a-f A-F)"},{"ipv4":{"ipAddress":[{"privateIpAddress":"$VN_NIC2_IP","publicIpAddress":""}],"subnet":[{"address":"10.0.1.0","prefix":"24"}]},"ipv6":{"ipAddress":[]},"macAddress":"$(echo "$VN_NIC2_MAC" | tr -d : | tr a-f A-F)"}]}
-EOF
+        vnet_imds_network nic1-first || return 1
         local r
         for r in vm onp inet; do _vn_www "$r" "$r $VN_ID" || return 1; done
 }
@@ -430,6 +428,8 @@ _vn_up_steps() {
         _vn_sysctl "$fab" net/ipv4/ip_forward=1 net/ipv4/conf/all/send_redirects=0 \
                 net/ipv4/conf/default/send_redirects=0 || return 1
 
+        # NR_VNET_VF=1: the VF stand-in first, so that it has a lower ifindex than eth0
+        if [ "${NR_VNET_VF:-0}" = 1 ]; then vnet_vf add || return 1; fi
         # links, created straight inside their namespaces (no names in the host namespace, so
         # two VNets never collide)
         ip -n "$rtr" link add eth0 address "$VN_NIC1_MAC" type veth \
@@ -831,6 +831,86 @@ EOF
         return 0
 }
 
+# ---------------------------------------------------------------- IMDS and the VF stand-in
+# _vn_imds_nic MAC IP SUBNET: one entry of IMDS's interface list (MAC upper-case, no separators)
+_vn_imds_nic() {
+        printf '{"ipv4":{"ipAddress":[{"privateIpAddress":"%s","publicIpAddress":""}],"subnet":[{"address":"%s","prefix":"24"}]},"ipv6":{"ipAddress":[]},"macAddress":"%s"}' \
+                "$2" "$3" "$(echo "$1" | tr -d : | tr a-f A-F)"
+}
+
+# vnet_imds_network nic1-first|nic2-first|broken: rewrite IMDS's network document (Azure does
+# not promise an order; `broken` is not JSON)
+vnet_imds_network() {
+        _vn_init || return 1
+        local f="$VN_DIR/www/imds/metadata/instance/network" a b
+        a=$(_vn_imds_nic "$VN_NIC1_MAC" "$VN_NIC1_IP" 10.0.0.0)
+        b=$(_vn_imds_nic "$VN_NIC2_MAC" "$VN_NIC2_IP" 10.0.1.0)
+        case ${1:-nic1-first} in
+        nic1-first) echo "{\"interface\":[$a,$b]}" ;;
+        nic2-first) echo "{\"interface\":[$b,$a]}" ;;
+        broken) echo '{"interface":[' ;;
+        *) _vn_err "imds-network: nic1-first, nic2-first or broken"; return 1 ;;
+        esac >"$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# vnet_vf add|del: the Accelerated Networking VF stand-in in the router: a veth device with
+# NIC1's MAC and no address, given the lowest free ifindex so that it comes before eth0 in
+# every dump (on Azure it is enslaved to the synthetic NIC, and comes and goes with host
+# maintenance)
+vnet_vf() {
+        _vn_init || return 1
+        local rtr="$VN_P-rtr" i
+        case ${1:-} in
+        add)
+                # a veth pair (the dummy module may be missing); the peer stays down
+                for i in 2 3 4 5 6 7 8 9; do
+                        ip -n "$rtr" link add name vf1 index "$i" address "$VN_NIC1_MAC" \
+                                type veth peer name vf1p 2>/dev/null && break
+                done
+                ip -n "$rtr" link show dev vf1 >/dev/null 2>&1 ||
+                        ip -n "$rtr" link add name vf1 address "$VN_NIC1_MAC" type veth \
+                                peer name vf1p || return 1
+                ip -n "$rtr" link set dev vf1 up ;;
+        del) ip -n "$rtr" link del dev vf1 ;;
+        *) _vn_err "vf: add or del"; return 1 ;;
+        esac
+}
+
+# vnet_udr off|on: remove or restore the route table's route for the guest subnet (next hop
+# NIC2) that the VM and gateway subnets use
+vnet_udr() {
+        _vn_init || return 1
+        local fab="$VN_P-fab"
+        case ${1:-} in
+        off) ip -n "$fab" route del $VN_GUEST_NET table $VN_UDR_TABLE ;;
+        on) ip -n "$fab" route replace $VN_GUEST_NET via $VN_NIC2_IP dev lan table $VN_UDR_TABLE ;;
+        *) _vn_err "udr: off or on"; return 1 ;;
+        esac
+}
+
+# vnet_nic2_forwarding off|on: Azure's "IP forwarding" setting of NIC2. On (the default) the
+# fabric passes foreign addresses on NIC2; off it drops them like NIC1's (counter nic2_drop).
+vnet_nic2_forwarding() {
+        _vn_init || return 1
+        local fab="$VN_P-fab"
+        case ${1:-} in
+        off)
+                ip netns exec "$fab" nft -f - <<EOF
+table ip nrfab_nic2 {
+        counter nic2_drop { }
+        chain forward {
+                type filter hook forward priority filter; policy accept;
+                iifname "lan" ip saddr != $VN_NIC2_IP counter name "nic2_drop" drop
+                oifname "lan" ip daddr != $VN_NIC2_IP counter name "nic2_drop" drop
+        }
+}
+EOF
+                ;;
+        on) ip netns exec "$fab" nft delete table ip nrfab_nic2 2>/dev/null; return 0 ;;
+        *) _vn_err "nic2-forwarding: off or on"; return 1 ;;
+        esac
+}
+
 vnet_help() {
         cat <<'EOF'
 usage: vnet.sh COMMAND [ARGS]        (or source it and call `vnet COMMAND ARGS`)
@@ -859,12 +939,19 @@ usage: vnet.sh COMMAND [ARGS]        (or source it and call `vnet COMMAND ARGS`)
                           (the VM's NICs take the Azure MACs), nic3 on a bridge for guests;
                           run QEMU in nr-ID-rtr
   trace ROLE SECS [MATCH] nft packet trace in ROLE's namespace for SECS seconds
+  imds-network ORDER      IMDS's network document: nic1-first (default), nic2-first, broken
+  udr off|on              fault: the route table loses (or gets back) the guest subnet route
+  nic2-forwarding off|on  fault: NIC2's IP forwarding off (the fabric drops foreign addresses
+                          on NIC2, counter nic2_drop) or back on (the default)
+  vf add|del              the Accelerated Networking VF stand-in: vf1 in the router with NIC1's
+                          MAC, no address, a low ifindex
 environment:
   NR_VNET_ID (demo) NR_VNET_DIR (/tmp/nr-vnet-ID) NR_VNET_BRIDGE (nr0)
   NR_VNET_BRIDGE_WAIT (30 s) NR_VNET_LEASE_WAIT (15 s; 0 = don't wait) NR_VNET_TIMEOUT (5 s)
   NR_VNET_NIC1_MAC (00:0d:3a:00:00:01) NR_VNET_NIC2_MAC (00:0d:3a:00:00:02)
   NR_VNET_PRIMARY (eth0) NR_VNET_GUEST_PORTS ("7777 3389") NR_VNET_BR_NF (0)
   NR_VNET_KILL_STRAYS (1) NR_VNET_KEEP (0: down removes the state dir) NR_VNET_QUIET
+  NR_VNET_VF (0; 1: `vf add` before the router's NICs are made, so vf1 precedes eth0)
 EOF
 }
 
@@ -875,7 +962,8 @@ vnet() {
         case $cmd in
         up | down | status | exec | spawn | kill | whoami | http | ping | counters | trace | help)
                 "vnet_$cmd" "$@" ;;
-        guest-add | guest-del | guest-ip | nic1-drops | rtr-dhcp | rtr-dhcp-stop | rtr-taps)
+        guest-add | guest-del | guest-ip | nic1-drops | rtr-dhcp | rtr-dhcp-stop | rtr-taps | \
+        imds-network | vf | udr | nic2-forwarding)
                 "vnet_$(echo "$cmd" | tr - _)" "$@" ;;
         -h | --help) vnet_help ;;
         *) _vn_err "unknown command '$cmd' (vnet.sh help)"; return 2 ;;

@@ -137,6 +137,41 @@ static void test_events(void **state)
         assert_null(imds_ack_body("x\"y"));
 }
 
+/* Every prefix and every single-byte change of both documents: parse or fail, never crash or
+ * leak (ASan/UBSan build). A poor man's fuzzer for a parser fed by the network. */
+static void test_mutations(void **state)
+{
+        (void)state;
+        const char *docs[] = {
+                "{\"interface\":[" NIC("000D3A000002", "10.0.1.4", "10.0.1.0") "]}",
+                "{\"DocumentIncarnation\":3,\"Events\":[{\"EventId\":\"A1\",\"EventType\":"
+                "\"Reboot\",\"Resources\":[\"r\"],\"EventStatus\":\"Scheduled\",\"NotBefore\":"
+                "\"Mon, 19 Sep 2016 18:29:47 GMT\"}]}",
+        };
+        static const char subst[] = "\"\\{}[],:0a-\x01\xff u";
+        for (size_t d = 0; d < 2; d++) {
+                size_t len = strlen(docs[d]);
+                char *buf = malloc(len);
+                for (size_t cut = 0; cut <= len; cut++) {
+                        struct imds_network net;
+                        struct imds_events ev;
+                        memcpy(buf, docs[d], cut); /* exactly cut bytes: no terminator */
+                        imds_parse_network(buf, cut, &net, NULL);
+                        imds_parse_events(buf, cut, "r", &ev, NULL);
+                }
+                for (size_t i = 0; i < len; i++)
+                        for (size_t k = 0; k < sizeof(subst) - 1; k++) {
+                                struct imds_network net;
+                                struct imds_events ev;
+                                memcpy(buf, docs[d], len);
+                                buf[i] = subst[k];
+                                imds_parse_network(buf, len, &net, NULL);
+                                imds_parse_events(buf, len, "r", &ev, NULL);
+                        }
+                free(buf);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -145,6 +180,7 @@ int main(void)
                 TEST(test_network_roles_any_order),
                 TEST(test_network_rejects),
                 TEST(test_events),
+                TEST(test_mutations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
