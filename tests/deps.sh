@@ -1,13 +1,21 @@
 #!/bin/sh
-# Installs every build and test dependency with apt-get. Idempotent: installs only what is
-# missing, and runs `apt-get update` only when something is. busybox-static, not busybox: the
-# two conflict, and the test guests' initramfs needs the static one.
+# Installs build and test dependencies with apt-get. Idempotent: installs only what is missing,
+# and runs `apt-get update` only when something is. busybox-static, not busybox: the two
+# conflict, and the test guests' initramfs needs the static one.
+#   tests/deps.sh                  every build and test dependency (make deps)
+#   tests/deps.sh NAME PKG...      just these packages, NAME in messages (image, bench)
 set -eu
+what=deps
 PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
       nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
       qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables"
+if [ $# -gt 0 ]; then
+        what="$1 deps"
+        shift
+        PKGS="$*"
+fi
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -15,10 +23,10 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-        echo "deps: missing packages:$missing (run as root to install them)" >&2
+        echo "$what: missing packages:$missing (run as root to install them)" >&2
         exit 1
 fi
-echo "deps: installing$missing"
+echo "$what: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
