@@ -11,18 +11,5 @@ set -eu
 PKGS="mmdebstrap e2fsprogs dosfstools mtools systemd fdisk grub-common grub-pc-bin
       grub-efi-amd64-bin qemu-utils qemu-system-x86 ovmf openssh-client python3 zstd
       iproute2 nftables dnsmasq-base busybox-static"
-missing=""
-for p in $PKGS; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-                missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-        echo "image deps: missing packages:$missing (run as root to install them)" >&2
-        exit 1
-fi
-echo "image deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# shellcheck disable=SC2086 # the list is split into packages on purpose
+exec "$(dirname "$0")/../tests/deps.sh" image $PKGS
