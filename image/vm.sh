@@ -52,7 +52,14 @@ vm_qemu_args() {
         local fw=$1 disk=$2 seed=$3 work=$4 accel
         accel=$(vm_accel)
         printf '%s\n' -name nestrouter -accel "$accel" -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}"
-        [ "$accel" = kvm ] && printf '%s\n' -cpu host
+        # Under TCG the CPU gets RDRAND, as every Azure host CPU has: with it (and Debian's
+        # RANDOM_TRUST_CPU=y) the kernel's crng is ready 0.07 s into boot. Without it the crng
+        # waits for jitter entropy, and under multi-threaded TCG a first boot once spun for good
+        # in that loop (try_to_generate_entropy in systemd-random-seed, RCU stall on CPU 0).
+        case $accel in
+        kvm) printf '%s\n' -cpu host ;;
+        tcg) printf '%s\n' -cpu qemu64,+rdrand ;;
+        esac
         case $fw in
         bios) printf '%s\n' -machine pc ;;
         uefi)

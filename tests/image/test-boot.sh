@@ -112,13 +112,18 @@ marker() { # FW NAME: seconds (one decimal), or nothing
         awk -v n="$2" '$1 == n { printf "%d.%d\n", $2 / 10, $2 % 10; exit }' "$WORK/$1/markers" 2>/dev/null
 }
 
-# wait_for SECONDS CMD...: retries CMD every 2 s; fails early when QEMU has died
+# What a guest kernel prints when it is wedged: no boot recovers from it, so waiting on is waste.
+KERNEL_STALL='soft lockup - CPU#|self-detected stall on CPU|rcu_.* detected stalls on CPUs|Kernel panic|blocked for more than [0-9]+ seconds'
+
+# wait_for SECONDS CMD...: retries CMD every 2 s; fails early when QEMU has died or the guest
+# kernel on CONSOLE (a global, if set) reports a stall
 wait_for() {
         local end=$((SECONDS + $1))
         shift
         while [ $SECONDS -lt "$end" ]; do
                 "$@" >/dev/null 2>&1 && return 0
                 kill -0 "$QPID" 2>/dev/null || return 1
+                [ -n "${CONSOLE:-}" ] && grep -aqE "$KERNEL_STALL" "$CONSOLE" 2>/dev/null && return 1
                 sleep 2
         done
         return 1
@@ -301,6 +306,7 @@ boot_one() {
                 -monitor none -serial "file:$d/console.log" -no-reboot \
                 </dev/null >"$d/qemu.log" 2>&1 &
         QPID=$!
+        CONSOLE=$d/console.log
         record_markers "$d/console.log" "$d/markers" "$t0" "$QPID" &
         RECPID=$!
 
@@ -314,7 +320,12 @@ boot_one() {
                 pass "$fw: boots to nestrouterd READY in $ready s ($(vm_accel)); SSH to NIC1 from the Azure VM subnet"
         else
                 fail "$fw: boots to nestrouterd READY (and SSH to NIC1) within $BOOT_TIMEOUT s"
-                tail -n 30 "$d/console.log" "$d/qemu.log" | sed 's/^/  /'
+                if grep -aqE "$KERNEL_STALL" "$d/console.log"; then
+                        echo "  the guest kernel stalled after $((($(date +%s%N) - t0) / 1000000000)) s:"
+                        grep -aE -m1 -A12 "$KERNEL_STALL" "$d/console.log" | sed 's/^/  /'
+                else
+                        tail -n 30 "$d/console.log" "$d/qemu.log" | sed 's/^/  /'
+                fi
                 cleanup
                 return
         fi
@@ -345,6 +356,12 @@ boot_one() {
                 fail "$fw: clean poweroff within 120 s"
         else
                 pass "$fw: clean poweroff"
+        fi
+        if grep -aqE "$KERNEL_STALL" "$d/console.log"; then
+                fail "$fw: the guest kernel reported no stall, lockup or panic on the console"
+                grep -aE -m3 "$KERNEL_STALL" "$d/console.log" | sed 's/^/  /'
+        else
+                pass "$fw: the guest kernel reported no stall, lockup or panic on the console"
         fi
         cleanup
 }
