@@ -97,7 +97,8 @@ static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const st
         }
         if (op->kind == NR_OP_CONFLICT)
                 return 0;
-        return dmb_apply(&d->dm, op, want->dnsmasq_conf, want->dnsmasq_hosts, err, errlen);
+        return dmb_apply(&d->dm, op, want->dnsmasq_conf, want->dnsmasq_hosts, d->cfg->guests.bridge,
+                         err, errlen);
 }
 
 /* Applies the plan in order; returns the number of failed ops. */

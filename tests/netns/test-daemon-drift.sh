@@ -188,6 +188,8 @@ sleep 0.5
 run "the daemon leaves them there" ports_kept
 check "... and makes no write for them" "$w1" sj .counters.writes
 check "web1 -> Azure VM works again through the recreated bridge" "$WEB1_IP" vnet whoami web1 "$VM_IP"
+run "dnsmasq was restarted for the new bridge (its DHCP socket stays bound to the old one)" \
+        grep -q "bridge nr0 was replaced (ifindex [0-9]*, now [0-9]*); restarting it" "$W/daemon.log"
 check "web1 renews its lease through the recreated bridge" "$WEB1_IP" renew web1
 check "status: converged, nothing pending" "true 0" sj '"\(.converged) \(.pending | length)"'
 check "status: no failures" 0 sj .counters.failures

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,8 @@ static int spawn(struct dmb *b, const char *conf_path, char *err, size_t errlen)
         return 0;
 }
 
-static int start(struct dmb *b, const char *conf, const char *hosts, char *err, size_t errlen)
+static int start(struct dmb *b, const char *conf, const char *hosts, const char *bridge,
+                 char *err, size_t errlen)
 {
         char cpath[4096], hpath[4096];
         if (now_usec() < b->not_before_usec) {
@@ -237,6 +239,8 @@ static int start(struct dmb *b, const char *conf, const char *hosts, char *err, 
                 return r;
         b->conf = strdup(conf);
         b->hosts = strdup(hosts);
+        snprintf(b->bridge, sizeof(b->bridge), "%s", bridge ? bridge : "");
+        b->bridge_ifindex = b->bridge[0] ? if_nametoindex(b->bridge) : 0;
         log_info("dnsmasq started (pid %d)", (int)b->pid);
         return b->conf && b->hosts ? 0 : -ENOMEM;
 }
@@ -259,6 +263,13 @@ static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
 int dmb_observe(struct dmb *b, struct nr_observed *have)
 {
         have->dnsmasq_running = b->pid > 0;
+        unsigned now = b->pid && b->bridge_ifindex ? if_nametoindex(b->bridge) : 0;
+        if (now && now != b->bridge_ifindex) {
+                /* not while the bridge is missing: it is recreated first, in the same pass */
+                log_notice("dnsmasq (pid %d): bridge %s was replaced (ifindex %u, now %u); "
+                           "restarting it", (int)b->pid, b->bridge, b->bridge_ifindex, now);
+                return 0;
+        }
         if (b->pid) {
                 have->dnsmasq_conf = b->conf ? strdup(b->conf) : NULL;
                 have->dnsmasq_hosts = b->hosts ? strdup(b->hosts) : NULL;
@@ -267,11 +278,11 @@ int dmb_observe(struct dmb *b, struct nr_observed *have)
 }
 
 int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const char *hosts,
-              char *err, size_t errlen)
+              const char *bridge, char *err, size_t errlen)
 {
         switch (op->kind) {
         case NR_OP_DNSMASQ_START:
-                return start(b, conf, hosts, err, errlen);
+                return start(b, conf, hosts, bridge, err, errlen);
         case NR_OP_DNSMASQ_RELOAD:
                 return reload(b, hosts, err, errlen);
         case NR_OP_DNSMASQ_STOP:

@@ -1,6 +1,8 @@
 /* dnsmasq as a supervised child: generated config in the run dir, reservations in a
  * dhcp-hostsfile (SIGHUP re-reads it), leases in the state dir; restarted with backoff when it
- * dies, fully restarted only when its main config changes. */
+ * dies, fully restarted when its main config changes or the guest bridge it serves was replaced
+ * (a new ifindex: dnsmasq's DHCP socket stays bound to the old one and would never hear a
+ * unicast renewal again). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,6 +21,8 @@ struct dmb {
         pid_t pid;
         sd_event_source *child;
         char *conf, *hosts;        /* what the running instance was given */
+        char bridge[16];           /* the guest bridge it serves (IFNAMSIZ) and its ifindex */
+        unsigned bridge_ifindex;   /* then; 0: it did not exist */
         unsigned starts, crashes, fails_in_row;
         uint64_t started_usec, not_before_usec;
         void (*on_exit)(void *userdata);
@@ -30,10 +34,13 @@ int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state
 /* Stops a running instance and frees everything. */
 void dmb_close(struct dmb *b);
 
+/* A running instance whose bridge now has another ifindex than at its start is reported with
+ * no config, so that the planner restarts it (leases are on disk). */
 int dmb_observe(struct dmb *b, struct nr_observed *have);
-/* START / RELOAD / STOP. START before the backoff deadline returns -EAGAIN. */
+/* START / RELOAD / STOP; bridge: the interface the config serves. START before the backoff
+ * deadline returns -EAGAIN. */
 int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const char *hosts,
-              char *err, size_t errlen);
+              const char *bridge, char *err, size_t errlen);
 
 /* Path of the lease file (state dir). */
 void dmb_leases_path(const struct dmb *b, char *buf, size_t size);
