@@ -268,7 +268,7 @@ static void cfg_init_defaults(struct nr_config *cfg)
 {
         cfg->guests.dhcp.enabled = true;
         cfg->guests.dhcp.lease_time = 12 * 3600;
-        cfg->guests.dhcp.ping_check = true;
+        cfg->guests.dhcp.ping_check = false; /* Windows DHCP's conflict detection is off too */
         cfg->firewall.ssh = true;
         cfg->firewall.block_metadata = true;
         cfg->router.route_protocol = 78;

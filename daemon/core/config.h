@@ -60,7 +60,8 @@ struct nr_dhcp {
         uint32_t range_start, range_end;
         uint32_t lease_time;       /* seconds; 0 means infinite */
         bool ping_check;           /* ping a dynamic address before offering it (dnsmasq's
-                                    * default; off: a burst of new guests leases in seconds) */
+                                    * default, not ours: each ping stalls dnsmasq's DHCP for up
+                                    * to 3 s, so guests booting together wait in line) */
         uint32_t *dns;
         size_t n_dns;
         bool dns_set;

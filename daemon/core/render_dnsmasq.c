@@ -113,11 +113,13 @@ static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct 
                     "# No PXE here; overloading sname/file with options confuses some clients.\n"
                     "dhcp-no-override\n");
         if (g->dhcp.ping_check)
-                buf_puts(b, "# Ping before offering a dynamic address (up to 3 s per new client):\n"
-                            "# guests with static addresses inside the pool must not be\n"
-                            "# duplicated (guests.dhcp.ping_check: false turns it off).\n");
+                buf_puts(b, "# guests.dhcp.ping_check: ping before offering a dynamic address\n"
+                            "# (up to 3 s per new client, one at a time), so that a guest given\n"
+                            "# an address inside the pool by hand is never duplicated.\n");
         else
-                buf_puts(b, "# guests.dhcp.ping_check is false: offer at once\n"
+                buf_puts(b, "# Offer at once, no ping first: dnsmasq's ping check stalls DHCP for\n"
+                            "# up to 3 s per new client, so guests booting together would wait in\n"
+                            "# line (guests.dhcp.ping_check: true turns it on).\n"
                             "no-ping\n");
         buf_printf(b, "dhcp-leasefile=%s/dnsmasq.leases\n", paths->state_dir);
         buf_printf(b, "dhcp-hostsfile=%s/dnsmasq.hosts\n", paths->run_dir);

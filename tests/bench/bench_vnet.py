@@ -118,28 +118,45 @@ def footprint(d, seed_cfg, idle_secs):
 
 
 # ------------------------------------------------------------------ DHCP
-def dhcp(d, dhcp_cfg, n, work, timeout):
-    """Twice: as shipped, and for information with dnsmasq's --no-ping added (through
-    NR_DNSMASQ, a wrapper: the rendered configuration is the same). Each from empty leases."""
-    wrapper = os.path.join(work, "dnsmasq-no-ping")
-    with open(wrapper, "w") as f:
-        f.write('#!/bin/sh\nexec /usr/sbin/dnsmasq --no-ping "$@"\n')
-    os.chmod(wrapper, 0o755)
+def dhcp(d, dhcp_cfg, sizes, work, timeout):
+    """For each number of guests: as shipped (guests.dhcp.ping_check false: dnsmasq's no-ping)
+    and, for information, with `ping_check: true`. Each from empty leases. Keys: "default" and
+    "ping_check" for the largest size, "default_N" and "ping_check_N" for the others."""
+    ping_cfg = dhcp_cfg.replace("    lease_time: 12h\n", "    lease_time: 12h\n    ping_check: true\n", 1)
+    if ping_cfg == dhcp_cfg:
+        raise RuntimeError("genconf dhcp: no lease_time line to add ping_check after")
     out = {}
-    for label, env in (("default", {}), ("no_ping", {"NR_DNSMASQ": wrapper})):
-        d.stop()
-        d.reset_state()
-        d.write_config(dhcp_cfg)
-        d.env_extra = env
-        d.start()
-        d.wait_ready()
-        d.wait_converged()
-        out[label] = dhcp_once(d, n, os.path.join(work, "dhcp-" + label), timeout)
-        B.log("dhcp %s: %d/%d leased, all in %s s" % (label, out[label]["leased"], n,
-                                                      out[label]["all_leased_s"]))
-    d.env_extra = {}
+    big = max(sizes)
+    for n in sizes:
+        for label, cfg in (("default", dhcp_cfg), ("ping_check", ping_cfg)):
+            key = label if n == big else "%s_%d" % (label, n)
+            d.stop()
+            d.reset_state()
+            d.write_config(cfg)
+            log = os.path.join(d.w, "daemon.log")
+            log_at = os.path.getsize(log) if os.path.exists(log) else 0
+            d.start()
+            d.wait_ready()
+            d.wait_converged()
+            out[key] = dhcp_once(d, n, os.path.join(work, "dhcp-" + key), timeout)
+            out[key]["dnsmasq_log"] = dnsmasq_counts(log, log_at)
+            B.log("dhcp %s: %d/%d leased, all in %s s; dnsmasq %s" % (
+                key, out[key]["leased"], n, out[key]["all_leased_s"], out[key]["dnsmasq_log"]))
     out["target_s_max"] = 5.0
     return out
+
+
+def dnsmasq_counts(log, offset):
+    """How many DHCPOFFER/DHCPACK/DHCPNAK lines dnsmasq logged from offset on (a NAK is a
+    REQUEST for an address another client got first: two clients were offered the same one)."""
+    counts = {"DHCPOFFER": 0, "DHCPACK": 0, "DHCPNAK": 0}
+    with open(log, errors="replace") as f:
+        f.seek(offset)
+        for line in f:
+            for k in counts:
+                if k + "(" in line:
+                    counts[k] += 1
+    return counts
 
 
 def dhcp_once(d, n, work, timeout):
