@@ -1,15 +1,25 @@
-/* A growing array append for code that builds lists of small structs: on allocation failure the
- * enclosing function returns -ENOMEM (the array stays valid for the caller to free). */
+/* Growing arrays for code that builds lists of small structs (tens to thousands of items: one
+ * realloc each is cheap enough): on allocation failure the enclosing function returns -ENOMEM
+ * (the array stays valid for the caller to free). */
 #pragma once
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define NR_APPEND(arr, n, item)                                                               \
+/* Grows arr by one zeroed slot, arr[n - 1] afterwards. */
+#define NR_GROW(arr, n)                                                                       \
         do {                                                                                  \
                 void *p_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));                       \
                 if (!p_)                                                                      \
                         return -ENOMEM;                                                       \
                 (arr) = p_;                                                                   \
-                (arr)[(n)++] = (item);                                                        \
+                memset(&(arr)[(n)++], 0, sizeof(*(arr)));                                     \
+        } while (0)
+
+/* Appends a copy of item. */
+#define NR_APPEND(arr, n, item)                                                               \
+        do {                                                                                  \
+                NR_GROW(arr, n);                                                              \
+                (arr)[(n) - 1] = (item);                                                      \
         } while (0)

@@ -8,17 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "strbuf.h"
-
-/* Grows `arr` by one zeroed slot: tens of items, so one realloc each is cheap enough. */
-#define NFTD_PUSH(arr, n)                                                                     \
-        do {                                                                                  \
-                void *p_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));                       \
-                if (!p_)                                                                      \
-                        return -ENOMEM;                                                       \
-                (arr) = p_;                                                                   \
-                memset(&(arr)[(n)++], 0, sizeof(*(arr)));                                     \
-        } while (0)
 
 /* Lines and words stay spans into the input until something is kept. */
 struct nftd_span {
@@ -168,7 +159,7 @@ static int nftd_add_elem(struct nftd_set *s, const char *from, const char *to)
         struct nftd_span e = nftd_trim(from, (size_t)(to - from));
         if (!e.n)
                 return 0;
-        NFTD_PUSH(s->elems, s->n_elems);
+        NR_GROW(s->elems, s->n_elems);
         s->elems[s->n_elems - 1] = strndup(e.s, e.n);
         return s->elems[s->n_elems - 1] ? 0 : -ENOMEM;
 }
@@ -244,7 +235,7 @@ static int nftd_add_set(const char **r, struct nftd_table *t, const char *name,
 {
         struct nr_buf hdr = {0};
 
-        NFTD_PUSH(t->sets, t->n_sets);
+        NR_GROW(t->sets, t->n_sets);
         struct nftd_set *s = &t->sets[t->n_sets - 1];
         strcpy(s->name, name);
         s->is_map = is_map;
@@ -262,7 +253,7 @@ static int nftd_add_rule(struct nftd_chain *c, struct nftd_span l)
 
         /* a listing fed in here still yields the rule as written */
         nftd_handle_suffix(&l, &handle);
-        NFTD_PUSH(c->rules, c->n_rules);
+        NR_GROW(c->rules, c->n_rules);
         struct nftd_rule *rule = &c->rules[c->n_rules - 1];
         int ret = nftd_comment_id(l, rule->id);
         if (ret < 0)
@@ -295,7 +286,7 @@ static int nftd_add_chain(const char **r, struct nftd_table *t, const char *name
 {
         struct nr_buf hdr = {0};
 
-        NFTD_PUSH(t->chains, t->n_chains);
+        NR_GROW(t->chains, t->n_chains);
         struct nftd_chain *c = &t->chains[t->n_chains - 1];
         strcpy(c->name, name);
         int ret = nftd_chain_body(r, c, &hdr);
@@ -449,7 +440,7 @@ static int nftd_handle_line(void *ud, const char *chain, struct nftd_span l)
         int k = nftd_comment_id(l, id);
         if (k <= 0)
                 return k;
-        NFTD_PUSH(h->v, h->n);
+        NR_GROW(h->v, h->n);
         struct nftd_handle *e = &h->v[h->n - 1];
         strcpy(e->chain, chain);
         strcpy(e->id, id);
@@ -499,7 +490,7 @@ static int nftd_counter_line(void *ud, const char *chain, struct nftd_span l)
         int k = nftd_comment_id(l, id);
         if (k <= 0 || !nftd_counter_values(l, &packets, &bytes))
                 return k;
-        NFTD_PUSH(c->v, c->n);
+        NR_GROW(c->v, c->n);
         struct nftd_counter *e = &c->v[c->n - 1];
         strcpy(e->chain, chain);
         strcpy(e->id, id);

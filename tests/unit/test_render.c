@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden_file.h"
 #include "render.h"
 
 #define GOLDEN_DIR "tests/golden/render"
@@ -667,33 +668,7 @@ static void test_dns_served_agrees(void **state)
 
 static void golden(const char *name, const char *text)
 {
-        char path[256];
-        snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
-        if (getenv("NR_UPDATE_GOLDEN") && !strcmp(getenv("NR_UPDATE_GOLDEN"), "1")) {
-                FILE *fp = fopen(path, "w");
-                if (!fp)
-                        fail_msg("%s: %s", path, strerror(errno));
-                fputs(text, fp);
-                assert_int_equal(fclose(fp), 0);
-                return;
-        }
-        FILE *fp = fopen(path, "r");
-        if (!fp)
-                fail_msg("%s: %s (run from the repo root; NR_UPDATE_GOLDEN=1 creates it)", path,
-                         strerror(errno));
-        char *want = NULL;
-        size_t cap = 0;
-        ssize_t n = getdelim(&want, &cap, '\0', fp);
-        fclose(fp);
-        if (n < 0) { /* empty file */
-                free(want);
-                want = strdup("");
-        }
-        if (strcmp(want, text))
-                fail_msg("%s differs from the rendered text; inspect with NR_RENDER_DUMP=DIR, "
-                         "accept with NR_UPDATE_GOLDEN=1",
-                         path);
-        free(want);
+        golden_check(GOLDEN_DIR, name, text, "the rendered text", "inspect with NR_RENDER_DUMP=DIR");
 }
 
 static void test_golden(void **state)

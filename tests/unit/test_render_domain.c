@@ -3,6 +3,7 @@
  * choice under KVM and TCG, the hash that tells a changed definition, the metadata that marks
  * nestrouter's domains, the stable UUID, and escaping. The VMs come from YAML through the real
  * parser and validation, so defaults (MACs, memory, CPU) are the ones users get. */
+#include "golden_file.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -31,30 +32,7 @@ static const struct nr_vm *vms(const char *vms_yaml)
 
 static void golden(const char *name, const char *text)
 {
-        char path[256];
-        snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
-        if (getenv("NR_UPDATE_GOLDEN") && !strcmp(getenv("NR_UPDATE_GOLDEN"), "1")) {
-                FILE *fp = fopen(path, "w");
-                if (!fp)
-                        fail_msg("%s: %s", path, strerror(errno));
-                fputs(text, fp);
-                assert_int_equal(fclose(fp), 0);
-                return;
-        }
-        FILE *fp = fopen(path, "r");
-        if (!fp)
-                fail_msg("%s: %s (run from the repo root; NR_UPDATE_GOLDEN=1 creates it)", path,
-                         strerror(errno));
-        char *want = NULL;
-        size_t cap = 0;
-        ssize_t n = getdelim(&want, &cap, '\0', fp);
-        fclose(fp);
-        if (n < 0 || strcmp(want, text)) {
-                print_message("rendered:\n%s", text);
-                free(want);
-                fail_msg("%s differs from the rendered XML; accept with NR_UPDATE_GOLDEN=1", path);
-        }
-        free(want);
+        golden_check(GOLDEN_DIR, name, text, "the rendered XML", NULL);
 }
 
 static void render(const struct nr_vm *vm, enum nr_accel accel, const char *disk,
