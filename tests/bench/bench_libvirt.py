@@ -1,4 +1,4 @@
-"""libvirt's NAT network as the peer: a private libvirtd (lv-sandbox.sh) in its own namespace
+"""libvirt's NAT network as the peer: a private libvirtd (tests/netns/libvirt-sandbox.sh) in its own namespace
 defines the network a user would otherwise create for the guests (bridge nr0, 10.0.2.0/24,
 DHCP pool, one reservation, NAT). We capture the firewall rules `virsh net-start` installs (the
 data plane section loads them verbatim into the router) and time net-start against
@@ -22,7 +22,7 @@ NET_XML = """<network>
   </ip>
 </network>
 """
-SANDBOX = os.path.join(os.path.dirname(__file__), "lv-sandbox.sh")
+SANDBOX = B.LIBVIRT_SANDBOX
 
 
 class Libvirt:

@@ -20,6 +20,7 @@ from datetime import datetime
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 VNET = os.path.join(ROOT, "tests", "netns", "vnet.sh")
+LIBVIRT_SANDBOX = os.path.join(ROOT, "tests", "netns", "libvirt-sandbox.sh")
 VNET_ID = "bench"
 PREFIX = "nr-bench"
 
@@ -414,8 +415,7 @@ def cleanup_stale():
     vnet("down", check=False)
     lvdir = os.path.join(os.environ.get("BENCH_WORK", "/tmp/nr-bench-work"), "libvirt")
     if os.path.exists(os.path.join(lvdir, "libvirtd.pid")):
-        run("sh", os.path.join(os.path.dirname(__file__), "lv-sandbox.sh"), "stop", lvdir,
-            check=False, timeout=60)
+        run("sh", LIBVIRT_SANDBOX, "stop", lvdir, check=False, timeout=60)
     for ns in out("ip", "netns", "list", check=False).split("\n"):
         ns = ns.split(" ")[0]
         if ns.startswith(PREFIX + "-"):

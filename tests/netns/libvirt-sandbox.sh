@@ -1,15 +1,17 @@
 #!/bin/sh
-# libvirt-sandbox.sh start|stop|pid DIR [NETNS]: a private libvirtd (QEMU driver) for tests, with
-# its config, state, sockets, logs and capability cache under DIR, in a private mount namespace
-# and, with NETNS, in that network namespace (libvirt creates the guests' taps in its own netns,
-# so it must be the one that holds the guest bridge). Verified recipe of
+# libvirt-sandbox.sh start|stop|pid DIR [NETNS]: a private libvirtd (QEMU and network drivers) for
+# tests and the bench, with its config, state, sockets, logs and capability cache under DIR, in a
+# private mount namespace and, with NETNS, in that network namespace (libvirt creates the guests'
+# taps, and `virsh net-start` its bridge, dnsmasq and firewall rules, in its own netns, so it must
+# be the one that holds the guest bridge). No network is defined at start. Verified recipe of
 # /work/shared/reference/libvirt-testing.md (Appendix B) with its three fixes for machines without
 # systemd: QEMU runs as root (user = "root", so /dev/kvm mode 0600 does not cost 44 s per define),
 # stdio_handler = "file" (no virtlogd), and libvirtd runs under `tini -s`, a child subreaper that
 # reaps exited QEMUs at once instead of this machine's slow PID 1.
 # Outside DIR it only creates the libvirt-qemu user if missing (the QEMU driver refuses to start
 # without it). Clients connect to qemu+unix:///system?socket=DIR/run/libvirt/libvirt-sock.
-# `stop` continues a stopped libvirtd (SIGCONT), destroys leftover domains, then stops libvirtd
+# `stop` continues a stopped libvirtd (SIGCONT), destroys leftover domains and networks (their
+# dnsmasq would outlive libvirtd), then stops libvirtd
 # (tini and libvirtd, by the pids recorded at start). Every wait is bounded.
 set -eu
 cmd=${1:?start|stop|pid}
@@ -27,7 +29,7 @@ start)
                 mkdir -p "$DIR/$d"
         done
         [ -e "$DIR/etc/libvirt/libvirtd.conf" ] || cp -a /etc/libvirt/. "$DIR/etc/libvirt/"
-        rm -rf "$DIR/etc/libvirt/qemu/networks/autostart" # no default network
+        rm -rf "$DIR/etc/libvirt/qemu/networks/autostart" "$DIR/etc/libvirt/qemu/networks/"*.xml
         cat >"$DIR/etc/libvirt/qemu.conf" <<'CONF'
 user = "root"
 group = "root"
@@ -78,6 +80,9 @@ stop)
                 # guests survive a libvirtd exit: destroy leftovers first
                 for d in $(timeout 20 virsh -c "$URI" list --name 2>/dev/null); do
                         timeout 20 virsh -c "$URI" destroy "$d" >/dev/null 2>&1 || true
+                done
+                for n in $(timeout 20 virsh -c "$URI" net-list --name 2>/dev/null); do
+                        timeout 20 virsh -c "$URI" net-destroy "$n" >/dev/null 2>&1 || true
                 done
                 kill -TERM "$lpid" 2>/dev/null || true
                 i=0
