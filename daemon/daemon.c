@@ -151,6 +151,34 @@ static void notify_status(struct nr_daemon *d, unsigned failed)
                    (unsigned long long)rep, failed);
 }
 
+static int on_settle(sd_event_source *s, void *userdata)
+{
+        struct nr_daemon *d = userdata;
+        (void)s;
+        int r = nftb_settle(&d->nft);
+        if (r < 0) {
+                d->n.failures++;
+                d->converged = false;
+                snprintf(d->last_error, sizeof(d->last_error), "nft: listing the table: %s",
+                         strerror(-r));
+                log_err("nft: cannot list the table just applied: %s", strerror(-r));
+                notify_status(d, 1);
+                daemon_schedule(d, RETRY_USEC);
+        } else if (!d->nft.trusted) {
+                daemon_schedule(d, 0); /* a foreign commit since our apply: look again */
+        }
+        return 0;
+}
+
+static void schedule_settle(struct nr_daemon *d)
+{
+        if (!d->settle_src && sd_event_add_defer(d->ev, &d->settle_src, on_settle, d) < 0) {
+                on_settle(NULL, d); /* no event source: list now */
+                return;
+        }
+        sd_event_source_set_enabled(d->settle_src, SD_EVENT_ONESHOT);
+}
+
 static int reconcile(struct nr_daemon *d)
 {
         struct nr_desired want;
@@ -173,18 +201,12 @@ static int reconcile(struct nr_daemon *d)
         }
         unsigned failed = apply_plan(d, &want, &plan, &backoff);
         if (!d->ready_sent) {
-                /* applied: READY now; the nft baseline listing below need not delay it */
                 sd_notify(0, "READY=1");
                 d->ready_sent = true;
         }
-        r = nftb_settle(&d->nft);
-        if (r < 0) {
-                d->n.failures++;
-                failed++;
-                snprintf(d->last_error, sizeof(d->last_error), "nft: listing the table: %s",
-                         strerror(-r));
-                log_err("nft: cannot list the table just applied: %s", strerror(-r));
-        }
+        /* the nft baseline listing is bookkeeping for drift, not applying: after the report */
+        if (nftb_settle_due(&d->nft))
+                schedule_settle(d);
         d->n.passes++;
         plan_free(&plan);
         if (d->have_prev)

@@ -67,6 +67,7 @@ struct nr_daemon {
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
         sd_event_source *pass_timer;
+        sd_event_source *settle_src;  /* the nft baseline listing, after the pass is reported */
         sd_event_source *resync_timer;
         struct nr_counters n;
 };

@@ -69,6 +69,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct nr_daemon *d = userdata;
         sd_event_source_set_time(s, usec + resync_usec());
+        nftb_distrust(&d->nft); /* belt and braces: list the table whatever the events said */
         daemon_schedule(d, 0);
         return 0;
 }
@@ -164,6 +165,7 @@ static void daemon_free(struct nr_daemon *d)
         }
         diag_free(&d->errors);
         sd_event_source_unref(d->pass_timer);
+        sd_event_source_unref(d->settle_src);
         sd_event_source_unref(d->resync_timer);
         sd_event_unref(d->ev);
 }

@@ -530,8 +530,17 @@ static const struct nftd_chain *nftd_find_chain(const struct nftd_table *t, cons
         return NULL;
 }
 
-static bool nftd_has_elem(const struct nftd_set *s, const char *e)
+static int nftd_strp_cmp(const void *a, const void *b)
 {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* e among the n texts of sorted (qsort'ed with nftd_strp_cmp); without sorted (no memory for
+ * it) among the elements of s, one by one. */
+static bool nftd_has_elem(const struct nftd_set *s, const char **sorted, const char *e)
+{
+        if (sorted)
+                return bsearch(&e, sorted, s->n_elems, sizeof(*sorted), nftd_strp_cmp) != NULL;
         for (size_t i = 0; i < s->n_elems; i++)
                 if (!strcmp(s->elems[i], e))
                         return true;
@@ -550,10 +559,16 @@ static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nf
                           const struct nftd_set *other, bool key_only)
 {
         size_t n = 0;
+        /* thousands of elements (port forwards): a sorted copy, not a scan per element */
+        const char **sorted = other->n_elems ? malloc(other->n_elems * sizeof(*sorted)) : NULL;
+        if (sorted) {
+                memcpy(sorted, other->elems, other->n_elems * sizeof(*sorted));
+                qsort(sorted, other->n_elems, sizeof(*sorted), nftd_strp_cmp);
+        }
 
         for (size_t i = 0; i < from->n_elems; i++) {
                 const char *e = from->elems[i];
-                if (nftd_has_elem(other, e))
+                if (nftd_has_elem(other, sorted, e))
                         continue;
                 if (!n++)
                         buf_printf(&d->b, "%s element inet %s %s { ", verb, d->new->name,
@@ -562,6 +577,7 @@ static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nf
                         buf_puts(&d->b, ", ");
                 buf_printf(&d->b, "%.*s", nftd_key_len(e, key_only), e);
         }
+        free(sorted);
         if (n)
                 buf_puts(&d->b, " }\n");
 }

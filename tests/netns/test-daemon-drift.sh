@@ -45,6 +45,7 @@ run "the router namespace has settled (links UP, no tentative IPv6 address)" wai
 # the test makes one foreign change of each kind (route in table 999, veth pair, nft table) as
 # a positive control that the monitors were live, and they stop 3 s later.
 w0=$(sj .counters.writes) p0=$(sj .counters.passes) e0=$(sj .counters.events_netlink)
+fc0=$(sj .nft.foreign_commits)
 mon_for=$((QUIET_SEC + 3))
 bg timeout "$mon_for" ip netns exec "$RTR" ip -ts -4 monitor route address rule >"$W/mon-ip4" 2>&1
 m1=$BGPID
@@ -76,6 +77,11 @@ check "status: writes unchanged over ${QUIET_SEC}s" "$w0" echo "$w1"
 expect "status: resync passes ran meanwhile (passes $p0 -> $p1)" "$p1" -gt "$p0"
 check "status: the daemon saw no kernel event meanwhile" "$e0" echo "$e1"
 check "status: the foreign changes made it write nothing" "$w0" sj .counters.writes
+expect "status: the foreign nft table add and delete were seen as two foreign commits" \
+        "$(sj .nft.foreign_commits)" -ge $((fc0 + 2))
+nft_trusted() { [ "$(sj .nft.trusted)" = true ]; }
+run "... and the next pass listed our table, found it unchanged and trusts it again" \
+        wait_for 50 nft_trusted
 
 # ---------------------------------------------------------------- drift, repaired within 1 s
 # drift NAME KEY DRIFT RESTORED: runs DRIFT (shell text) in the router namespace's terms, then

@@ -93,7 +93,7 @@ check "nic1-drops is still 0 after all guest traffic" 0 vnet nic1-drops
 
 # ---------------------------------------------------------------- reload: an open forward
 pid0=$(sj .dnsmasq.pid) st0=$(sj .dnsmasq.starts) full0=$(sj .nft.full_applies)
-delta0=$(sj .nft.delta_applies) masq0=$(rule_packets post-masq-nat)
+delta0=$(sj .nft.delta_applies) masq0=$(rule_packets post-masq-nat) fc0=$(sj .nft.foreign_commits)
 cp "$DL_HERE/daemon-open-forward.yaml" "$CFG"
 run "nestrouterctl reload (adds tcp 8080 -> web1:7777, open to all) exits 0" ctl reload
 run "converged after the reload" wait_for 50 converged
@@ -101,6 +101,10 @@ check "dnsmasq was not restarted (same pid)" "$pid0" sj .dnsmasq.pid
 check "dnsmasq.starts unchanged" "$st0" sj .dnsmasq.starts
 check "nft.full_applies unchanged (no full table replace)" "$full0" sj .nft.full_applies
 expect "nft.delta_applies rose" "$(sj .nft.delta_applies)" -gt "$delta0"
+check "its own commit is not foreign to it (nft.foreign_commits unchanged: NEWGEN names our pid)" \
+        "$fc0" sj .nft.foreign_commits
+check "after the reload it trusts the table (no listing per pass until someone else commits)" \
+        true sj .nft.trusted
 expect "post-masq-nat counted traffic before the reload" "${masq0:-0}" -gt 0
 expect "post-masq-nat's counter was not reset by the reload" "$(rule_packets post-masq-nat)" -ge "${masq0:-0}"
 check "internet host -> 10.0.0.4:8080 reaches web1:7777, which sees the internet host" "$INET_IP" \

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include "core/render.h"
 #include "core/strbuf.h"
@@ -102,7 +105,6 @@ void nftb_close(struct nftb *b)
                 mnl_socket_close(b->mon);
         free(b->applied);
         free(b->baseline);
-        free(b->pending);
         free(b->state_dir);
         memset(b, 0, sizeof(*b));
 }
@@ -120,46 +122,76 @@ static int list_table(struct nftb *b, unsigned flags, char **out)
 int nftb_observe(struct nftb *b, struct nr_observed *have)
 {
         char *now = NULL;
+        /* No drain here (nestrouterctl status observes too, and must not eat the events that
+         * schedule a pass): a foreign commit not read yet wakes on_nft, whose pass lists. */
+        if (b->trusted && b->applied) {
+                /* only our own commits since the table was listed or applied: it is as we left
+                 * it (and it exists: deleting it is a commit too) */
+                have->nft_present = true;
+                b->matches_baseline = true;
+                have->nft = strdup(b->applied);
+                return have->nft ? 0 : -ENOMEM;
+        }
+        b->listings++;
         if (list_table(b, DRIFT_FLAGS, &now) < 0) {
                 have->nft_present = false; /* ENOENT and friends: there is no table */
+                b->matches_baseline = false;
                 return 0;
         }
         have->nft_present = true;
         /* remembered for nftb_apply in this same pass: no second listing to tell drift from a
          * changed configuration */
-        b->matches_baseline = b->applied && b->baseline && !strcmp(now, b->baseline);
-        if (b->matches_baseline)
+        b->matches_baseline =
+                b->applied && b->baseline && !b->baseline_stale && !strcmp(now, b->baseline);
+        if (b->matches_baseline) {
                 have->nft = strdup(b->applied);
+                b->trusted = true; /* seen as we left it; later foreign commits end this */
+        }
         free(now);
         return 0;
 }
 
-/* The baseline is listed by nftb_settle() at the end of the pass. */
-static int take_baseline(struct nftb *b, const char *want)
+void nftb_distrust(struct nftb *b)
+{
+        b->trusted = false;
+}
+
+/* After a successful apply: the table holds want; its baseline is listed by nftb_settle() once
+ * the pass has been reported. */
+static int take_applied(struct nftb *b, const char *want)
 {
         char *applied = strdup(want);
         if (!applied)
                 return -ENOMEM;
-        free(b->pending);
-        b->pending = applied;
+        free(b->applied);
+        b->applied = applied;
+        b->baseline_stale = true;
+        b->trusted = true; /* foreign commits still queued end it when they are read */
         return 0;
+}
+
+bool nftb_settle_due(const struct nftb *b)
+{
+        return b->baseline_stale;
 }
 
 int nftb_settle(struct nftb *b)
 {
         char *base = NULL;
-        if (!b->pending)
+        if (!b->baseline_stale)
                 return 0;
+        nftb_monitor_drain(b);
+        if (!b->trusted)
+                return 0; /* a foreign commit since the apply: the next pass lists and repairs */
+        b->listings++;
         int r = list_table(b, DRIFT_FLAGS, &base);
         if (r < 0)
                 return r; /* the next pass sees no matching baseline and applies again */
         free(b->baseline);
-        free(b->applied);
         b->baseline = base;
-        b->applied = b->pending;
-        b->pending = NULL;
+        b->baseline_stale = false;
         state_save(b);
-        return 0;
+        return 1;
 }
 
 static int apply_full(struct nftb *b, const char *want, char *err, size_t errlen)
@@ -175,7 +207,7 @@ static int apply_full(struct nftb *b, const char *want, char *err, size_t errlen
         free(text);
         if (r == 0)
                 b->full_applies++;
-        return r < 0 ? r : take_baseline(b, want);
+        return r < 0 ? r : take_applied(b, want);
 }
 
 /* A reload: only elements and single rules change. Falls back to the full transaction when the
@@ -196,6 +228,7 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
         if (r >= 0 && full) {
                 free(script);
                 script = NULL;
+                b->listings++;
                 r = list_table(b, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS, &listing);
                 if (r >= 0)
                         r = nftd_parse_handles(listing, &h);
@@ -206,14 +239,14 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
                 r = run(b, 0, script, NULL, err, errlen);
                 if (r == 0) {
                         b->delta_applies++;
-                        r = take_baseline(b, want);
+                        r = take_applied(b, want);
                 } else {
                         log_warn("nft: incremental update refused (%s); replacing the table", err);
                         full = true; /* the kernel rejected it whole: nothing changed yet */
                         r = 0;
                 }
         } else if (r >= 0 && !full) {
-                r = take_baseline(b, want);
+                r = take_applied(b, want);
         }
         free(listing);
         free(script);
@@ -257,6 +290,28 @@ int nftb_monitor_fd(struct nftb *b)
         return mnl_socket_get_fd(b->mon);
 }
 
+/* One message of the nftables group: a NEWGEN by another process (or without the pid) ends the
+ * trust. The others (table, chain, rule, set, element) belong to a transaction whose NEWGEN
+ * follows. */
+static int monitor_msg(const struct nlmsghdr *nlh, void *data)
+{
+        struct nftb *b = data;
+        if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+            NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWGEN)
+                return MNL_CB_OK;
+        uint32_t pid = 0;
+        const struct nlattr *a;
+        mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+                if (mnl_attr_get_type(a) == NFTA_GEN_PROC_PID &&
+                    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+                        pid = ntohl(mnl_attr_get_u32(a));
+        if (pid != (uint32_t)getpid()) {
+                b->trusted = false;
+                b->foreign_commits++;
+        }
+        return MNL_CB_OK;
+}
+
 int nftb_monitor_drain(struct nftb *b)
 {
         char buf[16384];
@@ -264,10 +319,14 @@ int nftb_monitor_drain(struct nftb *b)
         for (int i = 0; i < 4096; i++) { /* bounded; what is left wakes us again */
                 ssize_t r = mnl_socket_recvfrom(b->mon, buf, sizeof(buf));
                 if (r < 0) {
-                        if (errno == ENOBUFS)
+                        if (errno == ENOBUFS) {
+                                b->trusted = false; /* messages were lost */
+                                b->events += (unsigned long)n;
                                 return -ENOBUFS;
+                        }
                         break;
                 }
+                mnl_cb_run(buf, (size_t)r, 0, 0, monitor_msg, b);
                 n++;
         }
         b->events += (unsigned long)n;

@@ -1,6 +1,12 @@
 /* The nftables backend (libnftables + libmnl): one table `inet nestrouter`, created whole in one
  * transaction on first apply and on drift repair, changed element by element and rule by rule on
- * reload; drift noticed through the nftables netlink group. */
+ * reload; drift noticed through the nftables netlink group.
+ *
+ * Every nftables transaction ends with a NEWGEN message that names the committing process. While
+ * all of them since the table was last listed (or applied) came from this process, the table is
+ * as we left it and a pass does not list it; a commit by anyone else, a lost message (ENOBUFS)
+ * or the periodic resync (nftb_distrust) makes the next pass list it and compare with the
+ * baseline, the listing taken right after our last apply. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,10 +25,12 @@ struct nftb {
         char *applied;             /* the desired text of the last successful apply */
         char *baseline;            /* stateless listing right after it: drift = any difference */
         bool matches_baseline;     /* the last nftb_observe found the table exactly as applied */
-        char *pending;             /* applied, its baseline not listed yet (nftb_settle) */
+        bool baseline_stale;       /* applied since the baseline was listed (nftb_settle due) */
+        bool trusted;              /* no foreign commit since the table was listed or applied */
         bool flowtable;            /* the kernel supports flowtables (fast path) */
         char *state_dir;           /* applied + baseline persist here across restarts */
-        unsigned long events;
+        unsigned long events, foreign_commits;
+        unsigned long listings;    /* of the table for drift and handles (not for status) */
         unsigned long full_applies, delta_applies;
 };
 
@@ -32,18 +40,27 @@ int nftb_open(struct nftb *b, const char *state_dir);
 void nftb_close(struct nftb *b);
 
 /* present = the table exists; nft = the applied text when the live table still equals what we
- * applied, NULL when it drifted (so the planner asks for an update). */
+ * applied, NULL when it drifted (so the planner asks for an update). Lists the table only when
+ * it is not trusted. */
 int nftb_observe(struct nftb *b, struct nr_observed *have);
+
+/* The next observation lists the table whatever the events said (the periodic resync). */
+void nftb_distrust(struct nftb *b);
 
 /* NR_OP_NFT_CREATE / NR_OP_NFT_UPDATE. An update after drift recreates the whole table; an
  * update because the desired text changed applies the delta. */
 int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
                size_t errlen);
 
-/* Lists the table just applied as the baseline later passes compare against. Called at the end
- * of the pass, after READY=1: it is drift bookkeeping, not part of applying (listing a table
- * with thousands of elements takes tens of milliseconds). */
+/* Lists the table just applied as the baseline later passes compare against. Called after the
+ * pass has been reported: it is drift bookkeeping, not part of applying (listing a table with
+ * thousands of elements takes tens of milliseconds). When a foreign commit came in since the
+ * apply (it reads the queued events first), no baseline is taken (it might contain that commit)
+ * and trusted is false: the caller schedules a pass, which lists, finds no match and replaces
+ * the table. Returns 1 when it did list. */
 int nftb_settle(struct nftb *b);
+/* A baseline listing is due. */
+bool nftb_settle_due(const struct nftb *b);
 
 /* Per-rule counters of the live table. */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);
@@ -52,4 +69,6 @@ int nftb_counters(struct nftb *b, struct nftd_counters *c);
 int nftb_delete_table(struct nftb *b);
 
 int nftb_monitor_fd(struct nftb *b);
+/* Reads the queued nftables events (bounded); a NEWGEN of another process, or a lost message,
+ * ends the trust. Returns how many were read, or -ENOBUFS. */
 int nftb_monitor_drain(struct nftb *b);
