@@ -2,32 +2,37 @@
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
-D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl libvirt
+D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl
+V_PKGS   := libvirt libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Idaemon/core -Idaemon
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(D_PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(D_PKGS) $(V_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 D_LIBS     = $(shell pkg-config --libs $(PKGS) $(D_PKGS) 2>/dev/null)
+V_LIBS     = $(shell pkg-config --libs $(PKGS) $(V_PKGS) 2>/dev/null)
 ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC := $(sort $(wildcard daemon/core/*.c))
-D_SRC    := $(sort $(wildcard daemon/*.c daemon/backend/*/*.c))
+# nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
+# and nestrouterctl load none of it
+V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
+            daemon/backend/virt/virt_dom.c daemon/backend/virt/virt_event.c
+V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
+            daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c
+D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-# libvirt code nestrouterctl shares with the virt helper (guests shutdown), and what the
-# tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test driver)
-VIRT_LIB := daemon/backend/virt/virt_event.c daemon/backend/virt/virt_dom.c \
-            daemon/backend/virt/shutdown.c
-VIRT_TEST_SRC := $(VIRT_LIB) daemon/backend/virt/kvm_probe.c daemon/backend/virt/import.c \
-            daemon/backend/virt/chan.c daemon/backend/virt/helper.c daemon/log.c
-CTL_LIBS = $(shell pkg-config --libs $(PKGS) libvirt libsystemd 2>/dev/null)
+# what the tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test
+# driver): nestrouter-virt's code without its main
+VIRT_TEST_SRC := $(filter-out daemon/helper/main.c,$(V_SRC))
+CTL_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: all deps test unit list-unit check-configs fuzz fuzz-replay demo clean
-all: $(BUILD)/nestrouterd $(BUILD)/nestrouterctl
+all: $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt
 
 Q := $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
@@ -44,7 +49,11 @@ $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
 
-$(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC) $(VIRT_LIB))
+$(BUILD)/nestrouter-virt: $(call obj,obj,$(CORE_SRC) $(V_SRC))
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(V_LIBS)
+
+$(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
 
@@ -55,10 +64,13 @@ $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/tests/unit/%.o $(call obj,asan,$(CORE_
 
 $(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \
 		$(call obj,asan,$(CORE_SRC) $(VIRT_TEST_SRC))
-	$(CC) $(ASAN) -o $@ $^ $(D_LIBS) -lcmocka
+	$(CC) $(ASAN) -o $@ $^ $(V_LIBS) -lcmocka
 
-$(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC))
-	$(CC) $(ASAN) -o $@ $^ $(D_LIBS)
+$(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC)) $(BUILD)/asan/nestrouter-virt
+	$(CC) $(ASAN) -o $@ $(filter %.o,$^) $(D_LIBS)
+
+$(BUILD)/asan/nestrouter-virt: $(call obj,asan,$(CORE_SRC) $(V_SRC))
+	$(CC) $(ASAN) -o $@ $^ $(V_LIBS)
 
 deps:
 	@tests/deps.sh

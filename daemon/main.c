@@ -168,8 +168,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
         struct opts o = {.run_dir = DEFAULT_RUN_DIR, .state_dir = DEFAULT_STATE_DIR};
-        if (argc > 1 && !strcmp(argv[1], "--virt-helper")) /* the daemon's own child, not users' */
-                return virt_helper_main(argc - 1, argv + 1);
         if (parse_opts(argc, argv, &o) < 0) {
                 usage(stderr);
                 return 2;

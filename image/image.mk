@@ -17,7 +17,7 @@ image-deps:
 
 image: $(IMAGE_RAW)
 
-$(IMAGE_RAW): $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(IMAGE_INPUTS) | deps image-deps
+$(IMAGE_RAW): $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt $(IMAGE_INPUTS) | deps image-deps
 	@OUT=$(IMAGE_OUT) BUILD=$(BUILD) image/build.sh
 
 $(IMAGE_VHD): $(IMAGE_RAW)

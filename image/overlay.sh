@@ -1,15 +1,15 @@
 #!/bin/sh
 # Step 2 of the image build: the cached Debian root filesystem plus nestrouter: unpack the
-# tarball into ROOTDIR, copy the overlay (rootfs/), install nestrouterd/nestrouterctl built from
-# this tree, enable the overlay's units, check them, and leave a clean first-boot state (no SSH
+# tarball into ROOTDIR, copy the overlay (rootfs/), install nestrouterd/nestrouterctl (and their
+# libvirt helper nestrouter-virt, in /usr/libexec/nestrouter) built from this tree, enable the overlay's units, check them, and leave a clean first-boot state (no SSH
 # host keys, empty machine-id, `cloud-init clean`).
 #   overlay.sh TARBALL ROOTDIR     (run from the repository root, after `make all`)
 set -eu
 TARBALL=${1:?usage: overlay.sh TARBALL ROOTDIR}
 R=${2:?usage: overlay.sh TARBALL ROOTDIR}
 BUILD=${BUILD:-build}
-if ! [ -x "$BUILD/nestrouterd" ] || ! [ -x "$BUILD/nestrouterctl" ]; then
-        echo "overlay: $BUILD/nestrouterd or nestrouterctl missing (make all)" >&2
+if ! [ -x "$BUILD/nestrouterd" ] || ! [ -x "$BUILD/nestrouterctl" ] || ! [ -x "$BUILD/nestrouter-virt" ]; then
+        echo "overlay: $BUILD/nestrouterd, nestrouterctl or nestrouter-virt missing (make all)" >&2
         exit 1
 fi
 
@@ -27,6 +27,7 @@ tar --xattrs --xattrs-include='*' --numeric-owner -C "$R" -xpf "$TARBALL"
 tar --owner=0 --group=0 --numeric-owner -C rootfs -cf - . | tar -C "$R" --no-overwrite-dir -xpf -
 install -m 0755 -s "$BUILD/nestrouterd" "$R/usr/sbin/nestrouterd"
 install -m 0755 -s "$BUILD/nestrouterctl" "$R/usr/bin/nestrouterctl"
+install -D -m 0755 -s "$BUILD/nestrouter-virt" "$R/usr/libexec/nestrouter/nestrouter-virt"
 install -d -m 0755 "$R/etc/nestrouter" "$R/usr/share/doc/nestrouter"
 install -m 0644 docs/*.md "$R/usr/share/doc/nestrouter/"
 install -m 0644 configs/*.yaml "$R/usr/share/doc/nestrouter/"
@@ -39,8 +40,9 @@ for u in rootfs/etc/systemd/system/*.service rootfs/etc/systemd/system/*.timer; 
 done
 
 # the binaries' shared libraries are all in the image
-if chroot "$R" /usr/bin/ldd /usr/sbin/nestrouterd /usr/bin/nestrouterctl | grep 'not found'; then
-        echo "overlay: nestrouterd/nestrouterctl need libraries the image lacks" >&2
+if chroot "$R" /usr/bin/ldd /usr/sbin/nestrouterd /usr/bin/nestrouterctl \
+        /usr/libexec/nestrouter/nestrouter-virt | grep 'not found'; then
+        echo "overlay: nestrouterd/nestrouterctl/nestrouter-virt need libraries the image lacks" >&2
         exit 1
 fi
 # the units load without warnings inside the image (no /proc needed for this)

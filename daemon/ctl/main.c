@@ -13,7 +13,7 @@
 
 #include "azure.h"
 #include "doctor.h"
-#include "guests.h"
+#include "helper/path.h"
 
 #define DEFAULT_RUN_DIR "/run/nestrouter"
 #define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
@@ -122,6 +122,27 @@ static int follow_console(const char *run_dir, const char *name)
         return 2;
 }
 
+/* `guests shutdown` talks to libvirt: nestrouter-virt does it, so that nestrouterctl itself
+ * loads no libvirt (helper/path.h says where it is). */
+static int exec_guests(int argc, char **argv, const char *config, const char *run_dir)
+{
+        char path[4200];
+        const char **av = calloc((size_t)argc + 5, sizeof(*av));
+        if (!av)
+                return 1;
+        av[0] = NR_HELPER_NAME;
+        av[1] = "--ctl-guests";
+        av[2] = config;
+        av[3] = run_dir;
+        for (int i = 0; i < argc; i++)
+                av[4 + i] = argv[i];
+        if (nr_helper_path(path, sizeof(path)) == 0)
+                execv(path, (char **)av);
+        fprintf(stderr, "nestrouterctl: guests: cannot run %s: %s\n", path, strerror(errno));
+        free(av);
+        return 1;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option lo[] = {
@@ -154,7 +175,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[optind], "doctor"))
                 return ctl_doctor(argc - optind, argv + optind, config, run_dir);
         if (!strcmp(argv[optind], "guests"))
-                return ctl_guests(argc - optind, argv + optind, config, run_dir);
+                return exec_guests(argc - optind, argv + optind, config, run_dir);
         if (argc - optind == 4 && !strcmp(argv[optind], "vm") &&
             !strcmp(argv[optind + 1], "console") &&
             (!strcmp(argv[optind + 3], "--follow") || !strcmp(argv[optind + 3], "-f")))

@@ -4,8 +4,9 @@
  * or hangs: the URI comes from the configuration file (only libvirt: needs to parse). Every
  * running nestrouter guest gets an ACPI shutdown request; one overall timeout; stragglers are
  * destroyed; one line per guest, clean or forced; exit status 0 only if all were clean. Domains
- * without nestrouter's metadata are never touched. */
-#include "guests.h"
+ * without nestrouter's metadata are never touched. Runs as `nestrouter-virt --ctl-guests` (see
+ * guests_shutdown.h). */
+#include "guests_shutdown.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -247,7 +247,7 @@ class Daemon:
         os.chmod(self.w, 0o755)  # dnsmasq (as nobody) must reach the hosts file in the run dir
         for d in ("run", "state", "conf", "bin"):
             os.makedirs(os.path.join(self.w, d), exist_ok=True)
-        for b in ("nestrouterd", "nestrouterctl"):
+        for b in ("nestrouterd", "nestrouterctl", "nestrouter-virt"):
             src, dst = os.path.join(BUILD, b), os.path.join(self.w, "bin", b)
             if not os.path.exists(dst) or os.path.getmtime(dst) != os.path.getmtime(src):
                 shutil.copy2(src, dst)

@@ -41,7 +41,9 @@ dl_init() {
         CFG=$W/conf/nestrouter.yaml
         mkdir -p "$RUN" "$STATE" "$W/conf" "$W/bin" || exit 2
         # private copies: a `make` running meanwhile must not swap the binaries under the test
-        cp "$NRD" "$W/bin/nestrouterd" && cp "$NRCTL" "$W/bin/nestrouterctl" || exit 2
+        # (nestrouter-virt, the libvirt helper, is found next to nestrouterd and nestrouterctl)
+        cp "$NRD" "$W/bin/nestrouterd" && cp "$NRCTL" "$W/bin/nestrouterctl" &&
+                cp "$(dirname "$NRD")/nestrouter-virt" "$W/bin/nestrouter-virt" || exit 2
         NRD=$W/bin/nestrouterd
         NRCTL=$W/bin/nestrouterctl
         trap dl_cleanup EXIT

@@ -1,4 +1,4 @@
-/* The virt helper: a child process of nestrouterd (the same binary, `--virt-helper`) that owns
+/* The virt helper: a child process of nestrouterd (`nestrouter-virt --virt-helper`) that owns
  * the libvirt connection. libvirt's API is synchronous RPC, and a call blocks until libvirtd
  * answers or the keepalive gives up (seconds); a stopped or overloaded libvirtd would stall
  * whatever process makes the call. So the daemon never does: it renders the desired domains and

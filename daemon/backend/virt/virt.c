@@ -20,6 +20,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "helper/path.h"
 
 #define BACKOFF_MAX_USEC (30ull * 1000000)
 #define STABLE_USEC (30ull * 1000000)
@@ -215,7 +216,8 @@ static int on_helper_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         return 0;
 }
 
-static void helper_exec(int fd, const char *uri, enum nr_accel accel, const char *run_dir)
+static void helper_exec(const char *path, int fd, const char *uri, enum nr_accel accel,
+                        const char *run_dir)
 {
         sigset_t none;
         sigemptyset(&none);
@@ -225,16 +227,20 @@ static void helper_exec(int fd, const char *uri, enum nr_accel accel, const char
         if (nfd < 0 || (nfd != 3 && dup2(nfd, 3) < 0))
                 _exit(127);
         close_range(4, ~0u, 0);
-        execl("/proc/self/exe", "nestrouterd", "--virt-helper", "--fd", "3", "--uri", uri,
-              "--accel", cfg_accel_name(accel), "--run-dir", run_dir, (char *)NULL);
-        fprintf(stderr, "<3>virt: exec /proc/self/exe: %s\n", strerror(errno));
+        execl(path, NR_HELPER_NAME, "--virt-helper", "--fd", "3", "--uri", uri, "--accel",
+              cfg_accel_name(accel), "--run-dir", run_dir, (char *)NULL);
+        fprintf(stderr, "<3>virt: exec %s: %s\n", path, strerror(errno));
         _exit(127);
 }
 
 static int helper_spawn(struct virtb *b)
 {
         int sv[2], r;
+        char path[4200];
         const struct nr_libvirt *lv = &b->cfg->libvirt;
+        if (nr_helper_path(path, sizeof(path)) < 0)
+                log_warn("virt: no executable %s next to nestrouterd nor in /usr/libexec/nestrouter",
+                         NR_HELPER_NAME); /* the exec below fails and says so; backoff follows */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         pid_t pid = fork();
@@ -245,7 +251,7 @@ static int helper_spawn(struct virtb *b)
                 return r;
         }
         if (pid == 0)
-                helper_exec(sv[1], lv->uri, lv->accel, b->run_dir);
+                helper_exec(path, sv[1], lv->uri, lv->accel, b->run_dir);
         close(sv[1]);
         b->pid = pid;
         b->starts++;
