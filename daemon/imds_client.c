@@ -25,18 +25,31 @@ struct imdsc {
         int err;                   /* set before finishing from the defer source */
         imdsc_cb cb;
         void *userdata;
+        struct imdsc *next, **pprev; /* the requests in flight, for imdsc_cancel_all() */
 };
+
+static struct imdsc *in_flight;
+
+static void release(struct imdsc *c)
+{
+        if (c->pprev) {
+                *c->pprev = c->next;
+                if (c->next)
+                        c->next->pprev = c->pprev;
+        }
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->defer);
+        if (c->fd >= 0)
+                close(c->fd);
+}
 
 static void finish(struct imdsc *c, int status, const char *body, size_t len)
 {
         imdsc_cb cb = c->cb;
         void *ud = c->userdata;
         uint32_t local = c->local;
-        sd_event_source_disable_unref(c->io);
-        sd_event_source_disable_unref(c->timer);
-        sd_event_source_disable_unref(c->defer);
-        if (c->fd >= 0)
-                close(c->fd);
+        release(c);
         /* the callback may start the next request; c is gone by then */
         char *buf = c->buf, *req = c->req;
         free(c);
@@ -160,12 +173,27 @@ int imdsc_request(sd_event *ev, const char *dev, const char *path, const char *b
         else if (r >= 0)
                 r = sd_event_add_io(ev, &c->io, c->fd, EPOLLOUT, on_io, c);
         if (r < 0) {
-                sd_event_source_disable_unref(c->timer);
-                if (c->fd >= 0)
-                        close(c->fd);
+                release(c);
+                free(c->buf);
+                free(c->req);
+                free(c);
+                return r;
+        }
+        c->next = in_flight;
+        if (in_flight)
+                in_flight->pprev = &c->next;
+        c->pprev = &in_flight;
+        in_flight = c;
+        return 0;
+}
+
+void imdsc_cancel_all(void)
+{
+        while (in_flight) {
+                struct imdsc *c = in_flight;
+                release(c); /* unlinks it */
                 free(c->buf);
                 free(c->req);
                 free(c);
         }
-        return r < 0 ? r : 0;
 }

@@ -19,3 +19,6 @@ typedef void (*imdsc_cb)(void *userdata, int status, const char *body, size_t le
  * once, never from inside this call. Returns 0 or -errno (then it never runs). */
 int imdsc_request(sd_event *ev, const char *dev, const char *path, const char *body, imdsc_cb cb,
                   void *userdata);
+
+/* At exit: drop every request still in flight without calling its callback. */
+void imdsc_cancel_all(void);

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "fileio.h"
+#include "imds_client.h"
 #include "log.h"
 
 #define EVENT_COALESCE_USEC 10000ull    /* bursts of kernel events become one pass */
@@ -151,6 +152,7 @@ static int open_backends(struct nr_daemon *d)
 
 static void daemon_free(struct nr_daemon *d)
 {
+        imdsc_cancel_all();
         azw_close(&d->azw);
         aze_close(&d->aze);
         virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
