@@ -142,6 +142,13 @@ converged() { vssh 'systemctl show -p StatusText --value nestrouter' | grep -q '
 # ---------------------------------------------------------------- checks inside the booted VM
 cloud_init_done() { vssh 'sudo timeout 600 cloud-init status --wait' | grep -q 'status: done'; }
 config_ok() { vssh 'sudo nestrouterctl status' | grep -qE '^config: .*\(ok\)'; }
+# without a subcommand nestrouter-virt answers with its usage (exit 2); had nestrouterctl not
+# found it, it would say "cannot run" (exit 1). No libvirt connection: libvirtd's first one
+# probes QEMU, which under TCG inside TCG takes long.
+guests_helper_runs() {
+        vssh 'nestrouterctl guests 2>&1; echo "exit $?"' | paste -sd' ' |
+                grep -qx 'usage: nestrouterctl guests shutdown \[--timeout SECONDS\] exit 2'
+}
 unit_verifies() { vssh 'sudo systemd-analyze verify nestrouter.service 2>&1 | (! grep .)'; }
 nic1_dhcp() {
         vssh 'ip -4 -o addr show dev eth0 | grep -q "inet 10.0.0.4/24" &&
@@ -206,6 +213,8 @@ check_vm() {
         check "$fw: eth2 is a port of the guest bridge nr0 (guests.ports)" port_on_bridge
         check "$fw: the overlay's files load without complaints (journal)" overlay_parses
         check "$fw: a networkd restart leaves nestrouter's routes and rules alone" networkd_restart_keeps
+        check "$fw: nestrouterctl guests runs nestrouter-virt from /usr/libexec/nestrouter" \
+                guests_helper_runs
         vssh 'cat /etc/machine-id; sudo cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub' \
                 >"$WORK/$fw/identity" 2>&1
         check "$fw: first boot: a machine-id and SSH host keys of its own" identity_ok "$WORK/$fw/identity"
