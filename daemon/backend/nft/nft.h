@@ -30,7 +30,7 @@ struct nftb {
         bool flowtable;            /* the kernel supports flowtables (fast path) */
         char *state_dir;           /* applied + baseline persist here across restarts */
         unsigned long events, foreign_commits;
-        unsigned long listings;    /* of the table for drift and handles (not for status) */
+        unsigned long listings;    /* of the table for drift and handles (not status counters) */
         unsigned long full_applies, delta_applies;
 };
 
