@@ -13,7 +13,6 @@
 #include "imds_client.h"
 #include "log.h"
 
-#define NETWORK_PATH "/metadata/instance/network?api-version=2021-02-01"
 
 /* tests shorten both: NR_IMDS_POLL_SEC (2 s, while a role is unknown), NR_IMDS_REFRESH_SEC (60 s) */
 static uint64_t env_usec(const char *name, long dflt)
@@ -137,7 +136,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         if (d->azw.busy || !azw_wanted(d->cfg))
                 return 0;
         nic1_dev(d, dev);
-        int r = imdsc_request(d->ev, dev, NETWORK_PATH, NULL, on_network, d);
+        int r = imdsc_request(d->ev, dev, IMDSC_NETWORK_PATH, NULL, on_network, d);
         if (r < 0) {
                 log_warn_errno(r, "imds: cannot start a request: %m");
                 rearm(d);

@@ -8,6 +8,8 @@
 typedef struct sd_event sd_event;
 
 #define IMDSC_ADDR_DEFAULT "169.254.169.254"
+/* the document that names the NICs (the daemon's azure_watch.c and --teardown) */
+#define IMDSC_NETWORK_PATH "/metadata/instance/network?api-version=2021-02-01"
 #define IMDSC_TIMEOUT_USEC (3 * 1000000ull)
 
 /* status: HTTP status, or -errno when no answer came; body NUL-terminated (NULL on error);

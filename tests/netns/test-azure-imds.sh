@@ -186,5 +186,19 @@ check_grep "... status says what was done" 'R-ours-1 acknowledged: no guest was 
 check "each event acknowledged once" 2 sh -c "wc -l <'$ACKS' | tr -d ' '"
 
 run "SIGTERM: the daemon exits" daemon_stop
+
+# ---------------------------------------------------------------- teardown asks IMDS too
+# lan (10.0.1.4/24, a CIDR address) is found only by its Azure subnet: without IMDS's answer
+# --teardown could not tell which NIC it is and would leave the address behind
+# shellcheck disable=SC2086
+out=$(R env $SAN_ENV "$NRD" --teardown --config "$CFG" --run-dir "$RUN" --state-dir "$STATE" 2>&1)
+rc=$?
+expect "nestrouterd --teardown exits 0" "$rc" = 0
+[ "$rc" = 0 ] || echo "$out" | sed 's/^/# /'
+check "it removed lan's 10.0.1.4/24 from eth1 (found by asking IMDS)" "" \
+        sh -c "ip -n $RTR -4 -o addr show dev eth1"
+check "nat's DHCP address on eth0 is not nestrouter's and stays" "10.0.0.4/24" \
+        sh -c "ip -n $RTR -4 -o addr show dev eth0 | awk '{print \$4}'"
+check "no proto 78 route or rule is left" "" nr_routes
 elapsed
 summary
