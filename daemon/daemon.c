@@ -11,18 +11,12 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "clock.h"
 #include "backend/sysctl/sysctl.h"
 #include "core/validate.h"
 #include "log.h"
 
 #define RETRY_USEC (1000000ull)
-
-static uint64_t mono_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static enum nr_obj op_obj(enum nr_op_kind k)
 {
@@ -184,7 +178,7 @@ static int reconcile(struct nr_daemon *d)
         struct nr_desired want;
         struct nr_observed have;
         struct nr_plan plan;
-        uint64_t t0 = mono_usec();
+        uint64_t t0 = now_usec();
         bool backoff = false;
         int r = nlb_refresh(&d->nl);
         if (r >= 0)
@@ -217,10 +211,10 @@ static int reconcile(struct nr_daemon *d)
         if (!failed)
                 d->config_changed = false;
         if (failed)
-                daemon_schedule(d, backoff && d->dm.not_before_usec > mono_usec()
-                                           ? d->dm.not_before_usec - mono_usec()
+                daemon_schedule(d, backoff && d->dm.not_before_usec > now_usec()
+                                           ? d->dm.not_before_usec - now_usec()
                                            : RETRY_USEC);
-        d->last_pass_usec = mono_usec() - t0;
+        d->last_pass_usec = now_usec() - t0;
         virtb_network_pass(&d->virt); /* guests: the bridge exists now; their own pass follows */
         notify_status(d, failed);
         return 0;

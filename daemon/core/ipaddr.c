@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 static int parse_dec(const char **p, unsigned max, unsigned *out)
 {
         const char *s = *p;
@@ -69,17 +71,6 @@ int prefix_parse(const char *s, struct nr_prefix *out)
                 return -EINVAL;
         out->len = (uint8_t)len;
         return 0;
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 int mac_parse(const char *s, uint8_t mac[6])

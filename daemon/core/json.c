@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 struct jp {
         const char *s, *end;
         const char *err;
@@ -39,17 +41,6 @@ static size_t put_utf8(char *o, unsigned cp)
         o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
         o[2] = (char)(0x80 | (cp & 0x3f));
         return 3;
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 static bool parse_escape(struct jp *p, char *o, size_t *n)

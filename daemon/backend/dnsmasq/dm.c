@@ -17,18 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "log.h"
 
 #define BACKOFF_MAX_USEC (30ull * 1000000)
 #define STABLE_USEC (30ull * 1000000)
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void path_in(const char *dir, const char *name, char *buf, size_t size)
 {

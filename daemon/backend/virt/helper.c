@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "chan.h"
 #include "core/strbuf.h"
 #include "kvm_probe.h"
@@ -78,13 +79,6 @@ struct helper {
         bool have_want, hold;
         struct job *jobs;
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---- guests started this boot (the run dir is per boot) -------------------------------- */
 

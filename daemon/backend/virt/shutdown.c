@@ -10,14 +10,8 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "clock.h"
 #include "virt_dom.h"
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 const char *virt_sd_result_name(enum virt_sd_result r)
 {

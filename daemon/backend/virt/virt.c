@@ -18,19 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "log.h"
 #include "helper/path.h"
 
 #define BACKOFF_MAX_USEC (30ull * 1000000)
 #define STABLE_USEC (30ull * 1000000)
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static uint64_t fnv64(uint64_t h, const char *s)
 {

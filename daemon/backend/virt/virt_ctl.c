@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core/render_text.h"
 
 #define START_TIMEOUT_S 90
@@ -25,13 +26,6 @@ struct gview {
         bool autostart, configured;
         char console[4096];
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static const char *imp_name(enum virt_imp_state s)
 {
