@@ -1,6 +1,7 @@
-/* Control socket. Requests are tiny and answered at once; a client that does not send its line
- * within a second is dropped, so a stuck client never stalls route repair. `vm start|stop` are
- * answered later, when the virt helper is done (the loop does not wait for it). */
+/* Control socket. Connections are non-blocking: a request line is gathered as it arrives and the
+ * answer sent as the client takes it, so no client ever holds the loop; each has a deadline for
+ * the whole exchange, and at the cap the oldest client still silent is dropped for a new one.
+ * `vm start|stop` are answered later, when the virt helper is done (the loop does not wait). */
 #include "control.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -18,27 +18,15 @@
 #include "daemon.h"
 #include "log.h"
 
-static void send_all(int fd, const char *s)
-{
-        size_t len = strlen(s), off = 0;
-        while (off < len) {
-                ssize_t w = write(fd, s + off, len - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return;
-                off += (size_t)w;
-        }
-}
+struct nr_reply {
+        int code;
+        char *body;
+};
 
-static void reply(int fd, int code, char *body)
+static void reply(struct nr_reply *rep, int code, char *body)
 {
-        char head[32];
-        snprintf(head, sizeof(head), "exit %d\n", code);
-        send_all(fd, head);
-        if (body)
-                send_all(fd, body);
-        free(body);
+        rep->code = code;
+        rep->body = body;
 }
 
 static char *reload_report(struct nr_daemon *d, int r)
@@ -59,7 +47,7 @@ static char *reload_report(struct nr_daemon *d, int r)
 }
 
 /* Returns true when the request took fd (an answer that comes later, from the virt helper). */
-static bool handle(struct nr_daemon *d, int fd, const char *req)
+static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply *rep)
 {
         bool json = strstr(req, "json") != NULL;
         if (!strncmp(req, "vm ", 3) || !strcmp(req, "vm") || !strncmp(req, "guests ", 7)) {
@@ -67,50 +55,184 @@ static bool handle(struct nr_daemon *d, int fd, const char *req)
                 int code = virtb_command(&d->virt, req, fd, &body);
                 if (code == VIRTB_DEFERRED)
                         return true;
-                reply(fd, code, body);
+                reply(rep, code, body);
         } else if (!strncmp(req, "status", 6)) {
-                reply(fd, 0, daemon_status(d, json));
+                reply(rep, 0, daemon_status(d, json));
         } else if (!strncmp(req, "leases", 6)) {
-                reply(fd, 0, daemon_leases(d, json));
+                reply(rep, 0, daemon_leases(d, json));
         } else if (!strncmp(req, "reload", 6)) {
                 int r = daemon_reload(d);
-                reply(fd, r < 0 ? 1 : 0, reload_report(d, r));
+                reply(rep, r < 0 ? 1 : 0, reload_report(d, r));
         } else if (!strncmp(req, "plan", 4)) {
-                reply(fd, 0, daemon_plan_text(d));
+                reply(rep, 0, daemon_plan_text(d));
         } else {
                 char *msg = NULL;
                 if (asprintf(&msg, "unknown command '%s' (status, leases, reload, plan, vm)\n",
                              req) < 0)
                         msg = NULL;
-                reply(fd, 2, msg);
+                reply(rep, 2, msg);
         }
         return false;
+}
+
+/* A client: its request line comes in, then its answer goes out, both without blocking; the
+ * whole exchange has one deadline. */
+struct ctl_client {
+        struct ctl_client *next;
+        struct nr_control *c;
+        int fd;
+        sd_event_source *io, *timer;
+        char req[512];
+        size_t n;
+        char *out;                 /* "exit N\n" + body, once answered */
+        size_t out_len, out_off;
+};
+
+static void client_free(struct ctl_client *k)
+{
+        struct nr_control *c = k->c;
+        for (struct ctl_client **pp = &c->clients; *pp; pp = &(*pp)->next)
+                if (*pp == k) {
+                        *pp = k->next;
+                        break;
+                }
+        c->n_clients--;
+        sd_event_source_disable_unref(k->io);
+        sd_event_source_disable_unref(k->timer);
+        if (k->fd >= 0)
+                close(k->fd);
+        free(k->out);
+        free(k);
+}
+
+/* Returns 1 when everything was written, 0 when the socket is full, <0 when the client went. */
+static int client_flush(struct ctl_client *k)
+{
+        while (k->out_off < k->out_len) {
+                ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return 0;
+                if (w <= 0)
+                        return -EPIPE;
+                k->out_off += (size_t)w;
+        }
+        return 1;
+}
+
+static void client_answer(struct ctl_client *k)
+{
+        k->req[k->n] = '\0';
+        k->req[strcspn(k->req, "\r\n")] = '\0';
+        struct nr_reply rep = {0};
+        if (handle(k->c->d, k->fd, k->req, &rep)) {
+                k->fd = -1; /* the virt helper answers it later and closes it */
+                client_free(k);
+                return;
+        }
+        char head[32];
+        int hl = snprintf(head, sizeof(head), "exit %d\n", rep.code);
+        size_t bl = rep.body ? strlen(rep.body) : 0;
+        k->out = malloc((size_t)hl + bl + 1);
+        if (!k->out) {
+                free(rep.body);
+                client_free(k);
+                return;
+        }
+        memcpy(k->out, head, (size_t)hl);
+        if (bl)
+                memcpy(k->out + hl, rep.body, bl);
+        free(rep.body);
+        k->out_len = (size_t)hl + bl;
+        int r = client_flush(k);
+        if (r != 0 || sd_event_source_set_io_events(k->io, EPOLLOUT) < 0)
+                client_free(k);
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct ctl_client *k = userdata;
+        (void)s, (void)revents;
+        if (k->out) {
+                if (client_flush(k) != 0)
+                        client_free(k);
+                return 0;
+        }
+        /* what is there now, never more: a client sending a byte a second costs one read each */
+        ssize_t r = read(fd, k->req + k->n, sizeof(k->req) - 1 - k->n);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (r > 0)
+                k->n += (size_t)r;
+        bool line = r > 0 && memchr(k->req, '\n', k->n);
+        if (line || k->n == sizeof(k->req) - 1 || (r == 0 && k->n))
+                client_answer(k);
+        else if (r <= 0)
+                client_free(k);
+        return 0;
+}
+
+static int on_client_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct ctl_client *k = userdata;
+        (void)s, (void)usec;
+        k->c->dropped_slow++;
+        client_free(k);
+        return 0;
+}
+
+/* At the cap, the client that has waited longest without sending its request makes room: a
+ * crowd of silent connections can never keep `status` out. */
+static bool client_evict_oldest_reader(struct nr_control *c)
+{
+        struct ctl_client *victim = NULL;
+        for (struct ctl_client *k = c->clients; k; k = k->next)
+                if (!k->out)
+                        victim = k; /* the list is newest first: the last one is the oldest */
+        if (!victim)
+                return false;
+        c->dropped_slow++;
+        client_free(victim);
+        return true;
+}
+
+static void client_new(struct nr_control *c, int fd)
+{
+        if (c->n_clients >= NR_CONTROL_MAX_CLIENTS && !client_evict_oldest_reader(c)) {
+                close(fd);
+                return;
+        }
+        struct ctl_client *k = calloc(1, sizeof(*k));
+        uint64_t now;
+        if (!k) {
+                close(fd);
+                return;
+        }
+        k->c = c;
+        k->fd = fd;
+        k->next = c->clients;
+        c->clients = k;
+        c->n_clients++;
+        sd_event_now(c->d->ev, CLOCK_MONOTONIC, &now);
+        if (sd_event_add_io(c->d->ev, &k->io, fd, EPOLLIN, on_client_io, k) < 0 ||
+            sd_event_add_time(c->d->ev, &k->timer, CLOCK_MONOTONIC,
+                              now + NR_CONTROL_DEADLINE_USEC, 10000, on_client_deadline, k) < 0)
+                client_free(k);
 }
 
 static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *userdata)
 {
         struct nr_control *c = userdata;
         (void)s, (void)revents;
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        struct timeval tv = {.tv_sec = 1};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        char req[512];
-        size_t n = 0;
-        while (n < sizeof(req) - 1) {
-                ssize_t r = read(fd, req + n, sizeof(req) - 1 - n);
-                if (r <= 0)
+        /* a bounded batch per wakeup, so a flood of connections shares the loop with the rest */
+        for (int i = 0; i < 32; i++) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0)
                         break;
-                n += (size_t)r;
-                if (memchr(req, '\n', n))
-                        break;
+                client_new(c, fd);
         }
-        req[n] = '\0';
-        req[strcspn(req, "\r\n")] = '\0';
-        if (!n || !handle(c->d, fd, req))
-                close(fd);
         return 0;
 }
 
@@ -130,13 +252,15 @@ int control_open(struct nr_control *c, struct nr_daemon *d)
         mode_t old = umask(0077); /* 0600: the socket can reload and reveal the topology */
         int r = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
         umask(old);
-        if (r < 0 || listen(c->fd, 16) < 0)
+        if (r < 0 || listen(c->fd, 128) < 0)
                 return log_err_errno(-errno, "%s: %m", c->path);
         return sd_event_add_io(d->ev, &c->src, c->fd, EPOLLIN, on_accept, c);
 }
 
 void control_close(struct nr_control *c)
 {
+        while (c->clients)
+                client_free(c->clients);
         c->src = sd_event_source_disable_unref(c->src);
         if (c->fd >= 0) {
                 close(c->fd);

@@ -4,9 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_walk.h"
 #include "yamlval.h"
@@ -283,6 +286,11 @@ static void cfg_init_defaults(struct nr_config *cfg)
 static void syntax_error(struct pctx *c, yaml_parser_t *p)
 {
         const yaml_mark_t *m = &p->problem_mark;
+        if (p->error == YAML_MEMORY_ERROR) {
+                diag_add(c->yv.diags, NR_SEV_ERROR, 0, 0, "",
+                         "out of memory parsing the file (%zu bytes)", c->len);
+                return;
+        }
         if (p->context)
                 diag_add(c->yv.diags, NR_SEV_ERROR, (int)m->line + 1, (int)m->column + 1, "",
                          "YAML syntax: %s %s", p->problem ? p->problem : "error", p->context);
@@ -318,10 +326,13 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
         cfg_init_defaults(cfg);
-        if (!yaml_parser_initialize(&parser))
-                return -ENOMEM;
+        if (!yaml_parser_initialize(&parser)) {
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory starting the YAML parser");
+                return -EBADMSG;
+        }
         yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        struct pctx c = {.yv = {.doc = &doc, .diags = diags, .pos = &cfg->pos}, .cfg = cfg};
+        struct pctx c = {.yv = {.doc = &doc, .diags = diags, .pos = &cfg->pos}, .cfg = cfg,
+                       .len = len};
         if (!yaml_parser_load(&parser, &doc)) {
                 syntax_error(&c, &parser);
                 yaml_parser_delete(&parser);
@@ -336,39 +347,89 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
         return diags->n_errors != errs ? -EINVAL : 0;
 }
 
-int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
+/* Opened without blocking (a FIFO must not stall the loop) and checked before the first byte is
+ * read: only a regular file, at most NR_CONFIG_MAX_BYTES (a link to /dev/zero, a huge file). */
+static int cfg_read(const char *file, char **text, size_t *len, struct nr_diags *diags)
 {
-        memset(cfg, 0, sizeof(*cfg));
-        FILE *f = fopen(file, "re");
-        if (!f) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
                 int e = errno;
                 diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(e));
                 return -EBADMSG;
         }
-        char *text = NULL;
-        size_t cap = 0, len = 0, n;
-        do {
-                if (len + 4096 > cap) {
-                        cap = cap ? cap * 2 : 65536;
-                        char *t = realloc(text, cap);
-                        if (!t) {
-                                free(text);
-                                fclose(f);
-                                return -ENOMEM;
-                        }
-                        text = t;
-                }
-                n = fread(text + len, 1, cap - len, f);
-                len += n;
-        } while (n > 0);
-        int r = ferror(f) ? -errno : 0;
-        fclose(f);
-        if (r == 0) {
-                r = cfg_parse(file, text ? text : "", len, cfg, diags);
-        } else {
+        struct stat st;
+        int r = 0;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
                 diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(-r));
-                r = -EBADMSG;
+        } else if (!S_ISREG(st.st_mode)) {
+                r = -EINVAL;
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "not a regular file (%s)",
+                         S_ISFIFO(st.st_mode)  ? "a FIFO"
+                         : S_ISCHR(st.st_mode) ? "a character device"
+                         : S_ISBLK(st.st_mode) ? "a block device"
+                         : S_ISDIR(st.st_mode) ? "a directory"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a file");
+        } else if (st.st_size > NR_CONFIG_MAX_BYTES) {
+                r = -EFBIG;
         }
+        size_t cap = r == 0 ? (size_t)st.st_size + 1 : 0, n = 0;
+        char *buf = r == 0 ? malloc(cap + 1) : NULL;
+        if (r == 0 && !buf)
+                r = -ENOMEM;
+        /* the size can change while we read: never more than the cap, whatever stat said */
+        while (r == 0) {
+                if (n == cap) {
+                        if (cap > NR_CONFIG_MAX_BYTES) {
+                                r = -EFBIG;
+                                break;
+                        }
+                        char *nb = realloc(buf, (cap *= 2) + 1);
+                        if (!nb) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        buf = nb;
+                }
+                ssize_t got = read(fd, buf + n, cap - n);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0)
+                        r = -errno;
+                else if (got == 0)
+                        break;
+                else
+                        n += (size_t)got;
+        }
+        close(fd);
+        if (r == -EFBIG || (r == 0 && n > NR_CONFIG_MAX_BYTES))
+                r = -EFBIG, diag_add(diags, NR_SEV_ERROR, 0, 0, "",
+                                     "the file is larger than %d MiB, the most nestrouterd reads",
+                                     NR_CONFIG_MAX_BYTES >> 20);
+        else if (r == -ENOMEM)
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory reading %zu bytes", cap);
+        else if (r < 0 && r != -EINVAL && diags->n_errors == 0)
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "cannot read: %s", strerror(-r));
+        if (r < 0) {
+                free(buf);
+                return -EBADMSG;
+        }
+        buf[n] = '\0';
+        *text = buf;
+        *len = n;
+        return 0;
+}
+
+int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
+{
+        memset(cfg, 0, sizeof(*cfg));
+        char *text;
+        size_t len;
+        int r = cfg_read(file, &text, &len, diags);
+        if (r < 0)
+                return r;
+        r = cfg_parse(file, text, len, cfg, diags);
         free(text);
         return r;
 }

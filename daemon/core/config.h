@@ -197,8 +197,11 @@ const char *cfg_accel_name(enum nr_accel a);
 int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
               struct nr_diags *diags);
 
-/* Read FILE and parse it; a file that cannot be read is reported as a diag at 0:0 and gives
- * -EBADMSG. */
+/* The largest configuration file read (a few thousand forwards take a few hundred KiB). */
+#define NR_CONFIG_MAX_BYTES (4 << 20)
+
+/* Read FILE and parse it; a file that cannot be read (missing, not a regular file, larger than
+ * NR_CONFIG_MAX_BYTES, out of memory) is reported as a diag at 0:0 and gives -EBADMSG. */
 int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags);
 
 /* Fill defaults that depend on other fields (gateway = first host, DHCP range, DNS, MACs of VMs,

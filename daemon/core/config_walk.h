@@ -11,6 +11,7 @@
 struct pctx {
         struct yv_ctx yv;
         struct nr_config *cfg;
+        size_t len;                /* of the text, for messages */
 };
 
 typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);

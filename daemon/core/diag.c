@@ -1,6 +1,7 @@
 /* Collected diagnostics and the key-path position map. */
 #include "diag.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,15 +17,36 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
         return nv;
 }
 
+/* A message echoes the value it is about, and a value can be a 20 MB line: keep the head (the
+ * value's start) and the tail (what is wrong with it) of anything longer than `max`. */
+static char *diag_shorten(char *s, size_t max)
+{
+        size_t len = strlen(s);
+        if (len <= max)
+                return s;
+        size_t head = max * 2 / 3, tail = max - head;
+        char *out = NULL;
+        if (asprintf(&out, "%.*s[... %zu bytes ...]%s", (int)head, s, len - head - tail,
+                     s + len - tail) < 0)
+                abort();
+        free(s);
+        return out;
+}
+
 void diag_vadd(struct nr_diags *d, enum nr_severity sev, int line, int col, const char *path,
                const char *fmt, va_list ap)
 {
-        char *msg;
+        char *msg, *p;
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
+        msg = diag_shorten(msg, NR_DIAG_MSG_MAX);
+        p = strdup(path ? path : "");
+        if (!p)
+                abort();
+        p = diag_shorten(p, NR_DIAG_PATH_MAX);
         d->v = grow(d->v, &d->cap, d->n, sizeof(*d->v));
         d->v[d->n++] = (struct nr_diag){
-                .sev = sev, .line = line, .col = col, .path = strdup(path ? path : ""), .msg = msg,
+                .sev = sev, .line = line, .col = col, .path = p, .msg = msg,
                 .seq = d->n,
         };
         if (sev == NR_SEV_ERROR)

@@ -39,6 +39,10 @@ struct nr_posmap {
         size_t n_slots;
 };
 
+/* Longer messages and key paths are shortened in the middle ("[... N bytes ...]"). */
+#define NR_DIAG_MSG_MAX 240
+#define NR_DIAG_PATH_MAX 160
+
 void diag_add(struct nr_diags *d, enum nr_severity sev, int line, int col, const char *path,
               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void diag_vadd(struct nr_diags *d, enum nr_severity sev, int line, int col, const char *path,

@@ -14,6 +14,7 @@
 void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts)
 {
         memset(facts, 0, sizeof(*facts));
+        facts->ipv6 = true;
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink *u = &cfg->uplinks[r];
                 struct nr_uplink_fact *f = &facts->uplink[r];
@@ -68,6 +69,24 @@ static int add_sysctl(struct nr_desired *d, const char *key, const char *value)
         return 0;
 }
 
+/* The router learns nothing it was not configured with: no ICMP redirects on any interface it
+ * owns, and no IPv6 router advertisements (a default route, SLAAC addresses) or IPv6 redirects.
+ * On the guest bridge that is a guest taking over the router's IPv6; on the uplinks the file
+ * asks for no IPv6 at all. */
+static int learn_nothing(struct nr_desired *d, const struct nr_facts *facts, const char *dev)
+{
+        static const char *const v6[] = {"accept_ra", "autoconf", "accept_redirects"};
+        char key[96];
+        int r = 0;
+        snprintf(key, sizeof(key), "net/ipv4/conf/%s/accept_redirects", dev);
+        r |= add_sysctl(d, key, "0");
+        for (size_t i = 0; facts->ipv6 && i < sizeof(v6) / sizeof(v6[0]); i++) {
+                snprintf(key, sizeof(key), "net/ipv6/conf/%s/%s", dev, v6[i]);
+                r |= add_sysctl(d, key, "0");
+        }
+        return r;
+}
+
 /* An uplink's own table: its subnet, its default route and the guest subnet, so that a reply
  * sourced from the uplink's address (or marked as belonging to it) never takes the other NIC
  * and still reaches the guests. */
@@ -96,7 +115,7 @@ static int uplink_objects(const struct nr_config *cfg, const struct nr_facts *fa
                 return -ENOMEM;
         /* a route back out of the same uplink is normal on Azure; redirects there only confuse */
         snprintf(key, sizeof(key), "net/ipv4/conf/%s/send_redirects", f->ifname);
-        if (add_sysctl(d, key, "0") < 0)
+        if (add_sysctl(d, key, "0") < 0 || learn_nothing(d, facts, f->ifname) < 0)
                 return -ENOMEM;
         if (!f->have_addr) {
                 note(d, "uplinks.%s (%s): waiting for an address from DHCP", name, f->ifname);
@@ -119,7 +138,8 @@ static int uplink_objects(const struct nr_config *cfg, const struct nr_facts *fa
         return r < 0 ? -ENOMEM : 0;
 }
 
-static int guest_objects(const struct nr_config *cfg, struct nr_desired *d)
+static int guest_objects(const struct nr_config *cfg, const struct nr_facts *facts,
+                         struct nr_desired *d)
 {
         const struct nr_guests *g = &cfg->guests;
         struct nr_link br = {.bridge = true, .mtu = g->mtu};
@@ -141,6 +161,7 @@ static int guest_objects(const struct nr_config *cfg, struct nr_desired *d)
         r |= add_sysctl(d, "net/ipv4/conf/all/send_redirects", "0");
         snprintf(key, sizeof(key), "net/ipv4/conf/%s/send_redirects", g->bridge);
         r |= add_sysctl(d, key, "0");
+        r |= learn_nothing(d, facts, g->bridge);
         return r < 0 ? -ENOMEM : 0;
 }
 
@@ -233,7 +254,7 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
         int r;
         memset(d, 0, sizeof(*d));
         d->route_protocol = cfg->router.route_protocol;
-        if ((r = guest_objects(cfg, d)) < 0)
+        if ((r = guest_objects(cfg, facts, d)) < 0)
                 goto fail;
         for (int role = 0; role < NR_UPLINK_COUNT; role++)
                 if (cfg->uplinks[role].present &&

@@ -27,6 +27,7 @@ struct nr_uplink_fact {
 
 struct nr_facts {
         struct nr_uplink_fact uplink[NR_UPLINK_COUNT];
+        bool ipv6;                 /* the kernel has IPv6 (its per-device sysctls exist) */
 };
 
 struct nr_link {

@@ -268,9 +268,11 @@ static void nft_input_uplinks(struct nft_ctx *c)
 {
         static const char *const ids[NR_UPLINK_COUNT] = {"in-dhcp-client-nat",
                                                          "in-dhcp-client-lan"};
+        /* on the uplinks' own addresses only: not on the guests' gateway, reached through them */
         if (c->cfg->firewall.ssh && c->up_match[0])
-                nft_rule(c, "in-ssh", "iifname %s tcp dport 22%s counter accept", c->up_match,
-                         c->cfg->firewall.n_ssh_from ? " ip saddr @ssh_from" : "");
+                nft_rule(c, "in-ssh",
+                         "iifname %s ip daddr @uplink_addrs tcp dport 22%s counter accept",
+                         c->up_match, c->cfg->firewall.n_ssh_from ? " ip saddr @ssh_from" : "");
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 if (!c->up[r] || !c->cfg->uplinks[r].dhcp)
                         continue;
@@ -287,6 +289,13 @@ static void nft_chain_input(struct nft_ctx *c)
         nft_rule(c, "in-lo", "iif \"lo\" counter accept");
         nft_rule(c, "in-invalid", "ct state invalid counter drop");
         nft_rule(c, "in-established", "ct state established,related counter accept");
+        /* A guest must not become the router's IPv6 router or redirect its traffic (the
+         * sysctls say the same; this also counts the attempts) */
+        if (c->br)
+                nft_rule(c, "in-guest-ra",
+                         "iifname \"%s\" icmpv6 type { nd-router-advert, nd-redirect } "
+                         "counter drop",
+                         c->br);
         /* ICMPv6 too: dropping neighbour discovery would break any IPv6 the host has */
         nft_rule(c, "in-icmp", "meta l4proto { icmp, ipv6-icmp } counter accept");
         nft_input_guests(c);

@@ -5,6 +5,8 @@
 #include "unit_helpers.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -593,6 +595,76 @@ static void test_load_file(void **state)
         expect_error(&T, 0, 0, "", "cannot read: No such file or directory");
 }
 
+static void load_path(const char *path)
+{
+        t_free(&T);
+        T.used = true;
+        T.parse_r = cfg_load(path, &T.cfg, &T.d);
+}
+
+/* Hostile files: a FIFO (it would block the reader), a link to /dev/zero (endless), a file over
+ * the cap and a directory are refused before anything is read; nothing blocks. */
+static void test_load_not_a_file(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/nr-test-config-XXXXXX", p[128];
+        assert_non_null(mkdtemp(dir));
+        snprintf(p, sizeof(p), "%s/fifo.yaml", dir);
+        assert_int_equal(mkfifo(p, 0600), 0);
+        load_path(p);
+        unlink(p);
+        assert_true(T.parse_r < 0);
+        expect_error(&T, 0, 0, "", "not a regular file (a FIFO)");
+
+        snprintf(p, sizeof(p), "%s/zero.yaml", dir);
+        assert_int_equal(symlink("/dev/zero", p), 0);
+        load_path(p);
+        unlink(p);
+        assert_true(T.parse_r < 0);
+        expect_error(&T, 0, 0, "", "not a regular file (a character device)");
+
+        load_path(dir);
+        expect_error(&T, 0, 0, "", "not a regular file (a directory)");
+
+        snprintf(p, sizeof(p), "%s/huge.yaml", dir);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, NR_CONFIG_MAX_BYTES + 1), 0);
+        close(fd);
+        load_path(p);
+        assert_true(T.parse_r < 0);
+        expect_error(&T, 0, 0, "", "the file is larger than 4 MiB");
+        assert_int_equal(T.d.n, 1);
+        assert_int_equal(truncate(p, NR_CONFIG_MAX_BYTES), 0); /* at the cap: read, then parsed */
+        load_path(p);
+        assert_true(T.d.n >= 1);
+        assert_null(strstr(T.d.v[0].msg, "larger than"));
+        unlink(p);
+        rmdir(dir);
+}
+
+/* A message quotes the value it is about, but never a whole huge one. */
+static void test_long_value_shortened(void **state)
+{
+        (void)state;
+        size_t n = 100000;
+        char *text = malloc(n + 200);
+        assert_non_null(text);
+        int k = snprintf(text, 200, "version: 1\nuplinks:\n  nat:\n    match: {name: ");
+        memset(text + k, 'x', n);
+        strcpy(text + k + n, "}\n    address: dhcp\n");
+        struct tcfg *t = parse_text(text);
+        free(text);
+        const struct nr_diag *g = NULL;
+        for (size_t i = 0; i < t->d.n; i++)
+                if (!strcmp(t->d.v[i].path, "uplinks.nat.match.name"))
+                        g = &t->d.v[i];
+        assert_non_null(g);
+        assert_true(strlen(g->msg) <= NR_DIAG_MSG_MAX + 40);
+        assert_non_null(strstr(g->msg, "bytes ...]"));
+        assert_non_null(strstr(g->msg, "interface names have at most 15")); /* the tail stays */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -615,6 +687,8 @@ int main(void)
                 TEST(test_no_uplinks),
                 TEST(test_empty_file),
                 TEST(test_load_file),
+                TEST(test_load_not_a_file),
+                TEST(test_long_value_shortened),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

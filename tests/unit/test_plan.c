@@ -160,12 +160,24 @@ static void test_desired_azure_nested(void **state)
                            "rule 5002 from 10.0.0.4/32 mark 0x0/0x0 iif - table 1001\n"
                            "rule 5003 from 10.0.1.4/32 mark 0x0/0x0 iif - table 1002\n"
                            "sysctl net/ipv4/conf/all/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth0/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth0/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth1/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth1/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth1/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/nr0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/nr0/send_redirects=0\n"
-                           "sysctl net/ipv4/ip_forward=1\n");
+                           "sysctl net/ipv4/ip_forward=1\n"
+                           "sysctl net/ipv6/conf/eth0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/eth0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/eth0/autoconf=0\n"
+                           "sysctl net/ipv6/conf/eth1/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/eth1/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/eth1/autoconf=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/nr0/autoconf=0\n");
         assert_int_equal(W.route_protocol, 78);
         assert_true(W.dhcp);
         assert_non_null(W.nft);
@@ -195,10 +207,18 @@ static void test_desired_nat_only(void **state)
                            "rule 5000 from 0.0.0.0/0 mark 0x100/0x300 iif - table 1001\n"
                            "rule 5002 from 10.0.0.4/32 mark 0x0/0x0 iif - table 1001\n"
                            "sysctl net/ipv4/conf/all/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth0/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth0/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/nr0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/nr0/send_redirects=0\n"
-                           "sysctl net/ipv4/ip_forward=1\n");
+                           "sysctl net/ipv4/ip_forward=1\n"
+                           "sysctl net/ipv6/conf/eth0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/eth0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/eth0/autoconf=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/nr0/autoconf=0\n");
 }
 
 static const char DHCP_UPLINKS[] =
@@ -217,12 +237,24 @@ static void test_desired_dhcp_uplink_waiting(void **state)
         expect_desired(&W, "link nr0 bridge master= mtu=0\n"
                            "addr nr0 192.168.0.1/24\n"
                            "sysctl net/ipv4/conf/all/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth0/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth0/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth1/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth1/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth1/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/nr0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/nr0/send_redirects=0\n"
                            "sysctl net/ipv4/ip_forward=1\n"
+                           "sysctl net/ipv6/conf/eth0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/eth0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/eth0/autoconf=0\n"
+                           "sysctl net/ipv6/conf/eth1/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/eth1/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/eth1/autoconf=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_ra=0\n"
+                           "sysctl net/ipv6/conf/nr0/accept_redirects=0\n"
+                           "sysctl net/ipv6/conf/nr0/autoconf=0\n"
                            "note uplinks.nat (eth0): waiting for an address from DHCP\n"
                            "note uplinks.lan (eth1): waiting for an address from DHCP\n");
         assert_int_equal(W.route_protocol, 150);
@@ -240,6 +272,7 @@ static void test_desired_dhcp_uplink_with_facts(void **state)
         f.uplink[NR_UPLINK_LAN] = (struct nr_uplink_fact){
                 .found = true, .ifname = "eth1", .have_addr = true,
                 .addr = {IP(10, 0, 1, 7), 24}, .gateway = IP(10, 0, 1, 253)};
+        /* f.ipv6 is false (a kernel booted with ipv6.disable=1): no IPv6 sysctls at all */
         build_facts(DHCP_UPLINKS, &f, &W);
         expect_desired(&W, "link nr0 bridge master= mtu=0\n"
                            "addr nr0 192.168.0.1/24\n"
@@ -255,10 +288,13 @@ static void test_desired_dhcp_uplink_with_facts(void **state)
                            "rule 6002 from 10.0.0.5/32 mark 0x0/0x0 iif - table 1001\n"
                            "rule 6003 from 10.0.1.7/32 mark 0x0/0x0 iif - table 1002\n"
                            "sysctl net/ipv4/conf/all/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth0/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth0/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/eth1/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/eth1/rp_filter=2\n"
                            "sysctl net/ipv4/conf/eth1/send_redirects=0\n"
+                           "sysctl net/ipv4/conf/nr0/accept_redirects=0\n"
                            "sysctl net/ipv4/conf/nr0/send_redirects=0\n"
                            "sysctl net/ipv4/ip_forward=1\n");
         /* an uplink whose interface is not there yet: nothing for it, and a note */
@@ -350,10 +386,22 @@ static const char AZURE_FIRST_PLAN[] =
         "sysctl net/ipv4/ip_forward = 1\n"
         "sysctl net/ipv4/conf/all/send_redirects = 0\n"
         "sysctl net/ipv4/conf/nr0/send_redirects = 0\n"
+        "sysctl net/ipv4/conf/nr0/accept_redirects = 0\n"
+        "sysctl net/ipv6/conf/nr0/accept_ra = 0\n"
+        "sysctl net/ipv6/conf/nr0/autoconf = 0\n"
+        "sysctl net/ipv6/conf/nr0/accept_redirects = 0\n"
         "sysctl net/ipv4/conf/eth0/rp_filter = 2\n"
         "sysctl net/ipv4/conf/eth0/send_redirects = 0\n"
+        "sysctl net/ipv4/conf/eth0/accept_redirects = 0\n"
+        "sysctl net/ipv6/conf/eth0/accept_ra = 0\n"
+        "sysctl net/ipv6/conf/eth0/autoconf = 0\n"
+        "sysctl net/ipv6/conf/eth0/accept_redirects = 0\n"
         "sysctl net/ipv4/conf/eth1/rp_filter = 2\n"
         "sysctl net/ipv4/conf/eth1/send_redirects = 0\n"
+        "sysctl net/ipv4/conf/eth1/accept_redirects = 0\n"
+        "sysctl net/ipv6/conf/eth1/accept_ra = 0\n"
+        "sysctl net/ipv6/conf/eth1/autoconf = 0\n"
+        "sysctl net/ipv6/conf/eth1/accept_redirects = 0\n"
         "addr add 10.0.0.4/24 dev eth0\n"
         "addr add 10.0.1.4/24 dev eth1\n"
         "addr add 10.0.2.1/24 dev nr0\n"

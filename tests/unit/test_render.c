@@ -510,7 +510,15 @@ static void test_nft_ssh_dns_metadata(void **state)
         f.cfg.firewall.block_metadata = false;
         f.cfg.guests.dhcp.n_dns = 0; /* `dns: []`: no DNS served, port 53 stays closed */
         char *s = nft(&f, "ssh-open");
-        assert_true(has_line(s, "iifname { \"eth0\", \"eth1\" } tcp dport 22 counter accept",
+        /* on the uplinks' addresses only, never the guests' gateway behind them */
+        assert_true(has_line(s,
+                             "iifname { \"eth0\", \"eth1\" } ip daddr @uplink_addrs tcp dport 22 "
+                             "counter accept",
+                             NULL));
+        /* a guest's router advertisement or redirect is dropped before ICMPv6 is accepted */
+        assert_true(strstr(s, "in-guest-ra") < strstr(s, "in-icmp"));
+        assert_true(has_line(s, "iifname \"nr0\" icmpv6 type { nd-router-advert, nd-redirect } "
+                                "counter drop",
                              NULL));
         assert_null(strstr(s, "@ssh_from"));
         assert_false(has_line(s, "in-guest-dns", NULL));

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nl_msg.h"
 
@@ -238,6 +239,7 @@ void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_rol
                struct nr_facts *facts)
 {
         memset(facts, 0, sizeof(*facts));
+        facts->ipv6 = access("/proc/sys/net/ipv6/conf", F_OK) == 0; /* not with ipv6.disable=1 */
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink *u = &cfg->uplinks[r];
                 struct nr_uplink_fact *f = &facts->uplink[r];
