@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,13 @@ static int on_settle(sd_event_source *s, void *userdata)
                 daemon_schedule(d, RETRY_USEC);
         } else if (!d->nft.trusted) {
                 daemon_schedule(d, 0); /* a foreign commit since our apply: look again */
+        } else if (d->nft.save_errno) {
+                d->converged = false; /* the next pass retries the save */
+                snprintf(d->last_error, sizeof(d->last_error),
+                         "nft: cannot save state in %s: %s", d->o.state_dir,
+                         strerror(d->nft.save_errno));
+                notify_status(d, 1);
+                daemon_schedule(d, RETRY_USEC);
         }
         return 0;
 }
@@ -173,18 +181,54 @@ static void schedule_settle(struct nr_daemon *d)
         sd_event_source_set_enabled(d->settle_src, SD_EVENT_ONESHOT);
 }
 
+/* Ports that the guest bridge held before it was deleted and created again (libvirt's taps,
+ * foreign ports; configured ones are desired anyway) are desired on the new one too. Only in a
+ * pass: the bridge's port list is remembered here, once per pass. */
+static int adopt_orphans(struct nr_daemon *d, struct nr_desired *want)
+{
+        const char *br = d->cfg->guests.bridge;
+        char (*orphans)[16];
+        size_t n = nlb_bridge_orphans(&d->nl, br, &orphans);
+        int r = 0;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                bool known = false;
+                for (size_t j = 0; j < want->n_links; j++)
+                        known |= !strcmp(want->links[j].name, orphans[i]);
+                if (known)
+                        continue;
+                struct nr_link p = {.adopted = true};
+                snprintf(p.name, sizeof(p.name), "%s", orphans[i]);
+                snprintf(p.master, sizeof(p.master), "%s", br);
+                log_notice("%s: was a port of %s before it was replaced; attaching it again",
+                           p.name, br);
+                void *nv = realloc(want->links, (want->n_links + 1) * sizeof(*want->links));
+                if (!nv) {
+                        r = -ENOMEM;
+                        break;
+                }
+                want->links = nv;
+                want->links[want->n_links++] = p;
+        }
+        free(orphans);
+        return r;
+}
+
 static int reconcile(struct nr_daemon *d)
 {
         struct nr_desired want;
         struct nr_observed have;
         struct nr_plan plan;
         uint64_t t0 = now_usec();
-        bool backoff = false;
+        bool backoff = false, reloaded = d->config_changed;
         int r = nlb_refresh(&d->nl);
         if (r >= 0)
                 r = daemon_build_desired(d, &want);
         if (r < 0)
                 return log_err_errno(r, "reconcile: %m");
+        if ((r = adopt_orphans(d, &want)) < 0) {
+                model_free(&want);
+                return log_err_errno(r, "reconcile: %m");
+        }
         r = daemon_observe(d, &want, &have);
         if (r >= 0)
                 r = plan_build(&want, &have, d->have_prev ? &d->prev : NULL, &plan);
@@ -194,6 +238,12 @@ static int reconcile(struct nr_daemon *d)
                 return log_err_errno(r, "reconcile: %m");
         }
         unsigned failed = apply_plan(d, &want, &plan, &backoff);
+        if (d->nft.save_errno) {
+                failed++;
+                snprintf(d->last_error, sizeof(d->last_error),
+                         "nft: cannot save state in %s: %s", d->o.state_dir,
+                         strerror(d->nft.save_errno));
+        }
         if (!d->ready_sent) {
                 sd_notify(0, "READY=1");
                 d->ready_sent = true;
@@ -215,6 +265,10 @@ static int reconcile(struct nr_daemon *d)
                                            ? d->dm.not_before_usec - now_usec()
                                            : RETRY_USEC);
         d->last_pass_usec = now_usec() - t0;
+        /* a large file parsed and rendered leaves freed heap behind: give it back after a
+         * reload, not after every pass */
+        if (reloaded)
+                malloc_trim(0);
         virtb_network_pass(&d->virt); /* guests: the bridge exists now; their own pass follows */
         notify_status(d, failed);
         return 0;

@@ -85,10 +85,11 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
 {
         struct nftd_counters c = {0};
         buf_printf(b, ",\"nft\":{\"flowtable\":%s,\"full_applies\":%lu,\"delta_applies\":%lu,"
-                      "\"listings\":%lu,\"foreign_commits\":%lu,\"trusted\":%s,\"rules\":[",
+                      "\"listings\":%lu,\"foreign_commits\":%lu,\"trusted\":%s,"
+                      "\"state_saved\":%s,\"rules\":[",
                    d->nft.flowtable ? "true" : "false", d->nft.full_applies,
                    d->nft.delta_applies, d->nft.listings, d->nft.foreign_commits,
-                   d->nft.trusted ? "true" : "false");
+                   d->nft.trusted ? "true" : "false", d->nft.save_errno ? "false" : "true");
         if (nftb_counters(&d->nft, &c) >= 0)
                 for (size_t i = 0; i < c.n; i++)
                         buf_printf(b, "%s{\"chain\":\"%s\",\"id\":\"%s\",\"packets\":%llu,"
@@ -199,7 +200,8 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
         uplinks(d, &b, false);
         for (size_t i = 0; i < want->n_notes; i++)
                 buf_printf(&b, "note:      %s\n", want->notes[i]);
-        buf_printf(&b, "state:     %s\n", p->plan.n_ops ? "not converged" : "converged");
+        buf_printf(&b, "state:     %s\n",
+                   p->plan.n_ops || !d->converged ? "not converged" : "converged");
         for (size_t i = 0; i < p->plan.n_ops; i++) {
                 plan_op_line(&p->plan, &p->plan.ops[i], line, sizeof(line));
                 buf_printf(&b, "  pending: %s\n", line);

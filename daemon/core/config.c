@@ -316,6 +316,50 @@ static void parse_root(struct pctx *c)
         }
 }
 
+/* libyaml's time grows with the square of flow nesting (`[[[[...`: 20,000 levels take a second,
+ * 100,000 levels twenty), and no configuration needs more than a few levels: a lexical scan
+ * finds the first place deeper than NR_CONFIG_MAX_DEPTH before libyaml sees the text. Quoted
+ * scalars and comments are skipped; brackets inside plain scalars count, harmlessly (only a run
+ * of unclosed ones could reach the limit). Returns false after reporting it. */
+static bool depth_ok(const char *text, size_t len, struct nr_diags *diags)
+{
+        int depth = 0, line = 1, col = 0;
+        char quote = 0;
+        bool comment = false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i], prev = i ? text[i - 1] : '\n';
+                col++;
+                if (ch == '\n') {
+                        line++, col = 0, comment = false;
+                        continue;
+                }
+                if (comment)
+                        continue;
+                if (quote) {
+                        if (quote == '"' && ch == '\\')
+                                i++, col++;
+                        else if (ch == quote)
+                                quote = 0;
+                        continue;
+                }
+                if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n'))
+                        comment = true;
+                else if (ch == '"' || ch == '\'')
+                        quote = ch;
+                else if (ch == '[' || ch == '{')
+                        depth++;
+                else if ((ch == ']' || ch == '}') && depth > 0)
+                        depth--;
+                if (depth > NR_CONFIG_MAX_DEPTH) {
+                        diag_add(diags, NR_SEV_ERROR, line, col, "",
+                                 "nesting deeper than %d levels of [ ] and { }",
+                                 NR_CONFIG_MAX_DEPTH);
+                        return false;
+                }
+        }
+        return true;
+}
+
 int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
               struct nr_diags *diags)
 {
@@ -326,6 +370,8 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
         cfg_init_defaults(cfg);
+        if (!depth_ok(text, len, diags))
+                return -EBADMSG;
         if (!yaml_parser_initialize(&parser)) {
                 diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory starting the YAML parser");
                 return -EBADMSG;

@@ -199,6 +199,8 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
 
 /* The largest configuration file read (a few thousand forwards take a few hundred KiB). */
 #define NR_CONFIG_MAX_BYTES (4 << 20)
+/* The deepest nesting of flow collections ([ ] and { }) read. */
+#define NR_CONFIG_MAX_DEPTH 64
 
 /* Read FILE and parse it; a file that cannot be read (missing, not a regular file, larger than
  * NR_CONFIG_MAX_BYTES, out of memory) is reported as a diag at 0:0 and gives -EBADMSG. */

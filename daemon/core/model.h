@@ -35,6 +35,8 @@ struct nr_link {
         bool bridge;               /* a bridge nestrouter creates (else: a port it enslaves) */
         char master[NR_IFNAMSIZ];  /* for ports: the bridge */
         uint32_t mtu;              /* 0: leave as is */
+        bool adopted;              /* a port the bridge had before it was re-created, given
+                                    * back to it; not ours, so never released afterwards */
 };
 
 struct nr_addr {

@@ -163,7 +163,7 @@ static int plan_removals(const struct nr_desired *w, const struct nr_observed *h
         }
         for (size_t i = 0; prev && i < prev->n_links; i++) {
                 const struct nr_link *l = &prev->links[i];
-                bool keep = false;
+                bool keep = l->adopted;
                 for (size_t j = 0; j < w->n_links && !keep; j++)
                         keep = !strcmp(w->links[j].name, l->name) && w->links[j].bridge == l->bridge;
                 struct nr_op op = {.kind = l->bridge ? NR_OP_LINK_DEL : NR_OP_LINK_SET_MASTER,

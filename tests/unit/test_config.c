@@ -665,6 +665,26 @@ static void test_long_value_shortened(void **state)
         assert_non_null(strstr(g->msg, "interface names have at most 15")); /* the tail stays */
 }
 
+/* Flow nesting is capped before libyaml (whose time grows with its square) sees the text;
+ * brackets in quotes and comments do not count. */
+static void test_nesting_capped(void **state)
+{
+        (void)state;
+        char text[512];
+        int k = snprintf(text, sizeof(text), "version: 1\nuplinks: ");
+        memset(text + k, '[', 65);
+        snprintf(text + k + 65, sizeof(text) - (size_t)k - 65, "\n");
+        struct tcfg *t = parse_text(text);
+        expect_error(t, 2, 9 + 65, "", "nesting deeper than 64 levels"); /* the 65th [ */
+        assert_int_equal(t->d.n, 1);
+        k = snprintf(text, sizeof(text), "version: 1 # %.*s\nuplinks: {nat: {match: {name: '%.*s'}}}\n",
+                     70, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                     70, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
+        t = parse_text(text);
+        for (size_t i = 0; i < t->d.n; i++)
+                assert_null(strstr(t->d.v[i].msg, "nesting"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -689,6 +709,7 @@ int main(void)
                 TEST(test_load_file),
                 TEST(test_load_not_a_file),
                 TEST(test_long_value_shortened),
+                TEST(test_nesting_capped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "core/strbuf.h"
 #include "fileio.h"
 #include "log.h"
 
@@ -92,23 +93,47 @@ static void stop_leftover(struct dmb *b)
 }
 
 /* dnsmasq drops to an unprivileged user before it (re-)reads the hostsfile: a run dir that
- * user cannot reach makes every reservation silently fall back to the pool. */
-static void warn_unreachable(const char *dir)
+ * user cannot reach would make every reservation silently fall back to the pool (and port
+ * forwards point at the wrong guest). Returns false, naming the directory, when some component
+ * of the path is not searchable by others. */
+static bool reachable_by_others(const char *dir)
 {
         char path[4096];
         snprintf(path, sizeof(path), "%s", dir);
         for (char *end = path + strlen(path); end > path; *end = '\0') {
                 struct stat st;
                 if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH)) {
-                        log_warn("dnsmasq: %s is not searchable by other users (mode %04o); "
-                                 "dnsmasq cannot read the reservations in %s", path,
-                                 (unsigned)(st.st_mode & 07777), dir);
-                        return;
+                        log_notice("dnsmasq: %s is not searchable by other users (mode %04o): "
+                                   "the reservations go into dnsmasq's configuration, which it "
+                                   "reads before it drops root, and a change restarts it",
+                                   path, (unsigned)(st.st_mode & 07777));
+                        return false;
                 }
                 end = strrchr(path, '/');
                 if (!end)
                         break;
         }
+        return true;
+}
+
+/* The conf with its dhcp-hostsfile line replaced by one dhcp-host line per reservation. */
+static char *conf_with_hosts(const char *conf, const char *hosts)
+{
+        struct nr_buf b = {0};
+        for (const char *l = conf; *l;) {
+                const char *e = strchrnul(l, '\n');
+                if (strncmp(l, "dhcp-hostsfile=", 15))
+                        buf_printf(&b, "%.*s\n", (int)(e - l), l);
+                l = *e ? e + 1 : e;
+        }
+        buf_puts(&b, "# reservations inline (the run dir is not reachable once dnsmasq drops root)\n");
+        for (const char *l = hosts; *l;) {
+                const char *e = strchrnul(l, '\n');
+                if (e > l && *l != '#')
+                        buf_printf(&b, "dhcp-host=%.*s\n", (int)(e - l), l);
+                l = *e ? e + 1 : e;
+        }
+        return buf_finish(&b);
 }
 
 int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state_dir,
@@ -123,7 +148,7 @@ int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state
         if (!b->run_dir || !b->state_dir)
                 return -ENOMEM;
         stop_leftover(b);
-        warn_unreachable(run_dir);
+        b->hosts_inline = !reachable_by_others(run_dir);
         return 0;
 }
 
@@ -221,14 +246,28 @@ static int start(struct dmb *b, const char *conf, const char *hosts, const char 
         }
         path_in(b->run_dir, "dnsmasq.conf", cpath, sizeof(cpath));
         path_in(b->run_dir, "dnsmasq.hosts", hpath, sizeof(hpath));
+        char *inl = b->hosts_inline ? conf_with_hosts(conf, hosts) : NULL;
+        if (b->hosts_inline && !inl)
+                return -ENOMEM;
         int r = file_write_atomic(hpath, hosts, 0644);
         if (r >= 0)
-                r = file_write_atomic(cpath, conf, 0644);
+                r = file_write_atomic(cpath, inl ? inl : conf, inl ? 0600 : 0644);
+        free(inl);
         if (r < 0) {
                 snprintf(err, errlen, "write %s: %s", cpath, strerror(-r));
                 return r;
         }
         stop(b);
+        /* dnsmasq sets its own umask (022) before it creates the lease file: create it first,
+         * private (guests' MACs and names), and keep it so (it only appends and rewrites) */
+        char leases[4096];
+        dmb_leases_path(b, leases, sizeof(leases));
+        int lfd = open(leases, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lfd >= 0) {
+                if (fchmod(lfd, 0600) < 0)
+                        log_warn_errno(-errno, "%s: %m", leases);
+                close(lfd);
+        }
         if ((r = spawn(b, cpath, err, errlen)) < 0)
                 return r;
         b->conf = strdup(conf);
@@ -242,6 +281,14 @@ static int start(struct dmb *b, const char *conf, const char *hosts, const char 
 static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
 {
         char hpath[4096];
+        if (b->hosts_inline) {
+                char *conf = b->conf ? strdup(b->conf) : NULL;
+                char br[sizeof(b->bridge)];
+                snprintf(br, sizeof(br), "%s", b->bridge);
+                int r = conf ? start(b, conf, hosts, br, err, errlen) : -ENOMEM;
+                free(conf);
+                return r;
+        }
         path_in(b->run_dir, "dnsmasq.hosts", hpath, sizeof(hpath));
         int r = file_write_atomic(hpath, hosts, 0644);
         if (r < 0 || kill(b->pid, SIGHUP) < 0) {

@@ -23,6 +23,9 @@ struct dmb {
         char *conf, *hosts;        /* what the running instance was given */
         char bridge[16];           /* the guest bridge it serves (IFNAMSIZ) and its ifindex */
         unsigned bridge_ifindex;   /* then; 0: it did not exist */
+        bool hosts_inline;         /* the run dir is out of dnsmasq's reach once it drops root:
+                                    * reservations go into the conf it reads as root, and a
+                                    * change restarts it instead of a SIGHUP */
         unsigned starts, crashes, fails_in_row;
         uint64_t started_usec, not_before_usec;
         void (*on_exit)(void *userdata);

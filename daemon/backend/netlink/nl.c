@@ -77,6 +77,7 @@ void nlb_close(struct nlb *b)
                 nl_cache_free(b->addrs);
         nl_socket_free(b->sk);
         nl_socket_free(b->mon);
+        free(b->br_ports);
         memset(b, 0, sizeof(*b));
 }
 
@@ -153,6 +154,65 @@ const char *nlb_ifname(struct nlb *b, int ifindex, char *buf)
 int nlb_ifindex(struct nlb *b, const char *name)
 {
         return b->links ? rtnl_link_name2i(b->links, name) : 0;
+}
+
+/* ---- the bridge's ports across its re-creation --------------------------------------------- */
+
+static size_t ports_of(struct nlb *b, int master, char (**out)[16])
+{
+        size_t n = 0;
+        *out = NULL;
+        for (struct nl_object *o = nl_cache_get_first(b->links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                if (rtnl_link_get_master(l) != master)
+                        continue;
+                char (*nv)[16] = realloc(*out, (n + 1) * sizeof(**out));
+                if (!nv)
+                        break;
+                *out = nv;
+                snprintf((*out)[n++], sizeof(**out), "%s", rtnl_link_get_name(l));
+        }
+        return n;
+}
+
+size_t nlb_bridge_orphans(struct nlb *b, const char *bridge, char (**out)[16])
+{
+        *out = NULL;
+        int now = b->links ? nlb_ifindex(b, bridge) : 0;
+        if (!now)
+                return 0; /* gone: keep what it had until it is back */
+        size_t n = 0;
+        if (b->br_ifindex && now != b->br_ifindex) {
+                for (size_t i = 0; i < b->n_br_ports; i++) {
+                        struct rtnl_link *l = rtnl_link_get_by_name(b->links, b->br_ports[i]);
+                        bool free_port = l && !rtnl_link_get_master(l);
+                        if (l)
+                                rtnl_link_put(l);
+                        if (!free_port)
+                                continue;
+                        char (*nv)[16] = realloc(*out, (n + 1) * sizeof(**out));
+                        if (!nv)
+                                break;
+                        *out = nv;
+                        snprintf((*out)[n++], sizeof(**out), "%s", b->br_ports[i]);
+                }
+                b->ports_readopted += n;
+        }
+        /* what it holds now, plus the ports on their way back to it */
+        char (*cur)[16];
+        size_t m = ports_of(b, now, &cur);
+        char (*all)[16] = realloc(cur, (m + n + 1) * sizeof(*cur));
+        if (all) {
+                if (n)
+                        memcpy(all + m, *out, n * sizeof(*all));
+                free(b->br_ports);
+                b->br_ports = all;
+                b->n_br_ports = m + n;
+        } else {
+                free(cur);
+        }
+        b->br_ifindex = now;
+        return n;
 }
 
 /* ---- facts ------------------------------------------------------------------------------- */

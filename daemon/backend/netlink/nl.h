@@ -21,9 +21,20 @@ struct nlb {
         struct nl_cache *addrs;
         unsigned long events;      /* event messages seen */
         unsigned long overruns;    /* ENOBUFS on the event socket */
+        /* The guest bridge's ports as last seen (libvirt's taps, ports we were told about): a
+         * bridge that is deleted takes them all with it, and its new instance gets them back */
+        int br_ifindex;
+        char (*br_ports)[16];
+        size_t n_br_ports;
+        unsigned long ports_readopted;
 };
 
 int nlb_open(struct nlb *b);
+
+/* After nlb_refresh: the ports `bridge` had before it was replaced (deleted and created
+ * again, so another ifindex), which exist now and have no master. They are remembered from
+ * each call in which the bridge exists; returns how many names went into *out (caller frees). */
+size_t nlb_bridge_orphans(struct nlb *b, const char *bridge, char (**out)[16]);
 void nlb_close(struct nlb *b);
 
 /* Re-dump links and addresses (used by facts and observe of one reconcile pass). */

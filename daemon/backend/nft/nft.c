@@ -60,16 +60,27 @@ static void state_load(struct nftb *b)
         b->baseline = file_read(p2, NULL);
 }
 
-static void state_save(const struct nftb *b)
+static void state_save(struct nftb *b)
 {
-        char p[4096];
+        char p[4096], q[4096];
         state_path(b, "nft.applied", p, sizeof(p));
+        state_path(b, "nft.baseline", q, sizeof(q));
         int r = file_write_atomic(p, b->applied, 0600);
-        state_path(b, "nft.baseline", p, sizeof(p));
         if (r >= 0)
-                r = file_write_atomic(p, b->baseline, 0600);
-        if (r < 0)
-                log_warn_errno(r, "nft: cannot save state in %s: %m", b->state_dir);
+                r = file_write_atomic(q, b->baseline, 0600);
+        if (r < 0) {
+                /* what stays on disk describes an older table: a restart finds it differs
+                 * from the live one and applies the table whole */
+                if (-r != b->save_errno)
+                        log_warn_errno(r, "nft: cannot save state in %s (retried each pass; "
+                                       "a restart before it succeeds rewrites the table): %m",
+                                       b->state_dir);
+                b->save_errno = -r;
+                return;
+        }
+        if (b->save_errno)
+                log_notice("nft: state saved in %s again", b->state_dir);
+        b->save_errno = 0;
 }
 
 int nftb_open(struct nftb *b, const char *state_dir)
@@ -121,6 +132,8 @@ static int list_table(struct nftb *b, unsigned flags, char **out)
 
 int nftb_observe(struct nftb *b, struct nr_observed *have)
 {
+        if (b->save_errno && b->applied && b->baseline && !b->baseline_stale)
+                state_save(b);
         char *now = NULL;
         /* No drain here (nestrouterctl status observes too, and must not eat the events that
          * schedule a pass): a foreign commit not read yet wakes on_nft, whose pass lists. */

@@ -29,6 +29,8 @@ struct nftb {
         bool trusted;              /* no foreign commit since the table was listed or applied */
         bool flowtable;            /* the kernel supports flowtables (fast path) */
         char *state_dir;           /* applied + baseline persist here across restarts */
+        int save_errno;            /* the last save of that state failed (e.g. ENOSPC): retried
+                                    * each pass, shown in status; 0 once saved */
         unsigned long events, foreign_commits;
         unsigned long listings;    /* of the table for drift and handles (not status counters) */
         unsigned long full_applies, delta_applies;
