@@ -10,7 +10,9 @@ _nestrouterctl_vms()
 # _nestrouterctl_offer WORDS: those of WORDS that start with the word being completed
 _nestrouterctl_offer()
 {
-        mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+        local IFS=$'\n'
+        # shellcheck disable=SC2207  # compgen prints one word a line; IFS splits only there
+        COMPREPLY=($(compgen -W "$1" -- "$cur"))
 }
 
 _nestrouterctl()
