@@ -3,6 +3,7 @@
 # (image/deb/version.sh: 0.1.0~git33.ga493b199 before the tag v0.1.0).
 VERSION  := 0.1.0
 NR_VERSION ?= $(shell image/deb/version.sh $(VERSION) 2>/dev/null || echo $(VERSION))
+NR_VERSION := $(NR_VERSION)
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
@@ -51,15 +52,15 @@ $(BUILD)/asan/%.o: %.c
 
 $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(D_LIBS)
 
 $(BUILD)/nestrouter-virt: $(call obj,obj,$(CORE_SRC) $(V_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(V_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(V_LIBS)
 
 $(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Man pages, from markdown with pandoc (docs/man/build.sh); nestrouter.yaml(5) carries
 # docs/config.md itself.
@@ -121,7 +122,11 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-# The appliance image (make image, vhd, run, test-image) lives with its scripts.
+# The Debian package (make deb) and its tests (image/deb/deb.mk).
+-include image/deb/deb.mk
+
+# The appliance image (make image, vhd, run, test-image) lives with its scripts; it installs the
+# package (DEB).
 -include image/image.mk
 
 # make bench: benchmarks against the raw-tool floor and libvirt (tests/bench/).
