@@ -159,6 +159,15 @@ run "deb: install started nestrouter-guests.service (so its ExecStop runs at shu
 run "deb: nestrouterd runs in the root: --check of the installed examples" in_root sh -c \
         'cd /usr/share/doc/nestrouter/examples && nestrouterd --check azure-nested.yaml lab-nat.yaml vms.yaml'
 run "deb: nestrouterctl runs in the root" in_root nestrouterctl --help
+units_verify() {
+        for u in nestrouter.service nestrouter-guests.service; do
+                msg=$(in_root systemd-analyze verify "/lib/systemd/system/$u" 2>&1 |
+                        grep -v -e 'Failed to connect to bus' -e 'Failed to prepare filename' \
+                                -e 'libvirtd.service' -e '^$')
+                [ -z "$msg" ] || { echo "$msg"; return 1; }
+        done
+}
+run "deb: systemd-analyze verify: both units load without complaint" units_verify
 libs_found() {
         libs=$(in_root ldd /usr/sbin/nestrouterd /usr/bin/nestrouterctl /usr/libexec/nestrouter/nestrouter-virt 2>&1) ||
                 { echo "$libs"; return 1; }
