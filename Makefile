@@ -1,4 +1,9 @@
 # nestrouter — one entry point: make, make test, make demo, make fuzz (later: image, run, bench).
+# The release this tree leads to; the package version adds git's count and commit
+# (image/deb/version.sh: 0.1.0~git33.ga493b199 before the tag v0.1.0).
+VERSION  := 0.1.0
+NR_VERSION ?= $(shell image/deb/version.sh $(VERSION) 2>/dev/null || echo $(VERSION))
+NR_VERSION := $(NR_VERSION)
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
@@ -31,7 +36,7 @@ CTL_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: all deps test unit list-unit check-configs fuzz fuzz-replay demo clean
+.PHONY: all deps test unit list-unit check-configs fuzz fuzz-replay demo clean man
 all: $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt
 
 Q := $(if $(V),,@)
@@ -47,15 +52,25 @@ $(BUILD)/asan/%.o: %.c
 
 $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(D_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(D_LIBS)
 
 $(BUILD)/nestrouter-virt: $(call obj,obj,$(CORE_SRC) $(V_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(V_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(V_LIBS)
 
 $(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+
+# Man pages, from markdown with pandoc (docs/man/build.sh); nestrouter.yaml(5) carries
+# docs/config.md itself.
+MAN_PAGES := $(BUILD)/man/nestrouterd.8 $(BUILD)/man/nestrouterctl.8 $(BUILD)/man/nestrouter.yaml.5
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: docs/man/%.md docs/man/build.sh docs/man/man.lua docs/config.md
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  MAN     $@")
+	$(Q)NR_VERSION=$(NR_VERSION) docs/man/build.sh $< $@
 
 # Unit tests: each tests/unit/test_X.c is one cmocka program, built with ASan/UBSan.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
@@ -107,7 +122,11 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-# The appliance image (make image, vhd, run, test-image) lives with its scripts.
+# The Debian package (make deb) and its tests (image/deb/deb.mk).
+-include image/deb/deb.mk
+
+# The appliance image (make image, vhd, run, test-image) lives with its scripts; it installs the
+# package (DEB).
 -include image/image.mk
 
 # make bench: benchmarks against the raw-tool floor and libvirt (tests/bench/).

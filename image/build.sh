@@ -1,8 +1,8 @@
 #!/bin/sh
 # make image: the appliance disk image, from Debian's packages and this tree. Run from the
-# repository root as root, after `make all`. Steps, each timed:
+# repository root as root, after `make deb` (DEB: the package). Steps, each timed:
 #   1 rootfs.sh    Debian 12 root filesystem (mmdebstrap), cached by package-list hash
-#   2 overlay.sh   + rootfs/, nestrouterd/nestrouterctl, clean first-boot state
+#   2 overlay.sh   + rootfs/, the nestrouter package (make deb), clean first-boot state
 #   3 assemble.sh  GPT disk (BIOS boot, ESP, root) with GRUB for BIOS and UEFI -> nestrouter.raw
 #   4 convert.sh   nestrouter.qcow2 (zstd-compressed)
 # Outputs in OUT (build/image); the root tree is unpacked in a temporary directory under
@@ -28,7 +28,7 @@ step() {
 step 1 "root filesystem (mmdebstrap, or the cache)" sh -c "image/rootfs.sh '$OUT/cache' >'$OUT/.tarball'"
 tarball=$(cat "$OUT/.tarball")
 rm -f "$OUT/.tarball"
-step 2 "overlay: rootfs/, nestrouterd, first-boot state" image/overlay.sh "$tarball" "$ROOT"
+step 2 "overlay: rootfs/, the nestrouter package, first-boot state" image/overlay.sh "$tarball" "$ROOT"
 step 3 "disk: GPT, GRUB for BIOS and UEFI" image/assemble.sh "$ROOT" "$OUT/nestrouter.raw.new"
 mv "$OUT/nestrouter.raw.new" "$OUT/nestrouter.raw"
 step 4 "qcow2 (zstd)" image/convert.sh qcow2 "$OUT/nestrouter.raw"

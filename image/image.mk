@@ -3,7 +3,8 @@
 #   make vhd         build/image/nestrouter.vhd: the Azure upload (fixed VHD, whole MiB)
 #   make run         boot the image in QEMU in the simulated Azure VNet (serial console here)
 #   make test-image  the boot test: BIOS and UEFI, cloud-init seed, READY, a guest's traffic
-# The raw image is rebuilt when the daemon, rootfs/, image/, docs or configs change; the Debian
+# nestrouter comes in as its Debian package (make deb, image/deb/). The raw image is rebuilt when
+# the package, rootfs/, image/, docs or configs change; the Debian
 # root filesystem under it is cached in build/image/cache (IMAGE_REFRESH=1 rebuilds it, e.g. for
 # security updates).
 IMAGE_OUT    := $(BUILD)/image
@@ -17,8 +18,8 @@ image-deps:
 
 image: $(IMAGE_RAW)
 
-$(IMAGE_RAW): $(BUILD)/nestrouterd $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt $(IMAGE_INPUTS) | deps image-deps
-	@OUT=$(IMAGE_OUT) BUILD=$(BUILD) image/build.sh
+$(IMAGE_RAW): $(DEB) $(BUILD)/nestrouterd $(IMAGE_INPUTS) | deps image-deps
+	@OUT=$(IMAGE_OUT) DEB=$(DEB) image/build.sh
 
 $(IMAGE_VHD): $(IMAGE_RAW)
 	@image/convert.sh vhd $(IMAGE_RAW)

@@ -16,6 +16,8 @@ for t in tests/golden/test-*.sh; do
 done
 run "example configs check OK" build/nestrouterd --check configs/*.yaml
 run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
+run "deb: man pages render without warnings, match --help and docs/config.md" sh tests/deb/test-man.sh
+run "deb: make deb, lintian; install, upgrade, remove, purge in a Debian 12 root" sh tests/deb/test-deb.sh
 run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
 run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
 run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle)" sh tests/netns/test-daemon.sh

@@ -149,6 +149,14 @@ guests_helper_runs() {
         vssh 'nestrouterctl guests 2>&1; echo "exit $?"' | paste -sd' ' |
                 grep -qx 'usage: nestrouterctl guests shutdown \[--timeout SECONDS\] exit 2'
 }
+# nestrouter is the Debian package (make deb), installed and its units enabled by it;
+# nestrouter-guests.service active, so that its ExecStop shuts the guests down at shutdown
+from_package() {
+        vssh 'dpkg-query -W -f "\${Status}" nestrouter | grep -qx "install ok installed" &&
+                [ "$(dpkg-query -S /usr/sbin/nestrouterd)" = "nestrouter: /usr/sbin/nestrouterd" ] &&
+                systemctl is-enabled nestrouter.service nestrouter-guests.service >/dev/null &&
+                systemctl is-active nestrouter-guests.service >/dev/null'
+}
 unit_verifies() { vssh 'sudo systemd-analyze verify nestrouter.service 2>&1 | (! grep .)'; }
 nic1_dhcp() {
         vssh 'ip -4 -o addr show dev eth0 | grep -q "inet 10.0.0.4/24" &&
@@ -205,6 +213,7 @@ check_vm() {
         res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
         expect "$fw: no failed units" "" "$res"
         check "$fw: systemd-analyze verify nestrouter.service in the booted image" unit_verifies
+        check "$fw: nestrouter is the installed package; its units enabled, nestrouter-guests active" from_package
         res=$(vssh 'cat /sys/class/net/eth0/address /sys/class/net/eth1/address /sys/class/net/eth2/address' | paste -sd' ')
         expect "$fw: eth0/eth1/eth2 are NIC1/NIC2/NIC3" "$VM_NIC1_MAC $VM_NIC2_MAC $VM_NIC3_MAC" "$res"
         check "$fw: NIC1 by DHCP with its routes (default, wireserver, IMDS)" nic1_dhcp
@@ -279,7 +288,8 @@ check_bad_file() {
 # to the kernel): the build host's kernel may be newer than Debian 12's.
 check_rulesets() {
         local fw=$1 res
-        res=$(vssh 'cd /usr/share/doc/nestrouter && for f in *.yaml; do
+        res=$(vssh 'cd /usr/share/doc/nestrouter/examples && for f in *.yaml; do
+                [ "$f" = cloud-init.yaml ] && continue   # user data, not a nestrouter.yaml
                 sudo nestrouterd --check --json "$f" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"nft\"])" >/tmp/r.nft &&
                 sudo nft -c -f /tmp/r.nft || echo "FAILED $f"; done' 2>&1)
         case $res in
