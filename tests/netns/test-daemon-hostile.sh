@@ -119,6 +119,28 @@ run "hostile file: routes, rules and the nft table are exactly as before the hos
         cmp "$W/state.before" "$W/state.after"
 run "hostile file: the daemon is still running (pid $DPID)" pid_running "$DPID"
 
+# ---------------------------------------------------------------- memory after a large reload
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
+rss0=$(rss_kib)
+{
+        cat "$CFG_GOOD"
+        i=0
+        while [ $i -lt 4000 ]; do
+                echo "  - {proto: udp, port: $((20000 + i)), to: web1}"
+                i=$((i + 1))
+        done
+} >"$CFG"
+run "a reload with 4,000 more forwards" ctl reload
+run "... converges" wait_for 100 converged
+rss1=$(rss_kib)
+cp "$CFG_GOOD" "$CFG"
+run "a reload back to the small file" ctl reload
+run "... converges" wait_for 100 converged
+rss2=$(rss_kib)
+echo "# RSS: $rss0 KiB before, $rss1 KiB with 4,000 forwards, $rss2 KiB after going back"
+expect "memory is given back after the large reload ($rss1 -> $rss2 KiB; at most half of the growth kept)" \
+        "$((rss2 - rss0))" -le "$(((rss1 - rss0) / 2))"
+
 # ---------------------------------------------------------------- stuck and dribbling clients
 SOCK=$RUN/control.sock
 bg $HOSTILE crowd "$SOCK" 100 30 >"$W/crowd.out" 2>&1
