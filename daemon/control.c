@@ -29,11 +29,18 @@ static void reply(struct nr_reply *rep, int code, char *body)
         rep->body = body;
 }
 
-static char *reload_report(struct nr_daemon *d, int r)
+static char *reload_report(struct nr_daemon *d, int r, unsigned confirm_s)
 {
         struct nr_buf b = {0};
+        unsigned left;
         if (r == 0)
                 buf_printf(&b, "%s: configuration loaded\n", d->o.config);
+        if (r == 0 && confirm_s && confirm_pending(d, &left))
+                buf_printf(&b, "%s: rolls back in %u s unless `nestrouterctl confirm`\n",
+                           d->o.config, left);
+        else if (r == 0 && confirm_s)
+                buf_printf(&b, "%s: nothing ran before it, so there is nothing to roll back to\n",
+                           d->o.config);
         for (size_t i = 0; i < d->errors.n; i++) {
                 const struct nr_diag *g = &d->errors.v[i];
                 buf_printf(&b, "%s:%d:%d: %s: %s%s%s\n", d->o.config, g->line, g->col,
@@ -61,13 +68,28 @@ static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply
         } else if (!strncmp(req, "leases", 6)) {
                 reply(rep, 0, daemon_leases(d, json));
         } else if (!strncmp(req, "reload", 6)) {
-                int r = daemon_reload(d);
-                reply(rep, r < 0 ? 1 : 0, reload_report(d, r));
+                unsigned secs = 0;
+                if (strstr(req, "confirm") &&
+                    (sscanf(req, "reload confirm %u", &secs) != 1 || secs < 1 || secs > 3600)) {
+                        reply(rep, 2, strdup("reload --confirm SECONDS: 1 to 3600 seconds\n"));
+                        return false;
+                }
+                int r = daemon_reload_confirm(d, secs);
+                reply(rep, r < 0 ? 1 : 0, reload_report(d, r, secs));
+        } else if (!strcmp(req, "confirm")) {
+                int r = confirm_accept(d);
+                char *msg = NULL;
+                if (asprintf(&msg, r < 0 ? "%s: no reload is waiting for confirmation\n"
+                                         : "%s: confirmed; no rollback\n",
+                             d->o.config) < 0)
+                        msg = NULL;
+                reply(rep, r < 0 ? 1 : 0, msg);
         } else if (!strncmp(req, "plan", 4)) {
                 reply(rep, 0, daemon_plan_text(d));
         } else {
                 char *msg = NULL;
-                if (asprintf(&msg, "unknown command '%s' (status, leases, reload, plan, vm)\n",
+                if (asprintf(&msg,
+                             "unknown command '%s' (status, leases, reload, confirm, plan, vm)\n",
                              req) < 0)
                         msg = NULL;
                 reply(rep, 2, msg);

@@ -303,47 +303,81 @@ void daemon_schedule(struct nr_daemon *d, uint64_t delay_usec)
         sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
 }
 
-int daemon_reload(struct nr_daemon *d)
+/* Makes cfg (read from text) the running configuration; returns what it replaced. */
+void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,
+                         struct nr_config **old, char **old_text)
+{
+        *old = d->cfg;
+        *old_text = d->cfg_text;
+        d->cfg = cfg;
+        d->cfg_text = text;
+        virtb_set_config(&d->virt, d->cfg); /* guests: re-render in their own pass */
+        d->config_ok = true;
+        d->config_changed = true;
+        azw_kick(d);
+        aze_kick(d);
+        daemon_schedule(d, 0);
+}
+
+static void log_rejected(struct nr_daemon *d)
+{
+        for (size_t i = 0; i < d->errors.n; i++) {
+                const struct nr_diag *g = &d->errors.v[i];
+                log_msg(g->sev == NR_SEV_ERROR ? LOG_PRI_ERR : LOG_PRI_WARNING,
+                        "%s:%d:%d: %s: %s%s%s", d->o.config, g->line, g->col,
+                        g->sev == NR_SEV_ERROR ? "error" : "warning", g->path,
+                        g->path[0] ? ": " : "", g->msg);
+        }
+        log_err("%s: configuration rejected; %s", d->o.config,
+                d->cfg ? "keeping the running configuration" : "nothing applied");
+}
+
+int daemon_reload_confirm(struct nr_daemon *d, unsigned confirm_s)
 {
         struct nr_config *cfg = calloc(1, sizeof(*cfg));
+        char *text = NULL;
+        size_t len = 0;
         if (!cfg)
                 return -ENOMEM;
         sd_notify(0, "RELOADING=1");
         diag_free(&d->errors);
-        int r = cfg_load_checked(d->o.config, cfg, &d->errors);
+        int r = cfg_read_text(d->o.config, &text, &len, &d->errors);
+        if (r >= 0)
+                r = cfg_check_text(d->o.config, text, len, cfg, &d->errors);
         d->n.reloads++;
         if (r < 0) {
                 d->n.reloads_rejected++;
                 d->config_ok = false;
-                for (size_t i = 0; i < d->errors.n; i++) {
-                        const struct nr_diag *g = &d->errors.v[i];
-                        log_msg(g->sev == NR_SEV_ERROR ? LOG_PRI_ERR : LOG_PRI_WARNING,
-                                "%s:%d:%d: %s: %s%s%s", d->o.config, g->line, g->col,
-                                g->sev == NR_SEV_ERROR ? "error" : "warning", g->path,
-                                g->path[0] ? ": " : "", g->msg);
-                }
-                log_err("%s: configuration rejected; %s", d->o.config,
-                        d->cfg ? "keeping the running configuration" : "nothing applied");
+                log_rejected(d);
                 cfg_free(cfg);
                 free(cfg);
+                free(text);
                 sd_notifyf(0, "READY=1\nSTATUS=config error: %s rejected (%zu errors)",
                            d->o.config, d->errors.n_errors);
                 d->ready_sent = true;
                 return -EINVAL;
         }
-        if (d->cfg) {
-                cfg_free(d->cfg);
-                free(d->cfg);
+        struct nr_config *old;
+        char *old_text;
+        bool had = d->cfg != NULL;
+        daemon_adopt_config(d, cfg, text, &old, &old_text);
+        log_info("%s: configuration loaded%s", d->o.config,
+                 confirm_s && had ? " (to be confirmed)" : "");
+        if (confirm_s && had)
+                r = confirm_begin(d, old, old_text, confirm_s);
+        else if (confirm_pending(d, NULL))
+                confirm_drop(old, old_text);
+        else if (old) {
+                cfg_free(old);
+                free(old);
+                free(old_text);
         }
-        d->cfg = cfg;
-        virtb_set_config(&d->virt, d->cfg); /* guests: re-render in their own pass */
-        d->config_ok = true;
-        d->config_changed = true;
-        log_info("%s: configuration loaded", d->o.config);
-        azw_kick(d);
-        aze_kick(d);
         if (d->ready_sent)
                 sd_notify(0, "READY=1");
-        daemon_schedule(d, 0);
-        return 0;
+        return r < 0 ? r : 0;
+}
+
+int daemon_reload(struct nr_daemon *d)
+{
+        return daemon_reload_confirm(d, 0);
 }

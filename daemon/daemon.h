@@ -12,6 +12,7 @@
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
 #include "backend/virt/virt.h"
+#include "confirm.h"
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/model.h"
@@ -51,6 +52,8 @@ struct nr_daemon {
         sd_event *ev;
         struct nr_daemon_opts o;
         struct nr_config *cfg;     /* NULL while no valid config was ever loaded */
+        char *cfg_text;            /* the text it was read from (a rollback writes it back) */
+        struct nr_confirm confirm; /* a reload waiting for `nestrouterctl confirm` */
         struct nr_diags errors;    /* of the last rejected load */
         bool config_ok;            /* the file on disk was accepted last time we read it */
         bool have_prev;
@@ -80,6 +83,13 @@ void daemon_schedule(struct nr_daemon *d, uint64_t delay_usec);
 /* Re-read the config. On any error the running config stays; errors go to d->errors, the log
  * and the status. Returns 0 when the new file was accepted. */
 int daemon_reload(struct nr_daemon *d);
+/* The same; with confirm_s > 0 the previous configuration comes back by itself unless
+ * confirmed within that many seconds (confirm.h). */
+int daemon_reload_confirm(struct nr_daemon *d, unsigned confirm_s);
+/* Makes cfg (read from text) the running configuration and schedules a pass; returns what it
+ * replaced (both NULL at the first load), for the caller to keep or free. */
+void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,
+                         struct nr_config **old, char **old_text);
 
 /* Status text or JSON (caller frees). */
 char *daemon_status(struct nr_daemon *d, bool json);

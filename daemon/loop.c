@@ -161,10 +161,12 @@ static void daemon_free(struct nr_daemon *d)
         nlb_close(&d->nl);
         if (d->have_prev)
                 model_free(&d->prev);
+        confirm_close(&d->confirm);
         if (d->cfg) {
                 cfg_free(d->cfg);
                 free(d->cfg);
         }
+        free(d->cfg_text);
         diag_free(&d->errors);
         sd_event_source_unref(d->pass_timer);
         sd_event_source_unref(d->settle_src);
@@ -186,6 +188,7 @@ int daemon_run(const struct nr_daemon_opts *o)
         }
         log_info("nestrouterd starting: config %s, run dir %s, state dir %s", o->config,
                  o->run_dir, o->state_dir);
+        confirm_recover(&d); /* a reload left unconfirmed by a stopped daemon: roll it back */
         daemon_reload(&d); /* a bad file leaves us running, serving status, applying nothing */
         r = sd_event_loop(d.ev);
 out:

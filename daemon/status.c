@@ -162,7 +162,11 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
                    d->converged && p->plan.n_ops == 0 ? "true" : "false",
                    (unsigned long long)d->last_pass_usec);
         json_str(&b, d->last_error);
-        buf_puts(&b, ",");
+        unsigned left = 0;
+        bool pend = confirm_pending(d, &left);
+        buf_printf(&b, ",\"confirm\":{\"pending\":%s,\"seconds_left\":%u,\"confirmed\":%lu,"
+                       "\"rolled_back\":%lu},",
+                   pend ? "true" : "false", left, d->confirm.confirmed, d->confirm.rolled_back);
         j_counters(&b, d);
         j_pending(&b, p);
         j_nft(&b, d);
@@ -188,6 +192,11 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
         buf_printf(&b, "config:    %s (%s)\n", d->o.config,
                    d->config_ok ? "ok" : d->cfg ? "rejected; running the previous one"
                                                 : "error; nothing applied");
+        unsigned left = 0;
+        if (confirm_pending(d, &left))
+                buf_printf(&b, "confirm:   pending: rolls back in %u s unless `nestrouterctl "
+                               "confirm`\n",
+                           left);
         for (size_t i = 0; i < d->errors.n; i++)
                 buf_printf(&b, "  %d:%d: %s%s%s\n", d->errors.v[i].line, d->errors.v[i].col,
                            d->errors.v[i].path, d->errors.v[i].path[0] ? ": " : "",

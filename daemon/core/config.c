@@ -395,7 +395,7 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
 
 /* Opened without blocking (a FIFO must not stall the loop) and checked before the first byte is
  * read: only a regular file, at most NR_CONFIG_MAX_BYTES (a link to /dev/zero, a huge file). */
-static int cfg_read(const char *file, char **text, size_t *len, struct nr_diags *diags)
+int cfg_read_text(const char *file, char **text, size_t *len, struct nr_diags *diags)
 {
         int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0) {
@@ -472,7 +472,7 @@ int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
         memset(cfg, 0, sizeof(*cfg));
         char *text;
         size_t len;
-        int r = cfg_read(file, &text, &len, diags);
+        int r = cfg_read_text(file, &text, &len, diags);
         if (r < 0)
                 return r;
         r = cfg_parse(file, text, len, cfg, diags);

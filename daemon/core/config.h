@@ -206,6 +206,10 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
  * NR_CONFIG_MAX_BYTES, out of memory) is reported as a diag at 0:0 and gives -EBADMSG. */
 int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags);
 
+/* Just the reading half of cfg_load: the whole text (NUL-terminated, caller frees) or -EBADMSG
+ * with the reason in diags. */
+int cfg_read_text(const char *file, char **text, size_t *len, struct nr_diags *diags);
+
 /* Fill defaults that depend on other fields (gateway = first host, DHCP range, DNS, MACs of VMs,
  * tables). Idempotent; called by cfg_parse after a clean parse. */
 void cfg_fill_defaults(struct nr_config *cfg);

@@ -518,6 +518,16 @@ int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)
         return diags->n_errors == errs ? 0 : -EINVAL;
 }
 
+int cfg_check_text(const char *file, const char *text, size_t len, struct nr_config *cfg,
+                   struct nr_diags *diags)
+{
+        int r = cfg_parse(file, text, len, cfg, diags);
+        if (r == -EBADMSG)
+                return r;
+        int v = cfg_validate(cfg, diags);
+        return r < 0 ? r : v;
+}
+
 int cfg_load_checked(const char *file, struct nr_config *cfg, struct nr_diags *diags)
 {
         int r = cfg_load(file, cfg, diags);

@@ -138,8 +138,13 @@ run "a reload back to the small file" ctl reload
 run "... converges" wait_for 100 converged
 rss2=$(rss_kib)
 echo "# RSS: $rss0 KiB before, $rss1 KiB with 4,000 forwards, $rss2 KiB after going back"
-expect "memory is given back after the large reload ($rss1 -> $rss2 KiB; at most half of the growth kept)" \
-        "$((rss2 - rss0))" -le "$(((rss1 - rss0) / 2))"
+# (an ASan build keeps freed memory in its quarantine: the figure means nothing there)
+if ldd "$NRD" 2>/dev/null | grep -q libasan; then
+        echo "# memory given back: not checked with an ASan build (its quarantine holds freed memory)"
+else
+        expect "memory is given back after the large reload ($rss1 -> $rss2 KiB; at most half of the growth kept)" \
+                "$((rss2 - rss0))" -le "$(((rss1 - rss0) / 2))"
+fi
 
 # ---------------------------------------------------------------- stuck and dribbling clients
 SOCK=$RUN/control.sock
@@ -256,7 +261,8 @@ if [ -n "$SMALL" ]; then
                 grep -q '2222' "$SMALL/nft.applied"
         check "the state-save failure was logged once, not every pass" 1 \
                 grep -c 'cannot save state' "$W/daemon.log"
-        daemon_stop
+        run "SIGTERM: the daemon exits" daemon_stop
+        expect "... with status 0 (an ASan build: no error, no leak)" "${DL_RC:-x}" = 0
 fi
 
 elapsed
