@@ -187,12 +187,13 @@ drift "bridge nr0 deleted" link \
 check "nrt-tp0 lost its master with the old bridge (the kernel's doing) and the daemon left it so" \
         "" master_of nrt-tp0
 check "vg-web1 likewise" "" master_of vg-web1
-w1=$(sj .counters.writes)
+# the only write they may cause: the bridge table's set of ports follows them (an nft change)
+w1=$(sj '.counters.writes - .counters.changes.nft')
 run "the test puts nrt-tp0 and vg-web1 back on the new nr0" R sh -c \
         "ip link set nrt-tp0 master nr0 && ip link set vg-web1 master nr0"
 sleep 0.5
 run "the daemon leaves them there" ports_kept
-check "... and makes no write for them" "$w1" sj .counters.writes
+check "... and makes no other write for them" "$w1" sj '.counters.writes - .counters.changes.nft'
 check "web1 -> Azure VM works again through the recreated bridge" "$WEB1_IP" vnet whoami web1 "$VM_IP"
 run "dnsmasq was restarted for the new bridge (its DHCP socket stays bound to the old one)" \
         grep -q "bridge nr0 was replaced (ifindex [0-9]*, now [0-9]*); restarting it" "$W/daemon.log"
