@@ -169,5 +169,10 @@ check "isolation on: Azure VM -> g2 still works" "$VM_IP" vnet whoami vm "${G2_I
 run "isolation on: the router still reaches late" R busybox ping -c 1 -W 2 "$LATE_IP"
 check "isolation on: g2 renews its lease (DHCP to the router)" "${G2_IP:-none}" renew g2
 
+run "SIGTERM stops the daemon" daemon_stop
+expect "... with exit status 0 (an ASan build: no leak)" "${DL_RC:-x}" = 0
+run "the bridge table stays after the daemon (a restart never opens the bridge)" \
+        R nft list chain bridge nestrouter guest_forward
+
 elapsed
 summary
