@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "backend/dnsmasq/dm_leases.h"
 #include "backend/sysctl/sysctl.h"
 #include "core/validate.h"
 #include "log.h"
@@ -40,6 +41,8 @@ static enum nr_obj op_obj(enum nr_op_kind k)
                 return NR_OBJ_RULE;
         case NR_OP_NFT_CREATE:
         case NR_OP_NFT_UPDATE:
+        case NR_OP_NFTBR_CREATE:
+        case NR_OP_NFTBR_UPDATE:
                 return NR_OBJ_NFT;
         case NR_OP_DNSMASQ_START:
         case NR_OP_DNSMASQ_RELOAD:
@@ -56,7 +59,11 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         struct nr_paths paths = {d->o.run_dir, d->o.state_dir};
         struct imds_roles roles;
         azw_roles(d, &roles);
+        char leases[4096];
         nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        nlb_bridge_ports(&d->nl, d->cfg, &facts);
+        dmb_leases_path(&d->dm, leases, sizeof(leases));
+        dmb_lease_facts(leases, &facts);
         return model_build(d->cfg, &facts, &paths, want);
 }
 
@@ -85,7 +92,11 @@ static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const st
         case NR_OBJ_SYSCTL:
                 return sysctl_apply(&op->sysctl, err, errlen);
         case NR_OBJ_NFT:
-                return nftb_apply(&d->nft, op, want->nft, err, errlen);
+                return nftb_apply(&d->nft, op,
+                                  op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE
+                                          ? want->nft_bridge
+                                          : want->nft,
+                                  err, errlen);
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:
                 break;
@@ -110,6 +121,10 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                         failed++;
                         continue;
                 }
+                /* a new lease or bridge port changes the bridge table's desired text
+                 * without a reload: a change too, not drift */
+                bool change = d->config_changed ||
+                              (op_obj(op->kind) == NR_OBJ_NFT && nftb_op_is_change(&d->nft, op));
                 int r = apply_op(d, want, op, err, sizeof(err));
                 if (r == -EAGAIN) {
                         *backoff = true;
@@ -125,7 +140,7 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                 }
                 d->n.writes++;
                 enum nr_obj o = op_obj(op->kind);
-                if (d->config_changed) {
+                if (change) {
                         d->n.changes[o]++;
                         log_info("%s", line);
                 } else {

@@ -91,6 +91,15 @@ static int on_config_dir(sd_event_source *s, const struct inotify_event *ev, voi
         return 0;
 }
 
+/* dnsmasq rewrote its lease file: the bridge table's bindings follow the leases. */
+static int on_state_dir(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+        (void)s;
+        if (ev->len && !strcmp(ev->name, "dnsmasq.leases"))
+                daemon_schedule(userdata, EVENT_COALESCE_USEC);
+        return 0;
+}
+
 static void dm_exited(void *userdata)
 {
         daemon_schedule(userdata, 0);
@@ -127,6 +136,12 @@ static int setup_sources(struct nr_daemon *d)
         if (r < 0)
                 log_warn_errno(r, "cannot watch %s: %m (send SIGHUP after writing it)", copy);
         free(copy);
+        r = sd_event_add_inotify(d->ev, NULL, d->o.state_dir,
+                                 IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE, on_state_dir,
+                                 d);
+        if (r < 0)
+                log_warn_errno(r, "cannot watch %s: %m (leases reach the bridge table at the "
+                                  "next pass)", d->o.state_dir);
         /* sd-event sends WATCHDOG=1 at half of WATCHDOG_USEC while the loop turns */
         sd_event_set_watchdog(d->ev, true);
         return 0;

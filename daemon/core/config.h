@@ -59,6 +59,10 @@ struct nr_dhcp {
         bool enabled;
         uint32_t range_start, range_end;
         uint32_t lease_time;       /* seconds; 0 means infinite */
+        uint32_t dynamic_lease_time; /* for clients without a reservation; defaults to
+                                      * lease_time */
+        bool dynamic_lease_set;
+        uint32_t max_leases;       /* dynamic leases at most; defaults to the pool's size */
         bool ping_check;           /* ping a dynamic address before offering it (dnsmasq's
                                     * default, not ours: each ping stalls dnsmasq's DHCP for up
                                     * to 3 s, so guests booting together wait in line) */
@@ -78,6 +82,7 @@ struct nr_guests {
         char (*ports)[NR_IFNAMSIZ]; /* extra interfaces enslaved to the bridge */
         size_t n_ports;
         struct nr_dhcp dhcp;
+        bool isolation;            /* no frames from one bridge port to another */
 };
 
 enum nr_proto {

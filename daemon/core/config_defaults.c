@@ -135,6 +135,12 @@ void cfg_fill_defaults(struct nr_config *cfg)
                 g->gateway = prefix_first_host(g->subnet);
         if (g->subnet.len)
                 dhcp_default_range(g);
+        if (!g->dhcp.dynamic_lease_set) {
+                g->dhcp.dynamic_lease_time = g->dhcp.lease_time;
+                g->dhcp.dynamic_lease_set = true;
+        }
+        if (!g->dhcp.max_leases && g->dhcp.range_start && g->dhcp.range_end >= g->dhcp.range_start)
+                g->dhcp.max_leases = g->dhcp.range_end - g->dhcp.range_start + 1;
         if (!g->dhcp.dns_set) {
                 free(g->dhcp.dns); /* `dns:` with nothing after it reads as "not set" */
                 g->dhcp.dns = calloc(1, sizeof(*g->dhcp.dns));

@@ -51,6 +51,28 @@ static void k_dhcp_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         d->lease_time = t;
 }
 
+static void k_dhcp_dyn_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_dhcp *d = o;
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t != 0 && t < 120) {
+                yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
+                return;
+        }
+        d->dynamic_lease_time = t;
+        d->dynamic_lease_set = true;
+}
+
+static void k_dhcp_max(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        /* dnsmasq keeps every lease in memory; 2^20 is far beyond any bridge */
+        if (yv_int(&c->yv, v, p, 1, 1 << 20, &x))
+                ((struct nr_dhcp *)o)->max_leases = (uint32_t)x;
+}
+
 static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
@@ -107,6 +129,8 @@ static void k_g_dhcp(struct pctx *c, yaml_node_t *v, const char *path, void *o)
                 {"enabled", k_dhcp_enabled, false},
                 {"range", k_dhcp_range, false},
                 {"lease_time", k_dhcp_lease, false},
+                {"dynamic_lease_time", k_dhcp_dyn_lease, false},
+                {"max_leases", k_dhcp_max, false},
                 {"ping_check", k_dhcp_ping, false},
                 {"dns", k_dhcp_dns, false},
                 {"domain", k_dhcp_domain, false},
@@ -149,6 +173,11 @@ static void k_g_mtu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 ((struct nr_guests *)o)->mtu = (uint32_t)x;
 }
 
+static void k_g_isolation(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_guests *)o)->isolation);
+}
+
 static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_guests *g = o;
@@ -172,6 +201,7 @@ void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"mtu", k_g_mtu, false},
                 {"ports", k_g_ports, false},
                 {"dhcp", k_g_dhcp, false},
+                {"isolation", k_g_isolation, false},
                 {0},
         };
         (void)obj;

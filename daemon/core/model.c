@@ -31,6 +31,9 @@ void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts)
                         f->gateway = u->gateway;
                 }
         }
+        /* the configured ports; libvirt's taps and the leases are only known at run time */
+        for (size_t i = 0; i < cfg->guests.n_ports && facts->n_ports < NR_FACT_PORTS_MAX; i++)
+                snprintf(facts->ports[facts->n_ports++], NR_IFNAMSIZ, "%s", cfg->guests.ports[i]);
 }
 
 static void note(struct nr_desired *d, const char *fmt, const char *a, const char *b)
@@ -271,6 +274,8 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
         r = -ENOMEM;
         if (!(d->nft = render_nft(cfg, facts)))
                 goto fail;
+        if (!(d->nft_bridge = render_nft_bridge(cfg, facts, d->reservations, d->n_reservations)))
+                goto fail;
         d->dhcp = cfg->guests.dhcp.enabled;
         if ((r = render_dnsmasq(cfg, d->reservations, d->n_reservations, paths, &d->dnsmasq_conf,
                                 &d->dnsmasq_hosts)) < 0)
@@ -290,6 +295,7 @@ void model_free(struct nr_desired *d)
         free(d->sysctls);
         free(d->reservations);
         free(d->nft);
+        free(d->nft_bridge);
         free(d->dnsmasq_conf);
         free(d->dnsmasq_hosts);
         memset(d, 0, sizeof(*d));

@@ -25,9 +25,27 @@ struct nr_uplink_fact {
         uint32_t gateway;          /* configured, or the first host of the DHCP subnet */
 };
 
+/* Ports and leases the guest bridge table needs; more than this many are left out (and said
+ * so in the rendered table). */
+#define NR_FACT_PORTS_MAX 1024
+#define NR_FACT_LEASES_MAX 4096
+
+struct nr_lease_fact {
+        uint8_t mac[6];
+        uint32_t ip;
+};
+
 struct nr_facts {
         struct nr_uplink_fact uplink[NR_UPLINK_COUNT];
         bool ipv6;                 /* the kernel has IPv6 (its per-device sysctls exist) */
+        /* every interface enslaved to the guest bridge now (libvirt taps, guests.ports) */
+        char ports[NR_FACT_PORTS_MAX][NR_IFNAMSIZ];
+        size_t n_ports;
+        bool ports_truncated;
+        /* dnsmasq's current leases (the lease file), to hold dynamic guests to their address */
+        struct nr_lease_fact leases[NR_FACT_LEASES_MAX];
+        size_t n_leases;
+        bool leases_truncated;
 };
 
 struct nr_link {
@@ -86,6 +104,7 @@ struct nr_desired {
         struct nr_reservation *reservations; /* configured plus those of VMs with an ip */
         size_t n_reservations;
         char *nft;                 /* the whole `table inet nestrouter` definition */
+        char *nft_bridge;          /* the whole `table bridge nestrouter` definition */
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */

@@ -361,6 +361,10 @@ static int nftd_parse_text(const char **r, struct nftd_table *t, struct nr_buf *
                 if (nftd_ignored(l))
                         continue;
                 ret = seen ? 0 : nftd_opener(l, "table inet", t->name);
+                if (!seen)
+                        strcpy(t->family, ret ? "inet" : "bridge");
+                if (!seen && ret == 0)
+                        ret = nftd_opener(l, "table bridge", t->name);
                 if (ret <= 0)
                         return ret ?: -EINVAL;
                 if ((ret = nftd_table_body(r, t, top)) < 0)
@@ -571,7 +575,7 @@ static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nf
                 if (nftd_has_elem(other, sorted, e))
                         continue;
                 if (!n++)
-                        buf_printf(&d->b, "%s element inet %s %s { ", verb, d->new->name,
+                        buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family, d->new->name,
                                    from->name);
                 else
                         buf_puts(&d->b, ", ");
@@ -692,8 +696,8 @@ static void nftd_rule_deletes(struct nftd_dctx *d, const struct nftd_chain *o,
                 if (!nftd_handle_of(d, o->name, o->rules[i].id, &h))
                         d->full = true;
                 else
-                        buf_printf(&d->b, "delete rule inet %s %s handle %" PRIu64 "\n",
-                                   d->new->name, o->name, h);
+                        buf_printf(&d->b, "delete rule %s %s %s handle %" PRIu64 "\n",
+                                   d->new->family, d->new->name, o->name, h);
         }
 }
 
@@ -710,8 +714,8 @@ static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftd_chain *o,
                 if (!nftd_handle_of(d, n->name, n->rules[i].id, &h))
                         d->full = true;
                 else
-                        buf_printf(&d->b, "replace rule inet %s %s handle %" PRIu64 " %s\n",
-                                   d->new->name, n->name, h, n->rules[i].text);
+                        buf_printf(&d->b, "replace rule %s %s %s handle %" PRIu64 " %s\n",
+                                   d->new->family, d->new->name, n->name, h, n->rules[i].text);
         }
 }
 
@@ -722,24 +726,24 @@ static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftd_chain *o,
 static void nftd_add_run(struct nftd_dctx *d, const struct nftd_chain *n, size_t a, size_t b,
                          bool anchored)
 {
-        const char *t = d->new->name, *c = n->name;
+        const char *f = d->new->family, *t = d->new->name, *c = n->name;
         uint64_t h;
 
         if (!anchored) {
                 for (size_t i = a; i < b; i++)
-                        buf_printf(&d->b, "add rule inet %s %s %s\n", t, c, n->rules[i].text);
+                        buf_printf(&d->b, "add rule %s %s %s %s\n", f, t, c, n->rules[i].text);
         } else if (a > 0 && n->rules[a - 1].id[0]) {
                 if (!nftd_handle_of(d, c, n->rules[a - 1].id, &h)) {
                         d->full = true;
                         return;
                 }
                 for (size_t i = b; i-- > a;)
-                        buf_printf(&d->b, "add rule inet %s %s position %" PRIu64 " %s\n", t,
+                        buf_printf(&d->b, "add rule %s %s %s position %" PRIu64 " %s\n", f, t,
                                    c, h, n->rules[i].text);
         } else if (b < n->n_rules && nftd_handle_of(d, c, n->rules[b].id, &h)) {
                 for (size_t i = a; i < b; i++)
-                        buf_printf(&d->b, "insert rule inet %s %s position %" PRIu64 " %s\n",
-                                   t, c, h, n->rules[i].text);
+                        buf_printf(&d->b, "insert rule %s %s %s position %" PRIu64 " %s\n",
+                                   f, t, c, h, n->rules[i].text);
         } else {
                 d->full = true;
         }
@@ -791,7 +795,8 @@ int nftd_delta(const struct nftd_table *old, const struct nftd_table *new,
 
         *script = NULL;
         *full = false;
-        if (strcmp(old->name, new->name) || strcmp(nftd_str(old->top), nftd_str(new->top)))
+        if (strcmp(old->family, new->family) || strcmp(old->name, new->name) ||
+            strcmp(nftd_str(old->top), nftd_str(new->top)))
                 d.full = true;
         if (!d.full)
                 nftd_delta_sets(&d);

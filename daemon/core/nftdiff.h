@@ -2,7 +2,8 @@
  * nestrouter` — set and map elements, single rules — in one transaction, so that counters and
  * the rest of the table survive. Pure: texts in, nft script text out.
  *
- * Input texts are what render_nft() produces: one `table inet NAME { ... }` with set/map blocks
+ * Input texts are what render_nft() (or render_nft_bridge()) produces: one `table inet NAME { ... }`
+ * (or `table bridge NAME { ... }`) with set/map blocks
  * (`set X { type ...; flags ...; comment ...; elements = { a, b } }`, elements possibly over
  * several lines) and chain blocks whose first line is `type ... hook ... priority ...; policy
  * ...;`, '#' comment lines, and one rule per line, each rule ending in `comment "ID"` with an ID
@@ -35,6 +36,7 @@ struct nftd_chain {
 };
 
 struct nftd_table {
+        char family[8];            /* inet or bridge */
         char name[64];
         char *top;                 /* table-level lines (comment, flags), joined */
         struct nftd_set *sets;

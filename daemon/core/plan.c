@@ -192,6 +192,13 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
                 op.kind = NR_OP_NFT_UPDATE;
                 r |= push(p, &op);
         }
+        if (!h || !h->nft_bridge_present) {
+                op.kind = NR_OP_NFTBR_CREATE;
+                r |= push(p, &op);
+        } else if (!str_eq(h->nft_bridge, w->nft_bridge)) {
+                op.kind = NR_OP_NFTBR_UPDATE;
+                r |= push(p, &op);
+        }
         bool running = h && h->dnsmasq_running;
         if (!w->dhcp && running) {
                 op.kind = NR_OP_DNSMASQ_STOP;
@@ -246,6 +253,7 @@ void observed_free(struct nr_observed *o)
         free(o->rules);
         free(o->sysctls);
         free(o->nft);
+        free(o->nft_bridge);
         free(o->dnsmasq_conf);
         free(o->dnsmasq_hosts);
         memset(o, 0, sizeof(*o));

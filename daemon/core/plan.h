@@ -38,6 +38,8 @@ struct nr_observed {
         size_t n_sysctls;
         bool nft_present;
         char *nft;                 /* the table as last applied, when present */
+        bool nft_bridge_present;
+        char *nft_bridge;          /* the same for `table bridge nestrouter` */
         bool dnsmasq_running;
         char *dnsmasq_conf;        /* what the running dnsmasq was started with */
         char *dnsmasq_hosts;
@@ -57,6 +59,8 @@ enum nr_op_kind {
         NR_OP_RULE_DEL,
         NR_OP_NFT_CREATE,          /* the whole table, in one transaction */
         NR_OP_NFT_UPDATE,          /* the table exists but differs: change what differs */
+        NR_OP_NFTBR_CREATE,        /* the same for the guest bridge's table */
+        NR_OP_NFTBR_UPDATE,
         NR_OP_DNSMASQ_START,       /* write config + hosts, (re)start */
         NR_OP_DNSMASQ_RELOAD,      /* write hosts, SIGHUP */
         NR_OP_DNSMASQ_STOP,

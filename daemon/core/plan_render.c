@@ -35,6 +35,10 @@ const char *plan_op_name(enum nr_op_kind k)
                 return "nft create";
         case NR_OP_NFT_UPDATE:
                 return "nft update";
+        case NR_OP_NFTBR_CREATE:
+                return "nft create";
+        case NR_OP_NFTBR_UPDATE:
+                return "nft update";
         case NR_OP_DNSMASQ_START:
                 return "dnsmasq start";
         case NR_OP_DNSMASQ_RELOAD:
@@ -124,6 +128,10 @@ void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, si
         case NR_OP_NFT_CREATE:
         case NR_OP_NFT_UPDATE:
                 snprintf(body, sizeof(body), "table inet nestrouter");
+                break;
+        case NR_OP_NFTBR_CREATE:
+        case NR_OP_NFTBR_UPDATE:
+                snprintf(body, sizeof(body), "table bridge nestrouter");
                 break;
         case NR_OP_DNSMASQ_START:
         case NR_OP_DNSMASQ_RELOAD:

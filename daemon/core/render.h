@@ -11,6 +11,13 @@
  * sets so that a reload can change elements only. NULL on allocation failure. */
 char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts);
 
+/* The whole `table bridge nestrouter { ... }`: the MAC.address bindings of reserved and leased
+ * guests and the gateway's address enforced on every frame from a port of the guest bridge
+ * (facts->ports), and with guests.isolation no frame from one port to another. res: the merged
+ * reservations. NULL on allocation failure. */
+char *render_nft_bridge(const struct nr_config *cfg, const struct nr_facts *facts,
+                        const struct nr_reservation *res, size_t n_res);
+
 /* dnsmasq main configuration (restart on change) and dhcp-hostsfile (SIGHUP on change) for the
  * guest bridge, from the config and the merged reservation list. Returns 0 or -ENOMEM. */
 int render_dnsmasq(const struct nr_config *cfg, const struct nr_reservation *res, size_t n_res,

@@ -57,24 +57,43 @@ static void dm_dns(struct nr_buf *b, const struct nr_config *cfg)
                     "# the guests must see as the host does.\n");
 }
 
-static void dm_range(struct nr_buf *b, const struct nr_guests *g)
+static void dm_lease(char *buf, size_t size, uint32_t t)
+{
+        if (t)
+                snprintf(buf, size, "%u", t);
+        else
+                snprintf(buf, size, "infinite");
+}
+
+/* Starvation: a guest inventing MACs takes at most max_leases addresses, because the pool
+ * handed to dnsmasq is cut to that many; dhcp-lease-max (which counts every lease) leaves room
+ * for all reservations on top, so a reserved host always gets its address. */
+static void dm_range(struct nr_buf *b, const struct nr_guests *g, size_t n_res)
 {
         const struct nr_dhcp *d = &g->dhcp;
         struct nr_ipstr mask = ip_s(prefix_mask(g->subnet.len));
-        char lease[16] = "infinite";
+        char lease[16], dyn[16];
+        uint32_t end = d->range_end, max = d->max_leases;
 
-        if (d->lease_time)
-                snprintf(lease, sizeof(lease), "%u", d->lease_time);
+        dm_lease(lease, sizeof(lease), d->lease_time);
+        dm_lease(dyn, sizeof(dyn), d->dynamic_lease_time);
+        if (d->range_start && max && end - d->range_start >= max) {
+                end = d->range_start + max - 1;
+                buf_printf(b, "# guests.dhcp.max_leases %u: the pool is cut to %s-%s\n", max,
+                           ip_s(d->range_start).s, ip_s(end).s);
+        }
         if (d->range_start)
-                buf_printf(b, "dhcp-range=%s,%s,%s,%s\n", ip_s(d->range_start).s,
-                           ip_s(d->range_end).s, mask.s, lease);
+                buf_printf(b, "dhcp-range=%s,%s,%s,%s\n", ip_s(d->range_start).s, ip_s(end).s,
+                           mask.s, dyn);
         else /* no dynamic pool: reservations only */
                 buf_printf(b, "dhcp-range=%s,static,%s,%s\n", ip_s(prefix_network(g->subnet)).s,
                            mask.s, lease);
-        /* the default cap of 1000 would refuse leases in a big subnet; no cap can be below the
-         * number of addresses there are */
-        buf_printf(b, "dhcp-lease-max=%u\n",
-                   prefix_last_host(g->subnet) - prefix_first_host(g->subnet) + 1);
+        if (d->range_start && d->dynamic_lease_time != d->lease_time)
+                buf_printf(b, "# reserved hosts: %s s (their lines in the hostsfile say so)\n",
+                           lease);
+        /* dnsmasq's default cap of 1000 would refuse leases in a big pool; 0 is no leases */
+        uint32_t pool = d->range_start ? end - d->range_start + 1 : 0;
+        buf_printf(b, "dhcp-lease-max=%zu\n", pool + n_res ? (size_t)pool + n_res : 1);
 }
 
 static void dm_options(struct nr_buf *b, const struct nr_guests *g)
@@ -101,12 +120,13 @@ static void dm_options(struct nr_buf *b, const struct nr_guests *g)
         buf_printf(b, "dhcp-option=option:domain-name,%s\n", d->domain);
 }
 
-static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct nr_paths *paths)
+static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct nr_paths *paths,
+                    size_t n_res)
 {
         const struct nr_guests *g = &cfg->guests;
 
         buf_puts(b, "# DHCP\n");
-        dm_range(b, g);
+        dm_range(b, g, n_res);
         buf_puts(b, "# The only DHCP server on this bridge: answer clients with unknown leases at\n"
                     "# once (e.g. after the lease file was lost) instead of making them time out.\n"
                     "dhcp-authoritative\n"
@@ -126,7 +146,8 @@ static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct 
         dm_options(b, g);
 }
 
-static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *paths)
+static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *paths,
+                            size_t n_res)
 {
         struct nr_buf b = {0};
 
@@ -138,7 +159,7 @@ static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *
         dm_common(&b, cfg);
         dm_dns(&b, cfg);
         if (cfg->guests.dhcp.enabled)
-                dm_dhcp(&b, cfg, paths);
+                dm_dhcp(&b, cfg, paths, n_res);
         else
                 buf_puts(&b, "# guests.dhcp.enabled is false: no DHCP.\n");
         return buf_finish(&b);
@@ -157,8 +178,10 @@ static int dm_res_cmp(const void *pa, const void *pb)
 /* One `mac,ip[,name]` line per reservation, by address; a name that is no host name is left out
  * (the address is still reserved). A reservation without a MAC is left out: matching on the name
  * a client claims would let any guest take that address. */
-static char *dm_render_hosts(const struct nr_reservation *res, size_t n_res)
+static char *dm_render_hosts(const struct nr_dhcp *d, const struct nr_reservation *res,
+                             size_t n_res)
 {
+        char lease[16] = "";
         struct nr_buf b = {0};
         const struct nr_reservation **v = calloc(n_res ? n_res : 1, sizeof(*v));
 
@@ -167,12 +190,17 @@ static char *dm_render_hosts(const struct nr_reservation *res, size_t n_res)
         for (size_t i = 0; i < n_res; i++)
                 v[i] = &res[i];
         qsort(v, n_res, sizeof(*v), dm_res_cmp);
+        /* the pool's lease time is the dynamic one: reserved hosts carry their own */
+        if (d->range_start && d->dynamic_lease_time != d->lease_time)
+                dm_lease(lease, sizeof(lease), d->lease_time);
         for (size_t i = 0; i < n_res; i++) {
                 if (!v[i]->has_mac)
                         continue;
                 buf_printf(&b, "%s,%s", mac_s(v[i]->mac).s, ip_s(v[i]->ip).s);
                 if (name_hostname_ok(v[i]->name))
                         buf_printf(&b, ",%s", v[i]->name);
+                if (lease[0])
+                        buf_printf(&b, ",%s", lease);
                 buf_puts(&b, "\n");
         }
         free(v);
@@ -183,8 +211,8 @@ int render_dnsmasq(const struct nr_config *cfg, const struct nr_reservation *res
                    const struct nr_paths *paths, char **conf, char **hosts)
 {
         assert(paths && paths->run_dir && paths->state_dir);
-        *conf = dm_render_conf(cfg, paths);
-        *hosts = dm_render_hosts(res, n_res);
+        *conf = dm_render_conf(cfg, paths, n_res);
+        *hosts = dm_render_hosts(&cfg->guests.dhcp, res, n_res);
         if (!*conf || !*hosts) {
                 free(*conf);
                 free(*hosts);

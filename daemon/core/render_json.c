@@ -110,6 +110,8 @@ static void j_misc(struct nr_buf *b, const struct nr_desired *d)
         }
         buf_printf(b, "],\"dhcp\":%s,\"nft\":", d->dhcp ? "true" : "false");
         json_str(b, d->nft);
+        buf_puts(b, ",\"nft_bridge\":");
+        json_str(b, d->nft_bridge);
         buf_puts(b, ",\"dnsmasq_conf\":");
         json_str(b, d->dnsmasq_conf);
         buf_puts(b, ",\"dnsmasq_hosts\":");

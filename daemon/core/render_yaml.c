@@ -101,9 +101,13 @@ static void put_guests(struct nr_buf *b, const struct nr_guests *g)
         buf_puts(b, "  ports: [");
         for (size_t i = 0; i < g->n_ports; i++)
                 buf_printf(b, "%s%s", i ? ", " : "", g->ports[i]);
-        buf_printf(b, "]\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
+        buf_printf(b, "]\n  isolation: %s", g->isolation ? "true" : "false");
+        buf_printf(b, "\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
                    d->enabled ? "true" : "false", ip_s(d->range_start).s, ip_s(d->range_end).s);
         put_duration(b, d->lease_time);
+        buf_puts(b, "\n    dynamic_lease_time: ");
+        put_duration(b, d->dynamic_lease_time);
+        buf_printf(b, "\n    max_leases: %u", d->max_leases);
         buf_printf(b, "\n    ping_check: %s", d->ping_check ? "true" : "false");
         buf_puts(b, "\n    dns: [");
         for (size_t i = 0; i < d->n_dns; i++)

@@ -31,8 +31,10 @@ for f in "$@"; do
         if ! ip netns exec "$ns" nft -f "$f" >"$out" 2>&1; then
                 echo "FAIL $f: nft -f"; cat "$out"; fail=1; continue
         fi
-        if ! ip netns exec "$ns" nft list table inet nestrouter >"$out" 2>&1; then
-                echo "FAIL $f: table inet nestrouter not listed"; cat "$out"; fail=1; continue
+        fam=inet
+        grep -q '^table bridge ' "$f" && fam=bridge
+        if ! ip netns exec "$ns" nft list table $fam nestrouter >"$out" 2>&1; then
+                echo "FAIL $f: table $fam nestrouter not listed"; cat "$out"; fail=1; continue
         fi
         echo "ok   $f"
 done

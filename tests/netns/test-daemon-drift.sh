@@ -189,10 +189,11 @@ drift "bridge nr0 deleted" link \
 ports_back() { [ "$(master_of nrt-tp0)" = nr0 ] && [ "$(master_of vg-web1)" = nr0 ]; }
 run "nrt-tp0 and vg-web1 (not the daemon's) are ports of the new nr0 again" wait_for 10 ports_back
 run "converged after that" wait_for 30 converged
-w1=$(sj .counters.writes)
+# (the bridge table's set of ports follows them: an nft change, counted apart)
+w1=$(sj '.counters.writes - .counters.changes.nft')
 sleep 0.5
 run "the daemon leaves them there" ports_kept
-check "... and makes no further write" "$w1" sj .counters.writes
+check "... and makes no further write" "$w1" sj '.counters.writes - .counters.changes.nft'
 check "web1 -> Azure VM works again through the recreated bridge" "$WEB1_IP" vnet whoami web1 "$VM_IP"
 run "dnsmasq was restarted for the new bridge (its DHCP socket stays bound to the old one)" \
         grep -q "bridge nr0 was replaced (ifindex [0-9]*, now [0-9]*); restarting it" "$W/daemon.log"

@@ -642,6 +642,34 @@ static void delta_two_chains(void **state)
                       DEL "handle 10\n");
 }
 
+/* `table bridge` (render_nft_bridge): the family parsed is the family of every command; a table
+ * that changed family is another table. */
+#define BR(body) "table bridge nr {\n\tcomment \"managed\"\n" body "}\n"
+static const char LIST_BR[] = "table bridge nr { # handle 4\n"
+                              "\tcomment \"managed\"\n"
+                              "\tchain input { # handle 1\n"
+                              "\t\ttype filter hook input priority filter; policy drop;\n"
+                              "\t\tiif \"lo\" accept comment \"a\" # handle 10\n"
+                              "\t\tct state invalid drop comment \"b\" # handle 11\n"
+                              "\t}\n"
+                              "}\n";
+
+static void delta_bridge_family(void **state)
+{
+        (void)state;
+        parse_ok(BR(ALLOW2), &S.o);
+        assert_string_equal(S.o.family, "bridge");
+        teardown(state);
+        expect_script_at(BR(ALLOW2 INPUT(RA RB)),
+                         BR(ALLOW("\t\telements = { 10.0.3.0/24 }\n") INPUT(RA RC)), LIST_BR,
+                         "delete element bridge nr allow { 172.16.0.0/22 }\n"
+                         "delete rule bridge nr input handle 11\n"
+                         "add rule bridge nr input position 10 tcp dport 22 accept comment \"c\"\n",
+                         __FILE__, __LINE__);
+        teardown(state);
+        expect_full_at(TBL(ALLOW2), BR(ALLOW2), LIST_BR, __FILE__, __LINE__);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -678,6 +706,7 @@ int main(void)
                 TEST(delta_idless_neighbours),
                 TEST(delta_combined),
                 TEST(delta_two_chains),
+                TEST(delta_bridge_family),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,6 +336,8 @@ static int phase(const struct nr_op *op)
                 return 8;
         case NR_OP_NFT_CREATE:
         case NR_OP_NFT_UPDATE:
+        case NR_OP_NFTBR_CREATE:
+        case NR_OP_NFTBR_UPDATE:
                 return 9;
         case NR_OP_DNSMASQ_START:
         case NR_OP_DNSMASQ_RELOAD:
@@ -419,6 +421,7 @@ static const char AZURE_FIRST_PLAN[] =
         "rule add pref 5002 from 10.0.0.4/32 lookup 1001 proto 78\n"
         "rule add pref 5003 from 10.0.1.4/32 lookup 1002 proto 78\n"
         "nft create table inet nestrouter\n"
+        "nft create table bridge nestrouter\n"
         "dnsmasq start guest DHCP/DNS\n";
 
 static void test_plan_from_empty(void **state)
@@ -462,6 +465,8 @@ static void observed_from(const struct nr_desired *w, struct nr_observed *o)
                 o->sysctls[o->n_sysctls++] = w->sysctls[i];
         o->nft_present = true;
         o->nft = strdup(w->nft);
+        o->nft_bridge_present = true;
+        o->nft_bridge = strdup(w->nft_bridge);
         o->dnsmasq_running = w->dhcp;
         o->dnsmasq_conf = w->dnsmasq_conf ? strdup(w->dnsmasq_conf) : NULL;
         o->dnsmasq_hosts = w->dnsmasq_hosts ? strdup(w->dnsmasq_hosts) : NULL;
@@ -624,9 +629,10 @@ static void test_plan_dnsmasq_hosts_only_reloads(void **state)
         assert_string_equal(W.dnsmasq_conf, H.dnsmasq_conf);
         assert_string_not_equal(W.dnsmasq_hosts, H.dnsmasq_hosts);
         plan(NULL);
-        assert_int_equal(P.n_ops, 2);
+        assert_int_equal(P.n_ops, 3);
         assert_int_equal(P.ops[0].kind, NR_OP_NFT_UPDATE); /* the forward's target moved too */
-        assert_int_equal(P.ops[1].kind, NR_OP_DNSMASQ_RELOAD);
+        assert_int_equal(P.ops[1].kind, NR_OP_NFTBR_UPDATE); /* and the address binding */
+        assert_int_equal(P.ops[2].kind, NR_OP_DNSMASQ_RELOAD);
 }
 
 static void test_plan_dnsmasq_conf_restarts(void **state)
@@ -664,6 +670,20 @@ static void test_plan_nft(void **state)
         H.nft_present = false;
         plan(NULL);
         expect_plan_text(&P, "nft create table inet nestrouter\n");
+}
+
+/* The guest bridge's table is planned on its own: drifted or gone, only it is rewritten. */
+static void test_plan_nft_bridge(void **state)
+{
+        (void)state;
+        converged();
+        free(H.nft_bridge);
+        H.nft_bridge = NULL; /* drifted: the backend found it, not as applied */
+        plan(NULL);
+        expect_plan_text(&P, "nft update table bridge nestrouter\n");
+        H.nft_bridge_present = false;
+        plan(NULL);
+        expect_plan_text(&P, "nft create table bridge nestrouter\n");
 }
 
 /* An address the last apply made, no longer wanted: removed if still there, else nothing. */
@@ -827,6 +847,7 @@ int main(void)
                 PTEST(test_plan_dnsmasq_hosts_only_reloads),
                 PTEST(test_plan_dnsmasq_conf_restarts),
                 PTEST(test_plan_nft),
+                PTEST(test_plan_nft_bridge),
                 PTEST(test_plan_prev_address),
                 PTEST(test_plan_prev_bridge_renamed),
                 PTEST(test_plan_full_order),

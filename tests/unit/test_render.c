@@ -59,6 +59,9 @@ static void fx_init(struct fx *f)
         g->dhcp.range_start = ip("10.0.2.100");
         g->dhcp.range_end = ip("10.0.2.199");
         g->dhcp.lease_time = 86400;
+        g->dhcp.dynamic_lease_time = 86400; /* what cfg_fill_defaults makes of them */
+        g->dhcp.dynamic_lease_set = true;
+        g->dhcp.max_leases = 100;
         f->dns[0] = g->gateway;
         g->dhcp.dns = f->dns;
         g->dhcp.n_dns = 1;
@@ -143,6 +146,7 @@ static void fx_nat_only(struct fx *f)
         fx_uplink(f, NR_UPLINK_NAT, "eth0", "10.0.0.4/24", true);
         f->dns[0] = ip("168.63.129.16");
         f->cfg.guests.dhcp.lease_time = 0;
+        f->cfg.guests.dhcp.dynamic_lease_time = 0;
         f->cfg.firewall.ssh = false;
 }
 
@@ -550,7 +554,7 @@ static void test_dm_full(void **state)
                 "\nlog-facility=-\n",
                 "\nno-hosts\n",
                 "\ndhcp-range=10.0.2.100,10.0.2.199,255.255.255.0,86400\n",
-                "\ndhcp-lease-max=254\n",
+                "\ndhcp-lease-max=102\n", /* the pool of 100 and the 2 reservations */
                 "\ndhcp-authoritative\n",
                 "\ndhcp-option=option:router,10.0.2.1\n",
                 "\ndhcp-option=option:dns-server,10.0.2.1\n",
@@ -623,8 +627,38 @@ static void test_dm_disabled_and_static(void **state)
         snprintf(f.cfg.guests.dhcp.domain, sizeof(f.cfg.guests.dhcp.domain), "bad_domain");
         o = dm(&f, "dm-static");
         assert_non_null(strstr(o.conf, "\ndhcp-range=172.20.0.0,static,255.255.0.0,86400\n"));
-        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=65534\n"));
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=1\n")); /* reservations only: none */
         assert_null(strstr(o.conf, "bad_domain"));
+        dm_free(&o);
+}
+
+/* Starvation bounds: the pool cut to max_leases, with their own (shorter) lease time; room for
+ * every reservation on top, each with the reserved hosts' lease time in its line. */
+static void test_dm_max_leases(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        fx_res(&f, "db01", "52:54:00:00:00:11", "10.0.2.10");
+        fx_res(&f, "pool", "52:54:00:00:00:12", "10.0.2.105");
+        f.cfg.guests.dhcp.max_leases = 20;
+        f.cfg.guests.dhcp.dynamic_lease_time = 600;
+        struct dm_out o = dm(&f, "dm-max-leases");
+        assert_non_null(strstr(o.conf, "\ndhcp-range=10.0.2.100,10.0.2.119,255.255.255.0,600\n"));
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=22\n"));
+        assert_string_equal(o.hosts, "52:54:00:00:00:11,10.0.2.10,db01,86400\n"
+                                     "52:54:00:00:00:12,10.0.2.105,pool,86400\n");
+        dm_free(&o);
+
+        /* a cap above the pool's size changes nothing */
+        f.cfg.guests.dhcp.max_leases = 1000;
+        f.cfg.guests.dhcp.dynamic_lease_time = 86400;
+        o = dm(&f, "dm-max-leases-big");
+        assert_non_null(strstr(o.conf, "\ndhcp-range=10.0.2.100,10.0.2.199,255.255.255.0,86400\n"));
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=102\n"));
+        assert_null(strstr(o.conf, "cut"));
+        assert_string_equal(o.hosts, "52:54:00:00:00:11,10.0.2.10,db01\n"
+                                     "52:54:00:00:00:12,10.0.2.105,pool\n");
         dm_free(&o);
 }
 
@@ -724,6 +758,7 @@ int main(void)
                 cmocka_unit_test(test_dm_dns_and_lease),
                 cmocka_unit_test(test_dm_disabled_and_static),
                 cmocka_unit_test(test_dm_hosts),
+                cmocka_unit_test(test_dm_max_leases),
                 cmocka_unit_test(test_dns_served_agrees),
                 cmocka_unit_test(test_golden),
         };

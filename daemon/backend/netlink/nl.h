@@ -47,6 +47,10 @@ int nlb_refresh(struct nlb *b);
 void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
                struct nr_facts *facts);
 
+/* facts->ports: every interface enslaved to the guest bridge now, plus the configured
+ * guests.ports, sorted (nl_ports.c). */
+void nlb_bridge_ports(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts);
+
 /* Fill the link, address, route and rule parts of `have` for the objects `want` or `prev` (the
  * last pass's desired state, may be NULL) name: a renamed bridge must be seen to be removed. */
 int nlb_observe(struct nlb *b, const struct nr_desired *want, const struct nr_desired *prev,

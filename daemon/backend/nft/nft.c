@@ -46,28 +46,35 @@ static bool probe_flowtable(struct nftb *b)
         return r == 0;
 }
 
-static void state_path(const struct nftb *b, const char *name, char *buf, size_t size)
+static const char *const families[NFTB_COUNT] = {"inet", "bridge"};
+/* the inet table's files keep their names from before the bridge table */
+static const char *const state_names[NFTB_COUNT] = {"nft", "nft-bridge"};
+
+static void state_path(const struct nftb *b, enum nftb_table t, const char *what, char *buf,
+                       size_t size)
 {
-        snprintf(buf, size, "%s/%s", b->state_dir, name);
+        snprintf(buf, size, "%s/%s.%s", b->state_dir, state_names[t], what);
 }
 
 static void state_load(struct nftb *b)
 {
         char p1[4096], p2[4096];
-        state_path(b, "nft.applied", p1, sizeof(p1));
-        state_path(b, "nft.baseline", p2, sizeof(p2));
-        b->applied = file_read(p1, NULL);
-        b->baseline = file_read(p2, NULL);
+        for (int t = 0; t < NFTB_COUNT; t++) {
+                state_path(b, (enum nftb_table)t, "applied", p1, sizeof(p1));
+                state_path(b, (enum nftb_table)t, "baseline", p2, sizeof(p2));
+                b->tab[t].applied = file_read(p1, NULL);
+                b->tab[t].baseline = file_read(p2, NULL);
+        }
 }
 
-static void state_save(struct nftb *b)
+static void state_save(struct nftb *b, enum nftb_table t)
 {
         char p[4096], q[4096];
-        state_path(b, "nft.applied", p, sizeof(p));
-        state_path(b, "nft.baseline", q, sizeof(q));
-        int r = file_write_atomic(p, b->applied, 0600);
+        state_path(b, t, "applied", p, sizeof(p));
+        state_path(b, t, "baseline", q, sizeof(q));
+        int r = file_write_atomic(p, b->tab[t].applied, 0600);
         if (r >= 0)
-                r = file_write_atomic(q, b->baseline, 0600);
+                r = file_write_atomic(q, b->tab[t].baseline, 0600);
         if (r < 0) {
                 /* what stays on disk describes an older table: a restart finds it differs
                  * from the live one and applies the table whole */
@@ -114,8 +121,10 @@ void nftb_close(struct nftb *b)
                 nft_ctx_free(b->ctx);
         if (b->mon)
                 mnl_socket_close(b->mon);
-        free(b->applied);
-        free(b->baseline);
+        for (int t = 0; t < NFTB_COUNT; t++) {
+                free(b->tab[t].applied);
+                free(b->tab[t].baseline);
+        }
         free(b->state_dir);
         memset(b, 0, sizeof(*b));
 }
@@ -125,42 +134,63 @@ void nftb_close(struct nftb *b)
  * Only ever compared with each other, so the form does not matter. */
 #define DRIFT_FLAGS (NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_NUMERIC_PROTO)
 
-static int list_table(struct nftb *b, unsigned flags, char **out)
+static int list_table(struct nftb *b, enum nftb_table t, unsigned flags, char **out)
 {
-        return run(b, flags, "list table inet " NR_NFT_TABLE, out, NULL, 0);
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "list table %s " NR_NFT_TABLE, families[t]);
+        return run(b, flags, cmd, out, NULL, 0);
+}
+
+/* Lists one table: whether it exists, and whether it is exactly as we left it. */
+static void observe_table(struct nftb *b, enum nftb_table t, bool *present)
+{
+        struct nftb_tab *tab = &b->tab[t];
+        char *now = NULL;
+        b->listings++;
+        if (list_table(b, t, DRIFT_FLAGS, &now) < 0) {
+                *present = false; /* ENOENT and friends: there is no table */
+                tab->matches_baseline = false;
+                return;
+        }
+        *present = true;
+        /* remembered for nftb_apply in this same pass: no second listing to tell drift from a
+         * changed configuration */
+        tab->matches_baseline = tab->applied && tab->baseline && !tab->baseline_stale &&
+                                !strcmp(now, tab->baseline);
+        free(now);
 }
 
 int nftb_observe(struct nftb *b, struct nr_observed *have)
 {
-        if (b->save_errno && b->applied && b->baseline && !b->baseline_stale)
-                state_save(b);
-        char *now = NULL;
+        for (int t = 0; b->save_errno && t < NFTB_COUNT; t++) {
+                struct nftb_tab *tab = &b->tab[t];
+                if (tab->applied && tab->baseline && !tab->baseline_stale)
+                        state_save(b, (enum nftb_table)t);
+        }
+        bool *present[NFTB_COUNT] = {&have->nft_present, &have->nft_bridge_present};
+        char **text[NFTB_COUNT] = {&have->nft, &have->nft_bridge};
         /* No drain here (nestrouterctl status observes too, and must not eat the events that
          * schedule a pass): a foreign commit not read yet wakes on_nft, whose pass lists. */
-        if (b->trusted && b->applied) {
-                /* only our own commits since the table was listed or applied: it is as we left
-                 * it (and it exists: deleting it is a commit too) */
-                have->nft_present = true;
-                b->matches_baseline = true;
-                have->nft = strdup(b->applied);
-                return have->nft ? 0 : -ENOMEM;
+        bool trusted = b->trusted;
+        for (int t = 0; t < NFTB_COUNT; t++)
+                trusted &= b->tab[t].applied != NULL;
+        bool all = true;
+        for (int t = 0; t < NFTB_COUNT; t++) {
+                struct nftb_tab *tab = &b->tab[t];
+                if (trusted) {
+                        /* only our own commits since the tables were listed or applied: they
+                         * are as we left them (and exist: deleting one is a commit too) */
+                        *present[t] = true;
+                        tab->matches_baseline = true;
+                } else {
+                        observe_table(b, (enum nftb_table)t, present[t]);
+                }
+                all &= tab->matches_baseline;
+                if (tab->matches_baseline && !(*text[t] = strdup(tab->applied)))
+                        return -ENOMEM;
         }
-        b->listings++;
-        if (list_table(b, DRIFT_FLAGS, &now) < 0) {
-                have->nft_present = false; /* ENOENT and friends: there is no table */
-                b->matches_baseline = false;
-                return 0;
-        }
-        have->nft_present = true;
-        /* remembered for nftb_apply in this same pass: no second listing to tell drift from a
-         * changed configuration */
-        b->matches_baseline =
-                b->applied && b->baseline && !b->baseline_stale && !strcmp(now, b->baseline);
-        if (b->matches_baseline) {
-                have->nft = strdup(b->applied);
-                b->trusted = true; /* seen as we left it; later foreign commits end this */
-        }
-        free(now);
+        if (all)
+                b->trusted = true; /* seen as we left them; later foreign commits end this */
         return 0;
 }
 
@@ -171,47 +201,59 @@ void nftb_distrust(struct nftb *b)
 
 /* After a successful apply: the table holds want; its baseline is listed by nftb_settle() once
  * the pass has been reported. */
-static int take_applied(struct nftb *b, const char *want)
+static int take_applied(struct nftb *b, enum nftb_table t, const char *want)
 {
         char *applied = strdup(want);
         if (!applied)
                 return -ENOMEM;
-        free(b->applied);
-        b->applied = applied;
-        b->baseline_stale = true;
+        free(b->tab[t].applied);
+        b->tab[t].applied = applied;
+        b->tab[t].baseline_stale = true;
         b->trusted = true; /* foreign commits still queued end it when they are read */
         return 0;
 }
 
 bool nftb_settle_due(const struct nftb *b)
 {
-        return b->baseline_stale;
+        for (int t = 0; t < NFTB_COUNT; t++)
+                if (b->tab[t].baseline_stale)
+                        return true;
+        return false;
 }
 
 int nftb_settle(struct nftb *b)
 {
-        char *base = NULL;
-        if (!b->baseline_stale)
+        int listed = 0;
+        if (!nftb_settle_due(b))
                 return 0;
         nftb_monitor_drain(b);
         if (!b->trusted)
                 return 0; /* a foreign commit since the apply: the next pass lists and repairs */
-        b->listings++;
-        int r = list_table(b, DRIFT_FLAGS, &base);
-        if (r < 0)
-                return r; /* the next pass sees no matching baseline and applies again */
-        free(b->baseline);
-        b->baseline = base;
-        b->baseline_stale = false;
-        state_save(b);
-        return 1;
+        for (int t = 0; t < NFTB_COUNT; t++) {
+                struct nftb_tab *tab = &b->tab[t];
+                char *base = NULL;
+                if (!tab->baseline_stale)
+                        continue;
+                b->listings++;
+                int r = list_table(b, (enum nftb_table)t, DRIFT_FLAGS, &base);
+                if (r < 0)
+                        return r; /* the next pass sees no matching baseline and applies again */
+                free(tab->baseline);
+                tab->baseline = base;
+                tab->baseline_stale = false;
+                state_save(b, (enum nftb_table)t);
+                listed = 1;
+        }
+        return listed;
 }
 
-static int apply_full(struct nftb *b, const char *want, char *err, size_t errlen)
+static int apply_full(struct nftb *b, enum nftb_table t, const char *want, char *err,
+                      size_t errlen)
 {
         struct nr_buf cmd = {0};
         /* add + delete + define in one buffer: one transaction, never a moment without it */
-        buf_puts(&cmd, "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n");
+        buf_printf(&cmd, "add table %s " NR_NFT_TABLE "\ndelete table %s " NR_NFT_TABLE "\n",
+                   families[t], families[t]);
         buf_puts(&cmd, want);
         char *text = buf_finish(&cmd);
         if (!text)
@@ -220,18 +262,19 @@ static int apply_full(struct nftb *b, const char *want, char *err, size_t errlen
         free(text);
         if (r == 0)
                 b->full_applies++;
-        return r < 0 ? r : take_applied(b, want);
+        return r < 0 ? r : take_applied(b, t, want);
 }
 
 /* A reload: only elements and single rules change. Falls back to the full transaction when the
  * structure changed (nftd_delta says so). */
-static int apply_delta(struct nftb *b, const char *want, char *err, size_t errlen)
+static int apply_delta(struct nftb *b, enum nftb_table t, const char *want, char *err,
+                       size_t errlen)
 {
         struct nftd_table old = {0}, new = {0};
         struct nftd_handles h = {0};
         char *listing = NULL, *script = NULL;
         bool full = true;
-        int r = nftd_parse(b->applied, &old);
+        int r = nftd_parse(b->tab[t].applied, &old);
         if (r >= 0)
                 r = nftd_parse(want, &new);
         /* element-only changes (port forwards, allow-lists) need no rule handles: list the
@@ -242,7 +285,8 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
                 free(script);
                 script = NULL;
                 b->listings++;
-                r = list_table(b, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS, &listing);
+                r = list_table(b, t, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS,
+                               &listing);
                 if (r >= 0)
                         r = nftd_parse_handles(listing, &h);
                 if (r >= 0)
@@ -252,14 +296,14 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
                 r = run(b, 0, script, NULL, err, errlen);
                 if (r == 0) {
                         b->delta_applies++;
-                        r = take_applied(b, want);
+                        r = take_applied(b, t, want);
                 } else {
                         log_warn("nft: incremental update refused (%s); replacing the table", err);
                         full = true; /* the kernel rejected it whole: nothing changed yet */
                         r = 0;
                 }
         } else if (r >= 0 && !full) {
-                r = take_applied(b, want);
+                r = take_applied(b, t, want);
         }
         free(listing);
         free(script);
@@ -267,8 +311,20 @@ static int apply_delta(struct nftb *b, const char *want, char *err, size_t errle
         nftd_table_free(&old);
         nftd_table_free(&new);
         if (r >= 0 && full)
-                return apply_full(b, want, err, errlen);
+                return apply_full(b, t, want, err, errlen);
         return r;
+}
+
+static enum nftb_table op_table(const struct nr_op *op)
+{
+        return op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE ? NFTB_BRIDGE
+                                                                                : NFTB_INET;
+}
+
+bool nftb_op_is_change(const struct nftb *b, const struct nr_op *op)
+{
+        bool update = op->kind == NR_OP_NFT_UPDATE || op->kind == NR_OP_NFTBR_UPDATE;
+        return update && b->tab[op_table(op)].matches_baseline;
 }
 
 int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
@@ -276,25 +332,40 @@ int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *e
 {
         /* the observation of this pass said whether the live table is still ours unchanged:
          * then only the configuration changed and a delta does; after drift, replace it all */
-        if (op->kind == NR_OP_NFT_UPDATE && b->matches_baseline)
-                return apply_delta(b, want, err, errlen);
-        return apply_full(b, want, err, errlen);
+        enum nftb_table t = op_table(op);
+        if (nftb_op_is_change(b, op))
+                return apply_delta(b, t, want, err, errlen);
+        return apply_full(b, t, want, err, errlen);
 }
 
 int nftb_counters(struct nftb *b, struct nftd_counters *c)
 {
-        char *listing = NULL;
-        int r = list_table(b, 0, &listing);
+        struct nr_buf all = {0};
+        int r = 0;
+        /* one listing per table: nft 1.0.6 fails a buffer holding two `list table` commands
+         * (its cache is built for the first one only); no bridge table yet is no error */
+        for (int t = 0; t < NFTB_COUNT && r >= 0; t++) {
+                char *listing = NULL;
+                r = list_table(b, (enum nftb_table)t, 0, &listing);
+                if (r >= 0)
+                        buf_puts(&all, listing);
+                else if (t == NFTB_BRIDGE)
+                        r = 0;
+                free(listing);
+        }
+        char *text = buf_finish(&all);
         if (r >= 0)
-                r = nftd_parse_counters(listing, c);
-        free(listing);
+                r = text ? nftd_parse_counters(text, c) : -ENOMEM;
+        free(text);
         return r;
 }
 
 int nftb_delete_table(struct nftb *b)
 {
         char err[256];
-        return run(b, 0, "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n",
+        return run(b, 0,
+                   "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n"
+                   "add table bridge " NR_NFT_TABLE "\ndelete table bridge " NR_NFT_TABLE "\n",
                    NULL, err, sizeof(err));
 }
 

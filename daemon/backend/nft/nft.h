@@ -1,4 +1,5 @@
-/* The nftables backend (libnftables + libmnl): one table `inet nestrouter`, created whole in one
+/* The nftables backend (libnftables + libmnl): two tables, `inet nestrouter` (the router) and
+ * `bridge nestrouter` (the guest bridge's address bindings), each created whole in one
  * transaction on first apply and on drift repair, changed element by element and rule by rule on
  * reload; drift noticed through the nftables netlink group.
  *
@@ -19,14 +20,24 @@
 struct nft_ctx;
 struct mnl_socket;
 
-struct nftb {
-        struct nft_ctx *ctx;
-        struct mnl_socket *mon;
+enum nftb_table {
+        NFTB_INET,
+        NFTB_BRIDGE,
+        NFTB_COUNT,
+};
+
+struct nftb_tab {
         char *applied;             /* the desired text of the last successful apply */
         char *baseline;            /* stateless listing right after it: drift = any difference */
         bool matches_baseline;     /* the last nftb_observe found the table exactly as applied */
         bool baseline_stale;       /* applied since the baseline was listed (nftb_settle due) */
-        bool trusted;              /* no foreign commit since the table was listed or applied */
+};
+
+struct nftb {
+        struct nft_ctx *ctx;
+        struct mnl_socket *mon;
+        struct nftb_tab tab[NFTB_COUNT];
+        bool trusted;              /* no foreign commit since the tables were listed or applied */
         bool flowtable;            /* the kernel supports flowtables (fast path) */
         char *state_dir;           /* applied + baseline persist here across restarts */
         int save_errno;            /* the last save of that state failed (e.g. ENOSPC): retried
@@ -41,18 +52,23 @@ struct nftb {
 int nftb_open(struct nftb *b, const char *state_dir);
 void nftb_close(struct nftb *b);
 
-/* present = the table exists; nft = the applied text when the live table still equals what we
- * applied, NULL when it drifted (so the planner asks for an update). Lists the table only when
- * it is not trusted. */
+/* Per table: present = the table exists; nft (nft_bridge) = the applied text when the live
+ * table still equals what we applied, NULL when it drifted (so the planner asks for an update).
+ * Lists the tables only when they are not trusted. */
 int nftb_observe(struct nftb *b, struct nr_observed *have);
 
 /* The next observation lists the table whatever the events said (the periodic resync). */
 void nftb_distrust(struct nftb *b);
 
-/* NR_OP_NFT_CREATE / NR_OP_NFT_UPDATE. An update after drift recreates the whole table; an
+/* NR_OP_NFT_CREATE / NR_OP_NFT_UPDATE (and the NFTBR pair for the bridge table). An update after drift recreates the whole table; an
  * update because the desired text changed applies the delta. */
 int nftb_apply(struct nftb *b, const struct nr_op *op, const char *want, char *err,
                size_t errlen);
+
+/* Whether op (an NFT or NFTBR op of this pass) follows a change of the desired text rather than
+ * drift: the table was found exactly as applied (a new lease or port, a reload). Ask before
+ * nftb_apply. */
+bool nftb_op_is_change(const struct nftb *b, const struct nr_op *op);
 
 /* Lists the table just applied as the baseline later passes compare against. Called after the
  * pass has been reported: it is drift bookkeeping, not part of applying (listing a table with
@@ -64,10 +80,10 @@ int nftb_settle(struct nftb *b);
 /* A baseline listing is due. */
 bool nftb_settle_due(const struct nftb *b);
 
-/* Per-rule counters of the live table. */
+/* Per-rule counters of the live tables (the bridge table's chains are guest_*). */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);
 
-/* `--teardown`: delete the table if it exists. */
+/* `--teardown`: delete both tables where they exist. */
 int nftb_delete_table(struct nftb *b);
 
 int nftb_monitor_fd(struct nftb *b);
