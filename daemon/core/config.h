@@ -168,6 +168,14 @@ struct nr_router {
         uint32_t rule_priority;    /* first priority of our policy rules */
 };
 
+/* Prometheus metrics for node exporter's textfile collector (daemon/metrics.c). The default is
+ * the directory Debian's prometheus-node-exporter reads; nothing is written while it is absent. */
+#define NR_METRICS_TEXTFILE_DEFAULT "/var/lib/prometheus/node-exporter/nestrouter.prom"
+struct nr_metrics_cfg {
+        char textfile[512];        /* absolute path ending in .prom; "" : not written */
+        uint32_t interval;         /* seconds between writes */
+};
+
 struct nr_config {
         char *file;                /* path it was read from, for messages */
         int version;
@@ -181,6 +189,7 @@ struct nr_config {
         struct nr_router router;
         struct nr_libvirt libvirt;
         struct nr_azure azure;
+        struct nr_metrics_cfg metrics;
         struct nr_posmap pos;      /* key path -> line:col */
 };
 

@@ -1,5 +1,6 @@
-/* The host-side sections of the config: libvirt (how nested guests run) and azure (names of
- * the Azure resources the generated artefacts refer to, and Scheduled Events handling). */
+/* The host-side sections of the config: libvirt (how nested guests run), azure (names of the
+ * Azure resources the generated artefacts refer to, and Scheduled Events handling) and metrics
+ * (where the Prometheus textfile goes). */
 #include <stdio.h>
 #include <string.h>
 
@@ -143,4 +144,57 @@ void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
         (void)obj;
         c->cfg->azure.present = true;
         cw_map(c, v, path, keys, &c->cfg->azure);
+}
+
+/* ---- metrics ----------------------------------------------------------------------------- */
+
+static void k_m_textfile(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const off[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
+        struct nr_metrics_cfg *m = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a path like " NR_METRICS_TEXTFILE_DEFAULT ", or false"))
+                return;
+        const char *s = yv_str(v);
+        size_t n = strlen(s);
+        for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++)
+                if (!strcmp(s, off[i])) {
+                        m->textfile[0] = '\0';
+                        return;
+                }
+        /* node exporter's textfile collector reads only *.prom files */
+        if (s[0] != '/' || n < 7 || strcmp(s + n - 5, ".prom") || n >= sizeof(m->textfile)) {
+                yv_error(&c->yv, v, p, "'%s': an absolute path ending in .prom (node exporter's "
+                         "textfile collector reads only those), at most %zu characters, or false",
+                         s, sizeof(m->textfile) - 1);
+                return;
+        }
+        for (const char *q = s; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\') {
+                        yv_error(&c->yv, v, p, "'%s': no control characters, quotes or "
+                                 "backslashes in the path", s);
+                        return;
+                }
+        memcpy(m->textfile, s, n + 1);
+}
+
+static void k_m_interval(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t == 0 || t > 3600)
+                yv_error(&c->yv, v, p, "the metrics interval must be 1s to 1h");
+        else
+                ((struct nr_metrics_cfg *)o)->interval = t;
+}
+
+void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"textfile", k_m_textfile, false},
+                {"interval", k_m_interval, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->metrics);
 }
