@@ -77,6 +77,8 @@ static bool handle(struct nr_daemon *d, int fd, const char *req)
                 reply(fd, r < 0 ? 1 : 0, reload_report(d, r));
         } else if (!strncmp(req, "plan", 4)) {
                 reply(fd, 0, daemon_plan_text(d));
+        } else if (!strcmp(req, "metrics")) {
+                reply(fd, 0, daemon_metrics(d));
         } else {
                 char *msg = NULL;
                 if (asprintf(&msg, "unknown command '%s' (status, leases, reload, plan, vm)\n",

@@ -25,6 +25,8 @@ static void usage(FILE *f)
                    "  leases [--json]   the guests' DHCP leases\n"
                    "  reload            re-read the configuration (exit 1 if it is rejected)\n"
                    "  plan              what the daemon would change now\n"
+                   "  metrics           the counters in Prometheus' text format (what the\n"
+                   "                    daemon writes to metrics.textfile for node exporter)\n"
                    "  vm list [--json]  the nested guests: state, CPU, pending definition change\n"
                    "  vm start NAME     start a guest\n"
                    "  vm stop NAME [--force]\n"
