@@ -10,7 +10,8 @@ PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
       nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
-      qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables"
+      qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables
+      prometheus prometheus-node-exporter curl"
 if [ $# -gt 0 ]; then
         what="$1 deps"
         shift

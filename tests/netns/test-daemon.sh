@@ -5,9 +5,12 @@
 #   test-daemon-drift.sh      a converged system is quiet (30 s); every drift kind repaired < 1 s
 #   test-daemon-lifecycle.sh  sd_notify, missing/invalid config, reloads, SIGTERM, restart,
 #                             --teardown, address: dhcp
-# Each script builds and removes its own VNet (NR_VNET_ID dtraffic, ddrift, dlife) and can be run
-# alone. This wrapper runs them one after the other (-j: all at once, ~35 s instead of ~60 s),
-# prefixes their ok/FAIL lines with the script's name and ends with one `N passed, N failed`.
+#   test-daemon-metrics.sh    the Prometheus textfile (promtool, a node exporter scrape), --debug,
+#                             SIGUSR1, repeated warnings counted, journald fields
+# Each script builds and removes its own VNet (NR_VNET_ID dtraffic, ddrift, dlife, dmetrics) and
+# can be run alone. This wrapper runs them one after the other (-j: all at once, ~35 s instead
+# of ~60 s), prefixes their ok/FAIL lines with the script's name and ends with one
+# `N passed, N failed`.
 # Needs root, gcc and `make all`; NRD/NRCTL pick other binaries (e.g. NRD=build/asan/nestrouterd).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +49,7 @@ tally() {
 label() { sed -u -e "s/^ok - /ok - $1: /" -e "s/^FAIL - /FAIL - $1: /" \
         -e "s/^\([0-9][0-9]* passed, [0-9][0-9]* failed\)\$/# $1: \1/" -e "s/^failed:/# $1 failed:/"; }
 
-names="traffic drift lifecycle"
+names="traffic drift lifecycle metrics"
 limit=300   # per script; a script that is TERMed still cleans up (trap)
 if [ $parallel = 1 ]; then
         # the scripts themselves in the background (by pid), so that cleanup can TERM them
