@@ -314,6 +314,22 @@ static void nft_forward_guests(struct nft_ctx *c)
         nft_rule(c, "fwd-guest-out", "iifname \"%s\" ip saddr %s counter accept", br, c->subnet);
 }
 
+/* Packets and bytes of each port forward, both directions, for the metrics: one counting rule
+ * per forward (its connections keep their original port in conntrack), ahead of
+ * fwd-established, which ends the chain for all but a connection's first packet. A map lookup
+ * cannot key on `ct original proto-dst` (its type needs the protocol), hence rules. */
+static void nft_forward_counters(struct nft_ctx *c)
+{
+        const struct nr_config *cfg = c->cfg;
+        char id[32];
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);
+                nft_rule(c, id, "ct status dnat meta l4proto %s ct original proto-dst %u counter",
+                         cfg_proto_name(f->proto), f->port);
+        }
+}
+
 static void nft_chain_forward(struct nft_ctx *c)
 {
         const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
@@ -325,6 +341,7 @@ static void nft_chain_forward(struct nft_ctx *c)
                          c->subnet);
         /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
         nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
+        nft_forward_counters(c);
         nft_rule(c, "fwd-established", "ct state established,related counter accept");
         nft_forward_guests(c);
         if (lan)
