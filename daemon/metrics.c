@@ -60,6 +60,27 @@ static void gather_dhcp(struct nr_daemon *d, struct nr_metrics *m)
                 m->dhcp_reservations += d->cfg->vms[i].ip != 0;
 }
 
+/* the configured forwards, named as the config names them */
+static struct nr_mforward *gather_forwards(const struct nr_config *cfg, size_t *n)
+{
+        *n = 0;
+        if (!cfg || !cfg->n_port_forwards)
+                return NULL;
+        struct nr_mforward *v = calloc(cfg->n_port_forwards, sizeof(*v));
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                unsigned to_port = f->to_port ? f->to_port : f->port;
+                v[i].proto = cfg_proto_name(f->proto);
+                v[i].port = f->port;
+                v[i].name = f->to_name;
+                snprintf(v[i].target, sizeof(v[i].target), "%s:%u", ip_s(f->to_ip).s, to_port);
+        }
+        *n = cfg->n_port_forwards;
+        return v;
+}
+
 char *daemon_metrics(struct nr_daemon *d)
 {
         struct nr_mkind rep[NR_OBJ_COUNT], chg[NR_OBJ_COUNT];
@@ -88,11 +109,14 @@ char *daemon_metrics(struct nr_daemon *d)
         m.rules_ok = d->cfg && nftb_counters(&d->nft, &rules) >= 0;
         m.rules = rules.v;
         m.n_rules = m.rules_ok ? rules.n : 0;
+        struct nr_mforward *fw = gather_forwards(d->cfg, &m.n_forwards);
+        m.forwards = fw;
         gather_dhcp(d, &m);
         m.guests = guests;
         m.n_guests = virtb_metrics_guests(&d->virt, guests, MAX_GUESTS);
         char *text = render_metrics(&m);
         nftd_counters_free(&rules);
+        free(fw);
         free(guests);
         return text;
 }

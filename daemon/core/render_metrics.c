@@ -67,20 +67,25 @@ static void label_value(struct nr_buf *b, const char *s)
         }
 }
 
+/* name{k="v",...} from n key/value pairs (n 0: no braces) */
+static void series_n(struct nr_buf *b, const char *name, const char *const *kv, size_t n)
+{
+        buf_puts(b, name);
+        for (size_t i = 0; i < n; i++) {
+                buf_printf(b, "%s%s=\"", i ? "," : "{", kv[2 * i]);
+                label_value(b, kv[2 * i + 1]);
+                buf_puts(b, "\"");
+        }
+        if (n)
+                buf_puts(b, "}");
+}
+
 /* name{k1="v1",k2="v2"} with up to two labels (k2 NULL: one, k1 NULL: none) */
 static void series(struct nr_buf *b, const char *name, const char *k1, const char *v1,
                    const char *k2, const char *v2)
 {
-        buf_puts(b, name);
-        if (k1) {
-                buf_printf(b, "{%s=\"", k1);
-                label_value(b, v1);
-                if (k2) {
-                        buf_printf(b, "\",%s=\"", k2);
-                        label_value(b, v2);
-                }
-                buf_puts(b, "\"}");
-        }
+        const char *const kv[4] = {k1, v1, k2, v2};
+        series_n(b, name, kv, k1 ? k2 ? 2 : 1 : 0);
 }
 
 static void u64(struct nr_buf *b, const char *name, const char *k1, const char *v1, uint64_t v)
@@ -203,6 +208,33 @@ static void m_drops(struct nr_buf *b, const struct nr_metrics *m)
         }
 }
 
+static void m_forwards(struct nr_buf *b, const struct nr_metrics *m)
+{
+        static const char *const names[2] = {"nestrouter_port_forward_packets_total",
+                                             "nestrouter_port_forward_bytes_total"};
+        static const char *const helps[2] = {
+                "Packets of each port forward's connections, both directions",
+                "Bytes of each port forward's connections, both directions",
+        };
+        for (int w = 0; w < 2; w++) {
+                family(b, names[w], "counter", helps[w]);
+                for (size_t i = 0; i < m->n_forwards; i++) {
+                        const struct nr_mforward *f = &m->forwards[i];
+                        char id[32], port[8];
+                        snprintf(id, sizeof(id), "fwd-pf-%s-%u", f->proto, f->port);
+                        snprintf(port, sizeof(port), "%u", f->port);
+                        const struct nftd_counter *c = rule(m, id);
+                        if (!c)
+                                continue;
+                        const char *const kv[8] = {"proto", f->proto, "port", port,
+                                                   "target", f->target, "name", f->name};
+                        series_n(b, names[w], kv, f->name[0] ? 4 : 3);
+                        buf_printf(b, " %llu\n",
+                                   (unsigned long long)(w ? c->bytes : c->packets));
+                }
+        }
+}
+
 static void m_rules(struct nr_buf *b, const struct nr_metrics *m)
 {
         static const char *const names[2] = {"nestrouter_nft_rule_packets_total",
@@ -237,6 +269,7 @@ static void m_nft(struct nr_buf *b, const struct nr_metrics *m)
         if (!m->rules_ok)
                 return;
         m_drops(b, m);
+        m_forwards(b, m);
         m_rules(b, m);
 }
 

@@ -43,6 +43,14 @@ struct nr_mguest {
         double import_percent;
 };
 
+/* a port forward, for its packet and byte counters (rule fwd-pf-PROTO-PORT) */
+struct nr_mforward {
+        const char *proto;         /* "tcp", "udp" */
+        uint16_t port;
+        char target[32];           /* "10.0.2.10:3389" */
+        const char *name;          /* the reservation or VM `to` named, "" for an address */
+};
+
 struct nr_metrics {
         bool config_ok, config_applied, converged;
         uint64_t reloads, reloads_rejected;
@@ -57,6 +65,8 @@ struct nr_metrics {
         bool rules_ok;             /* the live counters could be read */
         const struct nftd_counter *rules;
         size_t n_rules;
+        const struct nr_mforward *forwards;
+        size_t n_forwards;
         /* dnsmasq and DHCP */
         bool dnsmasq_up;
         uint64_t dnsmasq_starts, dnsmasq_crashes;

@@ -28,7 +28,14 @@ static const struct nftd_counter rules[] = {
         {"forward", "fwd-guest-imds", 2, 120},
         {"forward", "fwd-guest-wireserver", 1, 60},
         {"forward", "fwd-drop", 9, 540},
+        {"forward", "fwd-pf-tcp-3390", 120, 48000},
+        {"forward", "fwd-pf-udp-51820", 5, 700},
         {"postrouting", "post-masq-nat", 42, 3000},
+};
+static const struct nr_mforward forwards[] = {
+        {"tcp", 3390, "10.0.2.10:3389", "web1"},
+        {"udp", 51820, "10.0.2.20:51820", ""},
+        {"tcp", 8080, "10.0.2.30:80", ""}, /* no rule (yet): no series */
 };
 static const struct nr_mguest guests[] = {
         {"web1", "running", NR_MIMPORT_NONE, 0},
@@ -47,7 +54,8 @@ static struct nr_metrics full(void)
                 .last_pass_usec = 1234,
                 .nft_full_applies = 1, .nft_delta_applies = 2, .nft_listings = 5,
                 .nft_foreign_commits = 1, .rules_ok = true, .rules = rules,
-                .n_rules = sizeof(rules) / sizeof(*rules),
+                .n_rules = sizeof(rules) / sizeof(*rules), .forwards = forwards,
+                .n_forwards = sizeof(forwards) / sizeof(*forwards),
                 .dnsmasq_up = true, .dnsmasq_starts = 2, .dnsmasq_crashes = 1,
                 .dhcp_enabled = true, .dhcp_leases = 2, .dhcp_pool_size = 101,
                 .dhcp_reservations = 1, .imds_fetches = 4, .imds_failures = 1,
@@ -136,6 +144,11 @@ static void test_drop_reasons(void **state)
         assert_true(has_line(t, "nestrouter_dropped_packets_total{reason=\"forward_policy\"} 9"));
         assert_true(has_line(t, "nestrouter_dropped_packets_total{reason=\"input_policy\"} 11"));
         assert_true(has_line(t, "nestrouter_port_forward_connections_total{match=\"from\"} 7"));
+        assert_true(has_line(t, "nestrouter_port_forward_packets_total{proto=\"tcp\",port=\"3390\","
+                                "target=\"10.0.2.10:3389\",name=\"web1\"} 120"));
+        assert_true(has_line(t, "nestrouter_port_forward_bytes_total{proto=\"udp\",port=\"51820\","
+                                "target=\"10.0.2.20:51820\"} 700"));
+        assert_null(strstr(t, "port=\"8080\""));
         assert_true(has_line(t, "nestrouter_nft_rule_packets_total{chain=\"postrouting\","
                                 "rule=\"post-masq-nat\"} 42"));
         /* a rule that is not in the table (in-guest-drop) gives no series */
