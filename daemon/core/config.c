@@ -279,8 +279,6 @@ static void cfg_init_defaults(struct nr_config *cfg)
         cfg->azure.gateway_subnet = true;
         cfg->azure.scheduled_events = true;
         cfg->azure.event_shutdown_timeout = 120;
-        snprintf(cfg->metrics.textfile, sizeof(cfg->metrics.textfile), "%s",
-                 NR_METRICS_TEXTFILE_DEFAULT);
         cfg->metrics.interval = 15;
 }
 

@@ -168,11 +168,12 @@ struct nr_router {
         uint32_t rule_priority;    /* first priority of our policy rules */
 };
 
-/* Prometheus metrics for node exporter's textfile collector (daemon/metrics.c). The default is
- * the directory Debian's prometheus-node-exporter reads; nothing is written while it is absent. */
-#define NR_METRICS_TEXTFILE_DEFAULT "/var/lib/prometheus/node-exporter/nestrouter.prom"
+/* Prometheus metrics for node exporter's textfile collector (daemon/metrics.c); off unless
+ * asked for. `textfile: true` is this file, in the directory Debian's prometheus-node-exporter
+ * reads; nothing is written while that directory is absent. */
+#define NR_METRICS_TEXTFILE_DEBIAN "/var/lib/prometheus/node-exporter/nestrouter.prom"
 struct nr_metrics_cfg {
-        char textfile[512];        /* absolute path ending in .prom; "" : not written */
+        char textfile[512];        /* absolute path ending in .prom; "" : not written (default) */
         uint32_t interval;         /* seconds between writes */
 };
 

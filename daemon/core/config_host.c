@@ -148,24 +148,33 @@ void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 
+/* Off by default: a daemon writes into another package's directory only when asked to (and a
+ * test or demo daemon on a machine with node exporter would otherwise publish its numbers). */
 static void k_m_textfile(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         static const char *const off[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
+        static const char *const on[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
         struct nr_metrics_cfg *m = o;
-        if (!yv_want_scalar(&c->yv, v, p, "a path like " NR_METRICS_TEXTFILE_DEFAULT ", or false"))
+        if (!yv_want_scalar(&c->yv, v, p, "a path ending in .prom, true or false"))
                 return;
         const char *s = yv_str(v);
         size_t n = strlen(s);
-        for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++)
+        for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++) {
                 if (!strcmp(s, off[i])) {
                         m->textfile[0] = '\0';
                         return;
                 }
+                if (!strcmp(s, on[i])) {
+                        snprintf(m->textfile, sizeof(m->textfile), "%s",
+                                 NR_METRICS_TEXTFILE_DEBIAN);
+                        return;
+                }
+        }
         /* node exporter's textfile collector reads only *.prom files */
         if (s[0] != '/' || n < 7 || strcmp(s + n - 5, ".prom") || n >= sizeof(m->textfile)) {
                 yv_error(&c->yv, v, p, "'%s': an absolute path ending in .prom (node exporter's "
-                         "textfile collector reads only those), at most %zu characters, or false",
-                         s, sizeof(m->textfile) - 1);
+                         "textfile collector reads only those), at most %zu characters; or true (%s) or false",
+                         s, sizeof(m->textfile) - 1, NR_METRICS_TEXTFILE_DEBIAN);
                 return;
         }
         for (const char *q = s; *q; q++)

@@ -144,9 +144,12 @@ static void test_metrics_section(void **state)
         (void)state;
         struct tcfg *t = check_text(BASE_G);
         expect_clean(t);
+        assert_string_equal(t->cfg.metrics.textfile, ""); /* off unless asked for */
+        assert_int_equal(t->cfg.metrics.interval, 15);
+        t = check_text(BASE_G "metrics: {textfile: true}\n");
+        expect_clean(t);
         assert_string_equal(t->cfg.metrics.textfile,
                             "/var/lib/prometheus/node-exporter/nestrouter.prom");
-        assert_int_equal(t->cfg.metrics.interval, 15);
         t = check_text(BASE_G "metrics: {textfile: /srv/prom/nr.prom, interval: 1m}\n");
         expect_clean(t);
         assert_string_equal(t->cfg.metrics.textfile, "/srv/prom/nr.prom");
@@ -163,8 +166,7 @@ static void test_metrics_errors(void **state)
         expect_error(t, 8, 21, "metrics.textfile", "'nr.prom': an absolute path ending in .prom");
         t = check_text(BASE_G "metrics: {textfile: /srv/prom/nr.txt}\n");
         expect_error(t, 8, 21, "metrics.textfile", "ending in .prom (node exporter's");
-        t = check_text(BASE_G "metrics: {textfile: true}\n");
-        expect_error(t, 8, 21, "metrics.textfile", "an absolute path ending in .prom");
+        expect_error(t, 8, 21, "metrics.textfile", "or true (/var/lib/prometheus/node-exporter/");
         t = check_text(BASE_G "metrics: {textfile: \"/a\\\\b.prom\"}\n");
         expect_error(t, 8, 21, "metrics.textfile", "no control characters, quotes");
         t = check_text(BASE_G "metrics: {textfile: [a]}\n");
