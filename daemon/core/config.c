@@ -280,6 +280,7 @@ static void cfg_init_defaults(struct nr_config *cfg)
         cfg->azure.scheduled_events = true;
         cfg->azure.event_shutdown_timeout = 120;
         cfg->metrics.interval = 15;
+        cfg->metrics.scrape_port = 9100;
 }
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)

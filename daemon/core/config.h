@@ -175,6 +175,9 @@ struct nr_router {
 struct nr_metrics_cfg {
         char textfile[512];        /* absolute path ending in .prom; "" : not written (default) */
         uint32_t interval;         /* seconds between writes */
+        struct nr_prefix *scrape_from; /* sources the input chain lets reach scrape_port */
+        size_t n_scrape_from;
+        uint16_t scrape_port;      /* node exporter's port (default 9100) */
 };
 
 struct nr_config {

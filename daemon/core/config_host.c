@@ -197,11 +197,32 @@ static void k_m_interval(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 ((struct nr_metrics_cfg *)o)->interval = t;
 }
 
+static void k_m_scrape_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_metrics_cfg *m = o;
+        m->n_scrape_from = cw_prefix_list(c, v, p, &m->scrape_from);
+}
+
+static void k_m_scrape_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (!yv_int(&c->yv, v, p, 1, 65535, &x))
+                return;
+        if (x == 22 || x == 53 || x == 67) {
+                yv_error(&c->yv, v, p, "port %lld is %s's; node exporter listens on 9100", x,
+                         x == 22 ? "SSH" : x == 53 ? "DNS" : "DHCP");
+                return;
+        }
+        ((struct nr_metrics_cfg *)o)->scrape_port = (uint16_t)x;
+}
+
 void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
                 {"textfile", k_m_textfile, false},
                 {"interval", k_m_interval, false},
+                {"scrape_from", k_m_scrape_from, false},
+                {"scrape_port", k_m_scrape_port, false},
                 {0},
         };
         (void)obj;

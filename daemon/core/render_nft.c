@@ -174,6 +174,22 @@ static void nft_set_ssh_from(struct nft_ctx *c)
         buf_puts(&c->b, "\t}\n");
 }
 
+/* Prometheus scraping node exporter on the appliance (metrics.scrape_from); declared even when
+ * empty, like ssh_from */
+static void nft_set_metrics_from(struct nft_ctx *c)
+{
+        const struct nr_metrics_cfg *m = &c->cfg->metrics;
+        struct nft_elems e = {c, 0};
+
+        nft_set_begin(c, "set", "metrics_from", "ipv4_addr", true,
+                      "sources node exporter's port is open to");
+        for (size_t i = 0; i < m->n_scrape_from; i++)
+                if (!nft_prefix_redundant(m->scrape_from, m->n_scrape_from, i))
+                        nft_elem(&e, "%s", prefix_s(nft_norm(m->scrape_from[i])).s);
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
 static void nft_chain_begin(struct nft_ctx *c, const char *name, const char *hook)
 {
         buf_printf(&c->b, "\n\tchain %s {\n\t\t%s\n", name, hook);
@@ -271,6 +287,10 @@ static void nft_input_uplinks(struct nft_ctx *c)
         if (c->cfg->firewall.ssh && c->up_match[0])
                 nft_rule(c, "in-ssh", "iifname %s tcp dport 22%s counter accept", c->up_match,
                          c->cfg->firewall.n_ssh_from ? " ip saddr @ssh_from" : "");
+        if (c->cfg->metrics.n_scrape_from && c->up_match[0])
+                nft_rule(c, "in-metrics", "iifname %s tcp dport %u ip saddr @metrics_from "
+                                          "counter accept",
+                         c->up_match, c->cfg->metrics.scrape_port);
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 if (!c->up[r] || !c->cfg->uplinks[r].dhcp)
                         continue;
@@ -424,6 +444,7 @@ char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
         nft_set_forwards(&c);
         nft_set_pf_from(&c);
         nft_set_ssh_from(&c);
+        nft_set_metrics_from(&c);
         nft_chain_prerouting(&c);
         nft_chain_mangle(&c);
         nft_chain_input(&c);

@@ -212,6 +212,8 @@ char *render_config_yaml(const struct nr_config *cfg)
         else
                 buf_puts(&b, "metrics:\n  textfile: false\n  interval: ");
         put_duration(&b, cfg->metrics.interval);
-        buf_puts(&b, "\n");
+        buf_puts(&b, "\n  scrape_from: ");
+        put_prefixes(&b, cfg->metrics.scrape_from, cfg->metrics.n_scrape_from);
+        buf_printf(&b, "\n  scrape_port: %u\n", cfg->metrics.scrape_port);
         return buf_finish(&b);
 }

@@ -157,6 +157,13 @@ static void test_metrics_section(void **state)
         t = check_text(BASE_G "metrics: {textfile: false}\n");
         expect_clean(t);
         assert_string_equal(t->cfg.metrics.textfile, "");
+        assert_int_equal(t->cfg.metrics.scrape_port, 9100);
+        assert_int_equal(t->cfg.metrics.n_scrape_from, 0);
+        t = check_text(BASE_G "metrics: {scrape_from: [10.0.3.0/24, 10.0.3.7/32], scrape_port: 9101}\n");
+        expect_clean(t);
+        assert_int_equal(t->cfg.metrics.n_scrape_from, 2);
+        assert_int_equal(t->cfg.metrics.scrape_from[1].len, 32);
+        assert_int_equal(t->cfg.metrics.scrape_port, 9101);
 }
 
 static void test_metrics_errors(void **state)
@@ -177,6 +184,12 @@ static void test_metrics_errors(void **state)
         expect_error(t, 8, 21, "metrics.interval", "must be 1s to 1h");
         t = check_text(BASE_G "metrics: {interval: soon}\n");
         expect_error(t, 8, 21, "metrics.interval", "'soon' is not a duration");
+        t = check_text(BASE_G "metrics: {scrape_port: 22}\n");
+        expect_error(t, 8, 24, "metrics.scrape_port", "port 22 is SSH's");
+        t = check_text(BASE_G "metrics: {scrape_port: 70000}\n");
+        expect_error(t, 8, 24, "metrics.scrape_port", "out of range");
+        t = check_text(BASE_G "metrics: {scrape_from: [10.0.3.0/33]}\n");
+        expect_error(t, 8, 25, "metrics.scrape_from[0]", "");
         t = check_text(BASE_G "metrics: {textfiel: /a.prom}\n");
         expect_error(t, 8, 11, "metrics.textfiel", "did you mean 'textfile'?");
 }
@@ -193,7 +206,8 @@ static void test_roundtrip(void **state)
                 "vms:\n  - {name: t1, kernel: /g/vmlinuz, cmdline: \"a \\\"b\\\"\"}\n"
                 "libvirt: {uri: \"qemu+unix:///system?socket=/x/sock\", accel: tcg}\n"
                 "azure: {resource_group: rg, subnets: [a, b], gateway_subnet: false}\n"
-                "metrics: {textfile: false, interval: 90s}\n");
+                "metrics: {textfile: false, interval: 90s, scrape_from: [10.0.3.0/24], "
+                "scrape_port: 9200}\n");
         expect_clean(t);
         char *first = render_config_yaml(&t->cfg);
         assert_non_null(first);

@@ -339,6 +339,35 @@ static void test_nft_forward_counters(void **state)
         free(s);
 }
 
+/* node exporter's port on the uplinks, for metrics.scrape_from only; the set always exists */
+static void test_nft_metrics_scrape(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_full(&f);
+        char *s = nft(&f, "scrape-none");
+        assert_non_null(strstr(s, "\tset metrics_from {\n"));
+        assert_null(strstr(s, "in-metrics"));
+        free(s);
+        struct nr_prefix from[2] = {{0x0a000300, 24}, {0x0a000307, 32}}; /* the /32 is covered */
+        f.cfg.metrics.scrape_from = from;
+        f.cfg.metrics.n_scrape_from = 2;
+        f.cfg.metrics.scrape_port = 9100;
+        s = nft(&f, "scrape");
+        assert_block(s, "set metrics_from",
+                     "\t\ttype ipv4_addr\n"
+                     "\t\tflags interval\n"
+                     "\t\tcomment \"sources node exporter's port is open to\"\n"
+                     "\t\telements = { 10.0.3.0/24 }\n");
+        char *in = block(s, "chain input");
+        char *rule = strstr(in, "tcp dport 9100 ip saddr @metrics_from counter accept comment "
+                                "\"in-metrics\"");
+        assert_non_null(rule);
+        assert_true(rule < strstr(in, "in-drop")); /* before the chain ends in a drop */
+        free(in);
+        free(s);
+}
+
 static void test_nft_sets(void **state)
 {
         (void)state;
@@ -727,6 +756,7 @@ int main(void)
                 cmocka_unit_test(test_nft_full_rules),
                 cmocka_unit_test(test_nft_forward_order),
                 cmocka_unit_test(test_nft_forward_counters),
+                cmocka_unit_test(test_nft_metrics_scrape),
                 cmocka_unit_test(test_nft_sets),
                 cmocka_unit_test(test_nft_from_overlaps),
                 cmocka_unit_test(test_nft_no_forwards),
