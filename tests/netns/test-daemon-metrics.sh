@@ -24,7 +24,9 @@ PROM_DIR=$W/textfile
 PROM=$PROM_DIR/nestrouter.prom
 mkdir -p "$PROM_DIR" || exit 2
 dl_vnet_up
-{ cat "$DL_ROOT/configs/azure-nested.yaml"; printf 'metrics:\n  textfile: %s\n  interval: 1s\n' "$PROM"; } >"$CFG"
+# the Azure VMs' subnet (a Prometheus server there) may scrape node exporter on the uplinks
+METRICS_YAML=$(printf 'metrics:\n  textfile: %s\n  interval: 1s\n  scrape_from: [10.0.3.0/24]\n' "$PROM")
+{ cat "$DL_ROOT/configs/azure-nested.yaml"; echo "$METRICS_YAML"; } >"$CFG"
 NRD_ARGS=--debug
 run "nestrouterd --debug starts and converges (metrics.textfile in the work dir, interval 1s)" \
         daemon_up NR_LOG_REPEAT_SEC=$REPEAT
@@ -53,14 +55,26 @@ no_tmp() { [ -z "$(find "$PROM_DIR" -name '*.tmp*')" ]; }
 run "no temp file left next to it (written by rename)" no_tmp
 
 # ---------------------------------------------------------------- node exporter scrapes it
-NE_PORT=9100     # the router namespace's own loopback: nothing else listens there
+# on the router namespace's loopback (nothing else listens there) and on NIC2's address, for a
+# Prometheus server in the VNet
+NE_PORT=9100
 NE_LOG=$W/node-exporter.log
 bg ip netns exec "$RTR" prometheus-node-exporter --web.listen-address="127.0.0.1:$NE_PORT" \
+        --web.listen-address="$NIC2_IP:$NE_PORT" \
         --collector.disable-defaults --collector.textfile \
         --collector.textfile.directory="$PROM_DIR" >"$NE_LOG" 2>&1
 scrape() { R curl -sf --max-time 3 "http://127.0.0.1:$NE_PORT/metrics"; }
 run "prometheus-node-exporter (textfile collector) answers on 127.0.0.1:$NE_PORT in $RTR" \
         wait_for 100 scrape
+# from the VNet: metrics.scrape_from opens node exporter's port to 10.0.3.0/24 only
+im0=$(rule_packets in-metrics)
+vm_scrape() { vnet exec vm curl -sf --max-time 3 "http://$NIC2_IP:$NE_PORT/metrics"; }
+check_grep "the Azure VM (10.0.3.4, in scrape_from) scrapes $NIC2_IP:$NE_PORT: nestrouter_config_ok 1" \
+        '^nestrouter_config_ok 1$' vm_scrape
+must_fail "on-premises (172.16.0.10, not in scrape_from) cannot" \
+        vnet exec onp curl -sf --max-time 2 "http://$NIC2_IP:$NE_PORT/metrics"
+expect "in-metrics counted the VM's scrape (${im0:-?} -> $(rule_packets in-metrics))" \
+        "$(rule_packets in-metrics)" -gt "${im0:-0}"
 # series VALUE: the value of one series (exact name and labels) in a fresh scrape
 series() { scrape | awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'; }
 # scraped NAME SERIES WANT: a scrape shows SERIES = WANT within 5 s (the file is rewritten
@@ -123,7 +137,7 @@ else fail "scrape: $MD grew (still ${v}, was ${md0:-?})"; fi
 # the open forward of daemon-open-forward.yaml (tcp 8080 -> web1:7777), metrics section kept:
 # a delta (its counting rule added alone), and its own series
 full0=$(sj .nft.full_applies) delta0=$(sj .nft.delta_applies)
-{ cat "$DL_HERE/daemon-open-forward.yaml"; printf 'metrics:\n  textfile: %s\n  interval: 1s\n' "$PROM"; } >"$CFG"
+{ cat "$DL_HERE/daemon-open-forward.yaml"; echo "$METRICS_YAML"; } >"$CFG"
 run "nestrouterctl reload (adds tcp 8080 -> web1:7777) exits 0" ctl reload
 run "converged after the reload" wait_for 50 converged
 check "no full table replace (nft.full_applies ${full0:-?})" "$full0" sj .nft.full_applies
