@@ -86,6 +86,8 @@ static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply
                 reply(rep, r < 0 ? 1 : 0, msg);
         } else if (!strncmp(req, "plan", 4)) {
                 reply(rep, 0, daemon_plan_text(d));
+        } else if (!strcmp(req, "metrics")) {
+                reply(rep, 0, daemon_metrics(d));
         } else {
                 char *msg = NULL;
                 if (asprintf(&msg,

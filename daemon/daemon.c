@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "backend/dnsmasq/dm_leases.h"
 #include "backend/sysctl/sysctl.h"
+#include "core/render.h"
 #include "core/validate.h"
 #include "log.h"
 
@@ -107,6 +108,46 @@ static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const st
                          err, errlen);
 }
 
+static const char *const obj_kind[NR_OBJ_COUNT] = {
+        "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
+};
+
+/* The object an op is about, for the journal's NR_OBJECT= field: what `journalctl NR_OBJECT=`
+ * would be asked for (an interface, "10.0.2.1/24 dev nr0", "default table 1001", a sysctl). */
+static void op_object(const struct nr_op *op, char *buf, size_t size)
+{
+        char tab[16];
+        switch (op_obj(op->kind)) {
+        case NR_OBJ_LINK:
+                snprintf(buf, size, "%s", op->link.name);
+                return;
+        case NR_OBJ_SYSCTL:
+                snprintf(buf, size, "%s", op->sysctl.key);
+                return;
+        case NR_OBJ_ADDR:
+                snprintf(buf, size, "%s dev %s", prefix_s(op->addr.addr).s, op->addr.dev);
+                return;
+        case NR_OBJ_ROUTE:
+                if (op->route.table == NR_TABLE_MAIN)
+                        snprintf(tab, sizeof(tab), "main");
+                else
+                        snprintf(tab, sizeof(tab), "%u", op->route.table);
+                snprintf(buf, size, "%s table %s",
+                         op->route.dst.len ? prefix_s(op->route.dst).s : "default", tab);
+                return;
+        case NR_OBJ_RULE:
+                snprintf(buf, size, "pref %u", op->rule.priority);
+                return;
+        case NR_OBJ_NFT:
+                snprintf(buf, size, "inet %s", NR_NFT_TABLE);
+                return;
+        case NR_OBJ_DNSMASQ:
+        case NR_OBJ_COUNT:
+                break;
+        }
+        snprintf(buf, size, "dnsmasq");
+}
+
 /* Applies the plan in order; returns the number of failed ops. */
 static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                            const struct nr_plan *plan, bool *backoff)
@@ -114,19 +155,26 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
         unsigned failed = 0;
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nr_op *op = &plan->ops[i];
-                char line[400], err[256] = "";
+                char line[400], err[256] = "", obj[128];
+                enum nr_obj o = op_obj(op->kind);
                 plan_op_line(plan, op, line, sizeof(line));
                 if (op->kind == NR_OP_CONFLICT) {
-                        log_warn("conflict, left alone: %s", op->why);
+                        log_obj(LOG_PRI_WARNING, "conflict", op->why, "conflict, left alone: %s",
+                                op->why);
                         failed++;
                         continue;
                 }
                 /* a new lease or bridge port changes the bridge table's desired text
                  * without a reload: a change too, not drift */
                 bool change = d->config_changed ||
-                              (op_obj(op->kind) == NR_OBJ_NFT && nftb_op_is_change(&d->nft, op));
+                              (o == NR_OBJ_NFT && nftb_op_is_change(&d->nft, op));
+                op_object(op, obj, sizeof(obj));
+                uint64_t t0 = now_usec();
                 int r = apply_op(d, want, op, err, sizeof(err));
                 if (r == -EAGAIN) {
+                        d->n.backoffs++;
+                        log_obj(LOG_PRI_DEBUG, obj_kind[o], obj, "%s: put off (backing off)",
+                                line);
                         *backoff = true;
                         failed++;
                         continue;
@@ -135,17 +183,18 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                         d->n.failures++;
                         failed++;
                         snprintf(d->last_error, sizeof(d->last_error), "%s: %s", line, err);
-                        log_err("%s: %s", line, err);
+                        log_obj(LOG_PRI_ERR, obj_kind[o], obj, "%s: %s", line, err);
                         continue;
                 }
                 d->n.writes++;
-                enum nr_obj o = op_obj(op->kind);
+                log_obj(LOG_PRI_DEBUG, obj_kind[o], obj, "applied in %llu us: %s",
+                        (unsigned long long)(now_usec() - t0), line);
                 if (change) {
                         d->n.changes[o]++;
-                        log_info("%s", line);
+                        log_obj(LOG_PRI_INFO, obj_kind[o], obj, "%s", line);
                 } else {
                         d->n.repairs[o]++;
-                        log_notice("repaired drift: %s", line);
+                        log_obj(LOG_PRI_NOTICE, obj_kind[o], obj, "repaired drift: %s", line);
                 }
         }
         return failed;
@@ -171,7 +220,8 @@ static int on_settle(sd_event_source *s, void *userdata)
                 d->converged = false;
                 snprintf(d->last_error, sizeof(d->last_error), "nft: listing the table: %s",
                          strerror(-r));
-                log_err("nft: cannot list the table just applied: %s", strerror(-r));
+                log_obj(LOG_PRI_ERR, "nft", "inet " NR_NFT_TABLE,
+                        "nft: cannot list the table just applied: %s", strerror(-r));
                 notify_status(d, 1);
                 daemon_schedule(d, RETRY_USEC);
         } else if (!d->nft.trusted) {
@@ -252,6 +302,7 @@ static int reconcile(struct nr_daemon *d)
                 model_free(&want);
                 return log_err_errno(r, "reconcile: %m");
         }
+        size_t n_ops = plan.n_ops;
         unsigned failed = apply_plan(d, &want, &plan, &backoff);
         if (d->nft.save_errno) {
                 failed++;
@@ -284,8 +335,15 @@ static int reconcile(struct nr_daemon *d)
          * reload, not after every pass */
         if (reloaded)
                 malloc_trim(0);
+        metrics_pass_observe(&d->n.pass_hist, d->last_pass_usec);
+        log_debug("pass %llu: %zu ops planned, %u failed, %llu us%s",
+                  (unsigned long long)d->n.passes, n_ops, failed,
+                  (unsigned long long)d->last_pass_usec, d->nft.trusted ? "" : "; nft listed");
         virtb_network_pass(&d->virt); /* guests: the bridge exists now; their own pass follows */
         notify_status(d, failed);
+        if (n_ops)
+                metrics_write(d); /* something changed: the textfile need not wait */
+        log_flush_repeats(false);
         return 0;
 }
 
@@ -327,6 +385,7 @@ void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,
         d->cfg = cfg;
         d->cfg_text = text;
         virtb_set_config(&d->virt, d->cfg); /* guests: re-render in their own pass */
+        metrics_configure(d);
         d->config_ok = true;
         d->config_changed = true;
         azw_kick(d);
@@ -338,12 +397,14 @@ static void log_rejected(struct nr_daemon *d)
 {
         for (size_t i = 0; i < d->errors.n; i++) {
                 const struct nr_diag *g = &d->errors.v[i];
-                log_msg(g->sev == NR_SEV_ERROR ? LOG_PRI_ERR : LOG_PRI_WARNING,
-                        "%s:%d:%d: %s: %s%s%s", d->o.config, g->line, g->col,
-                        g->sev == NR_SEV_ERROR ? "error" : "warning", g->path,
+                /* each read answers a reload or an edit: never counted as a repeat */
+                log_obj(LOG_NO_LIMIT | (g->sev == NR_SEV_ERROR ? LOG_PRI_ERR : LOG_PRI_WARNING),
+                        "config", d->o.config, "%s:%d:%d: %s: %s%s%s", d->o.config, g->line,
+                        g->col, g->sev == NR_SEV_ERROR ? "error" : "warning", g->path,
                         g->path[0] ? ": " : "", g->msg);
         }
-        log_err("%s: configuration rejected; %s", d->o.config,
+        log_obj(LOG_NO_LIMIT | LOG_PRI_ERR, "config", d->o.config,
+                "%s: configuration rejected; %s", d->o.config,
                 d->cfg ? "keeping the running configuration" : "nothing applied");
 }
 
@@ -376,8 +437,8 @@ int daemon_reload_confirm(struct nr_daemon *d, unsigned confirm_s)
         char *old_text;
         bool had = d->cfg != NULL;
         daemon_adopt_config(d, cfg, text, &old, &old_text);
-        log_info("%s: configuration loaded%s", d->o.config,
-                 confirm_s && had ? " (to be confirmed)" : "");
+        log_obj(LOG_PRI_INFO, "config", d->o.config, "%s: configuration loaded%s", d->o.config,
+                confirm_s && had ? " (to be confirmed)" : "");
         if (confirm_s && had)
                 r = confirm_begin(d, old, old_text, confirm_s);
         else if (confirm_pending(d, NULL))

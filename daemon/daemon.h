@@ -17,6 +17,8 @@
 #include "core/diag.h"
 #include "core/model.h"
 #include "core/plan.h"
+#include "core/render_metrics.h"
+#include "metrics.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -36,10 +38,12 @@ struct nr_counters {
         uint64_t passes;           /* reconcile passes */
         uint64_t writes;           /* ops applied successfully */
         uint64_t failures;         /* ops that failed */
+        uint64_t backoffs;         /* ops put off while their subsystem backs off (dnsmasq) */
         uint64_t repairs[NR_OBJ_COUNT]; /* drift repaired after the system had converged */
         uint64_t changes[NR_OBJ_COUNT]; /* ops from a (re)load of the configuration */
         uint64_t reloads, reloads_rejected;
         uint64_t events_netlink, events_nft, overruns;
+        struct nr_pass_hist pass_hist; /* pass durations, for the metrics */
 };
 
 struct nr_daemon_opts {
@@ -73,6 +77,7 @@ struct nr_daemon {
         sd_event_source *settle_src;  /* the nft baseline listing, after the pass is reported */
         sd_event_source *resync_timer;
         struct nr_counters n;
+        struct nr_mwriter mw;      /* the Prometheus textfile */
 };
 
 int daemon_run(const struct nr_daemon_opts *o);

@@ -35,6 +35,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 daemon_reload(d);
                 return 0;
         }
+        if (si->ssi_signo == SIGUSR1) {
+                /* at 3 a.m. nobody wants to restart the daemon (and lose its state) to see more */
+                bool on = log_get_level() < LOG_PRI_DEBUG;
+                log_set_level(on ? LOG_PRI_DEBUG : LOG_PRI_INFO);
+                log_notice("SIGUSR1: debug logging %s", on ? "on" : "off");
+                return 0;
+        }
         log_info("signal %u: exiting; the data plane stays in place", si->ssi_signo);
         sd_notify(0, "STOPPING=1");
         return sd_event_exit(sd_event_source_get_event(s), 0);
@@ -45,8 +52,13 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
         struct nr_daemon *d = userdata;
         (void)s, (void)fd, (void)revents;
         int n = nlb_monitor_drain(&d->nl);
-        if (n == -ENOBUFS)
+        if (n == -ENOBUFS) {
                 d->n.overruns++;
+                log_obj(LOG_PRI_NOTICE, "netlink", "rtnetlink",
+                        "netlink: events lost (ENOBUFS); the next pass re-reads everything");
+        }
+        if (n > 0)
+                log_debug("netlink: %d events", n);
         d->n.events_netlink += n > 0 ? (uint64_t)n : 0;
         if (n != 0)
                 daemon_schedule(d, EVENT_COALESCE_USEC);
@@ -58,8 +70,14 @@ static int on_nft(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         struct nr_daemon *d = userdata;
         (void)s, (void)fd, (void)revents;
         int n = nftb_monitor_drain(&d->nft);
-        if (n == -ENOBUFS)
+        if (n == -ENOBUFS) {
                 d->n.overruns++;
+                log_obj(LOG_PRI_NOTICE, "nft", "inet nestrouter",
+                        "nft: events lost (ENOBUFS); the next pass lists the table");
+        }
+        if (n > 0)
+                log_debug("nft: %d events%s", n,
+                          d->nft.trusted ? "" : "; not all ours: the next pass lists the table");
         d->n.events_nft += n > 0 ? (uint64_t)n : 0;
         if (n != 0)
                 daemon_schedule(d, EVENT_COALESCE_USEC);
@@ -71,6 +89,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
         struct nr_daemon *d = userdata;
         sd_event_source_set_time(s, usec + resync_usec());
         nftb_distrust(&d->nft); /* belt and braces: list the table whatever the events said */
+        log_debug("periodic resync: a full pass, the nft table listed");
         daemon_schedule(d, 0);
         return 0;
 }
@@ -112,6 +131,7 @@ static int setup_sources(struct nr_daemon *d)
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGUSR1);
         sigaddset(&ss, SIGCHLD);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
@@ -119,6 +139,7 @@ static int setup_sources(struct nr_daemon *d)
         if ((r = sd_event_add_signal(d->ev, NULL, SIGTERM, on_signal, d)) < 0 ||
             (r = sd_event_add_signal(d->ev, NULL, SIGINT, on_signal, d)) < 0 ||
             (r = sd_event_add_signal(d->ev, NULL, SIGHUP, on_signal, d)) < 0 ||
+            (r = sd_event_add_signal(d->ev, NULL, SIGUSR1, on_signal, d)) < 0 ||
             (r = sd_event_add_io(d->ev, NULL, nlb_monitor_fd(&d->nl), EPOLLIN, on_netlink, d)) < 0 ||
             (r = sd_event_add_io(d->ev, NULL, nftb_monitor_fd(&d->nft), EPOLLIN, on_nft, d)) < 0)
                 return r;
@@ -197,17 +218,20 @@ int daemon_run(const struct nr_daemon_opts *o)
         if (r < 0)
                 return log_err_errno(r, "sd-event: %m");
         if ((r = open_backends(&d)) < 0 || (r = setup_sources(&d)) < 0 ||
-            (r = control_open(&ctl, &d)) < 0) {
+            (r = metrics_open(&d)) < 0 || (r = control_open(&ctl, &d)) < 0) {
                 log_err_errno(r, "startup: %m");
                 goto out;
         }
-        log_info("nestrouterd starting: config %s, run dir %s, state dir %s", o->config,
-                 o->run_dir, o->state_dir);
+        log_info("nestrouterd starting: config %s, run dir %s, state dir %s%s%s", o->config,
+                 o->run_dir, o->state_dir, log_get_level() >= LOG_PRI_DEBUG ? ", debug" : "",
+                 log_to_journal() ? ", logging to the journal" : "");
         confirm_recover(&d); /* a reload left unconfirmed by a stopped daemon: roll it back */
         daemon_reload(&d); /* a bad file leaves us running, serving status, applying nothing */
         r = sd_event_loop(d.ev);
 out:
         control_close(&ctl);
+        metrics_close(&d);
+        log_flush_repeats(true);
         daemon_free(&d);
         return r < 0 ? 1 : 0;
 }

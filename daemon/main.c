@@ -11,6 +11,7 @@
 #include "core/plan.h"
 #include "core/render_text.h"
 #include "core/validate.h"
+#include "log.h"
 
 #define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
 #define DEFAULT_RUN_DIR "/run/nestrouter"
@@ -25,7 +26,7 @@ enum mode {
 
 struct opts {
         enum mode mode;
-        bool verbose, json;
+        bool verbose, json, debug;
         const char *run_dir, *state_dir;
         const char **files;
         size_t n_files;
@@ -36,12 +37,13 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: nestrouterd --check [-v | --json] FILE...\n"
                 "       nestrouterd --plan FILE\n"
-                "       nestrouterd [--config FILE] [--run-dir DIR] [--state-dir DIR]\n"
+                "       nestrouterd [--debug] [--config FILE] [--run-dir DIR] [--state-dir DIR]\n"
                 "       nestrouterd --teardown [--config FILE] [--run-dir DIR] [--state-dir DIR]\n"
                 "  --check       validate FILE(s); -v prints the normalized config,\n"
                 "                --json the desired state\n"
                 "  --plan        print the operations an empty system would need\n"
                 "  --teardown    remove everything nestrouter owns (leases stay)\n"
+                "  --debug       log each pass and each operation (SIGUSR1 toggles it live)\n"
                 "  --config F    the configuration (default " DEFAULT_CONFIG ")\n"
                 "  --run-dir D   runtime files and control socket (default " DEFAULT_RUN_DIR ")\n"
                 "  --state-dir D leases and state kept across restarts (default " DEFAULT_STATE_DIR
@@ -125,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         static const struct option lo[] = {
                 {"check", no_argument, NULL, 'c'},   {"plan", no_argument, NULL, 'p'},
                 {"teardown", no_argument, NULL, 't'},
+                {"debug", no_argument, NULL, 'd'},
                 {"json", no_argument, NULL, 'j'},    {"verbose", no_argument, NULL, 'v'},
                 {"config", required_argument, NULL, 'f'},
                 {"run-dir", required_argument, NULL, 'r'},
@@ -139,6 +142,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 case 'c': o->mode = MODE_CHECK; break;
                 case 'p': o->mode = MODE_PLAN; break;
                 case 't': o->mode = MODE_TEARDOWN; break;
+                case 'd': o->debug = true; break;
                 case 'j': o->json = true; break;
                 case 'v': o->verbose = true; break;
                 case 'f': config_file = optarg; break;
@@ -185,6 +189,9 @@ int main(int argc, char **argv)
         case MODE_DAEMON:
                 break;
         }
+        log_open("nestrouterd");
+        if (o.debug)
+                log_set_level(LOG_PRI_DEBUG);
         struct nr_daemon_opts d = {o.files[0], o.run_dir, o.state_dir};
         return o.mode == MODE_TEARDOWN ? daemon_teardown(&d) : daemon_run(&d);
 }

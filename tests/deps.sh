@@ -13,7 +13,8 @@ PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
       qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables
-      debhelper dpkg-dev bash-completion pandoc lintian mmdebstrap man-db groff-base"
+      debhelper dpkg-dev bash-completion pandoc lintian mmdebstrap man-db groff-base
+      prometheus prometheus-node-exporter curl"
 if [ $# -gt 0 ]; then
         what="$1 deps"
         shift

@@ -264,6 +264,7 @@ static const struct keydef top_keys[] = {
         {"router", k_router, false},
         {"libvirt", cfg_k_libvirt, false},
         {"azure", cfg_k_azure, false},
+        {"metrics", cfg_k_metrics, false},
         {0},
 };
 
@@ -281,6 +282,8 @@ static void cfg_init_defaults(struct nr_config *cfg)
         cfg->azure.gateway_subnet = true;
         cfg->azure.scheduled_events = true;
         cfg->azure.event_shutdown_timeout = 120;
+        cfg->metrics.interval = 15;
+        cfg->metrics.scrape_port = 9100;
 }
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)

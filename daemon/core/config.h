@@ -173,6 +173,18 @@ struct nr_router {
         uint32_t rule_priority;    /* first priority of our policy rules */
 };
 
+/* Prometheus metrics for node exporter's textfile collector (daemon/metrics.c); off unless
+ * asked for. `textfile: true` is this file, in the directory Debian's prometheus-node-exporter
+ * reads; nothing is written while that directory is absent. */
+#define NR_METRICS_TEXTFILE_DEBIAN "/var/lib/prometheus/node-exporter/nestrouter.prom"
+struct nr_metrics_cfg {
+        char textfile[512];        /* absolute path ending in .prom; "" : not written (default) */
+        uint32_t interval;         /* seconds between writes */
+        struct nr_prefix *scrape_from; /* sources the input chain lets reach scrape_port */
+        size_t n_scrape_from;
+        uint16_t scrape_port;      /* node exporter's port (default 9100) */
+};
+
 struct nr_config {
         char *file;                /* path it was read from, for messages */
         int version;
@@ -186,6 +198,7 @@ struct nr_config {
         struct nr_router router;
         struct nr_libvirt libvirt;
         struct nr_azure azure;
+        struct nr_metrics_cfg metrics;
         struct nr_posmap pos;      /* key path -> line:col */
 };
 

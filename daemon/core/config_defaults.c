@@ -189,6 +189,7 @@ void cfg_free(struct nr_config *cfg)
         free(cfg->azure.subnets);
         free(cfg->vms);
         free(cfg->firewall.ssh_from);
+        free(cfg->metrics.scrape_from);
         pos_free(&cfg->pos);
         memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,5 +1,6 @@
-/* The host-side sections of the config: libvirt (how nested guests run) and azure (names of
- * the Azure resources the generated artefacts refer to, and Scheduled Events handling). */
+/* The host-side sections of the config: libvirt (how nested guests run), azure (names of the
+ * Azure resources the generated artefacts refer to, and Scheduled Events handling) and metrics
+ * (where the Prometheus textfile goes). */
 #include <stdio.h>
 #include <string.h>
 
@@ -143,4 +144,87 @@ void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
         (void)obj;
         c->cfg->azure.present = true;
         cw_map(c, v, path, keys, &c->cfg->azure);
+}
+
+/* ---- metrics ----------------------------------------------------------------------------- */
+
+/* Off by default: a daemon writes into another package's directory only when asked to (and a
+ * test or demo daemon on a machine with node exporter would otherwise publish its numbers). */
+static void k_m_textfile(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const off[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
+        static const char *const on[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
+        struct nr_metrics_cfg *m = o;
+        if (!yv_want_scalar(&c->yv, v, p, "a path ending in .prom, true or false"))
+                return;
+        const char *s = yv_str(v);
+        size_t n = strlen(s);
+        for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++) {
+                if (!strcmp(s, off[i])) {
+                        m->textfile[0] = '\0';
+                        return;
+                }
+                if (!strcmp(s, on[i])) {
+                        snprintf(m->textfile, sizeof(m->textfile), "%s",
+                                 NR_METRICS_TEXTFILE_DEBIAN);
+                        return;
+                }
+        }
+        /* node exporter's textfile collector reads only *.prom files */
+        if (s[0] != '/' || n < 7 || strcmp(s + n - 5, ".prom") || n >= sizeof(m->textfile)) {
+                yv_error(&c->yv, v, p, "'%s': an absolute path ending in .prom (node exporter's "
+                         "textfile collector reads only those), at most %zu characters; or true (%s) or false",
+                         s, sizeof(m->textfile) - 1, NR_METRICS_TEXTFILE_DEBIAN);
+                return;
+        }
+        for (const char *q = s; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\') {
+                        yv_error(&c->yv, v, p, "'%s': no control characters, quotes or "
+                                 "backslashes in the path", s);
+                        return;
+                }
+        memcpy(m->textfile, s, n + 1);
+}
+
+static void k_m_interval(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        if (t == 0 || t > 3600)
+                yv_error(&c->yv, v, p, "the metrics interval must be 1s to 1h");
+        else
+                ((struct nr_metrics_cfg *)o)->interval = t;
+}
+
+static void k_m_scrape_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_metrics_cfg *m = o;
+        m->n_scrape_from = cw_prefix_list(c, v, p, &m->scrape_from);
+}
+
+static void k_m_scrape_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        long long x;
+        if (!yv_int(&c->yv, v, p, 1, 65535, &x))
+                return;
+        if (x == 22 || x == 53 || x == 67) {
+                yv_error(&c->yv, v, p, "port %lld is %s's; node exporter listens on 9100", x,
+                         x == 22 ? "SSH" : x == 53 ? "DNS" : "DHCP");
+                return;
+        }
+        ((struct nr_metrics_cfg *)o)->scrape_port = (uint16_t)x;
+}
+
+void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+{
+        static const struct keydef keys[] = {
+                {"textfile", k_m_textfile, false},
+                {"interval", k_m_interval, false},
+                {"scrape_from", k_m_scrape_from, false},
+                {"scrape_port", k_m_scrape_port, false},
+                {0},
+        };
+        (void)obj;
+        cw_map(c, v, path, keys, &c->cfg->metrics);
 }

@@ -174,6 +174,22 @@ static void nft_set_ssh_from(struct nft_ctx *c)
         buf_puts(&c->b, "\t}\n");
 }
 
+/* Prometheus scraping node exporter on the appliance (metrics.scrape_from); declared even when
+ * empty, like ssh_from */
+static void nft_set_metrics_from(struct nft_ctx *c)
+{
+        const struct nr_metrics_cfg *m = &c->cfg->metrics;
+        struct nft_elems e = {c, 0};
+
+        nft_set_begin(c, "set", "metrics_from", "ipv4_addr", true,
+                      "sources node exporter's port is open to");
+        for (size_t i = 0; i < m->n_scrape_from; i++)
+                if (!nft_prefix_redundant(m->scrape_from, m->n_scrape_from, i))
+                        nft_elem(&e, "%s", prefix_s(nft_norm(m->scrape_from[i])).s);
+        nft_elems_end(&e);
+        buf_puts(&c->b, "\t}\n");
+}
+
 static void nft_chain_begin(struct nft_ctx *c, const char *name, const char *hook)
 {
         buf_printf(&c->b, "\n\tchain %s {\n\t\t%s\n", name, hook);
@@ -273,6 +289,10 @@ static void nft_input_uplinks(struct nft_ctx *c)
                 nft_rule(c, "in-ssh",
                          "iifname %s ip daddr @uplink_addrs tcp dport 22%s counter accept",
                          c->up_match, c->cfg->firewall.n_ssh_from ? " ip saddr @ssh_from" : "");
+        if (c->cfg->metrics.n_scrape_from && c->up_match[0])
+                nft_rule(c, "in-metrics", "iifname %s tcp dport %u ip saddr @metrics_from "
+                                          "counter accept",
+                         c->up_match, c->cfg->metrics.scrape_port);
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 if (!c->up[r] || !c->cfg->uplinks[r].dhcp)
                         continue;
@@ -323,6 +343,22 @@ static void nft_forward_guests(struct nft_ctx *c)
         nft_rule(c, "fwd-guest-out", "iifname \"%s\" ip saddr %s counter accept", br, c->subnet);
 }
 
+/* Packets and bytes of each port forward, both directions, for the metrics: one counting rule
+ * per forward (its connections keep their original port in conntrack), ahead of
+ * fwd-established, which ends the chain for all but a connection's first packet. A map lookup
+ * cannot key on `ct original proto-dst` (its type needs the protocol), hence rules. */
+static void nft_forward_counters(struct nft_ctx *c)
+{
+        const struct nr_config *cfg = c->cfg;
+        char id[32];
+        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                const struct nr_port_forward *f = &cfg->port_forwards[i];
+                snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);
+                nft_rule(c, id, "ct status dnat meta l4proto %s ct original proto-dst %u counter",
+                         cfg_proto_name(f->proto), f->port);
+        }
+}
+
 static void nft_chain_forward(struct nft_ctx *c)
 {
         const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
@@ -334,6 +370,7 @@ static void nft_chain_forward(struct nft_ctx *c)
                          c->subnet);
         /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
         nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
+        nft_forward_counters(c);
         nft_rule(c, "fwd-established", "ct state established,related counter accept");
         nft_forward_guests(c);
         if (lan)
@@ -416,6 +453,7 @@ char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
         nft_set_forwards(&c);
         nft_set_pf_from(&c);
         nft_set_ssh_from(&c);
+        nft_set_metrics_from(&c);
         nft_chain_prerouting(&c);
         nft_chain_mangle(&c);
         nft_chain_input(&c);

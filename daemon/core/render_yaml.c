@@ -211,5 +211,13 @@ char *render_config_yaml(const struct nr_config *cfg)
         put_duration(&b, cfg->libvirt.shutdown_timeout);
         buf_puts(&b, "\n");
         put_azure(&b, &cfg->azure);
+        if (cfg->metrics.textfile[0])
+                buf_printf(&b, "metrics:\n  textfile: \"%s\"\n  interval: ", cfg->metrics.textfile);
+        else
+                buf_puts(&b, "metrics:\n  textfile: false\n  interval: ");
+        put_duration(&b, cfg->metrics.interval);
+        buf_puts(&b, "\n  scrape_from: ");
+        put_prefixes(&b, cfg->metrics.scrape_from, cfg->metrics.n_scrape_from);
+        buf_printf(&b, "\n  scrape_port: %u\n", cfg->metrics.scrape_port);
         return buf_finish(&b);
 }

@@ -29,6 +29,8 @@ static void usage(FILE *f)
                    "                    unless `confirm` follows within SECONDS\n"
                    "  confirm           keep the configuration a `reload --confirm` applied\n"
                    "  plan              what the daemon would change now\n"
+                   "  metrics           the counters in Prometheus' text format (what the\n"
+                   "                    daemon writes to metrics.textfile for node exporter)\n"
                    "  vm list [--json]  the nested guests: state, CPU, pending definition change\n"
                    "  vm start NAME     start a guest\n"
                    "  vm stop NAME [--force]\n"

@@ -42,10 +42,11 @@ _nestrouterctl()
 
         case $cmd in
         '')
-                _nestrouterctl_offer '--run-dir --config --help status leases reload plan vm
-                        guests doctor azure' ;;
+                _nestrouterctl_offer '--run-dir --config --help status leases reload confirm
+                        plan metrics vm guests doctor azure' ;;
         status | leases) _nestrouterctl_offer '--json' ;;
-        reload | plan) ;;
+        reload) [[ $prev == --confirm ]] || _nestrouterctl_offer '--confirm' ;;
+        confirm | plan | metrics) ;;
         vm)
                 case $sub in
                 '') _nestrouterctl_offer 'list start stop console' ;;

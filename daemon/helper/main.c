@@ -10,9 +10,12 @@
 
 #include "backend/virt/virt.h"
 #include "helper/guests_shutdown.h"
+#include "log.h"
 
 int main(int argc, char **argv)
 {
+        /* its stderr is the daemon's: under systemd, the journal (with NR_OBJECT fields) */
+        log_open("nestrouter-virt");
         if (argc > 1 && !strcmp(argv[1], "--virt-helper"))
                 return virt_helper_main(argc - 1, argv + 1);
         if (argc > 4 && !strcmp(argv[1], "--ctl-guests"))

@@ -147,11 +147,12 @@ rule_packets() { ctl status --json | jq -r --arg id "$1" '.nft.rules[] | select(
 # the other builds ignore these variables.
 SAN_ENV="ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$DL_HERE/lsan.supp"
 
-# daemon_start [VAR=VALUE...]: nestrouterd in the router namespace with $CFG, $RUN, $STATE;
-# `ip netns exec` and env both exec, so $! is the daemon itself. Does not wait.
+# daemon_start [VAR=VALUE...]: nestrouterd in the router namespace with $CFG, $RUN, $STATE
+# (and $NRD_ARGS, e.g. --debug); `ip netns exec` and env both exec, so $! is the daemon itself.
+# Does not wait.
 daemon_start() {
         # shellcheck disable=SC2086
-        ip netns exec "$RTR" env $SAN_ENV "$@" "$NRD" --config "$CFG" --run-dir "$RUN" \
+        ip netns exec "$RTR" env $SAN_ENV "$@" "$NRD" ${NRD_ARGS:-} --config "$CFG" --run-dir "$RUN" \
                 --state-dir "$STATE" </dev/null >>"$W/daemon.log" 2>&1 &
         DPID=$!
         echo "# nestrouterd started (pid $DPID)" >>"$W/daemon.log"

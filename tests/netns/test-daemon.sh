@@ -10,9 +10,11 @@
 #   test-daemon-confirm.sh    reload --confirm: rolled back unless confirmed (SSH lock-out)
 #   test-daemon-isolation.sh  hostile guests: ARP and IP spoofing, DHCP starvation, isolation,
 #                             drift of the bridge table
+#   test-daemon-metrics.sh    the Prometheus textfile (promtool, a node exporter scrape), --debug,
+#                             SIGUSR1, repeated warnings counted, journald fields
 # Each script builds and removes its own VNet (NR_VNET_ID dtraffic, ddrift, dlife, dhostile,
-# dconfirm, diso) and can be run alone. This wrapper runs them one after the other (-j: all at
-# once), prefixes their ok/FAIL lines with the script's name and ends with one `N passed, N failed`.
+# dconfirm, diso, dmetrics) and can be run alone. This wrapper runs them one after the other
+# (-j: all at once), prefixes their ok/FAIL lines with the script's name and ends with one `N passed, N failed`.
 # Needs root, gcc and `make all`; NRD/NRCTL pick other binaries (e.g. NRD=build/asan/nestrouterd).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +53,7 @@ tally() {
 label() { sed -u -e "s/^ok - /ok - $1: /" -e "s/^FAIL - /FAIL - $1: /" \
         -e "s/^\([0-9][0-9]* passed, [0-9][0-9]* failed\)\$/# $1: \1/" -e "s/^failed:/# $1 failed:/"; }
 
-names="traffic drift lifecycle hostile confirm isolation"
+names="traffic drift lifecycle hostile confirm isolation metrics"
 limit=300   # per script; a script that is TERMed still cleans up (trap)
 if [ $parallel = 1 ]; then
         # the scripts themselves in the background (by pid), so that cleanup can TERM them

@@ -1,4 +1,4 @@
-/* The host-side sections (libvirt, azure), uplink matches by Azure role, and VMs that boot a
+/* The host-side sections (libvirt, azure, metrics), uplink matches by Azure role, and VMs that boot a
  * kernel directly: parsing, defaults, errors and the -v round trip. */
 #include "unit_helpers.h"
 
@@ -139,6 +139,61 @@ static void test_dhcp_ping_check(void **state)
         expect_error(t, 8, 22, "guests.dhcp.ping_check", "expected true or false");
 }
 
+static void test_metrics_section(void **state)
+{
+        (void)state;
+        struct tcfg *t = check_text(BASE_G);
+        expect_clean(t);
+        assert_string_equal(t->cfg.metrics.textfile, ""); /* off unless asked for */
+        assert_int_equal(t->cfg.metrics.interval, 15);
+        t = check_text(BASE_G "metrics: {textfile: true}\n");
+        expect_clean(t);
+        assert_string_equal(t->cfg.metrics.textfile,
+                            "/var/lib/prometheus/node-exporter/nestrouter.prom");
+        t = check_text(BASE_G "metrics: {textfile: /srv/prom/nr.prom, interval: 1m}\n");
+        expect_clean(t);
+        assert_string_equal(t->cfg.metrics.textfile, "/srv/prom/nr.prom");
+        assert_int_equal(t->cfg.metrics.interval, 60);
+        t = check_text(BASE_G "metrics: {textfile: false}\n");
+        expect_clean(t);
+        assert_string_equal(t->cfg.metrics.textfile, "");
+        assert_int_equal(t->cfg.metrics.scrape_port, 9100);
+        assert_int_equal(t->cfg.metrics.n_scrape_from, 0);
+        t = check_text(BASE_G "metrics: {scrape_from: [10.0.3.0/24, 10.0.3.7/32], scrape_port: 9101}\n");
+        expect_clean(t);
+        assert_int_equal(t->cfg.metrics.n_scrape_from, 2);
+        assert_int_equal(t->cfg.metrics.scrape_from[1].len, 32);
+        assert_int_equal(t->cfg.metrics.scrape_port, 9101);
+}
+
+static void test_metrics_errors(void **state)
+{
+        (void)state;
+        struct tcfg *t = check_text(BASE_G "metrics: {textfile: nr.prom}\n");
+        expect_error(t, 8, 21, "metrics.textfile", "'nr.prom': an absolute path ending in .prom");
+        t = check_text(BASE_G "metrics: {textfile: /srv/prom/nr.txt}\n");
+        expect_error(t, 8, 21, "metrics.textfile", "ending in .prom (node exporter's");
+        expect_error(t, 8, 21, "metrics.textfile", "or true (/var/lib/prometheus/node-exporter/");
+        t = check_text(BASE_G "metrics: {textfile: \"/a\\\\b.prom\"}\n");
+        expect_error(t, 8, 21, "metrics.textfile", "no control characters, quotes");
+        t = check_text(BASE_G "metrics: {textfile: [a]}\n");
+        expect_error(t, 8, 21, "metrics.textfile", "");
+        t = check_text(BASE_G "metrics: {interval: 0s}\n");
+        expect_error(t, 8, 21, "metrics.interval", "must be 1s to 1h");
+        t = check_text(BASE_G "metrics: {interval: 2h}\n");
+        expect_error(t, 8, 21, "metrics.interval", "must be 1s to 1h");
+        t = check_text(BASE_G "metrics: {interval: soon}\n");
+        expect_error(t, 8, 21, "metrics.interval", "'soon' is not a duration");
+        t = check_text(BASE_G "metrics: {scrape_port: 22}\n");
+        expect_error(t, 8, 24, "metrics.scrape_port", "port 22 is SSH's");
+        t = check_text(BASE_G "metrics: {scrape_port: 70000}\n");
+        expect_error(t, 8, 24, "metrics.scrape_port", "out of range");
+        t = check_text(BASE_G "metrics: {scrape_from: [10.0.3.0/33]}\n");
+        expect_error(t, 8, 25, "metrics.scrape_from[0]", "");
+        t = check_text(BASE_G "metrics: {textfiel: /a.prom}\n");
+        expect_error(t, 8, 11, "metrics.textfiel", "did you mean 'textfile'?");
+}
+
 /* The -v output of every new key parses back to the same text. */
 static void test_roundtrip(void **state)
 {
@@ -150,7 +205,9 @@ static void test_roundtrip(void **state)
                 "routes: [10.0.0.0/22]}\n"
                 "vms:\n  - {name: t1, kernel: /g/vmlinuz, cmdline: \"a \\\"b\\\"\"}\n"
                 "libvirt: {uri: \"qemu+unix:///system?socket=/x/sock\", accel: tcg}\n"
-                "azure: {resource_group: rg, subnets: [a, b], gateway_subnet: false}\n");
+                "azure: {resource_group: rg, subnets: [a, b], gateway_subnet: false}\n"
+                "metrics: {textfile: false, interval: 90s, scrape_from: [10.0.3.0/24], "
+                "scrape_port: 9200}\n");
         expect_clean(t);
         char *first = render_config_yaml(&t->cfg);
         assert_non_null(first);
@@ -174,6 +231,8 @@ int main(void)
                 TEST(test_match_by_azure_role),
                 TEST(test_vm_kernel_boot),
                 TEST(test_dhcp_ping_check),
+                TEST(test_metrics_section),
+                TEST(test_metrics_errors),
                 TEST(test_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,7 +298,8 @@ static void test_nft_full_rules(void **state)
         free(s);
 }
 
-/* The clamp must see SYNs before any accept ends the chain. */
+/* The clamp must see SYNs before any accept ends the chain; the per-forward counters must see
+ * every packet of a forwarded connection, so they come before fwd-established too. */
 static void test_nft_forward_order(void **state)
 {
         (void)state;
@@ -306,7 +307,8 @@ static void test_nft_forward_order(void **state)
         fx_full(&f);
         char *s = nft(&f, "order");
         char *fwd = block(s, "chain forward");
-        const char *ids[] = {"fwd-invalid", "fwd-guest-spoof", "fwd-mss-clamp", "fwd-established",
+        const char *ids[] = {"fwd-invalid", "fwd-guest-spoof", "fwd-mss-clamp", "fwd-pf-tcp-2222",
+                             "fwd-pf-tcp-3389", "fwd-pf-udp-51820", "fwd-established",
                              "fwd-guest-imds", "fwd-guest-azdns", "fwd-guest-wireserver",
                              "fwd-guest-out", "fwd-lan-in", "fwd-nat-pf", "fwd-drop"};
         const char *prev = fwd;
@@ -318,6 +320,55 @@ static void test_nft_forward_order(void **state)
         }
         assert_true(strstr(fwd, "policy drop;") != NULL);
         free(fwd);
+        free(s);
+}
+
+/* one counting rule per forward, keyed by the original port, no verdict (the chain goes on) */
+static void test_nft_forward_counters(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_full(&f);
+        char *s = nft(&f, "pfcount");
+        assert_non_null(strstr(s, "\t\tct status dnat meta l4proto udp ct original proto-dst 51820 "
+                                  "counter comment \"fwd-pf-udp-51820\"\n"));
+        size_t n = 0;
+        for (const char *p = s; (p = strstr(p, "comment \"fwd-pf-")); p++)
+                n++;
+        assert_int_equal(n, f.cfg.n_port_forwards);
+        free(s);
+        f.cfg.n_port_forwards = 0;
+        s = nft(&f, "pfcount-none");
+        assert_null(strstr(s, "fwd-pf-"));
+        free(s);
+}
+
+/* node exporter's port on the uplinks, for metrics.scrape_from only; the set always exists */
+static void test_nft_metrics_scrape(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_full(&f);
+        char *s = nft(&f, "scrape-none");
+        assert_non_null(strstr(s, "\tset metrics_from {\n"));
+        assert_null(strstr(s, "in-metrics"));
+        free(s);
+        struct nr_prefix from[2] = {{0x0a000300, 24}, {0x0a000307, 32}}; /* the /32 is covered */
+        f.cfg.metrics.scrape_from = from;
+        f.cfg.metrics.n_scrape_from = 2;
+        f.cfg.metrics.scrape_port = 9100;
+        s = nft(&f, "scrape");
+        assert_block(s, "set metrics_from",
+                     "\t\ttype ipv4_addr\n"
+                     "\t\tflags interval\n"
+                     "\t\tcomment \"sources node exporter's port is open to\"\n"
+                     "\t\telements = { 10.0.3.0/24 }\n");
+        char *in = block(s, "chain input");
+        char *rule = strstr(in, "tcp dport 9100 ip saddr @metrics_from counter accept comment "
+                                "\"in-metrics\"");
+        assert_non_null(rule);
+        assert_true(rule < strstr(in, "in-drop")); /* before the chain ends in a drop */
+        free(in);
         free(s);
 }
 
@@ -746,6 +797,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_nft_full_rules),
                 cmocka_unit_test(test_nft_forward_order),
+                cmocka_unit_test(test_nft_forward_counters),
+                cmocka_unit_test(test_nft_metrics_scrape),
                 cmocka_unit_test(test_nft_sets),
                 cmocka_unit_test(test_nft_from_overlaps),
                 cmocka_unit_test(test_nft_no_forwards),

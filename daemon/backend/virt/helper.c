@@ -162,15 +162,16 @@ static void schedule(struct helper *h, uint64_t delay)
 static void start_guest(struct helper *h, struct want *w, const char *why)
 {
         if (virt_start(h->conn, w->name, w->err, sizeof(w->err)) < 0) {
-                log_warn("virt: %s: start failed: %s (retrying in %llu s)", w->name, w->err,
-                         RETRY_START_USEC / 1000000);
+                log_obj(LOG_PRI_WARNING, "vm", w->name,
+                        "virt: %s: start failed: %s (retrying in %llu s)", w->name, w->err,
+                        RETRY_START_USEC / 1000000);
                 w->retry_usec = now_usec() + RETRY_START_USEC;
                 schedule(h, RETRY_START_USEC);
                 return;
         }
         w->err[0] = '\0';
         mark_started(h, w->name);
-        log_info("virt: %s: started (%s)", w->name, why);
+        log_obj(LOG_PRI_INFO, "vm", w->name, "virt: %s: started (%s)", w->name, why);
 }
 
 /* Autostart means: once per boot. A guest stopped later (by `vm stop`, from inside, or at host
@@ -196,12 +197,14 @@ static void reconcile_one(struct helper *h, struct want *w, const struct virt_do
                 memcpy(before, w->err, sizeof(before));
                 if (virt_define(h->conn, w->xml, w->err, sizeof(w->err)) < 0) {
                         if (strcmp(before, w->err)) /* every pass retries; log it once */
-                                log_warn("virt: %s: define failed: %s", w->name, w->err);
+                                log_obj(LOG_PRI_WARNING, "vm", w->name,
+                                        "virt: %s: define failed: %s", w->name, w->err);
                         return;
                 }
                 w->err[0] = '\0';
-                log_info("virt: %s: %s%s", w->name, d ? "definition updated" : "defined",
-                         d && d->active ? " (applies when the guest next starts)" : "");
+                log_obj(LOG_PRI_INFO, "vm", w->name,
+                        "virt: %s: %s%s", w->name, d ? "definition updated" : "defined",
+                        d && d->active ? " (applies when the guest next starts)" : "");
         }
         if (d && d->active)
                 mark_started(h, w->name);
@@ -232,10 +235,12 @@ static void reconcile(struct helper *h)
                  * (transient) until it stops */
                 if (d->owned && !wanted && d->persistent) {
                         if (virt_undefine(h->conn, d->name, err, sizeof(err)) < 0)
-                                log_warn("virt: %s: undefine failed: %s", d->name, err);
+                                log_obj(LOG_PRI_WARNING, "vm", d->name,
+                                        "virt: %s: undefine failed: %s", d->name, err);
                         else
-                                log_info("virt: %s: no longer configured: undefined%s", d->name,
-                                         d->active ? " (keeps running until it stops)" : "");
+                                log_obj(LOG_PRI_INFO, "vm", d->name,
+                                        "virt: %s: no longer configured: undefined%s", d->name,
+                                        d->active ? " (keeps running until it stops)" : "");
                 }
         }
         virt_doms_free(&doms);
@@ -268,10 +273,12 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, 
         (void)c;
         /* RESUMED/SUSPENDED come with every start as well; the rest is worth a line */
         if (event == VIR_DOMAIN_EVENT_STOPPED)
-                log_info("virt: %s: event stopped (%s)", virDomainGetName(d),
-                         virt_stopped_detail_name(detail));
+                log_obj(LOG_PRI_INFO, "vm", virDomainGetName(d),
+                        "virt: %s: event stopped (%s)", virDomainGetName(d),
+                        virt_stopped_detail_name(detail));
         else if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_CRASHED)
-                log_info("virt: %s: event %s", virDomainGetName(d), virt_event_name(event));
+                log_obj(LOG_PRI_INFO, "vm", virDomainGetName(d),
+                        "virt: %s: event %s", virDomainGetName(d), virt_event_name(event));
         schedule(h, 200000); /* a burst of events: one pass */
         return 0;
 }
@@ -321,7 +328,8 @@ static void on_conn_close(virConnectPtr c, int reason, void *opaque)
         if (c != h->conn)
                 return;
         const char *r = reason >= 0 && reason < 4 ? why[reason] : "closed";
-        log_warn("virt: connection to %s lost (%s); reconnecting", h->uri, r);
+        log_obj(LOG_PRI_WARNING, "libvirt", h->uri,
+                "virt: connection to %s lost (%s); reconnecting", h->uri, r);
         chan_sendf(&h->ch, "conn down\nconnection lost (%s)", r);
         /* not from inside libvirt's callback: close and reconnect from the loop (h->lost) */
         sd_event_source_set_enabled(h->lost, SD_EVENT_ONESHOT);
@@ -334,7 +342,8 @@ static void connect_now(struct helper *h)
         h->conn = virConnectOpen(h->uri);
         if (!h->conn) {
                 virt_error(err, sizeof(err));
-                log_warn("virt: cannot connect to %s: %s (retrying)", h->uri, err);
+                log_obj(LOG_PRI_WARNING, "libvirt", h->uri,
+                        "virt: cannot connect to %s: %s (retrying)", h->uri, err);
                 chan_sendf(&h->ch, "conn down\n%s", err);
                 chan_sendf(&h->ch, "idle");
                 retry_later(h);
@@ -453,7 +462,8 @@ static void cmd_stop(struct helper *h, long id, char *name, unsigned timeout, bo
         }
         j->h = h;
         j->id = id;
-        log_info("virt: %s: %s requested", name, force ? "destroy" : "ACPI shutdown");
+        log_obj(LOG_PRI_INFO, "vm", name,
+                "virt: %s: %s requested", name, force ? "destroy" : "ACPI shutdown");
         if (virt_shutdown_start(&j->sd, h->conn, h->ev, &name, 1, timeout, force, job_done, j) <
             0) {
                 chan_sendf(&h->ch, "reply %ld 1\n%s: cannot start the shutdown\n", id, name);

@@ -74,7 +74,8 @@ static void line_done(struct imp *j)
                 j->percent = pct;
                 if ((int)(pct / 10) > j->logged) {
                         j->logged = (int)(pct / 10);
-                        log_info("%s: importing %s: %d%%", j->vm, j->src, j->logged * 10);
+                        log_obj(LOG_PRI_INFO, "vm", j->vm,
+                                "%s: importing %s: %d%%", j->vm, j->src, j->logged * 10);
                 }
                 return;
         }
@@ -231,7 +232,7 @@ int imp_start(struct imp *j, sd_event *ev, const char *vm, const char *fmt, cons
                 imp_cancel(j);
                 return r;
         }
-        log_info("%s: importing %s (%s) to %s", vm, src, fmt, dst);
+        log_obj(LOG_PRI_INFO, "vm", vm, "%s: importing %s (%s) to %s", vm, src, fmt, dst);
         return 0;
 }
 
@@ -244,7 +245,8 @@ void imp_cancel(struct imp *j)
                 waitpid(j->pid, NULL, 0);
                 part_path(j, part, sizeof(part));
                 unlink(part);
-                log_info("%s: import of %s stopped at %.0f%%", j->vm, j->src, j->percent);
+                log_obj(LOG_PRI_INFO, "vm", j->vm,
+                        "%s: import of %s stopped at %.0f%%", j->vm, j->src, j->percent);
         }
         finish(j);
         free(j->src);

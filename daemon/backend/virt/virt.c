@@ -309,11 +309,13 @@ static void imp_done(struct imp *j, int r, void *userdata)
         if (g && r == 0) {
                 g->imp = VIRT_IMP_DONE;
                 g->percent = 100;
-                log_info("%s: imported %s to %s", g->name, j->src, j->dst);
+                log_obj(LOG_PRI_INFO, "vm", g->name,
+                        "%s: imported %s to %s", g->name, j->src, j->dst);
         } else if (g) {
                 g->imp = VIRT_IMP_FAILED;
                 snprintf(g->imp_err, sizeof(g->imp_err), "import failed: %s", j->last);
-                log_err("%s: import of %s failed: %s", g->name, j->src, j->last);
+                log_obj(LOG_PRI_ERR, "vm", g->name,
+                        "%s: import of %s failed: %s", g->name, j->src, j->last);
         }
         imp_cancel(j); /* frees it; the process is gone already */
         b->imp_vm[0] = '\0';

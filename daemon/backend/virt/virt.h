@@ -14,6 +14,7 @@
 #include "chan.h"
 #include "core/config.h"
 #include "core/render_domain.h"
+#include "core/render_metrics.h"
 #include "core/strbuf.h"
 #include "import.h"
 
@@ -100,6 +101,8 @@ void virtb_schedule(struct virtb *b, uint64_t delay_usec);
  * (",\"guests\":{...}"). Nothing when no VM is configured. */
 void virtb_status_text(struct virtb *b, struct nr_buf *out);
 void virtb_status_json(struct virtb *b, struct nr_buf *out);
+/* The configured guests' states and imports for the metrics (at most max; names point into b). */
+size_t virtb_metrics_guests(const struct virtb *b, struct nr_mguest *out, size_t max);
 
 /* Control requests "vm ..." and "guests hold". Returns an exit code with *body set (the caller
  * replies), or VIRTB_DEFERRED when it took fd and will reply and close it itself. */

@@ -1,4 +1,5 @@
-/* Guests in `nestrouterctl status` (text and JSON) and the `nestrouterctl vm` commands. Status
+/* Guests in `nestrouterctl status` (text and JSON), in the metrics, and the `nestrouterctl vm`
+ * commands. Status
  * and `vm list` answer from what the daemon already knows (the helper's last snapshot, import
  * progress), so they never wait for libvirt; `vm start` and `vm stop` go to the helper and are
  * answered when it is done, with a timeout. */
@@ -212,6 +213,28 @@ void virtb_status_json(struct virtb *b, struct nr_buf *out)
         buf_puts(out, ",\"vms\":");
         j_vms(b, out);
         buf_puts(out, "}");
+}
+
+size_t virtb_metrics_guests(const struct virtb *b, struct nr_mguest *out, size_t max)
+{
+        static const enum nr_mimport imp[] = {
+                [VIRT_IMP_NONE] = NR_MIMPORT_NONE,       [VIRT_IMP_QUEUED] = NR_MIMPORT_QUEUED,
+                [VIRT_IMP_RUNNING] = NR_MIMPORT_RUNNING, [VIRT_IMP_DONE] = NR_MIMPORT_DONE,
+                [VIRT_IMP_FAILED] = NR_MIMPORT_FAILED,
+        };
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_g && n < max; i++, n++) {
+                const struct virt_guest *g = &b->g[i];
+                const struct virt_snap *s = virtb_snap(b, g->name);
+                out[n] = (struct nr_mguest){
+                        .name = g->name,
+                        .state = s && s->owned == 0 ? "conflict" : s ? s->state : "undefined",
+                        .import = imp[g->imp],
+                        .import_percent = !strcmp(b->imp_vm, g->name) ? b->imp.percent
+                                                                       : g->percent,
+                };
+        }
+        return n;
 }
 
 static char *list_text(struct virtb *b)
