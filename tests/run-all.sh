@@ -20,7 +20,7 @@ run "deb: man pages render without warnings, match --help and docs/config.md" sh
 run "deb: make deb, lintian; install, upgrade, remove, purge in a Debian 12 root" sh tests/deb/test-deb.sh
 run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
 run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
-run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle, metrics and logging)" sh tests/netns/test-daemon.sh
+run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle, hostile files/clients/guests, commit-confirm, isolation, metrics)" sh tests/netns/test-daemon.sh
 run "netns: nested guests through libvirt (TCG)" sh tests/netns/test-guests.sh
 run "netns: Azure IMDS (roles by MAC, VF, doctor faults, Scheduled Events)" sh tests/netns/test-azure-imds.sh
 run "netns: Scheduled Events shut real guests down before the ack (TCG)" sh tests/netns/test-azure-events-guests.sh
