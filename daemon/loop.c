@@ -177,7 +177,7 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "%s: %m", d->o.state_dir);
         if ((r = nlb_open(&d->nl)) < 0)
                 return log_err_errno(r, "netlink: %m");
-        if ((r = nftb_open(&d->nft, d->o.state_dir)) < 0)
+        if ((r = nftb_open(&d->nft, d->o.state_dir, d->o.run_dir)) < 0)
                 return log_err_errno(r, "nftables: %m");
         if ((r = dmb_open(&d->dm, d->ev, d->o.run_dir, d->o.state_dir, dm_exited, d)) < 0)
                 return log_err_errno(r, "dnsmasq: %m");

@@ -109,7 +109,7 @@ int daemon_teardown(const struct nr_daemon_opts *o)
         if (r >= 0 && have_cfg)
                 remove_links_and_addrs(&nl, &cfg, have_roles ? &roles : NULL);
         nlb_close(&nl);
-        if (nftb_open(&nft, o->state_dir) >= 0 && nftb_delete_table(&nft) == 0)
+        if (nftb_open(&nft, o->state_dir, NULL) >= 0 && nftb_delete_table(&nft) == 0)
                 log_info("removed nft tables inet and bridge nestrouter");
         nftb_close(&nft);
         /* opening the dnsmasq backend stops a dnsmasq an earlier daemon left behind */

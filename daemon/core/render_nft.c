@@ -344,19 +344,23 @@ static void nft_forward_guests(struct nft_ctx *c)
 }
 
 /* Packets and bytes of each port forward, both directions, for the metrics: one counting rule
- * per forward (its connections keep their original port in conntrack), ahead of
- * fwd-established, which ends the chain for all but a connection's first packet. A map lookup
- * cannot key on `ct original proto-dst` (its type needs the protocol), hence rules. */
-static void nft_forward_counters(struct nft_ctx *c)
+ * per forward (its connections keep their original port in conntrack) in a chain of their own,
+ * which only DNATed connections enter, so that other traffic pays one test (`ct status dnat`)
+ * however many forwards there are. A map lookup cannot key on `ct original proto-dst` without
+ * named counter objects (one per forward: a structure change the delta apply does not patch),
+ * hence rules. The chain is declared even when empty: the first forward adds rules only. */
+static void nft_chain_pf_count(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
         char id[32];
+        buf_printf(&c->b, "\n\tchain pf_count {\n");
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);
-                nft_rule(c, id, "ct status dnat meta l4proto %s ct original proto-dst %u counter",
+                nft_rule(c, id, "meta l4proto %s ct original proto-dst %u counter",
                          cfg_proto_name(f->proto), f->port);
         }
+        nft_chain_end(c);
 }
 
 static void nft_chain_forward(struct nft_ctx *c)
@@ -370,7 +374,8 @@ static void nft_chain_forward(struct nft_ctx *c)
                          c->subnet);
         /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
         nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
-        nft_forward_counters(c);
+        if (c->cfg->n_port_forwards)
+                nft_rule(c, "fwd-to-pf-count", "ct status dnat counter jump pf_count");
         nft_rule(c, "fwd-established", "ct state established,related counter accept");
         nft_forward_guests(c);
         if (lan)
@@ -457,6 +462,7 @@ char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
         nft_chain_prerouting(&c);
         nft_chain_mangle(&c);
         nft_chain_input(&c);
+        nft_chain_pf_count(&c);
         nft_chain_forward(&c);
         nft_chain_postrouting(&c);
         buf_puts(&c.b, "}\n");

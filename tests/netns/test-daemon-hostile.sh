@@ -254,13 +254,27 @@ if [ -n "$SMALL" ]; then
         check "status: not converged while the state cannot be saved (after a retry)" false sj .converged
         check "status: still not saved after that retry" false sj .nft.state_saved
         check_grep "status: the last error names the state dir" 'cannot save state' sj .last_error
+        check "status: the state is kept in the run dir meanwhile" true sj .nft.state_in_run_dir
+        # a restart meanwhile (an upgrade): the daemon knows its table from the run dir's copy
+        est0=$(rule_packets fwd-established)
+        run "SIGTERM while the state filesystem is full" daemon_stop
+        daemon_start
+        # not converged while the state cannot be saved: wait for its first pass, not for that
+        passed_once() { [ "$(sj .counters.passes)" -ge 1 ]; }
+        run "started again, still full: it answers and has made a pass" wait_for 100 passed_once
+        check "after that restart: the table was not rewritten (nft.full_applies 0)" 0 sj .nft.full_applies
+        est1=$(rule_packets fwd-established)
+        expect "after that restart: counters kept (fwd-established $est0 -> $est1 packets)" \
+                "${est1:-0}" -ge "${est0:-1}" -a "${est0:-0}" -gt 0
         rm -f "$SMALL/fill"
         saved() { [ "$(sj .nft.state_saved)" = true ] && converged; }
         run "status: saved and converged once there is room" wait_for 30 saved
         run "the saved state is the table applied (nft.applied has the new forward)" \
                 grep -q '2222' "$SMALL/nft.applied"
-        check "the state-save failure was logged once, not every pass" 1 \
+        check "the state-save failure was logged once per daemon, not every pass" 2 \
                 grep -c 'cannot save state' "$W/daemon.log"
+        run "the run dir's copy is gone once the state dir has it" \
+                test ! -e "$RUN/nft.applied" -a ! -e "$RUN/nft.baseline"
         run "SIGTERM: the daemon exits" daemon_stop
         expect "... with status 0 (an ASan build: no error, no leak)" "${DL_RC:-x}" = 0
 fi

@@ -299,7 +299,8 @@ static void test_nft_full_rules(void **state)
 }
 
 /* The clamp must see SYNs before any accept ends the chain; the per-forward counters must see
- * every packet of a forwarded connection, so they come before fwd-established too. */
+ * every packet of a forwarded connection, so the jump to them comes before fwd-established too,
+ * and only DNATed connections take it: other traffic never walks the per-forward rules. */
 static void test_nft_forward_order(void **state)
 {
         (void)state;
@@ -307,8 +308,10 @@ static void test_nft_forward_order(void **state)
         fx_full(&f);
         char *s = nft(&f, "order");
         char *fwd = block(s, "chain forward");
-        const char *ids[] = {"fwd-invalid", "fwd-guest-spoof", "fwd-mss-clamp", "fwd-pf-tcp-2222",
-                             "fwd-pf-tcp-3389", "fwd-pf-udp-51820", "fwd-established",
+        assert_null(strstr(fwd, "fwd-pf-tcp-2222"));
+        assert_true(has_line(fwd, "ct status dnat counter jump pf_count", NULL));
+        const char *ids[] = {"fwd-invalid", "fwd-guest-spoof", "fwd-mss-clamp", "fwd-to-pf-count",
+                             "fwd-established",
                              "fwd-guest-imds", "fwd-guest-azdns", "fwd-guest-wireserver",
                              "fwd-guest-out", "fwd-lan-in", "fwd-nat-pf", "fwd-drop"};
         const char *prev = fwd;
@@ -330,8 +333,10 @@ static void test_nft_forward_counters(void **state)
         struct fx f;
         fx_full(&f);
         char *s = nft(&f, "pfcount");
-        assert_non_null(strstr(s, "\t\tct status dnat meta l4proto udp ct original proto-dst 51820 "
-                                  "counter comment \"fwd-pf-udp-51820\"\n"));
+        char *pfc = block(s, "chain pf_count");
+        assert_non_null(strstr(pfc, "\t\tmeta l4proto udp ct original proto-dst 51820 "
+                                    "counter comment \"fwd-pf-udp-51820\"\n"));
+        free(pfc);
         size_t n = 0;
         for (const char *p = s; (p = strstr(p, "comment \"fwd-pf-")); p++)
                 n++;
@@ -340,6 +345,8 @@ static void test_nft_forward_counters(void **state)
         f.cfg.n_port_forwards = 0;
         s = nft(&f, "pfcount-none");
         assert_null(strstr(s, "fwd-pf-"));
+        assert_null(strstr(s, "fwd-to-pf-count"));
+        assert_non_null(strstr(s, "\tchain pf_count {\n")); /* declared, empty: no structure change */
         free(s);
 }
 

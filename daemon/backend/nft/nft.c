@@ -50,50 +50,91 @@ static const char *const families[NFTB_COUNT] = {"inet", "bridge"};
 /* the inet table's files keep their names from before the bridge table */
 static const char *const state_names[NFTB_COUNT] = {"nft", "nft-bridge"};
 
-static void state_path(const struct nftb *b, enum nftb_table t, const char *what, char *buf,
+static void state_path(const char *dir, enum nftb_table t, const char *what, char *buf,
                        size_t size)
 {
-        snprintf(buf, size, "%s/%s.%s", b->state_dir, state_names[t], what);
+        snprintf(buf, size, "%s/%s.%s", dir, state_names[t], what);
 }
 
+/* A pair in the spare dir (the run dir) exists only while the state dir refused it: it is the
+ * newer one, and a daemon restarted meanwhile (an upgrade) recognizes its table from it. */
 static void state_load(struct nftb *b)
 {
         char p1[4096], p2[4096];
         for (int t = 0; t < NFTB_COUNT; t++) {
-                state_path(b, (enum nftb_table)t, "applied", p1, sizeof(p1));
-                state_path(b, (enum nftb_table)t, "baseline", p2, sizeof(p2));
+                const char *dir = b->state_dir;
+                if (b->spare_dir) {
+                        state_path(b->spare_dir, (enum nftb_table)t, "applied", p1, sizeof(p1));
+                        state_path(b->spare_dir, (enum nftb_table)t, "baseline", p2, sizeof(p2));
+                        if (access(p1, F_OK) == 0 && access(p2, F_OK) == 0) {
+                                dir = b->spare_dir;
+                                b->save_errno = EAGAIN; /* the next pass writes it there */
+                                b->spare_saved = true;
+                                log_notice("nft: the state dir %s could not be written last time: "
+                                           "using the copy in %s",
+                                           b->state_dir, dir);
+                        }
+                }
+                state_path(dir, (enum nftb_table)t, "applied", p1, sizeof(p1));
+                state_path(dir, (enum nftb_table)t, "baseline", p2, sizeof(p2));
                 b->tab[t].applied = file_read(p1, NULL);
                 b->tab[t].baseline = file_read(p2, NULL);
         }
 }
 
-static void state_save(struct nftb *b, enum nftb_table t)
+static int write_pair(const struct nftb *b, const char *dir, enum nftb_table t)
 {
         char p[4096], q[4096];
-        state_path(b, t, "applied", p, sizeof(p));
-        state_path(b, t, "baseline", q, sizeof(q));
+        state_path(dir, t, "applied", p, sizeof(p));
+        state_path(dir, t, "baseline", q, sizeof(q));
         int r = file_write_atomic(p, b->tab[t].applied, 0600);
         if (r >= 0)
                 r = file_write_atomic(q, b->tab[t].baseline, 0600);
+        return r;
+}
+
+static void spare_remove(const struct nftb *b, enum nftb_table t)
+{
+        char p[4096];
+        if (!b->spare_dir)
+                return;
+        state_path(b->spare_dir, t, "applied", p, sizeof(p));
+        unlink(p);
+        state_path(b->spare_dir, t, "baseline", p, sizeof(p));
+        unlink(p);
+}
+
+static void state_save(struct nftb *b, enum nftb_table t)
+{
+        int r = write_pair(b, b->state_dir, t);
         if (r < 0) {
-                /* what stays on disk describes an older table: a restart finds it differs
-                 * from the live one and applies the table whole */
+                /* the state dir keeps an older pair; the run dir (a tmpfs, not the filesystem
+                 * that is full) holds this one until the state dir takes it, so a restart of
+                 * the daemon meanwhile keeps the table and its counters */
+                b->spare_saved = b->spare_dir && write_pair(b, b->spare_dir, t) >= 0;
                 if (-r != b->save_errno)
-                        log_warn_errno(r, "nft: cannot save state in %s (retried each pass; "
-                                       "a restart before it succeeds rewrites the table): %m",
-                                       b->state_dir);
+                        log_warn_errno(r,
+                                       "nft: cannot save state in %s (retried each pass; %s): %m",
+                                       b->state_dir,
+                                       b->spare_saved ? "a copy is kept in the run dir meanwhile"
+                                                      : "a restart before it succeeds rewrites "
+                                                        "the table");
                 b->save_errno = -r;
                 return;
         }
+        spare_remove(b, t);
         if (b->save_errno)
                 log_notice("nft: state saved in %s again", b->state_dir);
         b->save_errno = 0;
+        b->spare_saved = false;
 }
 
-int nftb_open(struct nftb *b, const char *state_dir)
+int nftb_open(struct nftb *b, const char *state_dir, const char *spare_dir)
 {
         memset(b, 0, sizeof(*b));
-        if (!(b->state_dir = strdup(state_dir)))
+        b->state_dir = strdup(state_dir);
+        b->spare_dir = spare_dir ? strdup(spare_dir) : NULL;
+        if (!b->state_dir || (spare_dir && !b->spare_dir))
                 return -ENOMEM;
         state_load(b);
         b->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -126,6 +167,7 @@ void nftb_close(struct nftb *b)
                 free(b->tab[t].baseline);
         }
         free(b->state_dir);
+        free(b->spare_dir);
         memset(b, 0, sizeof(*b));
 }
 

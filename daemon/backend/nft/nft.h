@@ -42,14 +42,17 @@ struct nftb {
         char *state_dir;           /* applied + baseline persist here across restarts */
         int save_errno;            /* the last save of that state failed (e.g. ENOSPC): retried
                                     * each pass, shown in status; 0 once saved */
+        char *spare_dir;           /* where the state goes meanwhile (the run dir), or NULL */
+        bool spare_saved;          /* ... and it did */
         unsigned long events, foreign_commits;
         unsigned long listings;    /* of the table for drift and handles (not status counters) */
         unsigned long full_applies, delta_applies;
 };
 
 /* state_dir: where the applied text and its baseline are kept, so that a restarted daemon
- * recognizes its own unchanged table and leaves it (and its counters) alone. */
-int nftb_open(struct nftb *b, const char *state_dir);
+ * recognizes its own unchanged table and leaves it (and its counters) alone. spare_dir (may be
+ * NULL): where they go while the state dir cannot take them (full, failing). */
+int nftb_open(struct nftb *b, const char *state_dir, const char *spare_dir);
 void nftb_close(struct nftb *b);
 
 /* Per table: present = the table exists; nft (nft_bridge) = the applied text when the live
