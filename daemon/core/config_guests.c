@@ -37,30 +37,33 @@ static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
+/* A lease time: a duration of at least 2 minutes, or 0 (infinite). */
+static bool dhcp_lease_value(struct pctx *c, yaml_node_t *v, const char *p, uint32_t *t)
+{
+        if (!yv_duration(&c->yv, v, p, t))
+                return false;
+        if (*t != 0 && *t < 120) {
+                /* dnsmasq's own floor; shorter leases would silently become 2 minutes */
+                yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
+                return false;
+        }
+        return true;
+}
+
 static void k_dhcp_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         uint32_t t;
-        if (!yv_duration(&c->yv, v, p, &t))
-                return;
-        if (t != 0 && t < 120) {
-                /* dnsmasq's own floor; shorter leases would silently become 2 minutes */
-                yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
-                return;
-        }
-        d->lease_time = t;
+        if (dhcp_lease_value(c, v, p, &t))
+                d->lease_time = t;
 }
 
 static void k_dhcp_dyn_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         uint32_t t;
-        if (!yv_duration(&c->yv, v, p, &t))
+        if (!dhcp_lease_value(c, v, p, &t))
                 return;
-        if (t != 0 && t < 120) {
-                yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
-                return;
-        }
         d->dynamic_lease_time = t;
         d->dynamic_lease_set = true;
 }
