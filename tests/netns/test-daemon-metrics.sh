@@ -146,7 +146,7 @@ F8='nestrouter_port_forward_packets_total{name="web1",port="8080",proto="tcp",ta
 check "internet host -> 10.0.0.4:8080 reaches web1:7777" "$INET_IP" vnet whoami inet "$NIC1_IP" 8080
 if v=$(grows "$F8" 0); then pass "scrape: $F8 appeared and counts ($v)"
 else fail "scrape: $F8 appeared and counts (got ${v})"; fi
-pf3390() { R nft list chain inet nestrouter forward | sed -n 's/.*proto-dst 3390 counter packets \([0-9]*\).*/\1/p'; }
+pf3390() { R nft list chain inet nestrouter pf_count | sed -n 's/.*proto-dst 3390 counter packets \([0-9]*\).*/\1/p'; }
 expect "... and the 3390 forward's counter survived the reload ($(pf3390) packets)" "$(pf3390)" -ge 8
 
 # ---------------------------------------------------------------- drift: repairs, debug toggle
