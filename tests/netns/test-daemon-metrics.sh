@@ -119,7 +119,7 @@ if v=$(grows "$RULE" "${rule0:-0}"); then pass "scrape: $RULE grew ${rule0:-?} -
 else fail "scrape: $RULE grew (still ${v}, was ${rule0:-?})"; fi
 same_as_status() { [ "$(series "$RULE")" = "$(rule_packets pre-pf-from)" ]; }
 run "... and comes to equal the rule counter nestrouterctl status shows" wait_for 30 same_as_status
-# per forward, both directions of every packet (the forward chain's fwd-pf-tcp-3390)
+# per forward, both directions of every packet (pf_count's fwd-pf-tcp-3390)
 # (node exporter sorts the labels by name)
 FWD='nestrouter_port_forward_packets_total{name="web1",port="3390",proto="tcp",target="10.0.2.10:3389"}'
 fwd_many() { v=$(series "$FWD") && [ "${v:-0}" -ge 8 ]; }
