@@ -6,6 +6,10 @@
 #   nic2 -> the fabric's LAN subnet (MAC 00:0d:3a:00:00:02: 10.0.1.4, no routes)
 #   nic3 -> a bridge that `vnet.sh guest-add` joins: a namespace there is a nested guest
 # In the VM they are eth0, eth1 and eth2 (virtio, in this order; net.ifnames=0).
+# With VM_AZURE=1 the VM is provisioned the way Azure provisions it (vm_azure_*): Azure's chassis
+# asset tag in SMBIOS, a provisioning CD with ovf-env.xml, and the simulated fabric's wireserver
+# and IMDS (tests/image/azure-fabric.py) in place of vnet.sh's static ones. VM_DATA_DISK=FILE
+# (qcow2) is the Azure data disk at LUN 0.
 # Functions and variables are prefixed vm_/VM_.
 
 VM_ROOT=${VM_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -15,6 +19,9 @@ VM_NIC2_MAC=00:0d:3a:00:00:02
 VM_NIC3_MAC=52:54:00:12:34:03
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# what cloud-init's ds-identify and Azure datasource look for (cloud-init: ChassisAssetTag)
+VM_AZURE_ASSET_TAG=7783-7084-3265-9085-8269-3286-77
+VM_FABRIC=$VM_ROOT/tests/image/azure-fabric.py
 
 # KVM when this host can run guests with it, else TCG (software; about 10x slower to boot).
 # ACCEL=kvm|tcg overrides.
@@ -47,7 +54,9 @@ vm_disk() {
 
 # vm_qemu_args FIRMWARE DISK.qcow2 SEED.img WORKDIR: the QEMU arguments (one per line) for a VM
 # with the three NICs; FIRMWARE bios (SeaBIOS, i440fx: Azure Gen1) or uefi (OVMF, q35: Gen2).
-# VM_MEM (MiB) and VM_SMP size it.
+# SEED.img: a NoCloud seed, or empty for none. VM_MEM (MiB) and VM_SMP size it. VM_UUID: the
+# SMBIOS system UUID (Azure's vmId, cloud-init's instance-id on Azure). VM_AZURE=1: Azure's
+# chassis asset tag; VM_OVF_ISO: the provisioning CD; VM_DATA_DISK: a qcow2 as SCSI LUN 0.
 vm_qemu_args() {
         local fw=$1 disk=$2 seed=$3 work=$4 accel
         accel=$(vm_accel)
@@ -69,8 +78,27 @@ vm_qemu_args() {
                         -drive "if=pflash,format=raw,unit=1,file=$work/OVMF_VARS.fd" ;;
         *) echo "vm: firmware '$fw': bios or uefi" >&2; return 1 ;;
         esac
-        printf '%s\n' -drive "file=$disk,if=virtio,format=qcow2,discard=unmap" \
-                -drive "file=$seed,if=virtio,format=raw,readonly=on"
+        # bootindex: the firmware boots the OS disk, never the provisioning CD or a data disk
+        printf '%s\n' -drive "file=$disk,if=none,id=os,format=qcow2,discard=unmap" \
+                -device virtio-blk-pci,drive=os,bootindex=0
+        [ -n "$seed" ] && printf '%s\n' -drive "file=$seed,if=virtio,format=raw,readonly=on"
+        [ -n "${VM_UUID:-}" ] && printf '%s\n' -uuid "$VM_UUID"
+        if [ "${VM_AZURE:-0}" = 1 ]; then
+                printf '%s\n' -smbios "type=1,manufacturer=Microsoft Corporation,product=Virtual Machine" \
+                        -smbios "type=3,manufacturer=Microsoft Corporation,asset=$VM_AZURE_ASSET_TAG"
+        fi
+        # Azure's SCSI controllers: the provisioning DVD, and data disks by LUN. Under QEMU one
+        # virtio-scsi controller; the data disk says "Msft Virtual Disk" as Azure's do, which
+        # is what the image's udev rule (60-nestrouter-azure-disk.rules) looks for.
+        if [ -n "${VM_OVF_ISO:-}" ] || [ -n "${VM_DATA_DISK:-}" ]; then
+                printf '%s\n' -device virtio-scsi-pci,id=scsi1
+        fi
+        [ -n "${VM_OVF_ISO:-}" ] && printf '%s\n' \
+                -drive "file=$VM_OVF_ISO,if=none,id=ovf,format=raw,readonly=on,media=cdrom" \
+                -device scsi-cd,bus=scsi1.0,scsi-id=1,lun=0,drive=ovf
+        [ -n "${VM_DATA_DISK:-}" ] && printf '%s\n' \
+                -drive "file=$VM_DATA_DISK,if=none,id=data,format=qcow2,discard=unmap" \
+                -device "scsi-hd,bus=scsi1.0,scsi-id=0,lun=0,drive=data,vendor=Msft,product=Virtual Disk"
         local i=0 mac
         for mac in "$VM_NIC1_MAC" "$VM_NIC2_MAC" "$VM_NIC3_MAC"; do
                 i=$((i + 1))
@@ -120,4 +148,82 @@ vm_add_ports() {
         awk -v port="$1" '
                 { print }
                 /^ *guests: *(#.*)?$/ { match($0, /^ */); printf "%*s  ports: [%s]   # the third NIC: the host-side guest namespace\n", RLENGTH, "", port }'
+}
+
+# ---------------------------------------------------------------- the simulated Azure fabric
+# vm_ovf_env USER HOSTNAME PUBKEY CUSTOMDATA-FILE: the ovf-env.xml Azure puts on the
+# provisioning disk of a Linux VM from a generalized image (the elements cloud-init 22.4 reads:
+# ProvisioningSection/LinuxProvisioningConfigurationSet, PlatformSettingsSection)
+vm_ovf_env() {
+        local cd
+        cd=$(base64 -w0 <"$4") || return 1
+        cat <<OVF
+<?xml version="1.0" encoding="utf-8"?>
+<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1" xmlns:wa="http://schemas.microsoft.com/windowsazure" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+  <wa:ProvisioningSection>
+    <wa:Version>1.0</wa:Version>
+    <LinuxProvisioningConfigurationSet xmlns="http://schemas.microsoft.com/windowsazure" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+      <ConfigurationSetType>LinuxProvisioningConfiguration</ConfigurationSetType>
+      <HostName>$2</HostName>
+      <UserName>$1</UserName>
+      <DisableSshPasswordAuthentication>true</DisableSshPasswordAuthentication>
+      <SSH>
+        <PublicKeys>
+          <PublicKey>
+            <Fingerprint>$(ssh-keygen -l -E md5 -f /dev/stdin <<<"$3" | cut -d' ' -f2 | sed 's/^MD5://; s/://g' | tr a-f A-F)</Fingerprint>
+            <Path>/home/$1/.ssh/authorized_keys</Path>
+            <Value>$3</Value>
+          </PublicKey>
+        </PublicKeys>
+      </SSH>
+      <CustomData>$cd</CustomData>
+    </LinuxProvisioningConfigurationSet>
+  </wa:ProvisioningSection>
+  <wa:PlatformSettingsSection>
+    <wa:Version>1.0</wa:Version>
+    <PlatformSettings xmlns="http://schemas.microsoft.com/windowsazure" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+      <KmsServerHostname>kms.core.windows.net</KmsServerHostname>
+      <ProvisionGuestAgent>false</ProvisionGuestAgent>
+      <GuestAgentPackageName i:nil="true" />
+      <PreprovisionedVm>false</PreprovisionedVm>
+    </PlatformSettings>
+  </wa:PlatformSettingsSection>
+</Environment>
+OVF
+}
+
+# vm_azure_iso OUT.iso USER HOSTNAME PUBKEY CUSTOMDATA-FILE: the provisioning disk, ISO9660
+# (Azure's is UDF; cloud-init mounts either) labelled like Azure's (rd_rdfe_stable.*)
+vm_azure_iso() {
+        local d
+        d=$(mktemp -d "${TMPDIR:-/tmp}/nr-ovf.XXXXXX") || return 1
+        vm_ovf_env "$2" "$3" "$4" "$5" >"$d/ovf-env.xml" &&
+                python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$d/ovf-env.xml" &&
+                rm -f "$1" && xorriso -as mkisofs -quiet -V rd_rdfe_stable.nestrouter -J -R -o "$1" "$d" 2>/dev/null
+        local rc=$?
+        rm -rf "$d"
+        return $rc
+}
+
+# vm_azure_fabric LOGDIR USER HOSTNAME PUBKEY-FILE: in the VNet (vm_vnet_up done), replaces
+# vnet.sh's static wireserver and IMDS with tests/image/azure-fabric.py for this VM (its
+# VM_UUID, both NICs); `vnet.sh down` stops it with the rest. The goal state's ids are
+# derived from VM_UUID. LOGDIR gets requests.log and health.log.
+vm_azure_fabric() {
+        mkdir -p "$1" && chmod 755 "$1" || return 1
+        vm_vnet kill fab wire && vm_vnet kill fab imds || return 1
+        NR_VNET_QUIET=1 vm_vnet spawn fab azure /usr/bin/python3 "$VM_FABRIC" --dir "$(realpath "$1")" \
+                --vm-id "$VM_UUID" --user "$2" --host "$3" --key "$(realpath "$4")" \
+                --nic "$VM_NIC1_MAC,10.0.0.4,10.0.0.0,24" --nic "$VM_NIC2_MAC,10.0.1.4,10.0.1.0,24" \
+                --incarnation 1 --container-id "c-${VM_UUID%%-*}" --instance-id "$VM_UUID._nestrouter1" \
+                --lifetime "${VM_FABRIC_LIFETIME:-7200}" >/dev/null || return 1
+        local i
+        for i in $(seq 50); do
+                [ -s "$1/instance.json" ] &&
+                        ip netns exec "nr-$VM_ID-fab" ss -Hltn 'sport = :80' | grep -q 169.254.169.254 &&
+                        ip netns exec "nr-$VM_ID-fab" ss -Hltn 'sport = :80' | grep -q 168.63.129.16 && return 0
+                sleep 0.1
+        done
+        echo "vm: the Azure fabric did not come up" >&2
+        return 1
 }

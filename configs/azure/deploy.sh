@@ -44,7 +44,13 @@ ON_PREM_PREFIXES=${ON_PREM_PREFIXES-172.16.0.0/22}    # routed via NIC2, never N
 # The host.
 VM=${VM:-nestrouter1}
 VM_SIZE=${VM_SIZE:-Standard_D4s_v5}        # must support nested virtualization
-OS_DISK_GB=${OS_DISK_GB:-64}               # the guests' disks live here too
+OS_DISK_GB=${OS_DISK_GB:-64}
+# The data disk at LUN 0: /var/lib/nestrouter (guest disks, imports, NVRAM, TPM state, leases)
+# lives on it, so re-creating the VM from a new image keeps the guests (docs/azure.md). A named
+# managed disk, created once and attached at LUN 0; 0: none (everything on the OS disk).
+DATA_DISK_GB=${DATA_DISK_GB:-128}
+DATA_DISK=${DATA_DISK:-$VM-data}
+DATA_DISK_SKU=${DATA_DISK_SKU:-Premium_LRS}
 ADMIN_USER=${ADMIN_USER:-nradmin}
 SSH_KEY=${SSH_KEY:-$HOME/.ssh/id_ed25519.pub}
 SSH_SOURCE=${SSH_SOURCE:-}                 # who may SSH to NIC1's public IP, e.g. 203.0.113.7/32
@@ -128,7 +134,7 @@ upload_disk() { # $1 = V1|V2: one managed disk per generation (a disk's generati
         disk=$IMAGE_PREFIX-gen$(gen_n "$1")-upload
         if ! exists az disk show -g "$RG" -n "$disk"; then
                 size=$(check_vhd)
-                az disk create -g "$RG" -n "$disk" -l "$LOCATION" --for-upload \
+                az disk create -g "$RG" -n "$disk" -l "$LOCATION" --upload-type Upload \
                         --upload-size-bytes "$size" --sku standard_lrs --os-type Linux \
                         --hyper-v-generation "$1" -o none
                 sas=$(az disk grant-access -g "$RG" -n "$disk" --access-level Write \
@@ -221,12 +227,22 @@ create_nics() {
 }
 
 # ---- the VM -------------------------------------------------------------------------------
-# Security type Standard: nested virtualization needs it (Trusted Launch hides VT-x/AMD-V), and
-# the image's boot chain is not signed for Secure Boot. No VM agent: cloud-init provisions and
-# reports ready by itself; VM extensions and run-command are therefore unavailable.
+# Security type Standard: Microsoft's nested-virtualization guide asks for it, Trusted Launch
+# cannot use a managed image (what create_images registers), and the image's boot chain is not
+# signed for Secure Boot (docs/azure.md §3.1). No VM agent: cloud-init provisions and reports
+# ready by itself; VM extensions and run-command are therefore unavailable.
+create_data_disk() { # the data disk, once: it outlives the VM (an upgrade re-creates the VM)
+        [ "$DATA_DISK_GB" != 0 ] || return 0
+        exists az disk show -g "$RG" -n "$DATA_DISK" && return 0
+        az disk create -g "$RG" -n "$DATA_DISK" -l "$LOCATION" --size-gb "$DATA_DISK_GB" \
+                --sku "$DATA_DISK_SKU" -o none
+}
+
 create_vm() {
-        local image custom_data
+        local image custom_data data=()
         exists az vm show -g "$RG" -n "$VM" && return 0
+        # the first (only) attached data disk gets LUN 0: /dev/disk/azure/scsi1/lun0 in the VM
+        [ "$DATA_DISK_GB" = 0 ] || data=(--attach-data-disks "$(az disk show -g "$RG" -n "$DATA_DISK" --query id -o tsv)")
         image=$(az image show -g "$RG" -n "$(image_name "$VM_GENERATION")" --query id -o tsv)
         NIC1_MAC=$(mac_of "$NIC1")
         NIC2_MAC=$(mac_of "$NIC2")
@@ -235,7 +251,7 @@ create_vm() {
         az vm create -g "$RG" -n "$VM" -l "$LOCATION" --image "$image" --size "$VM_SIZE" \
                 --nics "$NIC1" "$NIC2" --security-type Standard --enable-agent false \
                 --custom-data "$custom_data" --admin-username "$ADMIN_USER" \
-                --ssh-key-values "$SSH_KEY" --os-disk-size-gb "$OS_DISK_GB" -o none
+                --ssh-key-values "$SSH_KEY" --os-disk-size-gb "$OS_DISK_GB" "${data[@]}" -o none
         rm -f "$custom_data"
         az vm boot-diagnostics enable -g "$RG" -n "$VM" -o none   # serial console
 }
@@ -290,6 +306,7 @@ main() {
         create_images
         create_network
         create_nics
+        create_data_disk
         create_vm
         create_routes
         say "done: ssh $ADMIN_USER@$(az network public-ip show -g "$RG" -n "$PUBLIC_IP" \

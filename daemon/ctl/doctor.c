@@ -366,6 +366,20 @@ static bool cpu_flag(const char *flag)
         return found;
 }
 
+/* UEFI Secure Boot: the last byte of the SecureBoot variable (after 4 bytes of attributes);
+ * -1 when there is no such variable (BIOS boot, Azure Gen1, or no efivarfs) */
+static int secure_boot_state(void)
+{
+        unsigned char b[5];
+        int fd = open("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+                      O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, b, sizeof(b));
+        close(fd);
+        return n == (ssize_t)sizeof(b) ? b[4] == 1 : -1;
+}
+
 static void check_kvm(struct doctor *d)
 {
         bool want_kvm = d->have_cfg && d->cfg.libvirt.accel == NR_ACCEL_KVM;
@@ -401,17 +415,25 @@ static void check_kvm(struct doctor *d)
                        "checks above and `nestrouterctl status`)");
         }
         struct stat st;
-        bool tl = stat("/dev/tpm0", &st) == 0 && stat("/sys/firmware/efi", &st) == 0;
+        bool tpm = stat("/dev/tpm0", &st) == 0, efi = stat("/sys/firmware/efi", &st) == 0;
+        int sb = secure_boot_state();
+        bool tl = tpm && efi;
         bool suspect = !(vmx || svm);
-        snprintf(detail, sizeof(detail), "%s",
+        snprintf(detail, sizeof(detail), "%s; /dev/kvm %s; Secure Boot %s; vTPM %s",
                  suspect ? (tl ? "no virtualisation flags, and a vTPM + UEFI: Trusted Launch or "
-                                 "Confidential VM suspected"
+                                 "Confidential VM"
                                : "no virtualisation flags: the VM size may not support nested "
                                  "virtualisation")
-                         : "nested virtualisation is exposed");
+                         : "nested virtualisation is exposed",
+                 access("/dev/kvm", F_OK) == 0 ? "present" : "absent",
+                 sb == 1 ? "on" : sb == 0 ? "off" : efi ? "unknown" : "n/a (BIOS)",
+                 tpm ? "present" : "absent");
+        /* Microsoft: Trusted Launch lists nested virtualisation as unsupported except on most
+         * v5 size families; the Hyper-V nested guide asks for Standard (docs/azure.md §3.1) */
         report(d, "VM size / security type", suspect ? bad : DR_RESULT_OK, detail,
-               "Trusted Launch on sizes without nested support hides VT-x: pick a size that "
-               "supports both, or the Standard security type");
+               "pick a size whose page says \"Nested Virtualization: Supported\"; with Trusted "
+               "Launch Microsoft supports nesting only on most v5 families: use such a size or "
+               "the Standard security type");
         if (fd < 0 || !(vmx || svm))
                 printf("%-26s       guests will run with TCG%s\n", "",
                        want_kvm ? ", but libvirt.accel is kvm" : "");

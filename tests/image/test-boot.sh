@@ -1,19 +1,29 @@
 #!/bin/bash
-# Boot test of the appliance image (make test-image; make test IMAGE=1). For each firmware the
-# image boots under QEMU (KVM when usable, else TCG) as the router of a simulated Azure VNet
+# Boot test of the appliance image (make test-image; make test IMAGE=1). Each boot runs the image
+# under QEMU (KVM when usable, else TCG) as the router of a simulated Azure VNet
 # (tests/netns/vnet.sh rtr-taps, image/vm.sh):
-#   bios  SeaBIOS, i440fx (Azure Gen1), build/image/nestrouter.raw, disk grown to 4 GiB
-#   uefi  OVMF, q35 (Azure Gen2), build/image/nestrouter.vhd (the Azure upload itself)
-# with a NoCloud seed whose user data is configs/azure/cloud-init.yaml (the documented Azure
-# custom data: both uplinks `address: dhcp`, matched by MAC, against the fabric's Azure-like
-# DHCP) plus a test user and `guests.ports: [eth2]`. It checks: cloud-init applied the seed,
+#   bios     Azure Gen1: SeaBIOS, i440fx, build/image/nestrouter.raw grown to 4 GiB, provisioned
+#            through the simulated Azure fabric; a blank data disk at LUN 0; then a second boot
+#   uefi     Azure Gen2: OVMF, q35, build/image/nestrouter.vhd (the Azure upload itself), through
+#            the fabric; a data disk at LUN 0 that already has a partition table
+#   nocloud  SeaBIOS, the raw image, a NoCloud seed (the QEMU path), no data disk
+# The Azure path (image/vm.sh VM_AZURE=1, tests/image/azure-fabric.py): Azure's chassis asset tag,
+# a provisioning CD with ovf-env.xml (admin user azureuser, its SSH key, host name nestrouter1,
+# CustomData = configs/azure/cloud-init.yaml), DHCP with option 245, the wireserver and IMDS in
+# the fabric namespace. The NoCloud seed's user data is the same file plus a user nr. The custom
+# data is the documented Azure user data (both uplinks `address: dhcp`, matched by MAC, against the
+# fabric's Azure-like DHCP) plus `guests.ports: [eth2]`. Azure boots check: cloud-init chose the
+# Azure datasource, the ovf-env.xml user logs in with its key, one Ready health report with the
+# goal state's incarnation, container and instance ids, from NIC1, timed from QEMU's start; the
+# data disk (formatted and mounted by label when blank, untouched when not); a second boot
+# provisions nothing again. Every boot checks: cloud-init applied the user data,
 # nestrouterd is READY and converged, the NICs follow Azure's rules, no unit failed, a
 # host-side guest namespace on the third NIC gets a DHCP lease and reaches the simulated Azure
 # VM with its own address and the internet as NIC1's address; with BIOS also a bad file
 # (rejected reload; a start with it: SSH stays reachable, errors in status and journal) and
 # the example configs' rulesets against the image's kernel. Boot-to-READY is measured on the
 # serial console. Ends with `N passed, N failed`; logs and timings in build/image/test/.
-# Environment: FIRMWARES ("bios uefi"), BOOT_TIMEOUT (900 s), ACCEL, KEEP=1 (leave the work dir).
+# Environment: BOOTS ("bios uefi nocloud"), BOOT_TIMEOUT (900 s), ACCEL, KEEP=1 (leave the work dir).
 # shellcheck disable=SC2016,SC2001  # remote commands are single-quoted on purpose
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -24,7 +34,10 @@ cd "$(dirname "$0")/../.." || exit 1
 
 OUT=build/image
 WORK=$OUT/test
-FIRMWARES=${FIRMWARES:-bios uefi}
+BOOTS=${BOOTS:-${FIRMWARES:-bios uefi nocloud}}
+AZ_USER=azureuser
+AZ_HOST=nestrouter1
+VM_USER=nr
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 GUEST_MAC=52:54:00:00:01:01
 NIC1_IP=10.0.0.4
@@ -60,6 +73,8 @@ sed 1d configs/azure/cloud-init.yaml | vm_add_ports eth2 >"$WORK/azure-part.yaml
         vm_user_head nr "$(cat "$WORK/id_ed25519.pub")"
         cat "$WORK/azure-part.yaml"
 } >"$WORK/user-data"
+# Azure's CustomData: the documented user data, with the third NIC, no test user
+{ echo "#cloud-config"; cat "$WORK/azure-part.yaml"; } >"$WORK/custom-data"
 # the configuration as cloud-init will write it (for comparing, and for --check)
 sed -n '/^    content: |$/,$p' "$WORK/azure-part.yaml" | sed '1d; s/^      //' >"$WORK/expected.yaml"
 if ! grep -q 'address: dhcp' "$WORK/expected.yaml" || ! grep -q 'ports: \[eth2\]' "$WORK/expected.yaml" ||
@@ -75,7 +90,7 @@ vssh1() {
         ip netns exec "nr-$VM_ID-vm" ssh -F /dev/null -i "$WORK/id_ed25519" -o BatchMode=yes \
                 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
                 -o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=3 \
-                "nr@$NIC1_IP" "$@"
+                "$VM_USER@$NIC1_IP" "$@"
 }
 vssh() {
         local i rc
@@ -157,6 +172,10 @@ from_package() {
                 systemctl is-enabled nestrouter.service nestrouter-guests.service >/dev/null &&
                 systemctl is-active nestrouter-guests.service >/dev/null'
 }
+guests_unit_hardened() {
+        vssh 'systemd-analyze security --no-pager nestrouter-guests.service' | tail -n 1 |
+                grep -E 'Overall exposure level for nestrouter-guests.service: [0-9.]+ (OK|MEDIUM)'
+}
 unit_verifies() { vssh 'sudo systemd-analyze verify nestrouter.service 2>&1 | (! grep .)'; }
 nic1_dhcp() {
         vssh 'ip -4 -o addr show dev eth0 | grep -q "inet 10.0.0.4/24" &&
@@ -213,6 +232,7 @@ check_vm() {
         res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
         expect "$fw: no failed units" "" "$res"
         check "$fw: systemd-analyze verify nestrouter.service in the booted image" unit_verifies
+        check "$fw: nestrouter-guests.service is hardened (systemd-analyze security: OK or MEDIUM)" guests_unit_hardened
         check "$fw: nestrouter is the installed package; its units enabled, nestrouter-guests active" from_package
         res=$(vssh 'cat /sys/class/net/eth0/address /sys/class/net/eth1/address /sys/class/net/eth2/address' | paste -sd' ')
         expect "$fw: eth0/eth1/eth2 are NIC1/NIC2/NIC3" "$VM_NIC1_MAC $VM_NIC2_MAC $VM_NIC3_MAC" "$res"
@@ -299,100 +319,246 @@ check_rulesets() {
         esac
 }
 
+# ---------------------------------------------------------------- the Azure path
+# the wireserver's and IMDS's request log (azure-fabric.py): FIELD of the entries matching an
+# awk-free filter done in python3 (the log is JSON lines)
+fabric_q() { # FABRIC-DIR PYTHON-EXPR-OVER-LIST-r: prints the expression's value
+        python3 -c 'import json, sys
+r = [json.loads(l) for l in open(sys.argv[1] + "/requests.log")]
+print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+cloud_id_azure() { [ "$(vssh 'cloud-id')" = azure ]; }
+cloud_id_nocloud() { [ "$(vssh 'cloud-id')" = nocloud ]; }
+ovf_user() {
+        vssh 'id -un; hostname; sudo cat /home/azureuser/.ssh/authorized_keys; getent passwd nr || echo no-nr' |
+                paste -sd' ' | grep -qxF "$AZ_USER $AZ_HOST $(cat "$WORK/id_ed25519.pub") no-nr"
+}
+datadisk_mounted() {
+        vssh 'd=$(readlink -f /dev/disk/azure/scsi1/lun0) && [ -b "$d" ] &&
+                [ "$(findmnt -no SOURCE,FSTYPE,LABEL /var/lib/nestrouter | tr -s " ")" = "$d ext4 nr-data" ] &&
+                ls /var/lib/nestrouter | grep -q . &&
+                sudo journalctl -b -u nestrouter-datadisk -o cat | grep -q "on the data disk"'
+}
+datadisk_untouched() {
+        vssh 'd=$(readlink -f /dev/disk/azure/scsi1/lun0) && [ -b "$d" ] &&
+                [ "$(sudo blkid -p -o value -s PTTYPE "$d")" = gpt ] &&
+                ! findmnt /var/lib/nestrouter >/dev/null &&
+                sudo journalctl -b -u nestrouter-datadisk -o cat | grep -q "left untouched: /var/lib/nestrouter stays on the OS disk"'
+}
+datadisk_none() {
+        vssh '[ ! -e /dev/disk/azure/scsi1/lun0 ] && ! findmnt /var/lib/nestrouter >/dev/null &&
+                sudo journalctl -b -u nestrouter-datadisk -o cat | grep -q "no data disk at /dev/disk/azure/scsi1/lun0: /var/lib/nestrouter stays on the OS disk"'
+}
+check_azure() {
+        local fw=$1 fab=$WORK/$1/fabric want got
+        check "$fw: cloud-init chose the Azure datasource (cloud-id: azure)" cloud_id_azure
+        check "$fw: the ovf-env.xml user logs in with its key; its host name; no NoCloud user" ovf_user
+        want="Ready incarnation=1 container=c-${VM_UUID%%-*} instance=$VM_UUID._nestrouter1"
+        got=$(cut -d' ' -f2- "$fab/health.log" 2>&1)
+        expect "$fw: the fabric got one health report: Ready with the goal state's ids" "$want" "$got"
+        got=$(fabric_q "$fab" '" ".join(sorted(set(e["client"] for e in r)))')
+        expect "$fw: every wireserver and IMDS request came from NIC1's address" "$NIC1_IP" "$got"
+        got=$(fabric_q "$fab" 'sum(1 for e in r if e["service"] == "wire" and "comp=goalstate" in e["path"] and e["status"] == 200 and e["headers"].get("x-ms-version") == "2012-11-30")')
+        case $got in [1-9]*) pass "$fw: the goal state was fetched with x-ms-version 2012-11-30 ($got)" ;;
+        *) fail "$fw: the goal state was fetched with x-ms-version 2012-11-30"; echo "  $got" ;; esac
+        got=$(fabric_q "$fab" 'sum(1 for e in r if e["service"] == "imds" and e["path"].startswith("/metadata/instance?api-version=") and e["status"] == 200 and e["headers"].get("metadata") == "true")')
+        case $got in [1-9]*) pass "$fw: IMDS's instance document was read ($got)" ;;
+        *) fail "$fw: IMDS's instance document was read"; echo "  $got" ;; esac
+}
+
 # ---------------------------------------------------------------- one boot
-boot_one() {
-        local fw=$1 d=$WORK/$1 base fmt size args t0 kready ready m
-        case $fw in
-        bios) base=$OUT/nestrouter.raw fmt=raw size=4G ;;
-        uefi) base=$OUT/nestrouter.vhd fmt=vpc size= ;;
-        *) fail "unknown firmware $fw"; return ;;
-        esac
-        VM_ID=img$fw
-        NR_VNET_QUIET=1 vm_vnet down >/dev/null 2>&1     # a previous run's leftovers
-        mkdir -p "$d"
-        printf 'instance-id: nestrouter-test-%s-%s\nlocal-hostname: nestrouter\n' "$fw" "$$" >"$d/meta-data"
-        if ! vm_seed "$d/seed.img" "$WORK/user-data" "$d/meta-data" ||
-                ! vm_disk "$base" "$fmt" "$d/disk.qcow2" $size || ! vm_vnet_up "$VM_ID" ||
-                ! mapfile -t args < <(vm_qemu_args "$fw" "$d/disk.qcow2" "$d/seed.img" "$d"); then
-                fail "$fw: set up (seed, disk, VNet $VM_ID)"
-                cleanup
-                return
-        fi
+# start_qemu KIND FIRMWARE: QEMU in the router namespace with the global args; sets QPID,
+# RECPID and T0 (ns); markers are appended to $d/markers
+start_qemu() {
+        local d=$WORK/$1
         : >"$d/markers"
-        echo "# $fw: booting ($(vm_accel)); serial console in $d/console.log"
-        t0=$(date +%s%N)
+        echo "# $1: booting ($(vm_accel)); serial console in $d/console.log"
+        T0=$(date +%s%N)
         ip netns exec "nr-$VM_ID-rtr" qemu-system-x86_64 "${args[@]}" -display none -vga none \
                 -monitor none -serial "file:$d/console.log" -no-reboot \
                 </dev/null >"$d/qemu.log" 2>&1 &
         QPID=$!
         CONSOLE=$d/console.log
-        record_markers "$d/console.log" "$d/markers" "$t0" "$QPID" &
+        record_markers "$d/console.log" "$d/markers" "$T0" "$QPID" &
         RECPID=$!
+}
 
-        # READY: nestrouter.service is active (Type=notify: only after READY=1). The console is
-        # no clock for it (systemd stops printing unit status once the getty is up), so the time
-        # is the kernel's start on the console plus the unit's activation time in the VM.
+# wait_ready KIND: READY (nestrouter.service active; Type=notify: only after READY=1). The
+# console is no clock for it (systemd stops printing unit status once the getty is up), so the
+# time is the kernel's start on the console plus the unit's activation time in the VM. Sets
+# READY_S.
+wait_ready() {
+        local fw=$1 d=$WORK/$1 kready
         if wait_for "$BOOT_TIMEOUT" vssh1 'systemctl is-active --quiet nestrouter'; then
                 kready=$(vssh 'systemctl show -p ActiveEnterTimestampMonotonic --value nestrouter')
-                ready=$(awk -v k="$(marker "$fw" kernel)" -v u="$kready" 'BEGIN { printf "%.1f", k + u / 1e6 }')
-                echo "ready $(awk -v r="$ready" 'BEGIN { printf "%d", r * 10 }')" >>"$d/markers"
-                pass "$fw: boots to nestrouterd READY in $ready s ($(vm_accel)); SSH to NIC1 from the Azure VM subnet"
+                READY_S=$(awk -v k="$(marker "$fw" kernel)" -v u="$kready" 'BEGIN { printf "%.1f", k + u / 1e6 }')
+                echo "ready $(awk -v r="$READY_S" 'BEGIN { printf "%d", r * 10 }')" >>"$d/markers"
+                KREADY=$kready
+                return 0
+        fi
+        if grep -aqE "$KERNEL_STALL" "$d/console.log"; then
+                echo "  the guest kernel stalled after $((($(date +%s%N) - T0) / 1000000000)) s:"
+                grep -aE -m1 -A12 "$KERNEL_STALL" "$d/console.log" | sed 's/^/  /'
         else
-                fail "$fw: boots to nestrouterd READY (and SSH to NIC1) within $BOOT_TIMEOUT s"
-                if grep -aqE "$KERNEL_STALL" "$d/console.log"; then
-                        echo "  the guest kernel stalled after $((($(date +%s%N) - t0) / 1000000000)) s:"
-                        grep -aE -m1 -A12 "$KERNEL_STALL" "$d/console.log" | sed 's/^/  /'
-                else
-                        tail -n 30 "$d/console.log" "$d/qemu.log" | sed 's/^/  /'
-                fi
-                cleanup
-                return
+                tail -n 30 "$d/console.log" "$d/qemu.log" | sed 's/^/  /'
         fi
-        check_vm "$fw"
-        check_guest "$fw"
-        if [ "$fw" = bios ]; then
-                check "$fw: root partition grown to the 4 GiB disk (growpart)" root_grown
-                check "$fw: the initramfs carries the Hyper-V storage and network drivers" initramfs_azure
-                check_rulesets "$fw"
-                check_bad_file "$fw"
-        fi
-        # timings: from QEMU's start (console milestones; READY as above)
-        vssh 'systemd-analyze; systemd-analyze blame --no-pager | head -n 12' >"$d/analyze" 2>&1
-        {
-                printf '%s (%s), seconds from QEMU start:' "$fw" "$(vm_accel)"
-                for m in grub kernel systemd cloud-init ready login final; do
-                        printf ' %s %s' "$m" "$(marker "$fw" "$m")"
-                done
-                echo
-                awk -v u="${kready:-0}" -v fw="$fw" \
-                        'BEGIN { printf "%s: kernel start -> nestrouter READY (in the VM) %.1f s\n", fw, u / 1e6 }'
-                sed "s/^/$fw: /" "$d/analyze"
-        } | tee -a "$WORK/times.txt"
+        return 1
+}
+
+poweroff_vm() {
+        local fw=$1 end
         vssh 'sudo systemctl poweroff' >/dev/null 2>&1
-        local end=$((SECONDS + 120))
+        end=$((SECONDS + 120))
         while kill -0 "$QPID" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 1; done
         if kill -0 "$QPID" 2>/dev/null; then
                 fail "$fw: clean poweroff within 120 s"
         else
                 pass "$fw: clean poweroff"
         fi
-        if grep -aqE "$KERNEL_STALL" "$d/console.log"; then
-                fail "$fw: the guest kernel reported no stall, lockup or panic on the console"
-                grep -aE -m3 "$KERNEL_STALL" "$d/console.log" | sed 's/^/  /'
+        [ -n "$RECPID" ] && kill "$RECPID" 2>/dev/null
+        wait "$QPID" 2>/dev/null
+        QPID='' RECPID=''
+}
+
+# second_boot: the same disks again, without the provisioning CD (Azure removes it): no new
+# goal state or health report, the instance and the data disk's contents are the first boot's
+second_boot() {
+        local fw=$1 d=$WORK/$1 n1 n2 res
+        n1=$(wc -l <"$d/fabric/requests.log")
+        vssh 'sudo touch /var/lib/nestrouter/first-boot-was-here; sudo cloud-init query instance_id' >"$d/iid1" 2>&1
+        poweroff_vm "$fw"
+        mapfile -t args < <(VM_OVF_ISO='' vm_qemu_args "$fw" "$d/disk.qcow2" "" "$d")
+        mkdir -p "$WORK/$fw-2" && cp "$d/markers" "$WORK/$fw-2/first-markers"
+        start_qemu "$fw-2"
+        if wait_ready "$fw-2"; then
+                pass "$fw: second boot to nestrouterd READY in $READY_S s"
         else
-                pass "$fw: the guest kernel reported no stall, lockup or panic on the console"
+                fail "$fw: second boot to nestrouterd READY within $BOOT_TIMEOUT s"
+                return
+        fi
+        res=$(vssh 'sudo cloud-init query instance_id' 2>&1)
+        expect "$fw: second boot: the same instance" "$(cat "$d/iid1")" "$res"
+        n2=$(fabric_q "$d/fabric" "sum(1 for e in r[$n1:] if e['service'] == 'wire')")
+        # ... while the fabric was up and reachable: nestrouterd's Scheduled Events polls reached IMDS
+        res=$(fabric_q "$d/fabric" "sum(1 for e in r[$n1:] if e['service'] == 'imds' and e['status'] == 200)")
+        case $res in
+        [1-9]*) expect "$fw: second boot: no goal state fetched, no health report (provisioned once; IMDS answered $res requests)" 0 "$n2" ;;
+        *) fail "$fw: second boot: the fabric answered (IMDS requests from the second boot)"; echo "  $res" ;;
+        esac
+        res=$(cut -d' ' -f2 "$d/fabric/health.log" | paste -sd' ')
+        expect "$fw: second boot: still exactly one Ready report" Ready "$res"
+        res=$(vssh 'sudo journalctl -b -u nestrouter-datadisk -o cat | grep -c formatting; ls /var/lib/nestrouter/first-boot-was-here' 2>&1 | paste -sd' ')
+        expect "$fw: second boot: the data disk mounted again, not formatted, its files kept" \
+                "0 /var/lib/nestrouter/first-boot-was-here" "$res"
+        if wait_for 90 converged; then pass "$fw: second boot: converged"; else fail "$fw: second boot: converged"; fi
+        res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
+        expect "$fw: second boot: no failed units" "" "$res"
+}
+
+boot_one() {
+        local kind=$1 d=$WORK/$1 fw base fmt size azure=1 data='' m ready_rep
+        case $kind in
+        bios) fw=bios base=$OUT/nestrouter.raw fmt=raw size=4G data=blank ;;
+        uefi) fw=uefi base=$OUT/nestrouter.vhd fmt=vpc size='' data=gpt ;;
+        nocloud) fw=bios base=$OUT/nestrouter.raw fmt=raw size='' azure=0 ;;
+        *) fail "unknown boot $kind"; return ;;
+        esac
+        VM_ID=img$kind
+        NR_VNET_QUIET=1 vm_vnet down >/dev/null 2>&1     # a previous run's leftovers
+        mkdir -p "$d"
+        VM_UUID=$(cat /proc/sys/kernel/random/uuid)
+        VM_AZURE=$azure VM_OVF_ISO='' VM_DATA_DISK='' seed=''
+        if [ "$azure" = 1 ]; then
+                VM_USER=$AZ_USER VM_OVF_ISO=$d/ovf.iso
+                vm_azure_iso "$VM_OVF_ISO" "$AZ_USER" "$AZ_HOST" "$(cat "$WORK/id_ed25519.pub")" \
+                        "$WORK/custom-data" || { fail "$kind: the provisioning disk (ovf-env.xml)"; return; }
+        else
+                VM_USER=nr seed=$d/seed.img
+                printf 'instance-id: nestrouter-test-%s-%s\nlocal-hostname: nestrouter\n' "$kind" "$$" >"$d/meta-data"
+                vm_seed "$seed" "$WORK/user-data" "$d/meta-data" || { fail "$kind: the NoCloud seed"; return; }
+        fi
+        case $data in
+        blank) VM_DATA_DISK=$d/data.qcow2 && qemu-img create -q -f qcow2 "$VM_DATA_DISK" 1G ;;
+        gpt) VM_DATA_DISK=$d/data.qcow2 && qemu-img create -q -f raw "$d/data.raw" 64M &&
+                echo 'label: gpt' | sfdisk -q "$d/data.raw" >/dev/null &&
+                qemu-img convert -f raw -O qcow2 "$d/data.raw" "$VM_DATA_DISK" && rm -f "$d/data.raw" ;;
+        esac || { fail "$kind: the data disk"; return; }
+        export VM_UUID VM_AZURE VM_OVF_ISO VM_DATA_DISK
+        if ! vm_disk "$base" "$fmt" "$d/disk.qcow2" $size || ! vm_vnet_up "$VM_ID" ||
+                { [ "$azure" = 1 ] && ! vm_azure_fabric "$d/fabric" "$AZ_USER" "$AZ_HOST" "$WORK/id_ed25519.pub"; } ||
+                ! mapfile -t args < <(vm_qemu_args "$fw" "$d/disk.qcow2" "$seed" "$d"); then
+                fail "$kind: set up (disks, VNet $VM_ID, fabric)"
+                cleanup
+                return
+        fi
+        start_qemu "$kind"
+        if wait_ready "$kind"; then
+                pass "$kind: boots to nestrouterd READY in $READY_S s ($(vm_accel)); SSH to NIC1 from the Azure VM subnet"
+        else
+                fail "$kind: boots to nestrouterd READY (and SSH to NIC1) within $BOOT_TIMEOUT s"
+                cleanup
+                return
+        fi
+        ready_rep=
+        if [ "$azure" = 1 ]; then
+                ready_rep=$(awk -v t0="$T0" 'NR == 1 { printf "%.1f", $1 - t0 / 1e9 }' "$d/fabric/health.log" 2>/dev/null)
+                echo "reported $(awk -v r="${ready_rep:-0}" 'BEGIN { printf "%d", r * 10 }')" >>"$d/markers"
+                check_azure "$kind"
+        else
+                check "$kind: cloud-init chose the NoCloud datasource (cloud-id: nocloud)" cloud_id_nocloud
+        fi
+        check_vm "$kind"
+        case $data in
+        blank) check "$kind: the blank data disk at LUN 0 was formatted and holds /var/lib/nestrouter (mounted by label)" datadisk_mounted ;;
+        gpt) check "$kind: a data disk with a partition table is left untouched (OS disk used, noted)" datadisk_untouched ;;
+        *) check "$kind: no data disk: /var/lib/nestrouter on the OS disk, noted in the journal" datadisk_none ;;
+        esac
+        check_guest "$kind"
+        if [ "$kind" = bios ]; then
+                check "$kind: root partition grown to the 4 GiB disk (growpart)" root_grown
+                check "$kind: the initramfs carries the Hyper-V storage and network drivers" initramfs_azure
+                check_rulesets "$kind"
+                check_bad_file "$kind"
+        fi
+        # timings: from QEMU's start (console milestones; Ready reported and READY as above)
+        vssh 'systemd-analyze; systemd-analyze blame --no-pager | head -n 12' >"$d/analyze" 2>&1
+        {
+                printf '%s (%s), seconds from QEMU start:' "$kind" "$(vm_accel)"
+                for m in grub kernel systemd cloud-init reported ready login final; do
+                        printf ' %s %s' "$m" "$(marker "$kind" "$m")"
+                done
+                echo
+                awk -v u="${KREADY:-0}" -v fw="$kind" \
+                        'BEGIN { printf "%s: kernel start -> nestrouter READY (in the VM) %.1f s\n", fw, u / 1e6 }'
+                sed "s/^/$kind: /" "$d/analyze"
+        } | tee -a "$WORK/times.txt"
+        if [ "$kind" = bios ]; then
+                second_boot "$kind"
+                d=$WORK/$kind-2
+                printf '%s second boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
+                        "$(marker "$kind-2" kernel)" "$(marker "$kind-2" ready)" | tee -a "$WORK/times.txt"
+        fi
+        poweroff_vm "$kind"
+        if grep -aqE "$KERNEL_STALL" "$WORK/$kind"*/console.log; then
+                fail "$kind: the guest kernel reported no stall, lockup or panic on the console"
+                grep -aE -m3 "$KERNEL_STALL" "$WORK/$kind"*/console.log | sed 's/^/  /'
+        else
+                pass "$kind: the guest kernel reported no stall, lockup or panic on the console"
         fi
         cleanup
 }
 
-for fw in $FIRMWARES; do
-        boot_one "$fw"
+for kind in $BOOTS; do
+        boot_one "$kind"
 done
-if [ -s "$WORK/bios/identity" ] && [ -s "$WORK/uefi/identity" ]; then
-        if cmp -s "$WORK/bios/identity" "$WORK/uefi/identity"; then
-                fail "two VMs from one image have different machine-ids and SSH host keys"
+ids=
+for kind in $BOOTS; do [ -s "$WORK/$kind/identity" ] && ids="$ids $WORK/$kind/identity"; done
+# shellcheck disable=SC2086
+if [ "$(echo $ids | wc -w)" -ge 2 ]; then
+        if [ "$(cat $ids | sort | uniq -d | wc -l)" != 0 ]; then
+                fail "VMs from one image have different machine-ids and SSH host keys"
         else
-                pass "two VMs from one image have different machine-ids and SSH host keys"
+                pass "VMs from one image have different machine-ids and SSH host keys"
         fi
 fi
 summary
