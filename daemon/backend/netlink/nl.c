@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/uplinks.h"
 #include "nl_msg.h"
 
 int nlb_errno(int nlerr)
@@ -217,76 +218,15 @@ size_t nlb_bridge_orphans(struct nlb *b, const char *bridge, char (**out)[16])
 
 /* ---- facts ------------------------------------------------------------------------------- */
 
-/* Could `l` be the uplink for this MAC? The Accelerated Networking VF has the same MAC but is a
- * slave of the synthetic NIC (and comes and goes during host maintenance); bridges, bonds and
- * our own ports may also carry it. */
-static bool mac_candidate(struct rtnl_link *l, const uint8_t mac[6])
+static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out, bool *any)
 {
-        struct nl_addr *hw = rtnl_link_get_addr(l);
-        if (!hw || nl_addr_get_len(hw) != 6 || memcmp(nl_addr_get_binary_addr(hw), mac, 6))
-                return false;
-        if (rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE))
-                return false;
-        const char *type = rtnl_link_get_type(l);
-        return !type || (strcmp(type, "bridge") && strcmp(type, "bond"));
-}
-
-static bool has_addr4(struct nlb *b, int ifindex)
-{
+        *any = false;
         for (struct nl_object *o = nl_cache_get_first(b->addrs); o; o = nl_cache_get_next(o)) {
                 struct rtnl_addr *a = (struct rtnl_addr *)o;
-                if (rtnl_addr_get_family(a) == AF_INET && rtnl_addr_get_ifindex(a) == ifindex)
-                        return true;
-        }
-        return false;
-}
-
-/* By MAC: among the candidates, one with an IPv4 address wins (a VF that shows up before it is
- * enslaved has none); else the lowest ifindex, so the answer does not depend on cache order. */
-static struct rtnl_link *match_mac(struct nlb *b, const uint8_t mac[6])
-{
-        struct rtnl_link *best = NULL;
-        bool best_addr = false;
-        for (struct nl_object *o = nl_cache_get_first(b->links); o; o = nl_cache_get_next(o)) {
-                struct rtnl_link *l = (struct rtnl_link *)o;
-                if (!mac_candidate(l, mac))
+                if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex)
                         continue;
-                bool a = b->addrs && has_addr4(b, rtnl_link_get_ifindex(l));
-                if (!best || (a && !best_addr) ||
-                    (a == best_addr && rtnl_link_get_ifindex(l) < rtnl_link_get_ifindex(best))) {
-                        best = l;
-                        best_addr = a;
-                }
-        }
-        return best;
-}
-
-static struct rtnl_link *match_link(struct nlb *b, const struct nr_match *m, const uint8_t *azmac)
-{
-        switch (m->kind) {
-        case NR_MATCH_NAME:
-                for (struct nl_object *o = nl_cache_get_first(b->links); o;
-                     o = nl_cache_get_next(o))
-                        if (!strcmp(rtnl_link_get_name((struct rtnl_link *)o), m->name))
-                                return (struct rtnl_link *)o;
-                return NULL;
-        case NR_MATCH_MAC:
-                return match_mac(b, m->mac);
-        case NR_MATCH_AZURE_PRIMARY:
-        case NR_MATCH_AZURE_SUBNET:
-                return azmac ? match_mac(b, azmac) : NULL;
-        case NR_MATCH_NONE:
-                break;
-        }
-        return NULL;
-}
-
-static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out)
-{
-        for (struct nl_object *o = nl_cache_get_first(b->addrs); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *)o;
-                if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex ||
-                    rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE)
+                *any = true;
+                if (rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE)
                         continue;
                 out->addr = nlb_ip(rtnl_addr_get_local(a));
                 out->len = (uint8_t)rtnl_addr_get_prefixlen(a);
@@ -295,28 +235,34 @@ static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out)
         return false;
 }
 
+/* One interface as the kernel shows it; which one is an uplink is core/uplinks.c's call. */
+static void link_fact(struct nlb *b, struct rtnl_link *l, struct nr_link_fact *f)
+{
+        memset(f, 0, sizeof(*f));
+        snprintf(f->name, sizeof(f->name), "%s", rtnl_link_get_name(l));
+        f->ifindex = rtnl_link_get_ifindex(l);
+        struct nl_addr *hw = rtnl_link_get_addr(l);
+        if (hw && nl_addr_get_len(hw) == 6) {
+                f->has_mac = true;
+                memcpy(f->mac, nl_addr_get_binary_addr(hw), 6);
+        }
+        f->enslaved = rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE);
+        const char *type = rtnl_link_get_type(l);
+        f->aggregate = type && (!strcmp(type, "bridge") || !strcmp(type, "bond"));
+        if (b->addrs)
+                f->has_global4 = first_addr(b, f->ifindex, &f->global4, &f->has_addr4);
+}
+
 void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
                struct nr_facts *facts)
 {
         memset(facts, 0, sizeof(*facts));
         facts->ipv6 = access("/proc/sys/net/ipv6/conf", F_OK) == 0; /* not with ipv6.disable=1 */
-        for (int r = 0; r < NR_UPLINK_COUNT; r++) {
-                const struct nr_uplink *u = &cfg->uplinks[r];
-                struct nr_uplink_fact *f = &facts->uplink[r];
-                const uint8_t *azmac = roles && roles->known[r] ? roles->mac[r] : NULL;
-                struct rtnl_link *l = u->present && b->links ? match_link(b, &u->match, azmac) : NULL;
-                if (!l)
-                        continue;
-                f->found = true;
-                snprintf(f->ifname, sizeof(f->ifname), "%s", rtnl_link_get_name(l));
-                if (!u->dhcp) {
-                        f->have_addr = true;
-                        f->addr = u->address;
-                        f->gateway = u->gateway;
-                } else if (first_addr(b, rtnl_link_get_ifindex(l), &f->addr)) {
-                        struct nr_prefix net = {prefix_network(f->addr), f->addr.len};
-                        f->have_addr = true;
-                        f->gateway = u->gateway_set ? u->gateway : prefix_first_host(net);
-                }
-        }
+        size_t n = 0, cap = b->links ? (size_t)nl_cache_nitems(b->links) : 0;
+        struct nr_link_fact *links = cap ? calloc(cap, sizeof(*links)) : NULL;
+        for (struct nl_object *o = links ? nl_cache_get_first(b->links) : NULL; o && n < cap;
+             o = nl_cache_get_next(o))
+                link_fact(b, (struct rtnl_link *)o, &links[n++]);
+        uplinks_match(cfg, roles, links, n, facts->uplink);
+        free(links);
 }
