@@ -12,6 +12,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "core/http.h"
+
 #define REPLY_MAX 65536
 
 struct imdsc {
@@ -60,14 +62,12 @@ static void finish(struct imdsc *c, int status, const char *body, size_t len)
 
 static void finish_reply(struct imdsc *c)
 {
-        int status = 0;
-        if (c->len < 12 || sscanf(c->buf, "HTTP/1.%*c %d", &status) != 1 || status < 100) {
-                finish(c, -EBADMSG, NULL, 0);
-                return;
-        }
-        char *body = strstr(c->buf, "\r\n\r\n");
-        size_t off = body ? (size_t)(body + 4 - c->buf) : c->len;
-        finish(c, status, c->buf + off, c->len - off);
+        size_t off;
+        int status = http_response(c->buf, c->len, &off);
+        if (status < 0)
+                finish(c, status, NULL, 0);
+        else
+                finish(c, status, c->buf + off, c->len - off);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -155,14 +155,11 @@ int imdsc_request(sd_event *ev, const char *dev, const char *path, const char *b
         c->cb = cb;
         c->userdata = userdata;
         c->buf = malloc(REPLY_MAX + 1);
-        int n = body ? asprintf(&c->req, "POST %s HTTP/1.0\r\nHost: %s\r\nMetadata: true\r\n"
-                                         "Content-Type: application/json\r\nContent-Length: %zu"
-                                         "\r\n\r\n%s", path, addr, strlen(body), body)
-                     : asprintf(&c->req, "GET %s HTTP/1.0\r\nHost: %s\r\nMetadata: true\r\n\r\n",
-                                path, addr);
+        size_t n = 0;
+        c->req = http_request(path, addr, body, &n);
         uint64_t now;
-        int r = n < 0 || !c->buf ? -ENOMEM : 0;
-        c->req_len = n > 0 ? (size_t)n : 0;
+        int r = !c->req || !c->buf ? -ENOMEM : 0;
+        c->req_len = n;
         if (r >= 0)
                 r = sd_event_now(ev, CLOCK_MONOTONIC, &now);
         if (r >= 0)

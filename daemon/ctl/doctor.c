@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/http.h"
 #include "core/imds.h"
 #include "core/json.h"
 
@@ -108,29 +109,28 @@ static int http_get(struct doctor *d, const char *dev, const char *addr, const c
         socklen_t sl = sizeof(sa);
         if (local && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
                 *local = ntohl(sa.sin_addr.s_addr);
-        char req[512];
-        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nMetadata: true\r\n\r\n",
-                         path, addr);
-        size_t cap = 65536, len = 0;
+        size_t n = 0, cap = 65536, len = 0;
+        char *req = http_request(path, addr, NULL, &n);
         char *buf = malloc(cap + 1);
-        if (!buf || write(fd, req, (size_t)n) != n) {
+        if (!req || !buf || write(fd, req, n) != (ssize_t)n) {
+                int e = req && buf ? -EIO : -ENOMEM;
+                free(req);
                 free(buf);
                 close(fd);
-                return buf ? -EIO : -ENOMEM;
+                return e;
         }
+        free(req);
         ssize_t k;
         while (len < cap && (k = read(fd, buf + len, cap - len)) > 0)
                 len += (size_t)k;
         close(fd);
         buf[len] = '\0';
-        int status = 0;
-        if (sscanf(buf, "HTTP/1.%*c %d", &status) != 1) {
-                free(buf);
-                return -EBADMSG;
-        }
-        char *b = strstr(buf, "\r\n\r\n");
-        *body = strdup(b ? b + 4 : "");
+        size_t off;
+        int status = http_response(buf, len, &off);
+        *body = status >= 0 ? strdup(buf + off) : NULL;
         free(buf);
+        if (status >= 0 && !*body)
+                return -ENOMEM;
         return status;
 }
 
