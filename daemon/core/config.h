@@ -106,6 +106,24 @@ enum nr_cpu_mode {
         NR_CPU_NAMED,
 };
 
+/* What a guest boots through: SeaBIOS on i440fx, or OVMF (UEFI) on q35. auto is decided once by
+ * the virt backend (a GPT disk with an EFI system partition: uefi) and remembered. */
+enum nr_firmware {
+        NR_FW_AUTO,
+        NR_FW_BIOS,
+        NR_FW_UEFI,
+};
+
+enum nr_guest_os {
+        NR_OS_LINUX,
+        NR_OS_WINDOWS,             /* Hyper-V enlightenments (KVM), RTC in local time */
+};
+
+enum nr_guest_devices {
+        NR_DEVICES_VIRTIO,
+        NR_DEVICES_COMPAT,         /* SATA disks and an e1000e NIC: no drivers needed */
+};
+
 enum nr_disk_format {
         NR_DISK_QCOW2,
         NR_DISK_RAW,
@@ -129,6 +147,11 @@ struct nr_vm {
         enum nr_cpu_mode cpu_mode;
         char cpu_model[NR_NAME_MAX];
         bool autostart;
+        enum nr_firmware firmware;
+        bool secure_boot;          /* OVMF's Secure Boot build, Microsoft keys enrolled, SMM */
+        bool tpm;                  /* emulated TPM 2.0 (swtpm) */
+        enum nr_guest_os os;
+        enum nr_guest_devices devices;
 };
 
 struct nr_firewall {
@@ -207,6 +230,9 @@ const char *cfg_proto_name(enum nr_proto p);
 const char *cfg_cpu_mode_name(enum nr_cpu_mode m);
 const char *cfg_disk_format_name(enum nr_disk_format f);
 const char *cfg_accel_name(enum nr_accel a);
+const char *cfg_firmware_name(enum nr_firmware f);
+const char *cfg_guest_os_name(enum nr_guest_os o);
+const char *cfg_guest_devices_name(enum nr_guest_devices d);
 
 /* Parse YAML text into *cfg (zeroed by the callee). Syntax, type and per-value errors go to
  * diags; returns 0 when none was an error, -EBADMSG when the text is not YAML at all (nothing

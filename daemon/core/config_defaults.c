@@ -54,6 +54,41 @@ const char *cfg_accel_name(enum nr_accel a)
         return "?";
 }
 
+const char *cfg_firmware_name(enum nr_firmware f)
+{
+        switch (f) {
+        case NR_FW_AUTO:
+                return "auto";
+        case NR_FW_BIOS:
+                return "bios";
+        case NR_FW_UEFI:
+                return "uefi";
+        }
+        return "?";
+}
+
+const char *cfg_guest_os_name(enum nr_guest_os o)
+{
+        switch (o) {
+        case NR_OS_LINUX:
+                return "linux";
+        case NR_OS_WINDOWS:
+                return "windows";
+        }
+        return "?";
+}
+
+const char *cfg_guest_devices_name(enum nr_guest_devices d)
+{
+        switch (d) {
+        case NR_DEVICES_VIRTIO:
+                return "virtio";
+        case NR_DEVICES_COMPAT:
+                return "compat";
+        }
+        return "?";
+}
+
 const char *cfg_disk_format_name(enum nr_disk_format f)
 {
         switch (f) {

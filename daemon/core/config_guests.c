@@ -424,6 +424,53 @@ static void k_vm_autostart(struct pctx *c, yaml_node_t *v, const char *p, void *
         yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->autostart);
 }
 
+/* one of a few words; names[i] is enum value i */
+static bool word(struct pctx *c, yaml_node_t *v, const char *p, const char *const *names,
+                 size_t n, const char *what, int *out)
+{
+        if (!yv_want_scalar(&c->yv, v, p, what))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(yv_str(v), names[i]))
+                        return *out = (int)i, true;
+        yv_error(&c->yv, v, p, "must be %s, not '%s'", what, yv_str(v));
+        return false;
+}
+
+static void k_vm_firmware(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"auto", "bios", "uefi"};
+        int x;
+        if (word(c, v, p, n, 3, "auto, bios or uefi", &x))
+                ((struct nr_vm *)o)->firmware = (enum nr_firmware)x;
+}
+
+static void k_vm_secure_boot(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->secure_boot);
+}
+
+static void k_vm_tpm(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->tpm);
+}
+
+static void k_vm_os(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"linux", "windows"};
+        int x;
+        if (word(c, v, p, n, 2, "linux or windows", &x))
+                ((struct nr_vm *)o)->os = (enum nr_guest_os)x;
+}
+
+static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"virtio", "compat"};
+        int x;
+        if (word(c, v, p, n, 2, "virtio or compat", &x))
+                ((struct nr_vm *)o)->devices = (enum nr_guest_devices)x;
+}
+
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
@@ -457,6 +504,11 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
                 vm_error(c, sub, "cannot tell the disk format from the file name; add format: "
                                  "qcow2, raw, vhd or vhdx");
         }
+        if (vm->secure_boot && vm->firmware == NR_FW_BIOS) {
+                snprintf(sub, sizeof(sub), "%s[%zu].secure_boot", path, i);
+                vm_error(c, sub, "Secure Boot needs UEFI firmware (firmware: uefi or auto), "
+                                 "not bios");
+        }
 }
 
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
@@ -474,6 +526,11 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"ip", k_vm_ip, false},
                 {"cpu", k_vm_cpu, false},
                 {"autostart", k_vm_autostart, false},
+                {"firmware", k_vm_firmware, false},
+                {"secure_boot", k_vm_secure_boot, false},
+                {"tpm", k_vm_tpm, false},
+                {"os", k_vm_os, false},
+                {"devices", k_vm_devices, false},
                 {0},
         };
         struct nr_config *cfg = c->cfg;

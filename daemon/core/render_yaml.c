@@ -161,6 +161,11 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                            vm->cpu_mode == NR_CPU_NAMED ? vm->cpu_model
                                                         : cfg_cpu_mode_name(vm->cpu_mode),
                            vm->autostart ? "true" : "false");
+                buf_printf(b, "    firmware: %s\n    secure_boot: %s\n    tpm: %s\n"
+                              "    os: %s\n    devices: %s\n",
+                           cfg_firmware_name(vm->firmware), vm->secure_boot ? "true" : "false",
+                           vm->tpm ? "true" : "false", cfg_guest_os_name(vm->os),
+                           cfg_guest_devices_name(vm->devices));
         }
 }
 

@@ -292,6 +292,42 @@ static void test_vm_format_before_disk(void **state)
         assert_int_equal(t->cfg.vms[1].disk_format, NR_DISK_RAW);
 }
 
+/* firmware, secure_boot, tpm, os, devices: defaults, values, and errors at the value */
+static void test_vm_firmware_keys(void **state)
+{
+        (void)state;
+        struct tcfg *t = parse_with(BASE_G, "vms:\n  - name: a\n    disk: /d/a.qcow2\n");
+        assert_int_equal(t->parse_r, 0);
+        const struct nr_vm *vm = &t->cfg.vms[0];
+        assert_int_equal(vm->firmware, NR_FW_AUTO);
+        assert_false(vm->secure_boot);
+        assert_false(vm->tpm);
+        assert_int_equal(vm->os, NR_OS_LINUX);
+        assert_int_equal(vm->devices, NR_DEVICES_VIRTIO);
+        t = parse_with(BASE_G, "vms:\n  - name: a\n    disk: /d/a.qcow2\n    firmware: uefi\n"
+                               "    secure_boot: true\n    tpm: true\n    os: windows\n"
+                               "    devices: compat\n");
+        assert_int_equal(t->parse_r, 0);
+        vm = &t->cfg.vms[0];
+        assert_int_equal(vm->firmware, NR_FW_UEFI);
+        assert_true(vm->secure_boot && vm->tpm);
+        assert_int_equal(vm->os, NR_OS_WINDOWS);
+        assert_int_equal(vm->devices, NR_DEVICES_COMPAT);
+#define VM_KEY(k, x) "vms:\n  - name: a\n    disk: /d/a.qcow2\n    " k ": " x "\n"
+        static const struct bad bad[] = {
+                {VM_KEY("firmware", "efi"), 11, 15, "vms[0].firmware",
+                 "must be auto, bios or uefi, not 'efi'"},
+                {VM_KEY("os", "win11"), 11, 9, "vms[0].os", "must be linux or windows"},
+                {VM_KEY("devices", "ide"), 11, 14, "vms[0].devices", "must be virtio or compat"},
+                {VM_KEY("tpm", "2.0"), 11, 10, "vms[0].tpm", "true or false"},
+                {"vms:\n  - name: a\n    disk: /d/a.qcow2\n    firmware: bios\n"
+                 "    secure_boot: true\n", 12, 18, "vms[0].secure_boot",
+                 "Secure Boot needs UEFI firmware (firmware: uefi or auto), not bios"},
+        };
+#undef VM_KEY
+        run_bad(BASE_G, bad, sizeof(bad) / sizeof(*bad));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -305,6 +341,7 @@ int main(void)
                 TEST(test_match_name_or_mac),
                 TEST(test_vm_values),
                 TEST(test_vm_format_before_disk),
+                TEST(test_vm_firmware_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

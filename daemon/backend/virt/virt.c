@@ -397,7 +397,7 @@ static void imports(struct virtb *b)
 
 static void render_all(struct virtb *b)
 {
-        char console[4096];
+        char console[4096], nvram[4200], dir[4200];
         for (size_t i = 0; i < b->n_g; i++) {
                 struct virt_guest *g = &b->g[i];
                 const struct nr_vm *vm = virtb_vm(b, g->name);
@@ -406,10 +406,19 @@ static void render_all(struct virtb *b)
                 if (!vm || g->imp == VIRT_IMP_QUEUED || g->imp == VIRT_IMP_RUNNING ||
                     g->imp == VIRT_IMP_FAILED)
                         continue;
+                virt_firmware(b->state_dir, vm, g->disk[0] ? g->disk : NULL, &g->fw);
+                if (g->fw.missing[0])
+                        continue; /* status says which file; the next pass looks again */
                 domain_console_path(b->state_dir, vm->name, console, sizeof(console));
+                domain_nvram_path(b->state_dir, vm, nvram, sizeof(nvram));
+                if (g->fw.fw == NR_FW_UEFI) { /* libvirt copies the template there */
+                        snprintf(dir, sizeof(dir), "%s/nvram", b->state_dir);
+                        dir_ensure(dir, 0700);
+                }
                 struct nr_domain_in in = {
                         .vm = vm, .accel = b->accel, .bridge = b->cfg->guests.bridge,
                         .console_path = console, .disk_path = g->disk[0] ? g->disk : NULL,
+                        .firmware = g->fw.fw, .nvram_path = nvram,
                 };
                 g->rendered = render_domain(&in, &g->dom) == 0;
         }

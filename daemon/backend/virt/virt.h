@@ -16,6 +16,7 @@
 #include "core/render_domain.h"
 #include "core/render_metrics.h"
 #include "core/strbuf.h"
+#include "firmware.h"
 #include "import.h"
 
 typedef struct sd_event sd_event;
@@ -37,6 +38,7 @@ struct virt_guest {                /* one configured VM */
         char disk[4096];           /* what the domain attaches; "" none */
         char note[400];            /* disk trouble, found afresh by every pass */
         char imp_err[400];         /* why the last import failed */
+        struct virt_fw fw;         /* decided by every pass before rendering */
         bool rendered;
         struct nr_domain dom;
 };

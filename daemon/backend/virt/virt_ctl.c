@@ -21,6 +21,7 @@ struct gview {
         const char *reason;
         bool pending;
         const char *cpu, *cpu_note;
+        const char *firmware, *firmware_why;
         char error[700];
         const char *import;        /* none, queued, running, done, failed */
         double percent;
@@ -81,6 +82,8 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
         v->percent = !strcmp(b->imp_vm, g->name) ? b->imp.percent : g->percent;
         v->cpu = g->rendered ? g->dom.cpu : "";
         v->cpu_note = g->rendered ? g->dom.note : "";
+        v->firmware = g->rendered ? g->dom.firmware : "";
+        v->firmware_why = g->fw.why;
         domain_console_path(b->state_dir, g->name, v->console, sizeof(v->console));
         if (s && s->owned == 0) {
                 snprintf(v->state, sizeof(v->state), "conflict");
@@ -92,8 +95,8 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
                 waiting_for(b, g, v->percent, v->state, sizeof(v->state));
         }
         struct nr_buf e = {0};
-        const char *parts[] = {g->note, g->imp_err, s ? s->err : ""};
-        for (size_t i = 0; i < 3; i++)
+        const char *parts[] = {g->note, g->imp_err, g->fw.missing, s ? s->err : ""};
+        for (size_t i = 0; i < 4; i++)
                 if (parts[i][0])
                         buf_printf(&e, "%s%s", e.len ? "; " : "", parts[i]);
         char *err = buf_finish(&e);
@@ -108,7 +111,7 @@ static void orphan_view(const struct virtb *b, const struct virt_snap *s, struct
         snprintf(v->state, sizeof(v->state), "%s", s->state);
         v->reason = s->reason;
         v->import = "none";
-        v->cpu = v->cpu_note = "";
+        v->cpu = v->cpu_note = v->firmware = v->firmware_why = "";
         snprintf(v->error, sizeof(v->error),
                  "no longer configured: undefined, it runs until it stops");
         domain_console_path(b->state_dir, s->name, v->console, sizeof(v->console));
@@ -154,6 +157,8 @@ void virtb_status_text(struct virtb *b, struct nr_buf *out)
                            v[i].reason, v[i].reason[0] ? ")" : "");
                 if (v[i].cpu[0])
                         buf_printf(out, "; cpu %s", v[i].cpu);
+                if (v[i].firmware[0])
+                        buf_printf(out, "; firmware %s (%s)", v[i].firmware, v[i].firmware_why);
                 if (v[i].pending)
                         buf_puts(out, "; definition change pending (applies at the next start)");
                 buf_puts(out, "\n");
@@ -185,6 +190,10 @@ static void j_vms(struct virtb *b, struct nr_buf *out)
                 json_str(out, v[i].cpu);
                 buf_puts(out, ",\"cpu_note\":");
                 json_str(out, v[i].cpu_note);
+                buf_puts(out, ",\"firmware\":");
+                json_str(out, v[i].firmware);
+                buf_puts(out, ",\"firmware_reason\":");
+                json_str(out, v[i].firmware_why);
                 buf_printf(out, ",\"import\":{\"state\":\"%s\",\"percent\":%.1f},\"console\":",
                            v[i].import, v[i].percent);
                 json_str(out, v[i].console);
@@ -242,16 +251,16 @@ static char *list_text(struct virtb *b)
         struct nr_buf out = {0};
         struct gview *v;
         size_t n = views(b, &v);
-        buf_printf(&out, "%-12s %-24s %-8s %-10s %s\n", "NAME", "STATE", "PENDING", "AUTOSTART",
-                   "CPU");
+        buf_printf(&out, "%-12s %-24s %-8s %-10s %-18s %s\n", "NAME", "STATE", "PENDING",
+                   "AUTOSTART", "FIRMWARE", "CPU");
         for (size_t i = 0; i < n; i++) {
                 char st[80];
                 snprintf(st, sizeof(st), "%s%s%s%s", v[i].state, v[i].reason[0] ? " (" : "",
                          v[i].reason, v[i].reason[0] ? ")" : "");
-                buf_printf(&out, "%-12s %-24s %-8s %-10s %s\n", v[i].name, st,
+                buf_printf(&out, "%-12s %-24s %-8s %-10s %-18s %s\n", v[i].name, st,
                            v[i].pending ? "yes" : "no",
                            !v[i].configured ? "-" : v[i].autostart ? "yes" : "no",
-                           v[i].cpu[0] ? v[i].cpu : "-");
+                           v[i].firmware[0] ? v[i].firmware : "-", v[i].cpu[0] ? v[i].cpu : "-");
         }
         free(v);
         return buf_finish(&out);
