@@ -7,7 +7,7 @@ NR_VERSION := $(NR_VERSION)
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
-D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl
+D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl zlib
 V_PKGS   := libvirt libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

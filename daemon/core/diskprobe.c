@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SECTOR 512u
@@ -37,18 +38,22 @@ static uint64_t le64(const uint8_t *p)
 struct img {
         disk_read_fn rd;
         void *ctx;
+        disk_inflate_fn inf;
+        uint8_t *cbuf;             /* the last compressed cluster, inflated */
+        uint64_t cbuf_entry;       /* its L2 entry */
         bool qcow2;
         uint32_t cluster_bits;
         uint64_t l1_off;
         uint32_t l1_size;
 };
 
-static int img_open(struct img *m, disk_read_fn rd, void *ctx)
+static int img_open(struct img *m, disk_read_fn rd, void *ctx, disk_inflate_fn inf)
 {
         uint8_t h[104];
         memset(m, 0, sizeof(*m));
         m->rd = rd;
         m->ctx = ctx;
+        m->inf = inf;
         int r = rd(ctx, h, sizeof(h), 0);
         if (r < 0)
                 return r;
@@ -68,8 +73,42 @@ static int img_open(struct img *m, disk_read_fn rd, void *ctx)
         return 0;
 }
 
+/* A compressed cluster: host offset in the low x bits, then the count of 512-byte sectors it
+ * spans minus one (qcow2 spec, "Compressed Clusters Descriptor"). Inflated once, kept. */
+static int compressed(struct img *m, uint64_t ent, uint64_t in_cluster, uint8_t *buf)
+{
+        uint64_t csize = 1ull << m->cluster_bits;
+        unsigned x = 62 - (m->cluster_bits - 8);
+        if (!m->inf)
+                return -ENOTSUP;
+        if (!m->cbuf || m->cbuf_entry != ent) {
+                uint64_t host = ent & ((1ull << x) - 1);
+                uint64_t sectors = ((ent >> x) & ((1ull << (m->cluster_bits - 8)) - 1)) + 1;
+                size_t n = (size_t)(sectors * SECTOR - host % SECTOR);
+                uint8_t *in = malloc(n);
+                if (!m->cbuf)
+                        m->cbuf = malloc(csize);
+                if (!in || !m->cbuf) {
+                        free(in);
+                        return -ENOMEM;
+                }
+                int r = m->rd(m->ctx, in, n, host);
+                /* the last cluster of a file may be shorter than its sector count says */
+                for (size_t k = n; r == -EIO && k > SECTOR; k -= SECTOR)
+                        r = m->rd(m->ctx, in, n = k - SECTOR, host);
+                if (r >= 0)
+                        r = m->inf(in, n, m->cbuf, csize);
+                free(in);
+                if (r < 0)
+                        return r;
+                m->cbuf_entry = ent;
+        }
+        memcpy(buf, m->cbuf + in_cluster, SECTOR);
+        return 0;
+}
+
 /* one sector at a guest offset (sector aligned) */
-static int img_sector(const struct img *m, uint64_t off, uint8_t *buf)
+static int img_sector(struct img *m, uint64_t off, uint8_t *buf)
 {
         if (!m->qcow2)
                 return m->rd(m->ctx, buf, SECTOR, off);
@@ -89,7 +128,7 @@ static int img_sector(const struct img *m, uint64_t off, uint8_t *buf)
         }
         uint64_t ent = l2 ? be64(e) : 0;
         if (ent & (1ull << 62))
-                return -ENOTSUP; /* compressed cluster */
+                return compressed(m, ent, off % csize, buf);
         uint64_t data = ent & QCOW2_OFF_MASK;
         if (!data || (ent & 1)) { /* unallocated or zero: zeros (a backing file is not read) */
                 memset(buf, 0, SECTOR);
@@ -105,16 +144,11 @@ static int say(char *why, size_t n, int r, const char *text)
         return r;
 }
 
-int disk_probe_esp(disk_read_fn rd, void *ctx, char *why, size_t why_len)
+static int probe(struct img *m, char *why, size_t why_len)
 {
-        struct img m;
         uint8_t s[SECTOR];
-        int r = img_open(&m, rd, ctx);
-        if (r < 0)
-                return say(why, why_len, r, r == -ENOTSUP ? "a qcow2 it cannot read (compressed,"
-                                                            " encrypted or extended L2)"
-                                                          : "cannot read the disk image");
-        if ((r = img_sector(&m, SECTOR, s)) < 0)
+        int r;
+        if ((r = img_sector(m, SECTOR, s)) < 0)
                 return say(why, why_len, r, "cannot read the disk's partition table");
         if (memcmp(s, "EFI PART", 8))
                 return say(why, why_len, 0, "no GPT partition table");
@@ -124,10 +158,23 @@ int disk_probe_esp(disk_read_fn rd, void *ctx, char *why, size_t why_len)
                 return say(why, why_len, 0, "a GPT with a malformed header");
         for (uint32_t i = 0; i < count; i++) {
                 uint64_t off = lba * SECTOR + (uint64_t)i * esize;
-                if ((r = img_sector(&m, off - off % SECTOR, s)) < 0)
+                if ((r = img_sector(m, off - off % SECTOR, s)) < 0)
                         return say(why, why_len, r, "cannot read the GPT entries");
                 if (!memcmp(s + off % SECTOR, esp_guid, 16))
                         return say(why, why_len, 1, "GPT disk with an EFI system partition");
         }
         return say(why, why_len, 0, "GPT disk without an EFI system partition");
+}
+
+int disk_probe_esp(disk_read_fn rd, void *ctx, disk_inflate_fn inf, char *why, size_t why_len)
+{
+        struct img m;
+        int r = img_open(&m, rd, ctx, inf);
+        if (r < 0)
+                return say(why, why_len, r, r == -ENOTSUP ? "a qcow2 it cannot read (encrypted, "
+                                                            "zstd or extended L2)"
+                                                          : "cannot read the disk image");
+        r = probe(&m, why, why_len);
+        free(m.cbuf);
+        return r;
 }

@@ -64,16 +64,16 @@ static void test_raw(void **state)
         char why[120];
         (void)state;
         gpt(d, esp);
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), 1);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), 1);
         assert_string_equal(why, "GPT disk with an EFI system partition");
         gpt(d, linux_fs);
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), 0);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), 0);
         assert_string_equal(why, "GPT disk without an EFI system partition");
         memset(d + 512, 0, 8); /* an MBR disk */
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), 0);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), 0);
         assert_string_equal(why, "no GPT partition table");
         m.n = 100; /* shorter than a sector */
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), -EIO);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), -EIO);
 }
 
 /* a qcow2 v3 with 64 KiB clusters: header, L1 at cluster 1, L2 at 2, guest cluster 0 at 3 */
@@ -93,6 +93,18 @@ static void qcow2(uint8_t *f, bool with_data)
         gpt(f + 3 * CL, esp);
 }
 
+/* stands in for zlib: the "compressed" bytes are a GPT with an ESP */
+static size_t inflated_in_len;
+static int fake_inflate(const void *in, size_t in_len, void *out, size_t out_len)
+{
+        (void)in;
+        inflated_in_len = in_len;
+        assert_int_equal(out_len, CL);
+        memset(out, 0, out_len);
+        gpt(out, esp);
+        return 0;
+}
+
 static void test_qcow2(void **state)
 {
         uint8_t *f = malloc(4 * CL);
@@ -101,16 +113,20 @@ static void test_qcow2(void **state)
         (void)state;
         assert_non_null(f);
         qcow2(f, true);
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), 1);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), 1);
         qcow2(f, false); /* a new, empty qcow2: zeros, no GPT */
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), 0);
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), 0);
         assert_string_equal(why, "no GPT partition table");
         qcow2(f, true);
-        f[2 * CL] |= 0x40; /* compressed */
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)), -ENOTSUP);
+        /* compressed (what `qemu-img convert -c` writes): x = 62 - (16 - 8) = 54 offset bits,
+         * 2 sectors at 3 * CL + 100 */
+        be64w(f + 2 * CL, 1ull << 62 | 1ull << 54 | (3ull * CL + 100));
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)), -ENOTSUP);
+        assert_int_equal(disk_probe_esp(mem_read, &m, fake_inflate, why, sizeof(why)), 1);
+        assert_int_equal(inflated_in_len, 2 * 512 - 100);
         qcow2(f, true);
         be32w(f + 32, 1); /* AES */
-        assert_int_equal(disk_probe_esp(mem_read, &m, why, sizeof(why)),
+        assert_int_equal(disk_probe_esp(mem_read, &m, NULL, why, sizeof(why)),
                          -ENOTSUP);
         free(f);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/diskprobe.h"
 #include "core/render_domain.h"
@@ -21,6 +22,19 @@ static int fd_read(void *ctx, void *buf, size_t n, uint64_t off)
         if (r < 0)
                 return -errno;
         return (size_t)r == n ? (int)n : -EIO;
+}
+
+static int raw_inflate(const void *in, size_t in_len, void *out, size_t out_len)
+{
+        z_stream z = {.next_in = (Bytef *)in, .avail_in = (uInt)in_len, .next_out = out,
+                      .avail_out = (uInt)out_len};
+        if (inflateInit2(&z, -15) != Z_OK) /* raw deflate, what qemu-img -c writes */
+                return -ENOMEM;
+        int r = inflate(&z, Z_FINISH);
+        inflateEnd(&z);
+        /* a cluster inflates to exactly its size; its stream may end in padding */
+        return (r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) && z.avail_out == 0 ? 0
+                                                                                      : -EIO;
 }
 
 static void record_path(const char *state_dir, const char *name, char *buf, size_t size)
@@ -63,7 +77,7 @@ static void decide_auto(const char *state_dir, const struct nr_vm *vm, const cha
                 return;
         }
         int fd = open(disk, O_RDONLY | O_CLOEXEC);
-        int r = fd < 0 ? -errno : disk_probe_esp(fd_read, &fd, why, sizeof(why));
+        int r = fd < 0 ? -errno : disk_probe_esp(fd_read, &fd, raw_inflate, why, sizeof(why));
         if (fd >= 0)
                 close(fd);
         if (r < 0) {
