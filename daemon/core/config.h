@@ -131,6 +131,13 @@ enum nr_disk_format {
         NR_DISK_VHDX,
 };
 
+/* A disk besides the VM's first: an existing qcow2 (path), or a new blank one of size bytes
+ * created once in the state dir (path NULL). */
+struct nr_vm_disk {
+        char *path;
+        uint64_t size;
+};
+
 struct nr_vm {
         char name[NR_NAME_MAX];
         char *disk;                /* NULL when the VM boots a kernel without a disk */
@@ -152,6 +159,11 @@ struct nr_vm {
         bool tpm;                  /* emulated TPM 2.0 (swtpm) */
         enum nr_guest_os os;
         enum nr_guest_devices devices;
+        uint64_t disk_size;        /* no `disk:`: a new blank disk of this size, 0: none */
+        struct nr_vm_disk *disks;  /* more disks, in order after the first */
+        size_t n_disks;
+        char **cdroms;             /* ISO files, read-only, booted after the disks */
+        size_t n_cdroms;
 };
 
 struct nr_firewall {

@@ -220,6 +220,12 @@ void cfg_free(struct nr_config *cfg)
                 free(cfg->vms[i].kernel);
                 free(cfg->vms[i].initrd);
                 free(cfg->vms[i].cmdline);
+                for (size_t k = 0; k < cfg->vms[i].n_disks; k++)
+                        free(cfg->vms[i].disks[k].path);
+                free(cfg->vms[i].disks);
+                for (size_t k = 0; k < cfg->vms[i].n_cdroms; k++)
+                        free(cfg->vms[i].cdroms[k]);
+                free(cfg->vms[i].cdroms);
         }
         free(cfg->azure.subnets);
         free(cfg->vms);

@@ -471,6 +471,79 @@ static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 ((struct nr_vm *)o)->devices = (enum nr_guest_devices)x;
 }
 
+/* a disk size: whole MiB, at least 1MiB (qemu-img's qcow2 sizes are any multiple of 512) */
+static bool disk_size(struct pctx *c, yaml_node_t *v, const char *p, uint64_t *out)
+{
+        if (!yv_size(&c->yv, v, p, out))
+                return false;
+        if (*out < (1u << 20) || *out % (1u << 20)) {
+                yv_error(&c->yv, v, p, "a disk size is a whole number of MiB, at least 1MiB");
+                return false;
+        }
+        return true;
+}
+
+static void k_vm_disk_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        disk_size(c, v, p, &((struct nr_vm *)o)->disk_size);
+}
+
+static void k_vmd_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        disk_size(c, v, p, &((struct nr_vm_disk *)o)->size);
+}
+
+/* disks: items are a qcow2 path, or {size: SIZE} for a new blank disk */
+static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const struct keydef keys[] = {{"size", k_vmd_size, true}, {0}};
+        struct nr_vm *vm = o;
+        char sub[YV_PATH_MAX];
+        size_t n = cw_seq_len(c, v, p);
+        vm->disks = cw_calloc(n, sizeof(*vm->disks));
+        for (size_t i = 0; i < n; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                struct nr_vm_disk *d = &vm->disks[vm->n_disks++];
+                if (it->type == YAML_MAPPING_NODE) {
+                        cw_map(c, it, sub, keys, d);
+                        continue;
+                }
+                d->path = abs_path(c, it, sub, "a qcow2 path or {size: SIZE}");
+                const char *dot = d->path ? strrchr(d->path, '.') : NULL;
+                if (d->path && (!dot || strcmp(dot, ".qcow2"))) {
+                        yv_error(&c->yv, it, sub, "more disks must be .qcow2 files (import "
+                                                  "others as a VM's first disk, or convert them)");
+                        free(d->path);
+                        d->path = NULL;
+                }
+        }
+}
+
+/* cdrom: one ISO path, or a list of them */
+static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        char sub[YV_PATH_MAX];
+        if (v->type == YAML_SCALAR_NODE) {
+                vm->cdroms = cw_calloc(1, sizeof(*vm->cdroms));
+                if ((vm->cdroms[0] = abs_path(c, v, p, "an ISO file path")))
+                        vm->n_cdroms = 1;
+                return;
+        }
+        size_t n = cw_seq_len(c, v, p);
+        vm->cdroms = cw_calloc(n, sizeof(*vm->cdroms));
+        for (size_t i = 0; i < n; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                char *s = abs_path(c, it, sub, "an ISO file path");
+                if (s)
+                        vm->cdroms[vm->n_cdroms++] = s;
+        }
+}
+
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
@@ -491,9 +564,15 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
         int line, col;
         snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
         bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
-        if (!vm->disk && !disk_given && !vm->kernel && vm->name[0]) {
+        if (!vm->disk && !disk_given && !vm->kernel && !vm->disk_size && !vm->n_cdroms &&
+            vm->name[0]) {
                 snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                vm_error(c, sub, "VM %s needs a disk (or a kernel to boot directly)", vm->name);
+                vm_error(c, sub, "VM %s needs a disk, a disk_size (a new blank disk), a cdrom "
+                                 "or a kernel to boot directly", vm->name);
+        }
+        if (vm->disk_size && (vm->disk || disk_given)) {
+                snprintf(sub, sizeof(sub), "%s[%zu].disk_size", path, i);
+                vm_error(c, sub, "disk_size makes a new blank disk; it cannot go with disk:");
         }
         if ((vm->initrd || vm->cmdline) && !vm->kernel) {
                 snprintf(sub, sizeof(sub), "%s[%zu].%s", path, i, vm->initrd ? "initrd" : "cmdline");
@@ -531,6 +610,9 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"tpm", k_vm_tpm, false},
                 {"os", k_vm_os, false},
                 {"devices", k_vm_devices, false},
+                {"disk_size", k_vm_disk_size, false},
+                {"disks", k_vm_disks, false},
+                {"cdrom", k_vm_cdrom, false},
                 {0},
         };
         struct nr_config *cfg = c->cfg;

@@ -127,9 +127,9 @@ static void put_os(struct nr_buf *b, const struct nr_domain_in *in)
                         tag(b, "    ", "initrd", vm->initrd);
                 if (vm->cmdline)
                         tag(b, "    ", "cmdline", vm->cmdline);
-        } else {
+        } else if (!vm->n_cdroms) {
                 buf_puts(b, "    <boot dev='hd'/>\n");
-        }
+        } /* else: each disk and cdrom has its <boot order> */
         buf_puts(b, "  </os>\n");
 }
 
@@ -179,21 +179,51 @@ static void put_chardev(struct nr_buf *b, const char *kind, const char *path, co
         buf_printf(b, "' append='on'/>\n      %s\n    </%s>\n", target, kind);
 }
 
+/* Disks first, then cdroms: a disk that is still blank is not bootable, so the firmware goes
+ * on to the cdrom (an installation), and once something is installed the disk boots. */
+static void put_disk(struct nr_buf *b, const char *path, bool compat, unsigned *idx,
+                     unsigned boot)
+{
+        /* discard + detect_zeroes: space the guest frees (TRIM, zeroed blocks) goes back to the
+         * host, so the qcow2 stays compact */
+        buf_puts(b, "    <disk type='file' device='disk'>\n"
+                    "      <driver name='qemu' type='qcow2' discard='unmap' "
+                    "detect_zeroes='unmap'/>\n      <source file='");
+        put_esc(b, path);
+        buf_printf(b, "'/>\n      <target dev='%s%c' bus='%s'/>\n", compat ? "sd" : "vd",
+                   'a' + (*idx)++, compat ? "sata" : "virtio");
+        if (boot)
+                buf_printf(b, "      <boot order='%u'/>\n", boot);
+        buf_puts(b, "    </disk>\n");
+}
+
+static void put_disks(struct nr_buf *b, const struct nr_domain_in *in)
+{
+        const struct nr_vm *vm = in->vm;
+        bool compat = vm->devices == NR_DEVICES_COMPAT, order = vm->n_cdroms && !vm->kernel;
+        unsigned vd = 0, sd = 0, boot = 0;
+        if (in->disk_path)
+                put_disk(b, in->disk_path, compat, compat ? &sd : &vd, order ? ++boot : 0);
+        for (size_t i = 0; i < in->n_more_disks; i++)
+                put_disk(b, in->more_disks[i], compat, compat ? &sd : &vd, 0);
+        for (size_t i = 0; i < vm->n_cdroms; i++) {
+                buf_puts(b, "    <disk type='file' device='cdrom'>\n"
+                            "      <driver name='qemu' type='raw'/>\n      <source file='");
+                put_esc(b, vm->cdroms[i]);
+                buf_printf(b, "'/>\n      <target dev='sd%c' bus='sata'/>\n      <readonly/>\n",
+                           'a' + sd++);
+                if (order)
+                        buf_printf(b, "      <boot order='%u'/>\n", ++boot);
+                buf_puts(b, "    </disk>\n");
+        }
+}
+
 static void put_devices(struct nr_buf *b, const struct nr_domain_in *in)
 {
         const struct nr_vm *vm = in->vm;
         bool compat = vm->devices == NR_DEVICES_COMPAT;
         buf_puts(b, "  <devices>\n");
-        if (in->disk_path) {
-                /* discard + detect_zeroes: space the guest frees (TRIM, zeroed blocks) goes
-                 * back to the host, so the qcow2 stays compact */
-                buf_puts(b, "    <disk type='file' device='disk'>\n"
-                            "      <driver name='qemu' type='qcow2' discard='unmap' "
-                            "detect_zeroes='unmap'/>\n      <source file='");
-                put_esc(b, in->disk_path);
-                buf_printf(b, "'/>\n      <target dev='%s' bus='%s'/>\n    </disk>\n",
-                           compat ? "sda" : "vda", compat ? "sata" : "virtio");
-        }
+        put_disks(b, in);
         buf_printf(b, "    <interface type='bridge'>\n"
                       "      <mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n"
                       "      <source bridge='",
@@ -219,6 +249,7 @@ static void put_devices(struct nr_buf *b, const struct nr_domain_in *in)
 int render_domain(const struct nr_domain_in *in, struct nr_domain *out)
 {
         const struct nr_vm *vm = in->vm;
+        bool compat = vm->devices == NR_DEVICES_COMPAT;
         struct nr_buf head = {0}, body = {0}, all = {0};
         char uuid[37];
         memset(out, 0, sizeof(*out));
@@ -226,6 +257,9 @@ int render_domain(const struct nr_domain_in *in, struct nr_domain *out)
                 return -EINVAL;
         if (uefi(in) && !in->nvram_path)
                 return -EINVAL;
+        if (in->n_more_disks + (in->disk_path ? 1 : 0) > 26 || vm->n_cdroms > 26 ||
+            (compat ? in->n_more_disks + 1 : 0) + vm->n_cdroms > 26)
+                return -E2BIG; /* target names sda..sdz, vda..vdz */
         snprintf(out->firmware, sizeof(out->firmware), "%s",
                  uefi(in) ? (vm->secure_boot ? "uefi-secure-boot" : "uefi") : "bios");
         domain_uuid(vm->name, uuid);
@@ -290,6 +324,15 @@ void domain_nvram_path(const char *state_dir, const struct nr_vm *vm, char *buf,
 {
         snprintf(buf, size, "%s/nvram/%s_VARS%s.fd", state_dir, vm->name,
                  vm->secure_boot ? ".ms" : "");
+}
+
+void domain_blank_path(const char *state_dir, const char *name, size_t index, char *buf,
+                       size_t size)
+{
+        if (index == 0)
+                snprintf(buf, size, "%s/disks/%s.qcow2", state_dir, name);
+        else
+                snprintf(buf, size, "%s/disks/%s-disk%zu.qcow2", state_dir, name, index + 1);
 }
 
 void domain_import_path(const char *state_dir, const char *name, char *buf, size_t size)

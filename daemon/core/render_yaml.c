@@ -166,6 +166,31 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                            cfg_firmware_name(vm->firmware), vm->secure_boot ? "true" : "false",
                            vm->tpm ? "true" : "false", cfg_guest_os_name(vm->os),
                            cfg_guest_devices_name(vm->devices));
+                if (vm->disk_size) {
+                        buf_puts(b, "    disk_size: ");
+                        put_size(b, vm->disk_size);
+                        buf_puts(b, "\n");
+                }
+                if (vm->n_disks)
+                        buf_puts(b, "    disks:\n");
+                for (size_t k = 0; k < vm->n_disks; k++) {
+                        if (vm->disks[k].path) {
+                                buf_puts(b, "      - ");
+                                put_quoted(b, vm->disks[k].path);
+                                buf_puts(b, "\n");
+                        } else {
+                                buf_puts(b, "      - size: ");
+                                put_size(b, vm->disks[k].size);
+                                buf_puts(b, "\n");
+                        }
+                }
+                if (vm->n_cdroms)
+                        buf_puts(b, "    cdrom:\n");
+                for (size_t k = 0; k < vm->n_cdroms; k++) {
+                        buf_puts(b, "      - ");
+                        put_quoted(b, vm->cdroms[k]);
+                        buf_puts(b, "\n");
+                }
         }
 }
 

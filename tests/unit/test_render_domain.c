@@ -293,6 +293,55 @@ static void test_compat_and_fw_edges(void **state)
         assert_string_equal(p, "/s/nvram/c1_VARS.fd");
 }
 
+/* an installation: a new blank disk, a second blank and an existing qcow2, two ISOs; the disks
+ * boot first (a blank one is not bootable, so the firmware goes on to the cdrom) */
+static void test_golden_iso_install(void **state)
+{
+        struct nr_domain d, v;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: inst\n    disk_size: 64GiB\n"
+                                     "    disks: [/srv/data.qcow2, {size: 10GiB}]\n"
+                                     "    cdrom: [/srv/iso/win11.iso, /srv/iso/virtio-win.iso]\n"
+                                     "    firmware: uefi\n    devices: compat\n    os: windows\n");
+        assert_int_equal(vm->disk_size, 64ull << 30);
+        assert_int_equal(vm->n_disks, 2);
+        assert_null(vm->disks[1].path);
+        assert_int_equal(vm->disks[1].size, 10ull << 30);
+        assert_int_equal(vm->n_cdroms, 2);
+        char blank0[128], blank2[128];
+        domain_blank_path("/var/lib/nestrouter", "inst", 0, blank0, sizeof(blank0));
+        domain_blank_path("/var/lib/nestrouter", "inst", 2, blank2, sizeof(blank2));
+        assert_string_equal(blank0, "/var/lib/nestrouter/disks/inst.qcow2");
+        assert_string_equal(blank2, "/var/lib/nestrouter/disks/inst-disk3.qcow2");
+        const char *more[] = {"/srv/data.qcow2", blank2};
+        char nvram[128];
+        domain_nvram_path("/var/lib/nestrouter", vm, nvram, sizeof(nvram));
+        struct nr_domain_in in = {
+                .vm = vm, .accel = NR_ACCEL_KVM, .bridge = "nr0",
+                .console_path = "/var/lib/nestrouter/console/x.log", .disk_path = blank0,
+                .more_disks = more, .n_more_disks = 2, .firmware = NR_FW_UEFI,
+                .nvram_path = nvram,
+        };
+        assert_int_equal(render_domain(&in, &d), 0);
+        golden("inst-kvm-iso.xml", d.xml);
+        assert_null(strstr(d.xml, "<boot dev="));
+        assert_non_null(strstr(d.xml, "<target dev='sda' bus='sata'/>\n      <boot order='1'/>"));
+        assert_non_null(strstr(d.xml, "<target dev='sdc' bus='sata'/>\n    </disk>"));
+        assert_non_null(strstr(d.xml, "<source file='/srv/iso/win11.iso'/>\n"
+                                      "      <target dev='sdd' bus='sata'/>\n      <readonly/>\n"
+                                      "      <boot order='2'/>"));
+        assert_non_null(strstr(d.xml, "<boot order='3'/>"));
+        /* virtio disks: vda, vdb, vdc; the cdroms still on SATA from sda */
+        struct nr_vm vv = *vm;
+        vv.devices = NR_DEVICES_VIRTIO;
+        in.vm = &vv;
+        assert_int_equal(render_domain(&in, &v), 0);
+        assert_non_null(strstr(v.xml, "<target dev='vdc' bus='virtio'/>"));
+        assert_non_null(strstr(v.xml, "<target dev='sda' bus='sata'/>\n      <readonly/>"));
+        render_domain_free(&d);
+        render_domain_free(&v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -301,7 +350,7 @@ int main(void)
                 TEST(test_hash),                  TEST(test_uuid),
                 TEST(test_escaping),              TEST(test_paths),
                 TEST(test_golden_windows11),      TEST(test_golden_uefi_kernel),
-                TEST(test_compat_and_fw_edges),
+                TEST(test_compat_and_fw_edges),   TEST(test_golden_iso_install),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

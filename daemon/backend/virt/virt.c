@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "blank.h"
 #include "fileio.h"
 #include "log.h"
 #include "helper/path.h"
@@ -165,6 +166,7 @@ static void on_msg(char *msg, size_t len, void *userdata)
                 b->busy[0] = '\0';
         } else if (!strcmp(msg, "snap")) {
                 on_snapshot(b, body);
+                virtb_schedule(b, 0); /* a guest that stopped may have a disk to grow */
         } else if (!strncmp(msg, "reply ", 6)) {
                 on_reply(b, msg, body);
         } else {
@@ -331,6 +333,8 @@ static void disk_state(struct virtb *b, struct virt_guest *g, const struct nr_vm
         if (!vm->disk) {
                 g->imp = VIRT_IMP_NONE;
                 g->disk[0] = '\0';
+                if (vm->disk_size) /* created (or grown) by blank_disks() */
+                        domain_blank_path(b->state_dir, vm->name, 0, g->disk, sizeof(g->disk));
                 return;
         }
         if (!domain_needs_import(vm)) {
@@ -395,6 +399,52 @@ static void imports(struct virtb *b)
 
 /* ---- the guest pass ---------------------------------------------------------------------- */
 
+static bool running(const struct virtb *b, const char *name)
+{
+        const struct virt_snap *s = virtb_snap(b, name);
+        return !b->have_snap || (s && strcmp(s->state, "shut off") && strcmp(s->state, "undefined"));
+}
+
+/* The disks after the first, as paths (blank ones created or grown here); false when one cannot
+ * be had (g->disk_note says why). *paths is an array of n strings, freed by the caller. */
+static bool more_disks(struct virtb *b, struct virt_guest *g, const struct nr_vm *vm,
+                       char ***paths)
+{
+        char p[4200];
+        bool on = running(b, vm->name), ok = true;
+        g->disk_note[0] = '\0';
+        if (vm->disk_size && virt_blank_disk(g->disk, vm->disk_size, on, g->disk_note,
+                                             sizeof(g->disk_note)) < 0)
+                ok = false;
+        *paths = calloc(vm->n_disks + 1, sizeof(**paths));
+        if (!*paths)
+                return false;
+        for (size_t i = 0; ok && i < vm->n_disks; i++) {
+                const struct nr_vm_disk *d = &vm->disks[i];
+                if (d->path) {
+                        (*paths)[i] = strdup(d->path);
+                        continue;
+                }
+                domain_blank_path(b->state_dir, vm->name, i + 1, p, sizeof(p));
+                char note[400] = "";
+                if (virt_blank_disk(p, d->size, on, note, sizeof(note)) < 0)
+                        ok = false;
+                if (note[0] && !g->disk_note[0])
+                        snprintf(g->disk_note, sizeof(g->disk_note), "%s", note);
+                (*paths)[i] = strdup(p);
+        }
+        for (size_t i = 0; ok && i < vm->n_disks; i++)
+                ok = (*paths)[i] != NULL;
+        return ok;
+}
+
+static void free_paths(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 static void render_all(struct virtb *b)
 {
         char console[4096], nvram[4200], dir[4200];
@@ -406,9 +456,16 @@ static void render_all(struct virtb *b)
                 if (!vm || g->imp == VIRT_IMP_QUEUED || g->imp == VIRT_IMP_RUNNING ||
                     g->imp == VIRT_IMP_FAILED)
                         continue;
+                char **more = NULL;
+                if (!more_disks(b, g, vm, &more)) {
+                        free_paths(more, vm->n_disks);
+                        continue; /* status says why */
+                }
                 virt_firmware(b->state_dir, vm, g->disk[0] ? g->disk : NULL, &g->fw);
-                if (g->fw.missing[0])
+                if (g->fw.missing[0]) {
+                        free_paths(more, vm->n_disks);
                         continue; /* status says which file; the next pass looks again */
+                }
                 domain_console_path(b->state_dir, vm->name, console, sizeof(console));
                 domain_nvram_path(b->state_dir, vm, nvram, sizeof(nvram));
                 if (g->fw.fw == NR_FW_UEFI) { /* libvirt copies the template there */
@@ -419,8 +476,10 @@ static void render_all(struct virtb *b)
                         .vm = vm, .accel = b->accel, .bridge = b->cfg->guests.bridge,
                         .console_path = console, .disk_path = g->disk[0] ? g->disk : NULL,
                         .firmware = g->fw.fw, .nvram_path = nvram,
+                        .more_disks = (const char *const *)more, .n_more_disks = vm->n_disks,
                 };
                 g->rendered = render_domain(&in, &g->dom) == 0;
+                free_paths(more, vm->n_disks);
         }
 }
 

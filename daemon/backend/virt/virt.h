@@ -39,6 +39,7 @@ struct virt_guest {                /* one configured VM */
         char note[400];            /* disk trouble, found afresh by every pass */
         char imp_err[400];         /* why the last import failed */
         struct virt_fw fw;         /* decided by every pass before rendering */
+        char disk_note[400];       /* a blank disk not the size asked for, or not creatable */
         bool rendered;
         struct nr_domain dom;
 };

@@ -95,8 +95,9 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
                 waiting_for(b, g, v->percent, v->state, sizeof(v->state));
         }
         struct nr_buf e = {0};
-        const char *parts[] = {g->note, g->imp_err, g->fw.missing, s ? s->err : ""};
-        for (size_t i = 0; i < 4; i++)
+        const char *parts[] = {g->note, g->imp_err, g->fw.missing, g->disk_note,
+                               s ? s->err : ""};
+        for (size_t i = 0; i < 5; i++)
                 if (parts[i][0])
                         buf_printf(&e, "%s%s", e.len ? "; " : "", parts[i]);
         char *err = buf_finish(&e);
