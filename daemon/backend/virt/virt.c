@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "core/guest_resources.h"
 #include "blank.h"
 #include "fileio.h"
 #include "log.h"
@@ -572,6 +573,32 @@ void virtb_schedule(struct virtb *b, uint64_t delay_usec)
         sd_event_source_set_enabled(b->pass, SD_EVENT_ONESHOT);
 }
 
+static uint64_t host_memory(void)
+{
+        char line[128];
+        unsigned long long kib = 0;
+        FILE *f = fopen("/proc/meminfo", "re");
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return (uint64_t)kib << 10;
+}
+
+/* at every load: do the autostarted guests fit? (a warning with figures, kept for status) */
+static void check_resources(struct virtb *b, const struct nr_config *cfg)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int n = guest_resources_check(cfg, host_memory(), cpus > 0 ? (unsigned)cpus : 0,
+                                      b->resources, sizeof(b->resources));
+        for (char *l = b->resources, *nl; n > 0 && *l; l = nl + 1) {
+                if (!(nl = strchr(l, '\n')))
+                        break;
+                log_warn("guests: %.*s", (int)(nl - l), l);
+        }
+}
+
 void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
 {
         struct virt_guest *g = calloc(cfg->n_vms + 1, sizeof(*g));
@@ -601,6 +628,7 @@ void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
         b->g = g;
         b->n_g = cfg->n_vms;
         b->cfg = cfg;
+        check_resources(b, cfg);
         virtb_schedule(b, 0);
 }
 

@@ -84,6 +84,7 @@ struct virtb {
         /* guests, imports, commands waiting for the helper */
         struct virt_guest *g;
         size_t n_g;
+        char resources[600];       /* guest_resources_check's warnings at the last load */
         struct imp imp;
         char imp_vm[NR_NAME_MAX];  /* the guest being imported, "" none */
         struct virt_cmd *cmds;

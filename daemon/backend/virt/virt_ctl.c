@@ -149,6 +149,8 @@ void virtb_status_text(struct virtb *b, struct nr_buf *out)
                    b->conn_msg, b->conn_msg[0] ? ")" : "");
         buf_printf(out, "  accel    %s%s%s\n", accel_text(b), b->accel_known ? ": " : "",
                    b->accel_known ? b->accel_why : "");
+        for (const char *l = b->resources, *nl; *l && (nl = strchr(l, '\n')); l = nl + 1)
+                buf_printf(out, "  warning: %.*s\n", (int)(nl - l), l);
         if (b->busy[0])
                 buf_printf(out, "  libvirt busy: %s (for %.1f s)\n", b->busy,
                            (double)(now_usec() - b->busy_since) / 1e6);
@@ -220,6 +222,8 @@ void virtb_status_json(struct virtb *b, struct nr_buf *out)
                    b->busy[0] ? (unsigned long long)(now_usec() - b->busy_since) / 1000 : 0ull,
                    b->accel_known ? (b->accel == NR_ACCEL_KVM ? "kvm" : "tcg") : "");
         json_str(out, b->accel_why);
+        buf_puts(out, ",\"resources\":");
+        json_str(out, b->resources);
         buf_puts(out, ",\"vms\":");
         j_vms(b, out);
         buf_puts(out, "}");
