@@ -160,6 +160,7 @@ struct nr_vm {
         enum nr_guest_os os;
         enum nr_guest_devices devices;
         uint64_t disk_size;        /* no `disk:`: a new blank disk of this size, 0: none */
+        char *base;                /* no `disk:`: the disk is a qcow2 overlay of this image */
         struct nr_vm_disk *disks;  /* more disks, in order after the first */
         size_t n_disks;
         char **cdroms;             /* ISO files, read-only, booted after the disks */

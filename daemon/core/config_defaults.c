@@ -220,6 +220,7 @@ void cfg_free(struct nr_config *cfg)
                 free(cfg->vms[i].kernel);
                 free(cfg->vms[i].initrd);
                 free(cfg->vms[i].cmdline);
+                free(cfg->vms[i].base);
                 for (size_t k = 0; k < cfg->vms[i].n_disks; k++)
                         free(cfg->vms[i].disks[k].path);
                 free(cfg->vms[i].disks);

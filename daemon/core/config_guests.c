@@ -483,6 +483,11 @@ static bool disk_size(struct pctx *c, yaml_node_t *v, const char *p, uint64_t *o
         return true;
 }
 
+static void k_vm_base(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_vm *)o)->base = abs_path(c, v, p, "a base image path (qcow2 or raw)");
+}
+
 static void k_vm_disk_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         disk_size(c, v, p, &((struct nr_vm *)o)->disk_size);
@@ -565,10 +570,15 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
         snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
         bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
         if (!vm->disk && !disk_given && !vm->kernel && !vm->disk_size && !vm->n_cdroms &&
-            vm->name[0]) {
+            !vm->base && vm->name[0]) {
                 snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                vm_error(c, sub, "VM %s needs a disk, a disk_size (a new blank disk), a cdrom "
-                                 "or a kernel to boot directly", vm->name);
+                vm_error(c, sub, "VM %s needs a disk, a base, a disk_size (a new blank disk), "
+                                 "a cdrom or a kernel to boot directly", vm->name);
+        }
+        if (vm->base && (vm->disk || disk_given || vm->disk_size)) {
+                snprintf(sub, sizeof(sub), "%s[%zu].base", path, i);
+                vm_error(c, sub, "base makes the VM's disk an overlay of it; it cannot go with "
+                                 "disk: or disk_size:");
         }
         if (vm->disk_size && (vm->disk || disk_given)) {
                 snprintf(sub, sizeof(sub), "%s[%zu].disk_size", path, i);
@@ -611,6 +621,7 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"os", k_vm_os, false},
                 {"devices", k_vm_devices, false},
                 {"disk_size", k_vm_disk_size, false},
+                {"base", k_vm_base, false},
                 {"disks", k_vm_disks, false},
                 {"cdrom", k_vm_cdrom, false},
                 {0},

@@ -166,6 +166,7 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                            cfg_firmware_name(vm->firmware), vm->secure_boot ? "true" : "false",
                            vm->tpm ? "true" : "false", cfg_guest_os_name(vm->os),
                            cfg_guest_devices_name(vm->devices));
+                put_opt(b, "base", vm->base);
                 if (vm->disk_size) {
                         buf_puts(b, "    disk_size: ");
                         put_size(b, vm->disk_size);

@@ -330,6 +330,9 @@ static void test_vm_firmware_keys(void **state)
                 {"vms:\n  - name: a\n    disk: /d/a.qcow2\n    firmware: bios\n"
                  "    secure_boot: true\n", 12, 18, "vms[0].secure_boot",
                  "Secure Boot needs UEFI firmware (firmware: uefi or auto), not bios"},
+                {VM_KEY("base", "/srv/golden.qcow2"), 11, 11, "vms[0].base",
+                 "base makes the VM's disk an overlay of it; it cannot go with disk: or "
+                 "disk_size:"},
                 {VM_KEY("disk_size", "10GiB"), 11, 16, "vms[0].disk_size",
                  "disk_size makes a new blank disk; it cannot go with disk:"},
                 {"vms:\n  - name: a\n    disk_size: 1500KiB\n", 10, 16, "vms[0].disk_size",
@@ -342,7 +345,7 @@ static void test_vm_firmware_keys(void **state)
                 {VM_KEY("cdrom", "[/a.iso, b.iso]"), 11, 21, "vms[0].cdrom[1]",
                  "'b.iso' is not an absolute path"},
                 {"vms:\n  - name: a\n    memory: 1GiB\n", 9, 5, "vms[0]",
-                 "needs a disk, a disk_size (a new blank disk), a cdrom or a kernel"},
+                 "needs a disk, a base, a disk_size (a new blank disk), a cdrom or a kernel"},
         };
 #undef VM_KEY
         run_bad(BASE_G, bad, sizeof(bad) / sizeof(*bad));

@@ -35,34 +35,99 @@ int virt_qcow2_size(const char *path, uint64_t *size)
         return 0;
 }
 
-/* qemu-img ARGS... with stdout/stderr to /dev/null; 0, or -errno / -EIO on failure */
-static int qemu_img(const char *const *argv)
+int virt_qemu_img(const char *const *argv, char **out)
 {
         const char *bin = getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img";
-        pid_t pid = fork();
-        if (pid < 0)
+        char tmpl[] = "/tmp/nestrouter-qemu-img.XXXXXX";
+        int ofd = mkostemp(tmpl, O_CLOEXEC);
+        if (ofd < 0)
                 return -errno;
+        unlink(tmpl);
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(ofd);
+                return -errno;
+        }
         if (pid == 0) {
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                int fd = open("/dev/null", O_RDWR);
-                if (fd >= 0) {
-                        dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-                }
+                int fd = open("/dev/null", O_RDONLY);
+                if (fd >= 0)
+                        dup2(fd, 0);
+                dup2(ofd, 1), dup2(ofd, 2);
                 execvp(bin, (char *const *)argv);
                 _exit(127);
         }
-        int st = 0;
+        int st = 0, r = -ETIMEDOUT;
         for (int ms = 0; ms < QEMU_IMG_TIMEOUT_MS; ms += 5) {
-                pid_t r = waitpid(pid, &st, WNOHANG);
-                if (r == pid)
-                        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+                if (waitpid(pid, &st, WNOHANG) == pid) {
+                        r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+                        break;
+                }
                 nanosleep(&(struct timespec){0, 5000000}, NULL);
         }
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return -ETIMEDOUT;
+        if (r == -ETIMEDOUT) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+        if (out) {
+                char buf[4096];
+                ssize_t n = pread(ofd, buf, sizeof(buf) - 1, 0);
+                buf[n > 0 ? n : 0] = '\0';
+                *out = strdup(buf);
+        }
+        close(ofd);
+        return r;
+}
+
+static int qemu_img(const char *const *argv)
+{
+        return virt_qemu_img(argv, NULL);
+}
+
+const char *virt_image_format(const char *path)
+{
+        uint8_t h[4];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? pread(fd, h, 4, 0) : -1;
+        if (fd >= 0)
+                close(fd);
+        return n == 4 && !memcmp(h, "QFI\xfb", 4) ? "qcow2" : "raw";
+}
+
+int virt_overlay_disk(const char *path, const char *base, bool recreate, char *note,
+                      size_t note_len)
+{
+        char part[4200], dir[4200];
+        if (!recreate && access(path, F_OK) == 0)
+                return 0;
+        if (access(base, R_OK) < 0) {
+                int r = -errno;
+                snprintf(note, note_len, "base %s: %s", base, strerror(errno));
+                return r;
+        }
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        dir_ensure(dir, 0700);
+        snprintf(part, sizeof(part), "%s.part", path);
+        unlink(part);
+        /* the base is only ever read: QEMU opens a backing file read-only */
+        const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+                              virt_image_format(base), "-b", base, part, NULL};
+        int r = qemu_img(argv);
+        if (r == 0 && rename(part, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(part);
+                snprintf(note, note_len, "cannot create the overlay %s of %s: %s", path, base,
+                         strerror(-r));
+                return r;
+        }
+        log_info("%s %s, an overlay of %s", recreate ? "recreated" : "created", path, base);
+        return 0;
 }
 
 static void human(uint64_t v, char *buf, size_t n)

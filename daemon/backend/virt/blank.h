@@ -13,3 +13,15 @@ int virt_blank_disk(const char *path, uint64_t size, bool running, char *note, s
 
 /* The virtual size of a qcow2 file (its header), or -errno. */
 int virt_qcow2_size(const char *path, uint64_t *size);
+
+/* Makes path a qcow2 overlay of base (format "qcow2" or "raw") when it does not exist; 0 or -errno
+ * with note. With recreate, an existing overlay is discarded first (vm reset). */
+int virt_overlay_disk(const char *path, const char *base, bool recreate, char *note,
+                      size_t note_len);
+
+/* The format of an image file by its header: "qcow2" or "raw". */
+const char *virt_image_format(const char *path);
+
+/* qemu-img ARGV (argv[0] is "qemu-img") with its output in *out (may be NULL); 0, -EIO when it
+ * failed (its output says why), -ETIMEDOUT, -errno. Bounded by a 10 s timeout. */
+int virt_qemu_img(const char *const *argv, char **out);

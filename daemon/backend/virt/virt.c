@@ -334,7 +334,7 @@ static void disk_state(struct virtb *b, struct virt_guest *g, const struct nr_vm
         if (!vm->disk) {
                 g->imp = VIRT_IMP_NONE;
                 g->disk[0] = '\0';
-                if (vm->disk_size) /* created (or grown) by blank_disks() */
+                if (vm->disk_size || vm->base) /* made by more_disks() */
                         domain_blank_path(b->state_dir, vm->name, 0, g->disk, sizeof(g->disk));
                 return;
         }
@@ -417,6 +417,9 @@ static bool more_disks(struct virtb *b, struct virt_guest *g, const struct nr_vm
         if (vm->disk_size && virt_blank_disk(g->disk, vm->disk_size, on, g->disk_note,
                                              sizeof(g->disk_note)) < 0)
                 ok = false;
+        if (vm->base && virt_overlay_disk(g->disk, vm->base, false, g->disk_note,
+                                          sizeof(g->disk_note)) < 0)
+                ok = false;
         *paths = calloc(vm->n_disks + 1, sizeof(**paths));
         if (!*paths)
                 return false;
@@ -462,7 +465,9 @@ static void render_all(struct virtb *b)
                         free_paths(more, vm->n_disks);
                         continue; /* status says why */
                 }
-                virt_firmware(b->state_dir, vm, g->disk[0] ? g->disk : NULL, &g->fw);
+                /* an overlay holds only what the guest wrote: the base tells the firmware */
+                virt_firmware(b->state_dir, vm, vm->base ? vm->base : g->disk[0] ? g->disk : NULL,
+                              &g->fw);
                 if (g->fw.missing[0]) {
                         free_paths(more, vm->n_disks);
                         continue; /* status says which file; the next pass looks again */
@@ -655,7 +660,7 @@ static int on_cmd_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 int virtb_send_cmd(struct virtb *b, int fd, unsigned timeout_s, const char *fmt, ...)
 {
         va_list ap;
-        char line[512];
+        char line[9000]; /* vm reset carries two paths */
         uint64_t now;
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);

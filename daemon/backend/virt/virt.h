@@ -113,6 +113,10 @@ size_t virtb_metrics_guests(const struct virtb *b, struct nr_mguest *out, size_t
 #define VIRTB_DEFERRED (-1)
 int virtb_command(struct virtb *b, const char *req, int fd, char **body);
 
+/* vm checkpoint|checkpoints|revert|checkpoint-delete NAME [LABEL] (checkpoint.c): exit code, body */
+int virtb_checkpoint_cmd(struct virtb *b, const char *verb, const char *name, const char *label,
+                         char **body);
+
 /* The helper's entry point: `nestrouterd --virt-helper --fd N --uri URI --accel A --run-dir D`. */
 int virt_helper_main(int argc, char **argv);
 

@@ -323,19 +323,41 @@ static int vm_command(struct virtb *b, const char *req, int fd, char **body)
         }
         if (n < 2)
                 return reply_now(body, 2, "%s", "usage: vm list [--json] | vm start NAME | "
-                                                 "vm stop NAME [--force] | vm console NAME\n");
+                                                 "vm stop NAME [--force] | vm reset NAME | "
+                                                 "vm console NAME | vm checkpoint NAME LABEL | "
+                                                 "vm checkpoints NAME | vm revert NAME LABEL | "
+                                                 "vm checkpoint-delete NAME LABEL\n");
         if (!virtb_vm(b, name) && !virtb_snap(b, name))
                 return reply_now(body, 1, "%s: no such VM in the configuration\n", name);
         if (!strcmp(verb, "console") || !strcmp(verb, "console-path")) {
                 *body = console_text(b, name, !strcmp(verb, "console-path"));
                 return 0;
         }
-        if (strcmp(verb, "start") && strcmp(verb, "stop"))
-                return reply_now(body, 2, "unknown vm command '%s' (list, start, stop, console)\n",
+        if (!strcmp(verb, "checkpoint") || !strcmp(verb, "checkpoints") ||
+            !strcmp(verb, "revert") || !strcmp(verb, "checkpoint-delete"))
+                return virtb_checkpoint_cmd(b, verb, name, opt, body);
+        if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "reset"))
+                return reply_now(body, 2,
+                                 "unknown vm command '%s' (list, start, stop, reset, console, "
+                                 "checkpoint, checkpoints, revert, checkpoint-delete)\n",
                                  verb);
         if (!b->pid || !b->connected)
                 return reply_now(body, 1, "libvirt is not connected (%s)\n", b->conn_msg);
         unsigned t = b->cfg ? b->cfg->libvirt.shutdown_timeout : 120;
+        const struct nr_vm *vm = virtb_vm(b, name);
+        if (!strcmp(verb, "reset")) {
+                char overlay[4200];
+                if (!vm || !vm->base)
+                        return reply_now(body, 1, "%s: no base: image; vm reset discards the "
+                                                  "overlay of a linked clone\n", name);
+                domain_blank_path(b->state_dir, name, 0, overlay, sizeof(overlay));
+                int r = virtb_send_cmd(b, fd, START_TIMEOUT_S + 30, "reset %s %d\n%s\n%s", name,
+                                       vm->autostart ? 1 : 0, overlay, vm->base);
+                if (r < 0)
+                        return reply_now(body, 1, "cannot reach the virt helper: %s\n",
+                                         strerror(-r));
+                return VIRTB_DEFERRED;
+        }
         int r = !strcmp(verb, "start")
                         ? virtb_send_cmd(b, fd, START_TIMEOUT_S, "start %s", name)
                         : virtb_send_cmd(b, fd, t + 30, "stop %s %u %s", name, t,
