@@ -131,6 +131,14 @@ enum nr_disk_format {
         NR_DISK_VHDX,
 };
 
+/* cloud-init's NoCloud data for a VM: user data inline or from a file, optional network
+ * config likewise (NULLs when not given). */
+struct nr_cloud_init {
+        bool set;
+        char *user_data, *user_data_file;
+        char *network_config, *network_config_file;
+};
+
 /* A disk besides the VM's first: an existing qcow2 (path), or a new blank one of size bytes
  * created once in the state dir (path NULL). */
 struct nr_vm_disk {
@@ -165,6 +173,7 @@ struct nr_vm {
         size_t n_disks;
         char **cdroms;             /* ISO files, read-only, booted after the disks */
         size_t n_cdroms;
+        struct nr_cloud_init cloud_init;
 };
 
 struct nr_firewall {

@@ -221,6 +221,10 @@ void cfg_free(struct nr_config *cfg)
                 free(cfg->vms[i].initrd);
                 free(cfg->vms[i].cmdline);
                 free(cfg->vms[i].base);
+                free(cfg->vms[i].cloud_init.user_data);
+                free(cfg->vms[i].cloud_init.user_data_file);
+                free(cfg->vms[i].cloud_init.network_config);
+                free(cfg->vms[i].cloud_init.network_config_file);
                 for (size_t k = 0; k < cfg->vms[i].n_disks; k++)
                         free(cfg->vms[i].disks[k].path);
                 free(cfg->vms[i].disks);

@@ -549,6 +549,59 @@ static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
+/* inline user data or network config: any text up to 64 KiB (NoCloud's own limit is larger;
+ * this keeps the seed small) */
+static char *ci_text(struct pctx *c, yaml_node_t *v, const char *p)
+{
+        if (!yv_want_scalar(&c->yv, v, p, "text (a YAML block, like user_data: |)"))
+                return NULL;
+        if (strlen(yv_str(v)) > 65536) {
+                yv_error(&c->yv, v, p, "at most 64 KiB inline; use a _file key for more");
+                return NULL;
+        }
+        return strdup(yv_str(v));
+}
+
+static void k_ci_user_data(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->user_data = ci_text(c, v, p);
+}
+
+static void k_ci_user_data_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->user_data_file = abs_path(c, v, p, "a user data file path");
+}
+
+static void k_ci_network(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->network_config = ci_text(c, v, p);
+}
+
+static void k_ci_network_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->network_config_file =
+                abs_path(c, v, p, "a network config file path");
+}
+
+static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const struct keydef keys[] = {
+                {"user_data", k_ci_user_data, false},
+                {"user_data_file", k_ci_user_data_file, false},
+                {"network_config", k_ci_network, false},
+                {"network_config_file", k_ci_network_file, false},
+                {0},
+        };
+        struct nr_cloud_init *ci = &((struct nr_vm *)o)->cloud_init;
+        cw_map(c, v, p, keys, ci);
+        ci->set = true;
+        if (!ci->user_data == !ci->user_data_file)
+                yv_error(&c->yv, v, p, "cloud_init needs user_data or user_data_file (one of "
+                                       "them)");
+        if (ci->network_config && ci->network_config_file)
+                yv_error(&c->yv, v, p, "network_config or network_config_file, not both");
+}
+
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
@@ -622,6 +675,7 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"devices", k_vm_devices, false},
                 {"disk_size", k_vm_disk_size, false},
                 {"base", k_vm_base, false},
+                {"cloud_init", k_vm_cloud_init, false},
                 {"disks", k_vm_disks, false},
                 {"cdrom", k_vm_cdrom, false},
                 {0},

@@ -197,6 +197,18 @@ static void put_disk(struct nr_buf *b, const char *path, bool compat, unsigned *
         buf_puts(b, "    </disk>\n");
 }
 
+static void put_cdrom(struct nr_buf *b, const char *path, unsigned *sd, unsigned boot)
+{
+        buf_puts(b, "    <disk type='file' device='cdrom'>\n"
+                    "      <driver name='qemu' type='raw'/>\n      <source file='");
+        put_esc(b, path);
+        buf_printf(b, "'/>\n      <target dev='sd%c' bus='sata'/>\n      <readonly/>\n",
+                   'a' + (*sd)++);
+        if (boot)
+                buf_printf(b, "      <boot order='%u'/>\n", boot);
+        buf_puts(b, "    </disk>\n");
+}
+
 static void put_disks(struct nr_buf *b, const struct nr_domain_in *in)
 {
         const struct nr_vm *vm = in->vm;
@@ -206,16 +218,10 @@ static void put_disks(struct nr_buf *b, const struct nr_domain_in *in)
                 put_disk(b, in->disk_path, compat, compat ? &sd : &vd, order ? ++boot : 0);
         for (size_t i = 0; i < in->n_more_disks; i++)
                 put_disk(b, in->more_disks[i], compat, compat ? &sd : &vd, 0);
-        for (size_t i = 0; i < vm->n_cdroms; i++) {
-                buf_puts(b, "    <disk type='file' device='cdrom'>\n"
-                            "      <driver name='qemu' type='raw'/>\n      <source file='");
-                put_esc(b, vm->cdroms[i]);
-                buf_printf(b, "'/>\n      <target dev='sd%c' bus='sata'/>\n      <readonly/>\n",
-                           'a' + sd++);
-                if (order)
-                        buf_printf(b, "      <boot order='%u'/>\n", ++boot);
-                buf_puts(b, "    </disk>\n");
-        }
+        for (size_t i = 0; i < vm->n_cdroms; i++)
+                put_cdrom(b, vm->cdroms[i], &sd, order ? ++boot : 0);
+        if (in->seed_path) /* never booted: cloud-init in the guest finds it by its label */
+                put_cdrom(b, in->seed_path, &sd, 0);
 }
 
 static void put_devices(struct nr_buf *b, const struct nr_domain_in *in)
@@ -257,8 +263,8 @@ int render_domain(const struct nr_domain_in *in, struct nr_domain *out)
                 return -EINVAL;
         if (uefi(in) && !in->nvram_path)
                 return -EINVAL;
-        if (in->n_more_disks + (in->disk_path ? 1 : 0) > 26 || vm->n_cdroms > 26 ||
-            (compat ? in->n_more_disks + 1 : 0) + vm->n_cdroms > 26)
+        if (in->n_more_disks + (in->disk_path ? 1 : 0) > 26 || vm->n_cdroms > 25 ||
+            (compat ? in->n_more_disks + 1 : 0) + vm->n_cdroms + 1 > 26)
                 return -E2BIG; /* target names sda..sdz, vda..vdz */
         snprintf(out->firmware, sizeof(out->firmware), "%s",
                  uefi(in) ? (vm->secure_boot ? "uefi-secure-boot" : "uefi") : "bios");
@@ -324,6 +330,11 @@ void domain_nvram_path(const char *state_dir, const struct nr_vm *vm, char *buf,
 {
         snprintf(buf, size, "%s/nvram/%s_VARS%s.fd", state_dir, vm->name,
                  vm->secure_boot ? ".ms" : "");
+}
+
+void domain_seed_path(const char *state_dir, const char *name, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/cloud-init/%s.iso", state_dir, name);
 }
 
 void domain_blank_path(const char *state_dir, const char *name, size_t index, char *buf,

@@ -34,6 +34,7 @@ struct nr_domain_in {
         const char *disk_path;     /* qcow2 to attach (the VM's own, or the imported copy); NULL:
                                     * no disk (kernel boot) */
         const char *const *more_disks; /* vm->disks resolved: qcow2 paths, in order */
+        const char *seed_path;     /* cloud-init's NoCloud seed image (cidata), or NULL */
         size_t n_more_disks;
         enum nr_firmware firmware; /* decided: NR_FW_UEFI, or BIOS (NR_FW_AUTO counts as BIOS) */
         const char *nvram_path;    /* UEFI: the VM's own variable store (domain_nvram_path) */
@@ -68,6 +69,9 @@ void domain_import_path(const char *state_dir, const char *name, char *buf, size
 /* The VM's UEFI variable store: nvram/NAME_VARS.fd, or nvram/NAME_VARS.ms.fd with Secure Boot
  * (another template: switching Secure Boot on starts from Microsoft's enrolled keys). */
 void domain_nvram_path(const char *state_dir, const struct nr_vm *vm, char *buf, size_t size);
+
+/* The VM's cloud-init seed image: cloud-init/NAME.iso. */
+void domain_seed_path(const char *state_dir, const char *name, char *buf, size_t size);
 
 /* A blank disk nestrouter creates: the first (disk_size:) is disks/NAME.qcow2, disks[i] with a
  * size is disks/NAME-disk(i+2).qcow2 (the second disk of the VM is -disk2). */

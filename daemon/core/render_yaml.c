@@ -52,6 +52,16 @@ static void put_opt(struct nr_buf *b, const char *key, const char *value)
         buf_puts(b, "\n");
 }
 
+/* text as a quoted scalar at cloud_init's depth: round-trips any text */
+static void put_block(struct nr_buf *b, const char *key, const char *text)
+{
+        if (!text)
+                return;
+        buf_printf(b, "      %s: ", key);
+        put_quoted(b, text);
+        buf_puts(b, "\n");
+}
+
 static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
 {
         buf_puts(b, "[");
@@ -184,6 +194,14 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                                 put_size(b, vm->disks[k].size);
                                 buf_puts(b, "\n");
                         }
+                }
+                if (vm->cloud_init.set) {
+                        const struct nr_cloud_init *ci = &vm->cloud_init;
+                        buf_puts(b, "    cloud_init:\n");
+                        put_block(b, "user_data", ci->user_data);
+                        put_opt(b, "  user_data_file", ci->user_data_file);
+                        put_block(b, "network_config", ci->network_config);
+                        put_opt(b, "  network_config_file", ci->network_config_file);
                 }
                 if (vm->n_cdroms)
                         buf_puts(b, "    cdrom:\n");

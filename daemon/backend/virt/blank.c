@@ -35,9 +35,8 @@ int virt_qcow2_size(const char *path, uint64_t *size)
         return 0;
 }
 
-int virt_qemu_img(const char *const *argv, char **out)
+int virt_run(const char *bin, const char *const *argv, char **out)
 {
-        const char *bin = getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img";
         char tmpl[] = "/tmp/nestrouter-qemu-img.XXXXXX";
         int ofd = mkostemp(tmpl, O_CLOEXEC);
         if (ofd < 0)
@@ -79,6 +78,11 @@ int virt_qemu_img(const char *const *argv, char **out)
         }
         close(ofd);
         return r;
+}
+
+int virt_qemu_img(const char *const *argv, char **out)
+{
+        return virt_run(getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img", argv, out);
 }
 
 static int qemu_img(const char *const *argv)

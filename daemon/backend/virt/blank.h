@@ -25,3 +25,5 @@ const char *virt_image_format(const char *path);
 /* qemu-img ARGV (argv[0] is "qemu-img") with its output in *out (may be NULL); 0, -EIO when it
  * failed (its output says why), -ETIMEDOUT, -errno. Bounded by a 10 s timeout. */
 int virt_qemu_img(const char *const *argv, char **out);
+/* The same for any program bin (found in PATH), argv[0] its name. */
+int virt_run(const char *bin, const char *const *argv, char **out);

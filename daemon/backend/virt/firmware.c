@@ -57,7 +57,7 @@ static bool recorded(const char *path, struct virt_fw *out)
                 out->fw = !strcmp(t, "uefi") ? NR_FW_UEFI : NR_FW_BIOS;
                 if (nl)
                         nl[strcspn(nl, "\n")] = '\0';
-                snprintf(out->why, sizeof(out->why), "auto: decided at the first define (%s)",
+                snprintf(out->why, sizeof(out->why), "auto: %s (decided at the first define)",
                          nl && *nl ? nl : "recorded");
         }
         free(t);

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "core/guest_resources.h"
 #include "blank.h"
+#include "seed.h"
 #include "fileio.h"
 #include "log.h"
 #include "helper/path.h"
@@ -465,6 +466,13 @@ static void render_all(struct virtb *b)
                         free_paths(more, vm->n_disks);
                         continue; /* status says why */
                 }
+                char seed[4200] = "";
+                if (vm->cloud_init.set &&
+                    virt_seed(b->state_dir, vm, seed, sizeof(seed), g->disk_note,
+                              sizeof(g->disk_note)) < 0) {
+                        free_paths(more, vm->n_disks);
+                        continue; /* status says why */
+                }
                 /* an overlay holds only what the guest wrote: the base tells the firmware */
                 virt_firmware(b->state_dir, vm, vm->base ? vm->base : g->disk[0] ? g->disk : NULL,
                               &g->fw);
@@ -483,6 +491,7 @@ static void render_all(struct virtb *b)
                         .console_path = console, .disk_path = g->disk[0] ? g->disk : NULL,
                         .firmware = g->fw.fw, .nvram_path = nvram,
                         .more_disks = (const char *const *)more, .n_more_disks = vm->n_disks,
+                        .seed_path = seed[0] ? seed : NULL,
                 };
                 g->rendered = render_domain(&in, &g->dom) == 0;
                 free_paths(more, vm->n_disks);
