@@ -7,7 +7,7 @@ NR_VERSION := $(NR_VERSION)
 CC       ?= gcc
 BUILD    ?= build
 PKGS     := yaml-0.1
-D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl
+D_PKGS   := libnl-3.0 libnl-route-3.0 libnftables libsystemd libmnl zlib
 V_PKGS   := libvirt libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -25,7 +25,8 @@ CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
             daemon/backend/virt/virt_dom.c daemon/backend/virt/virt_event.c
 V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
-            daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c
+            daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
+            daemon/backend/virt/blank.c daemon/fileio.c
 D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

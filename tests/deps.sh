@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs build and test dependencies with apt-get. Idempotent: installs only what is missing,
 # and runs `apt-get update` only when something is. busybox-static, not busybox: the two
-# conflict, and the test guests' initramfs needs the static one. The Debian package (make deb,
-# tests/deb/): debhelper, dpkg-dev, bash-completion (dh_bash-completion), pandoc (the man
-# pages), lintian, mmdebstrap (the test's Debian 12 root), man-db and groff-base (man --warnings).
+# conflict, and the test guests' initramfs needs the static one. ovmf, swtpm(-tools), gdisk and
+# mtools, xorriso and grub-*: the guest firmware test (UEFI, TPM, EFI disks, an installer ISO
+# made by grub-mkrescue; xorriso also builds cloud-init seeds); zlib1g-dev:
+# nestrouterd reads compressed qcow2 clusters. The Debian package (make deb, tests/deb/):
+# debhelper, dpkg-dev, bash-completion (dh_bash-completion), pandoc (the man pages), lintian,
+# mmdebstrap (the test's Debian 12 root), man-db and groff-base (man --warnings).
 #   tests/deps.sh                  every build and test dependency (make deps)
 #   tests/deps.sh NAME PKG...      just these packages, NAME in messages (image, bench)
 set -eu
@@ -12,7 +15,8 @@ PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libmnl-dev
       nftables dnsmasq-base iproute2 jq busybox-static shellcheck python3 python3-jsonschema
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
-      qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables
+      qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables zlib1g-dev
+      ovmf swtpm swtpm-tools gdisk mtools xorriso grub-common grub-efi-amd64-bin grub-pc-bin
       debhelper dpkg-dev bash-completion pandoc lintian mmdebstrap man-db groff-base
       prometheus prometheus-node-exporter curl"
 if [ $# -gt 0 ]; then

@@ -22,6 +22,8 @@ run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh
 run "netns: nft delta against the kernel" sh tests/netns/test-nftdiff-kernel.sh build/nestrouterd
 run "netns: nestrouterd in the simulated VNet (traffic, drift, lifecycle, hostile files/clients/guests, commit-confirm, isolation, metrics)" sh tests/netns/test-daemon.sh
 run "netns: nested guests through libvirt (TCG)" sh tests/netns/test-guests.sh
+run "netns: guest firmware: UEFI, Secure Boot (signed shim chain), TPM, Windows profile, ISO install (TCG)" sh tests/netns/test-guests-fw.sh
+run "netns: linked clones, vm reset, checkpoints, cloud-init seed (TCG)" sh tests/netns/test-guests-clones.sh
 run "netns: Azure IMDS (roles by MAC, VF, doctor faults, Scheduled Events)" sh tests/netns/test-azure-imds.sh
 run "netns: Scheduled Events shut real guests down before the ack (TCG)" sh tests/netns/test-azure-events-guests.sh
 # The appliance image: built from this tree and booted (BIOS and UEFI) only with IMAGE=1; its

@@ -106,11 +106,44 @@ enum nr_cpu_mode {
         NR_CPU_NAMED,
 };
 
+/* What a guest boots through: SeaBIOS on i440fx, or OVMF (UEFI) on q35. auto is decided once by
+ * the virt backend (a GPT disk with an EFI system partition: uefi) and remembered. */
+enum nr_firmware {
+        NR_FW_AUTO,
+        NR_FW_BIOS,
+        NR_FW_UEFI,
+};
+
+enum nr_guest_os {
+        NR_OS_LINUX,
+        NR_OS_WINDOWS,             /* Hyper-V enlightenments (KVM), RTC in local time */
+};
+
+enum nr_guest_devices {
+        NR_DEVICES_VIRTIO,
+        NR_DEVICES_COMPAT,         /* SATA disks and an e1000e NIC: no drivers needed */
+};
+
 enum nr_disk_format {
         NR_DISK_QCOW2,
         NR_DISK_RAW,
         NR_DISK_VHD,
         NR_DISK_VHDX,
+};
+
+/* cloud-init's NoCloud data for a VM: user data inline or from a file, optional network
+ * config likewise (NULLs when not given). */
+struct nr_cloud_init {
+        bool set;
+        char *user_data, *user_data_file;
+        char *network_config, *network_config_file;
+};
+
+/* A disk besides the VM's first: an existing qcow2 (path), or a new blank one of size bytes
+ * created once in the state dir (path NULL). */
+struct nr_vm_disk {
+        char *path;
+        uint64_t size;
 };
 
 struct nr_vm {
@@ -129,6 +162,18 @@ struct nr_vm {
         enum nr_cpu_mode cpu_mode;
         char cpu_model[NR_NAME_MAX];
         bool autostart;
+        enum nr_firmware firmware;
+        bool secure_boot;          /* OVMF's Secure Boot build, Microsoft keys enrolled, SMM */
+        bool tpm;                  /* emulated TPM 2.0 (swtpm) */
+        enum nr_guest_os os;
+        enum nr_guest_devices devices;
+        uint64_t disk_size;        /* no `disk:`: a new blank disk of this size, 0: none */
+        char *base;                /* no `disk:`: the disk is a qcow2 overlay of this image */
+        struct nr_vm_disk *disks;  /* more disks, in order after the first */
+        size_t n_disks;
+        char **cdroms;             /* ISO files, read-only, booted after the disks */
+        size_t n_cdroms;
+        struct nr_cloud_init cloud_init;
 };
 
 struct nr_firewall {
@@ -207,6 +252,9 @@ const char *cfg_proto_name(enum nr_proto p);
 const char *cfg_cpu_mode_name(enum nr_cpu_mode m);
 const char *cfg_disk_format_name(enum nr_disk_format f);
 const char *cfg_accel_name(enum nr_accel a);
+const char *cfg_firmware_name(enum nr_firmware f);
+const char *cfg_guest_os_name(enum nr_guest_os o);
+const char *cfg_guest_devices_name(enum nr_guest_devices d);
 
 /* Parse YAML text into *cfg (zeroed by the callee). Syntax, type and per-value errors go to
  * diags; returns 0 when none was an error, -EBADMSG when the text is not YAML at all (nothing

@@ -54,6 +54,41 @@ const char *cfg_accel_name(enum nr_accel a)
         return "?";
 }
 
+const char *cfg_firmware_name(enum nr_firmware f)
+{
+        switch (f) {
+        case NR_FW_AUTO:
+                return "auto";
+        case NR_FW_BIOS:
+                return "bios";
+        case NR_FW_UEFI:
+                return "uefi";
+        }
+        return "?";
+}
+
+const char *cfg_guest_os_name(enum nr_guest_os o)
+{
+        switch (o) {
+        case NR_OS_LINUX:
+                return "linux";
+        case NR_OS_WINDOWS:
+                return "windows";
+        }
+        return "?";
+}
+
+const char *cfg_guest_devices_name(enum nr_guest_devices d)
+{
+        switch (d) {
+        case NR_DEVICES_VIRTIO:
+                return "virtio";
+        case NR_DEVICES_COMPAT:
+                return "compat";
+        }
+        return "?";
+}
+
 const char *cfg_disk_format_name(enum nr_disk_format f)
 {
         switch (f) {
@@ -185,6 +220,17 @@ void cfg_free(struct nr_config *cfg)
                 free(cfg->vms[i].kernel);
                 free(cfg->vms[i].initrd);
                 free(cfg->vms[i].cmdline);
+                free(cfg->vms[i].base);
+                free(cfg->vms[i].cloud_init.user_data);
+                free(cfg->vms[i].cloud_init.user_data_file);
+                free(cfg->vms[i].cloud_init.network_config);
+                free(cfg->vms[i].cloud_init.network_config_file);
+                for (size_t k = 0; k < cfg->vms[i].n_disks; k++)
+                        free(cfg->vms[i].disks[k].path);
+                free(cfg->vms[i].disks);
+                for (size_t k = 0; k < cfg->vms[i].n_cdroms; k++)
+                        free(cfg->vms[i].cdroms[k]);
+                free(cfg->vms[i].cdroms);
         }
         free(cfg->azure.subnets);
         free(cfg->vms);

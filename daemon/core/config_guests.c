@@ -427,6 +427,184 @@ static void k_vm_autostart(struct pctx *c, yaml_node_t *v, const char *p, void *
         yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->autostart);
 }
 
+/* one of a few words; names[i] is enum value i */
+static bool word(struct pctx *c, yaml_node_t *v, const char *p, const char *const *names,
+                 size_t n, const char *what, int *out)
+{
+        if (!yv_want_scalar(&c->yv, v, p, what))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(yv_str(v), names[i]))
+                        return *out = (int)i, true;
+        yv_error(&c->yv, v, p, "must be %s, not '%s'", what, yv_str(v));
+        return false;
+}
+
+static void k_vm_firmware(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"auto", "bios", "uefi"};
+        int x;
+        if (word(c, v, p, n, 3, "auto, bios or uefi", &x))
+                ((struct nr_vm *)o)->firmware = (enum nr_firmware)x;
+}
+
+static void k_vm_secure_boot(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->secure_boot);
+}
+
+static void k_vm_tpm(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->tpm);
+}
+
+static void k_vm_os(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"linux", "windows"};
+        int x;
+        if (word(c, v, p, n, 2, "linux or windows", &x))
+                ((struct nr_vm *)o)->os = (enum nr_guest_os)x;
+}
+
+static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const char *const n[] = {"virtio", "compat"};
+        int x;
+        if (word(c, v, p, n, 2, "virtio or compat", &x))
+                ((struct nr_vm *)o)->devices = (enum nr_guest_devices)x;
+}
+
+/* a disk size: whole MiB, at least 1MiB (qemu-img's qcow2 sizes are any multiple of 512) */
+static bool disk_size(struct pctx *c, yaml_node_t *v, const char *p, uint64_t *out)
+{
+        if (!yv_size(&c->yv, v, p, out))
+                return false;
+        if (*out < (1u << 20) || *out % (1u << 20)) {
+                yv_error(&c->yv, v, p, "a disk size is a whole number of MiB, at least 1MiB");
+                return false;
+        }
+        return true;
+}
+
+static void k_vm_base(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_vm *)o)->base = abs_path(c, v, p, "a base image path (qcow2 or raw)");
+}
+
+static void k_vm_disk_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        disk_size(c, v, p, &((struct nr_vm *)o)->disk_size);
+}
+
+static void k_vmd_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        disk_size(c, v, p, &((struct nr_vm_disk *)o)->size);
+}
+
+/* disks: items are a qcow2 path, or {size: SIZE} for a new blank disk */
+static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const struct keydef keys[] = {{"size", k_vmd_size, true}, {0}};
+        struct nr_vm *vm = o;
+        char sub[YV_PATH_MAX];
+        size_t n = cw_seq_len(c, v, p);
+        vm->disks = cw_calloc(n, sizeof(*vm->disks));
+        for (size_t i = 0; i < n; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                struct nr_vm_disk *d = &vm->disks[vm->n_disks++];
+                if (it->type == YAML_MAPPING_NODE) {
+                        cw_map(c, it, sub, keys, d);
+                        continue;
+                }
+                d->path = abs_path(c, it, sub, "a qcow2 path or {size: SIZE}");
+                const char *dot = d->path ? strrchr(d->path, '.') : NULL;
+                if (d->path && (!dot || strcmp(dot, ".qcow2"))) {
+                        yv_error(&c->yv, it, sub, "more disks must be .qcow2 files (import "
+                                                  "others as a VM's first disk, or convert them)");
+                        free(d->path);
+                        d->path = NULL;
+                }
+        }
+}
+
+/* cdrom: one ISO path, or a list of them */
+static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_vm *vm = o;
+        char sub[YV_PATH_MAX];
+        if (v->type == YAML_SCALAR_NODE) {
+                vm->cdroms = cw_calloc(1, sizeof(*vm->cdroms));
+                if ((vm->cdroms[0] = abs_path(c, v, p, "an ISO file path")))
+                        vm->n_cdroms = 1;
+                return;
+        }
+        size_t n = cw_seq_len(c, v, p);
+        vm->cdroms = cw_calloc(n, sizeof(*vm->cdroms));
+        for (size_t i = 0; i < n; i++) {
+                yaml_node_t *it = cw_seq_item(c, v, i);
+                snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
+                cw_pos(c, sub, it);
+                char *s = abs_path(c, it, sub, "an ISO file path");
+                if (s)
+                        vm->cdroms[vm->n_cdroms++] = s;
+        }
+}
+
+/* inline user data or network config: any text up to 64 KiB (NoCloud's own limit is larger;
+ * this keeps the seed small) */
+static char *ci_text(struct pctx *c, yaml_node_t *v, const char *p)
+{
+        if (!yv_want_scalar(&c->yv, v, p, "text (a YAML block, like user_data: |)"))
+                return NULL;
+        if (strlen(yv_str(v)) > 65536) {
+                yv_error(&c->yv, v, p, "at most 64 KiB inline; use a _file key for more");
+                return NULL;
+        }
+        return strdup(yv_str(v));
+}
+
+static void k_ci_user_data(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->user_data = ci_text(c, v, p);
+}
+
+static void k_ci_user_data_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->user_data_file = abs_path(c, v, p, "a user data file path");
+}
+
+static void k_ci_network(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->network_config = ci_text(c, v, p);
+}
+
+static void k_ci_network_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        ((struct nr_cloud_init *)o)->network_config_file =
+                abs_path(c, v, p, "a network config file path");
+}
+
+static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        static const struct keydef keys[] = {
+                {"user_data", k_ci_user_data, false},
+                {"user_data_file", k_ci_user_data_file, false},
+                {"network_config", k_ci_network, false},
+                {"network_config_file", k_ci_network_file, false},
+                {0},
+        };
+        struct nr_cloud_init *ci = &((struct nr_vm *)o)->cloud_init;
+        cw_map(c, v, p, keys, ci);
+        ci->set = true;
+        if (!ci->user_data == !ci->user_data_file)
+                yv_error(&c->yv, v, p, "cloud_init needs user_data or user_data_file (one of "
+                                       "them)");
+        if (ci->network_config && ci->network_config_file)
+                yv_error(&c->yv, v, p, "network_config or network_config_file, not both");
+}
+
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
@@ -447,9 +625,20 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
         int line, col;
         snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
         bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
-        if (!vm->disk && !disk_given && !vm->kernel && vm->name[0]) {
+        if (!vm->disk && !disk_given && !vm->kernel && !vm->disk_size && !vm->n_cdroms &&
+            !vm->base && vm->name[0]) {
                 snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                vm_error(c, sub, "VM %s needs a disk (or a kernel to boot directly)", vm->name);
+                vm_error(c, sub, "VM %s needs a disk, a base, a disk_size (a new blank disk), "
+                                 "a cdrom or a kernel to boot directly", vm->name);
+        }
+        if (vm->base && (vm->disk || disk_given || vm->disk_size)) {
+                snprintf(sub, sizeof(sub), "%s[%zu].base", path, i);
+                vm_error(c, sub, "base makes the VM's disk an overlay of it; it cannot go with "
+                                 "disk: or disk_size:");
+        }
+        if (vm->disk_size && (vm->disk || disk_given)) {
+                snprintf(sub, sizeof(sub), "%s[%zu].disk_size", path, i);
+                vm_error(c, sub, "disk_size makes a new blank disk; it cannot go with disk:");
         }
         if ((vm->initrd || vm->cmdline) && !vm->kernel) {
                 snprintf(sub, sizeof(sub), "%s[%zu].%s", path, i, vm->initrd ? "initrd" : "cmdline");
@@ -459,6 +648,11 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
                 snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
                 vm_error(c, sub, "cannot tell the disk format from the file name; add format: "
                                  "qcow2, raw, vhd or vhdx");
+        }
+        if (vm->secure_boot && vm->firmware == NR_FW_BIOS) {
+                snprintf(sub, sizeof(sub), "%s[%zu].secure_boot", path, i);
+                vm_error(c, sub, "Secure Boot needs UEFI firmware (firmware: uefi or auto), "
+                                 "not bios");
         }
 }
 
@@ -477,6 +671,16 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"ip", k_vm_ip, false},
                 {"cpu", k_vm_cpu, false},
                 {"autostart", k_vm_autostart, false},
+                {"firmware", k_vm_firmware, false},
+                {"secure_boot", k_vm_secure_boot, false},
+                {"tpm", k_vm_tpm, false},
+                {"os", k_vm_os, false},
+                {"devices", k_vm_devices, false},
+                {"disk_size", k_vm_disk_size, false},
+                {"base", k_vm_base, false},
+                {"cloud_init", k_vm_cloud_init, false},
+                {"disks", k_vm_disks, false},
+                {"cdrom", k_vm_cdrom, false},
                 {0},
         };
         struct nr_config *cfg = c->cfg;

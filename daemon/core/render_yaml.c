@@ -52,6 +52,16 @@ static void put_opt(struct nr_buf *b, const char *key, const char *value)
         buf_puts(b, "\n");
 }
 
+/* text as a quoted scalar at cloud_init's depth: round-trips any text */
+static void put_block(struct nr_buf *b, const char *key, const char *text)
+{
+        if (!text)
+                return;
+        buf_printf(b, "      %s: ", key);
+        put_quoted(b, text);
+        buf_puts(b, "\n");
+}
+
 static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
 {
         buf_puts(b, "[");
@@ -161,6 +171,45 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                            vm->cpu_mode == NR_CPU_NAMED ? vm->cpu_model
                                                         : cfg_cpu_mode_name(vm->cpu_mode),
                            vm->autostart ? "true" : "false");
+                buf_printf(b, "    firmware: %s\n    secure_boot: %s\n    tpm: %s\n"
+                              "    os: %s\n    devices: %s\n",
+                           cfg_firmware_name(vm->firmware), vm->secure_boot ? "true" : "false",
+                           vm->tpm ? "true" : "false", cfg_guest_os_name(vm->os),
+                           cfg_guest_devices_name(vm->devices));
+                put_opt(b, "base", vm->base);
+                if (vm->disk_size) {
+                        buf_puts(b, "    disk_size: ");
+                        put_size(b, vm->disk_size);
+                        buf_puts(b, "\n");
+                }
+                if (vm->n_disks)
+                        buf_puts(b, "    disks:\n");
+                for (size_t k = 0; k < vm->n_disks; k++) {
+                        if (vm->disks[k].path) {
+                                buf_puts(b, "      - ");
+                                put_quoted(b, vm->disks[k].path);
+                                buf_puts(b, "\n");
+                        } else {
+                                buf_puts(b, "      - size: ");
+                                put_size(b, vm->disks[k].size);
+                                buf_puts(b, "\n");
+                        }
+                }
+                if (vm->cloud_init.set) {
+                        const struct nr_cloud_init *ci = &vm->cloud_init;
+                        buf_puts(b, "    cloud_init:\n");
+                        put_block(b, "user_data", ci->user_data);
+                        put_opt(b, "  user_data_file", ci->user_data_file);
+                        put_block(b, "network_config", ci->network_config);
+                        put_opt(b, "  network_config_file", ci->network_config_file);
+                }
+                if (vm->n_cdroms)
+                        buf_puts(b, "    cdrom:\n");
+                for (size_t k = 0; k < vm->n_cdroms; k++) {
+                        buf_puts(b, "      - ");
+                        put_quoted(b, vm->cdroms[k]);
+                        buf_puts(b, "\n");
+                }
         }
 }
 

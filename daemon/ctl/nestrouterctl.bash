@@ -49,9 +49,11 @@ _nestrouterctl()
         confirm | plan | metrics) ;;
         vm)
                 case $sub in
-                '') _nestrouterctl_offer 'list start stop console' ;;
+                '') _nestrouterctl_offer 'list start stop reset console checkpoint checkpoints
+                        revert checkpoint-delete' ;;
                 list) _nestrouterctl_offer '--json' ;;
-                start) [[ $prev == start ]] && _nestrouterctl_offer "$(_nestrouterctl_vms)" ;;
+                start | reset | checkpoint | checkpoints | revert | checkpoint-delete)
+                        [[ $prev == "$sub" ]] && _nestrouterctl_offer "$(_nestrouterctl_vms)" ;;
                 stop)
                         if [[ $prev == stop ]]; then _nestrouterctl_offer "$(_nestrouterctl_vms)"
                         else _nestrouterctl_offer '--force'; fi ;;

@@ -8,7 +8,8 @@
 #                           prints the lease and pings to the serial console, then waits for the
 #                           ACPI power button and powers off cleanly
 # The kernel is downloaded only when OUTDIR has none; the initramfs is rebuilt when this script
-# is newer than it. KDEB=/path/linux-image-*.deb uses that package instead of downloading one.
+# is newer than it. KDEB=/path/linux-image-*.deb uses that package instead of downloading one;
+# NR_GUEST_KERNEL=generic takes linux-image-amd64 and adds e1000e (use another OUTDIR).
 #
 # Kernel command line knobs the init understands (console markers in quotes):
 #   nrtest=wait (default)   "LEASE ip=A/P router=R", "PING-OK A" / "PING-FAIL A", then
@@ -17,6 +18,13 @@
 #   nrtest=poweroff         power off by itself after the pings
 #   nrtest.noacpi           no acpid: the guest ignores an ACPI shutdown request
 #   nrtest.ping=A[,B...]    ping these addresses too (after the gateway)
+#   nrtest.install          "BOOTED-FROM cdrom: installing": write /payload/disk.img (an extra
+#                           initramfs of mkiso.sh) to /dev/vda, "INSTALLED to /dev/vda", poweroff
+#   nrtest.from=disk        "BOOTED-FROM disk" (the installed disk's boot line)
+#   nrtest.mark=WORD        "DISKMARK before=W" (the 8 bytes at 1 MiB into /dev/vda), then write
+#                           WORD there: "DISKMARK wrote=WORD"
+# and, always: "FIRMWARE efi|bios", "SECUREBOOT enabled|disabled" (UEFI), and with a TPM
+# "TPM /dev/tpm0" and "TPM-NV before|define|after rc=..." (see the init)
 # Needs: apt-get (with package lists), dpkg-deb, busybox-static, gzip; xz/zstd only if the
 # kernel's modules are compressed.
 set -eu
@@ -26,7 +34,13 @@ SELF=$(realpath "$0")
 mkdir -p "$OUT"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net button evdev"
+MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk button evdev efivarfs"
+# NR_GUEST_KERNEL=generic: Debian's generic kernel (XZ, ~4 s more to boot under TCG), which has
+# the e1000e NIC driver the cloud kernel lacks (the compat devices test)
+if [ "${NR_GUEST_KERNEL:-cloud}" = generic ]; then
+        PKG=linux-image-amd64
+        MODS="$MODS e1000e"
+fi
 
 fetch_kernel() {
         if [ -n "${KDEB:-}" ]; then
@@ -76,6 +90,59 @@ exec </dev/ttyS0 >/dev/ttyS0 2>&1
 say() { echo "GUEST[$(cut -d' ' -f1 /proc/uptime)]: $*" >/dev/ttyS0; }
 say "init started"
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko 2>/dev/null || say "insmod $m failed"; done
+# firmware facts for the firmware test (test-guests-fw.sh): UEFI or BIOS, Secure Boot from the
+# firmware's own variable, and whether a TPM NV index survives a restart (raw TPM2 commands on
+# /dev/tpm0: NV_ReadPublic of 0x01500001, NV_DefineSpace of it with the owner's empty password)
+if [ -d /sys/firmware/efi ]; then
+        say "FIRMWARE efi"
+        mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
+        sb=$(od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | awk '{print $NF}')
+        if [ "$sb" = 1 ]; then say "SECUREBOOT enabled"; else say "SECUREBOOT disabled"; fi
+else
+        say "FIRMWARE bios"
+fi
+tpm_rc() {
+        exec 3<>/dev/tpm0
+        printf "$1" >&3
+        dd bs=4096 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' \n' | cut -c13-20
+        exec 3>&-
+}
+if [ -c /dev/tpm0 ]; then
+        say "TPM /dev/tpm0"
+        READ='\x80\x01\x00\x00\x00\x0e\x00\x00\x01\x69\x01\x50\x00\x01'
+        DEFINE='\x80\x02\x00\x00\x00\x2d\x00\x00\x01\x2a\x40\x00\x00\x01\x00\x00\x00\x09\x40\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x00\x0e\x01\x50\x00\x01\x00\x0b\x02\x06\x00\x06\x00\x00\x00\x08'
+        rc=$(tpm_rc "$READ")
+        say "TPM-NV before rc=$rc"
+        if [ "$rc" != 00000000 ]; then say "TPM-NV define rc=$(tpm_rc "$DEFINE")"; fi
+        say "TPM-NV after rc=$(tpm_rc "$READ")"
+fi
+# the ISO installation test: from the installer ISO (mkiso.sh) write the payload disk image to
+# the blank disk and power off; the installed disk's kernel line says nrtest.from=disk
+case " $(cat /proc/cmdline) " in
+*" nrtest.install "*)
+        say "BOOTED-FROM cdrom: installing"
+        if [ -b /dev/vda ] && dd if=/payload/disk.img of=/dev/vda bs=1M conv=fsync 2>/dev/null; then
+                say "INSTALLED to /dev/vda"
+        else
+                say "INSTALL FAILED"
+        fi
+        sync
+        poweroff -f ;;
+*" nrtest.from=disk "*) say "BOOTED-FROM disk" ;;
+esac
+# the linked-clone test: what is at 1 MiB into the disk, then write this guest's word there
+for a in $(cat /proc/cmdline); do
+        case $a in nrtest.mark=*)
+                if [ -b /dev/vda ]; then
+                        say "DISKMARK before=$(dd if=/dev/vda bs=512 skip=2048 count=1 2>/dev/null | head -c 8 | tr -dc 'A-Za-z0-9')"
+                        printf '%-8.8s' "${a#nrtest.mark=}" | dd of=/dev/vda bs=512 seek=2048 conv=sync,fsync 2>/dev/null
+                        sync
+                        say "DISKMARK wrote=${a#nrtest.mark=}"
+                else
+                        say "DISKMARK no /dev/vda"
+                fi ;;
+        esac
+done
 MODE=wait PINGS=
 for a in $(cat /proc/cmdline); do
         case $a in nrtest=*) MODE=${a#nrtest=} ;; nrtest.ping=*) PINGS=$(echo "${a#nrtest.ping=}" | tr , ' ') ;; esac
@@ -127,7 +194,10 @@ PW
         mv "$OUT/initrd.cpio.gz.new" "$OUT/initrd.cpio.gz"
 }
 
-if ! [ -s "$OUT/vmlinuz" ] || ! [ -s "$OUT/modules/version" ]; then fetch_kernel; fi
+have_mods() {
+        for m in $MODS; do [ -s "$OUT/modules/$m.ko" ] || return 1; done
+}
+if ! [ -s "$OUT/vmlinuz" ] || ! [ -s "$OUT/modules/version" ] || ! have_mods; then fetch_kernel; fi
 # shellcheck disable=SC3013 # -nt: dash, bash and busybox ash have it
 if ! [ -s "$OUT/initrd.cpio.gz" ] || ! [ "$OUT/initrd.cpio.gz" -nt "$SELF" ]; then build_initrd; fi
 echo "guest: kernel $(cat "$OUT/modules/version") ($(stat -c %s "$OUT/vmlinuz") bytes), initrd $(stat -c %s "$OUT/initrd.cpio.gz") bytes in $OUT"

@@ -153,7 +153,7 @@ check_grep "status: ... with a note" 'host-model needs KVM' \
 check_grep "libvirt runs g1 as type qemu with -cpu qemu64" "^<domain type='qemu'" \
         VIRSH dumpxml g1
 check "g3 (autostart: false) is defined and stays off" "shut off" gstate g3
-check_grep "vm list" '^g1 +running \(booted\) +no +yes +qemu64$' ctl vm list
+check_grep "vm list" '^g1 +running \(booted\) +no +yes +bios +qemu64$' ctl vm list
 check_grep "vm console g1 shows its log" 'GUEST\[.*LEASE' ctl vm console g1
 
 # ---------------------------------------------------------------- disk import

@@ -503,7 +503,8 @@ static void test_missing_required(void **state)
                 {BASE_G "vms:\n  - {disk: /d/a.qcow2}\n", 9, 5, "vms[0]",
                  "missing required key 'name'"},
                 {BASE_G "vms:\n  - name: a\n    vcpus: 2\n", 9, 5, "vms[0]",
-                 "VM a needs a disk (or a kernel to boot directly)"},
+                 "VM a needs a disk, a base, a disk_size (a new blank disk), a cdrom or a "
+                 "kernel to boot directly"},
         };
         for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
                 struct tcfg *t = parse_text(v[i].text);

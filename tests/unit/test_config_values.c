@@ -292,6 +292,65 @@ static void test_vm_format_before_disk(void **state)
         assert_int_equal(t->cfg.vms[1].disk_format, NR_DISK_RAW);
 }
 
+/* firmware, secure_boot, tpm, os, devices: defaults, values, and errors at the value */
+static void test_vm_firmware_keys(void **state)
+{
+        (void)state;
+        struct tcfg *t = parse_with(BASE_G, "vms:\n  - name: a\n    disk: /d/a.qcow2\n");
+        assert_int_equal(t->parse_r, 0);
+        const struct nr_vm *vm = &t->cfg.vms[0];
+        assert_int_equal(vm->firmware, NR_FW_AUTO);
+        assert_false(vm->secure_boot);
+        assert_false(vm->tpm);
+        assert_int_equal(vm->os, NR_OS_LINUX);
+        assert_int_equal(vm->devices, NR_DEVICES_VIRTIO);
+        t = parse_with(BASE_G, "vms:\n  - name: a\n    disk: /d/a.qcow2\n    firmware: uefi\n"
+                               "    secure_boot: true\n    tpm: true\n    os: windows\n"
+                               "    devices: compat\n");
+        assert_int_equal(t->parse_r, 0);
+        vm = &t->cfg.vms[0];
+        assert_int_equal(vm->firmware, NR_FW_UEFI);
+        assert_true(vm->secure_boot && vm->tpm);
+        assert_int_equal(vm->os, NR_OS_WINDOWS);
+        assert_int_equal(vm->devices, NR_DEVICES_COMPAT);
+        t = parse_with(BASE_G, "vms:\n  - name: a\n    disk_size: 8GiB\n    cdrom: /i/x.iso\n");
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(t->cfg.vms[0].disk_size, 8ull << 30);
+        assert_int_equal(t->cfg.vms[0].n_cdroms, 1);
+        assert_string_equal(t->cfg.vms[0].cdroms[0], "/i/x.iso");
+        t = parse_with(BASE_G, "vms:\n  - name: a\n    cdrom: [/i/live.iso]\n");
+        assert_int_equal(t->parse_r, 0); /* a live ISO alone */
+#define VM_KEY(k, x) "vms:\n  - name: a\n    disk: /d/a.qcow2\n    " k ": " x "\n"
+        static const struct bad bad[] = {
+                {VM_KEY("firmware", "efi"), 11, 15, "vms[0].firmware",
+                 "must be auto, bios or uefi, not 'efi'"},
+                {VM_KEY("os", "win11"), 11, 9, "vms[0].os", "must be linux or windows"},
+                {VM_KEY("devices", "ide"), 11, 14, "vms[0].devices", "must be virtio or compat"},
+                {VM_KEY("tpm", "2.0"), 11, 10, "vms[0].tpm", "true or false"},
+                {"vms:\n  - name: a\n    disk: /d/a.qcow2\n    firmware: bios\n"
+                 "    secure_boot: true\n", 12, 18, "vms[0].secure_boot",
+                 "Secure Boot needs UEFI firmware (firmware: uefi or auto), not bios"},
+                {VM_KEY("base", "/srv/golden.qcow2"), 11, 11, "vms[0].base",
+                 "base makes the VM's disk an overlay of it; it cannot go with disk: or "
+                 "disk_size:"},
+                {VM_KEY("disk_size", "10GiB"), 11, 16, "vms[0].disk_size",
+                 "disk_size makes a new blank disk; it cannot go with disk:"},
+                {"vms:\n  - name: a\n    disk_size: 1500KiB\n", 10, 16, "vms[0].disk_size",
+                 "a disk size is a whole number of MiB, at least 1MiB"},
+                {VM_KEY("disks", "[/d/b.vhdx]"), 11, 13, "vms[0].disks[0]",
+                 "more disks must be .qcow2 files"},
+                {VM_KEY("disks", "[{sise: 1GiB}]"), 11, 13, "vms[0].disks[0]", "size"},
+                {VM_KEY("cdrom", "iso/a.iso"), 11, 12, "vms[0].cdrom",
+                 "'iso/a.iso' is not an absolute path"},
+                {VM_KEY("cdrom", "[/a.iso, b.iso]"), 11, 21, "vms[0].cdrom[1]",
+                 "'b.iso' is not an absolute path"},
+                {"vms:\n  - name: a\n    memory: 1GiB\n", 9, 5, "vms[0]",
+                 "needs a disk, a base, a disk_size (a new blank disk), a cdrom or a kernel"},
+        };
+#undef VM_KEY
+        run_bad(BASE_G, bad, sizeof(bad) / sizeof(*bad));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -305,6 +364,7 @@ int main(void)
                 TEST(test_match_name_or_mac),
                 TEST(test_vm_values),
                 TEST(test_vm_format_before_disk),
+                TEST(test_vm_firmware_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

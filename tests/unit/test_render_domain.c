@@ -194,6 +194,154 @@ static void test_paths(void **state)
         assert_int_equal(render_domain(&in, &d), -EINVAL); /* the probe decides first */
 }
 
+static void render_fw(const struct nr_vm *vm, enum nr_accel accel, const char *disk,
+                      enum nr_firmware fw, struct nr_domain *out)
+{
+        char nvram[256];
+        domain_nvram_path("/var/lib/nestrouter", vm, nvram, sizeof(nvram));
+        struct nr_domain_in in = {
+                .vm = vm, .accel = accel, .bridge = "nr0",
+                .console_path = "/var/lib/nestrouter/console/x.log", .disk_path = disk,
+                .firmware = fw, .nvram_path = nvram,
+        };
+        assert_int_equal(render_domain(&in, out), 0);
+}
+
+/* Windows 11: UEFI with Secure Boot (Microsoft's keys, SMM, q35), a TPM 2.0, the Hyper-V
+ * enlightenments under KVM and none under TCG (with a note), SATA + e1000e */
+static void test_golden_windows11(void **state)
+{
+        struct nr_domain k, t;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: w11\n"
+                                     "    disk: /var/lib/nestrouter/disks/w11.qcow2\n"
+                                     "    vcpus: 2\n    memory: 4GiB\n"
+                                     "    firmware: uefi\n    secure_boot: true\n    tpm: true\n"
+                                     "    os: windows\n    devices: compat\n");
+        render_fw(vm, NR_ACCEL_KVM, vm->disk, NR_FW_UEFI, &k);
+        render_fw(vm, NR_ACCEL_TCG, vm->disk, NR_FW_UEFI, &t);
+        golden("w11-kvm.xml", k.xml);
+        golden("w11-tcg.xml", t.xml);
+        assert_string_equal(k.firmware, "uefi-secure-boot");
+        assert_non_null(strstr(k.xml, "machine='q35'"));
+        assert_non_null(strstr(k.xml, "<loader readonly='yes' secure='yes' type='pflash'>"
+                                      NR_OVMF_CODE_SB "</loader>"));
+        assert_non_null(strstr(k.xml, "<nvram template='" NR_OVMF_VARS_SB
+                                      "'>/var/lib/nestrouter/nvram/w11_VARS.ms.fd</nvram>"));
+        assert_non_null(strstr(k.xml, "<smm state='on'/>"));
+        assert_non_null(strstr(k.xml, "<tpm model='tpm-crb'>"));
+        assert_non_null(strstr(k.xml, "<target dev='sda' bus='sata'/>"));
+        assert_non_null(strstr(k.xml, "<model type='e1000e'/>"));
+        assert_non_null(strstr(k.xml, "<hyperv mode='custom'>"));
+        assert_non_null(strstr(k.xml, "<timer name='hypervclock' present='yes'/>"));
+        assert_non_null(strstr(k.xml, "<clock offset='localtime'>"));
+        assert_string_equal(k.note, "");
+        assert_null(strstr(t.xml, "<hyperv"));
+        assert_null(strstr(t.xml, "hypervclock"));
+        assert_non_null(strstr(t.xml, "<clock offset='localtime'>"));
+        assert_string_equal(t.note, "the Hyper-V enlightenments need KVM; under TCG Windows runs "
+                                    "without them; host-model needs KVM; under TCG the guest "
+                                    "gets qemu64");
+        render_domain_free(&k);
+        render_domain_free(&t);
+}
+
+/* the UEFI test guest: OVMF boots the kernel directly (EFI stub), no Secure Boot, no SMM */
+static void test_golden_uefi_kernel(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: u1\n"
+                                     "    kernel: /opt/guest/vmlinuz\n"
+                                     "    initrd: /opt/guest/initrd.cpio.gz\n"
+                                     "    cmdline: console=ttyS0\n"
+                                     "    memory: 256MiB\n    cpu: qemu64\n"
+                                     "    firmware: uefi\n    tpm: true\n");
+        render_fw(vm, NR_ACCEL_TCG, NULL, NR_FW_UEFI, &d);
+        golden("u1-tcg-uefi-kernel.xml", d.xml);
+        assert_string_equal(d.firmware, "uefi");
+        assert_non_null(strstr(d.xml, "<loader readonly='yes' secure='no' type='pflash'>"
+                                      NR_OVMF_CODE "</loader>"));
+        assert_non_null(strstr(d.xml, "/var/lib/nestrouter/nvram/u1_VARS.fd</nvram>"));
+        assert_null(strstr(d.xml, "<smm"));
+        assert_non_null(strstr(d.xml, "<kernel>/opt/guest/vmlinuz</kernel>"));
+        render_domain_free(&d);
+}
+
+/* a Linux guest with compat devices on BIOS; BIOS + TPM gets TIS; firmware auto renders as
+ * BIOS until decided; UEFI without an NVRAM path is a programmer error */
+static void test_compat_and_fw_edges(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: c1\n    disk: /d/c1.qcow2\n    devices: compat\n"
+                                     "    tpm: true\n    firmware: auto\n");
+        assert_int_equal(vm->firmware, NR_FW_AUTO);
+        render_fw(vm, NR_ACCEL_TCG, vm->disk, NR_FW_AUTO, &d);
+        golden("c1-tcg-compat.xml", d.xml);
+        assert_string_equal(d.firmware, "bios");
+        assert_non_null(strstr(d.xml, "machine='pc'"));
+        assert_non_null(strstr(d.xml, "<tpm model='tpm-tis'>"));
+        assert_non_null(strstr(d.xml, "<model type='e1000e'/>"));
+        assert_null(strstr(d.xml, "<loader"));
+        render_domain_free(&d);
+        struct nr_domain_in in = {.vm = vm, .accel = NR_ACCEL_TCG, .bridge = "nr0",
+                                  .console_path = "/c", .firmware = NR_FW_UEFI};
+        assert_int_equal(render_domain(&in, &d), -EINVAL);
+        char p[128];
+        domain_nvram_path("/s", vm, p, sizeof(p));
+        assert_string_equal(p, "/s/nvram/c1_VARS.fd");
+}
+
+/* an installation: a new blank disk, a second blank and an existing qcow2, two ISOs; the disks
+ * boot first (a blank one is not bootable, so the firmware goes on to the cdrom) */
+static void test_golden_iso_install(void **state)
+{
+        struct nr_domain d, v;
+        (void)state;
+        const struct nr_vm *vm = vms("  - name: inst\n    disk_size: 64GiB\n"
+                                     "    disks: [/srv/data.qcow2, {size: 10GiB}]\n"
+                                     "    cdrom: [/srv/iso/win11.iso, /srv/iso/virtio-win.iso]\n"
+                                     "    firmware: uefi\n    devices: compat\n    os: windows\n");
+        assert_int_equal(vm->disk_size, 64ull << 30);
+        assert_int_equal(vm->n_disks, 2);
+        assert_null(vm->disks[1].path);
+        assert_int_equal(vm->disks[1].size, 10ull << 30);
+        assert_int_equal(vm->n_cdroms, 2);
+        char blank0[128], blank2[128];
+        domain_blank_path("/var/lib/nestrouter", "inst", 0, blank0, sizeof(blank0));
+        domain_blank_path("/var/lib/nestrouter", "inst", 2, blank2, sizeof(blank2));
+        assert_string_equal(blank0, "/var/lib/nestrouter/disks/inst.qcow2");
+        assert_string_equal(blank2, "/var/lib/nestrouter/disks/inst-disk3.qcow2");
+        const char *more[] = {"/srv/data.qcow2", blank2};
+        char nvram[128];
+        domain_nvram_path("/var/lib/nestrouter", vm, nvram, sizeof(nvram));
+        struct nr_domain_in in = {
+                .vm = vm, .accel = NR_ACCEL_KVM, .bridge = "nr0",
+                .console_path = "/var/lib/nestrouter/console/x.log", .disk_path = blank0,
+                .more_disks = more, .n_more_disks = 2, .firmware = NR_FW_UEFI,
+                .nvram_path = nvram,
+        };
+        assert_int_equal(render_domain(&in, &d), 0);
+        golden("inst-kvm-iso.xml", d.xml);
+        assert_null(strstr(d.xml, "<boot dev="));
+        assert_non_null(strstr(d.xml, "<target dev='sda' bus='sata'/>\n      <boot order='1'/>"));
+        assert_non_null(strstr(d.xml, "<target dev='sdc' bus='sata'/>\n    </disk>"));
+        assert_non_null(strstr(d.xml, "<source file='/srv/iso/win11.iso'/>\n"
+                                      "      <target dev='sdd' bus='sata'/>\n      <readonly/>\n"
+                                      "      <boot order='2'/>"));
+        assert_non_null(strstr(d.xml, "<boot order='3'/>"));
+        /* virtio disks: vda, vdb, vdc; the cdroms still on SATA from sda */
+        struct nr_vm vv = *vm;
+        vv.devices = NR_DEVICES_VIRTIO;
+        in.vm = &vv;
+        assert_int_equal(render_domain(&in, &v), 0);
+        assert_non_null(strstr(v.xml, "<target dev='vdc' bus='virtio'/>"));
+        assert_non_null(strstr(v.xml, "<target dev='sda' bus='sata'/>\n      <readonly/>"));
+        render_domain_free(&d);
+        render_domain_free(&v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -201,6 +349,8 @@ int main(void)
                 TEST(test_golden_kernel_tcg),     TEST(test_host_model_tcg_note),
                 TEST(test_hash),                  TEST(test_uuid),
                 TEST(test_escaping),              TEST(test_paths),
+                TEST(test_golden_windows11),      TEST(test_golden_uefi_kernel),
+                TEST(test_compat_and_fw_edges),   TEST(test_golden_iso_install),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
  *                    "hold"                        no more autostarts (host shutting down)
  *                    "cmd ID start NAME"           reply "reply ID RC\nTEXT"
  *                    "cmd ID stop NAME TIMEOUT acpi|force"
+ *                    "cmd ID reset NAME AUTOSTART\nOVERLAY\nBASE"
  *                    "resync"
  * Helper -> daemon:  "accel kvm|tcg\nWHY", "conn up\nINFO", "conn down\nERROR",
  *                    "busy WHAT", "idle",
@@ -42,6 +43,7 @@
 #include "kvm_probe.h"
 #include "log.h"
 #include "shutdown.h"
+#include "blank.h"
 #include "virt_dom.h"
 #include "virt_event.h"
 
@@ -506,7 +508,57 @@ static void cmd_start(struct helper *h, long id, const char *name)
         schedule(h, 0);
 }
 
-static void on_cmd(struct helper *h, const char *args)
+/* vm reset: the guest is destroyed (its disk is about to be discarded: nothing to shut down
+ * cleanly for), its overlay recreated from the base, and started again when autostarted */
+static void cmd_reset(struct helper *h, long id, const char *name, bool autostart, char *body)
+{
+        char note[600] = "", err[300] = "";
+        char *overlay = body, *base = body ? strchr(body, '\n') : NULL;
+        struct want *w = NULL;
+        if (!base) {
+                chan_sendf(&h->ch, "reply %ld 2\nmalformed reset\n", id);
+                return;
+        }
+        *base++ = '\0';
+        base[strcspn(base, "\n")] = '\0';
+        for (size_t i = 0; i < h->n_w; i++)
+                if (!strcmp(h->w[i].name, name))
+                        w = &h->w[i];
+        virDomainPtr d = virDomainLookupByName(h->conn, name);
+        struct virt_dom st = {0};
+        if (d && virt_dom_read(d, &st) == 0 && st.owned && st.active &&
+            virt_destroy_dom(d, err, sizeof(err)) < 0) {
+                chan_sendf(&h->ch, "reply %ld 1\n%s: cannot stop it: %s\n", id, name, err);
+                virDomainFree(d);
+                return;
+        }
+        if (d)
+                virDomainFree(d);
+        if (d && !st.owned) {
+                chan_sendf(&h->ch, "reply %ld 1\n%s: not a nestrouter guest; left alone\n", id,
+                           name);
+                return;
+        }
+        if (virt_overlay_disk(overlay, base, true, note, sizeof(note)) < 0) {
+                chan_sendf(&h->ch, "reply %ld 1\n%s: %s\n", id, name, note);
+                return;
+        }
+        log_obj(LOG_PRI_INFO, "vm", name, "virt: %s: reset: %s is a fresh overlay of %s", name,
+                overlay, base);
+        if (!autostart || !w) {
+                chan_sendf(&h->ch, "reply %ld 0\n%s: reset to %s%s\n", id, name, base,
+                           st.active ? " (it was running: destroyed)" : "");
+        } else {
+                w->retry_usec = 0;
+                start_guest(h, w, "nestrouterctl vm reset");
+                chan_sendf(&h->ch, "reply %ld %d\n%s: reset to %s; %s%s\n", id,
+                           w->err[0] ? 1 : 0, name, base,
+                           w->err[0] ? "start failed: " : "started", w->err);
+        }
+        schedule(h, 0);
+}
+
+static void on_cmd(struct helper *h, const char *args, char *body)
 {
         long id;
         char verb[16], name[NR_NAME_MAX], mode[16] = "acpi";
@@ -525,6 +577,8 @@ static void on_cmd(struct helper *h, const char *args)
                 cmd_start(h, id, name);
         else if (!strcmp(verb, "stop") && n >= 4)
                 cmd_stop(h, id, name, timeout, !strcmp(mode, "force"));
+        else if (!strcmp(verb, "reset") && n >= 4)
+                cmd_reset(h, id, name, timeout != 0, body);
         else
                 chan_sendf(&h->ch, "reply %ld 2\nunknown command %s\n", id, verb);
         chan_sendf(&h->ch, "idle");
@@ -541,7 +595,7 @@ static void on_msg(char *msg, size_t len, void *userdata)
         if (sscanf(msg, "want %lu", &n) == 1)
                 on_want(h, body ? body : (char *)"", n);
         else if (!strncmp(msg, "cmd ", 4))
-                on_cmd(h, msg + 4);
+                on_cmd(h, msg + 4, body);
         else if (!strcmp(msg, "hold")) {
                 if (!h->hold)
                         log_info("virt: guests shutdown: no more automatic guest starts");

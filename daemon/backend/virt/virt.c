@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "core/guest_resources.h"
+#include "blank.h"
+#include "seed.h"
 #include "fileio.h"
 #include "log.h"
 #include "helper/path.h"
@@ -165,6 +168,7 @@ static void on_msg(char *msg, size_t len, void *userdata)
                 b->busy[0] = '\0';
         } else if (!strcmp(msg, "snap")) {
                 on_snapshot(b, body);
+                virtb_schedule(b, 0); /* a guest that stopped may have a disk to grow */
         } else if (!strncmp(msg, "reply ", 6)) {
                 on_reply(b, msg, body);
         } else {
@@ -331,6 +335,8 @@ static void disk_state(struct virtb *b, struct virt_guest *g, const struct nr_vm
         if (!vm->disk) {
                 g->imp = VIRT_IMP_NONE;
                 g->disk[0] = '\0';
+                if (vm->disk_size || vm->base) /* made by more_disks() */
+                        domain_blank_path(b->state_dir, vm->name, 0, g->disk, sizeof(g->disk));
                 return;
         }
         if (!domain_needs_import(vm)) {
@@ -395,9 +401,58 @@ static void imports(struct virtb *b)
 
 /* ---- the guest pass ---------------------------------------------------------------------- */
 
+static bool running(const struct virtb *b, const char *name)
+{
+        const struct virt_snap *s = virtb_snap(b, name);
+        return !b->have_snap || (s && strcmp(s->state, "shut off") && strcmp(s->state, "undefined"));
+}
+
+/* The disks after the first, as paths (blank ones created or grown here); false when one cannot
+ * be had (g->disk_note says why). *paths is an array of n strings, freed by the caller. */
+static bool more_disks(struct virtb *b, struct virt_guest *g, const struct nr_vm *vm,
+                       char ***paths)
+{
+        char p[4200];
+        bool on = running(b, vm->name), ok = true;
+        g->disk_note[0] = '\0';
+        if (vm->disk_size && virt_blank_disk(g->disk, vm->disk_size, on, g->disk_note,
+                                             sizeof(g->disk_note)) < 0)
+                ok = false;
+        if (vm->base && virt_overlay_disk(g->disk, vm->base, false, g->disk_note,
+                                          sizeof(g->disk_note)) < 0)
+                ok = false;
+        *paths = calloc(vm->n_disks + 1, sizeof(**paths));
+        if (!*paths)
+                return false;
+        for (size_t i = 0; ok && i < vm->n_disks; i++) {
+                const struct nr_vm_disk *d = &vm->disks[i];
+                if (d->path) {
+                        (*paths)[i] = strdup(d->path);
+                        continue;
+                }
+                domain_blank_path(b->state_dir, vm->name, i + 1, p, sizeof(p));
+                char note[400] = "";
+                if (virt_blank_disk(p, d->size, on, note, sizeof(note)) < 0)
+                        ok = false;
+                if (note[0] && !g->disk_note[0])
+                        snprintf(g->disk_note, sizeof(g->disk_note), "%s", note);
+                (*paths)[i] = strdup(p);
+        }
+        for (size_t i = 0; ok && i < vm->n_disks; i++)
+                ok = (*paths)[i] != NULL;
+        return ok;
+}
+
+static void free_paths(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 static void render_all(struct virtb *b)
 {
-        char console[4096];
+        char console[4096], nvram[4200], dir[4200];
         for (size_t i = 0; i < b->n_g; i++) {
                 struct virt_guest *g = &b->g[i];
                 const struct nr_vm *vm = virtb_vm(b, g->name);
@@ -406,12 +461,40 @@ static void render_all(struct virtb *b)
                 if (!vm || g->imp == VIRT_IMP_QUEUED || g->imp == VIRT_IMP_RUNNING ||
                     g->imp == VIRT_IMP_FAILED)
                         continue;
+                char **more = NULL;
+                if (!more_disks(b, g, vm, &more)) {
+                        free_paths(more, vm->n_disks);
+                        continue; /* status says why */
+                }
+                char seed[4200] = "";
+                if (vm->cloud_init.set &&
+                    virt_seed(b->state_dir, vm, seed, sizeof(seed), g->disk_note,
+                              sizeof(g->disk_note)) < 0) {
+                        free_paths(more, vm->n_disks);
+                        continue; /* status says why */
+                }
+                /* an overlay holds only what the guest wrote: the base tells the firmware */
+                virt_firmware(b->state_dir, vm, vm->base ? vm->base : g->disk[0] ? g->disk : NULL,
+                              &g->fw);
+                if (g->fw.missing[0]) {
+                        free_paths(more, vm->n_disks);
+                        continue; /* status says which file; the next pass looks again */
+                }
                 domain_console_path(b->state_dir, vm->name, console, sizeof(console));
+                domain_nvram_path(b->state_dir, vm, nvram, sizeof(nvram));
+                if (g->fw.fw == NR_FW_UEFI) { /* libvirt copies the template there */
+                        snprintf(dir, sizeof(dir), "%s/nvram", b->state_dir);
+                        dir_ensure(dir, 0700);
+                }
                 struct nr_domain_in in = {
                         .vm = vm, .accel = b->accel, .bridge = b->cfg->guests.bridge,
                         .console_path = console, .disk_path = g->disk[0] ? g->disk : NULL,
+                        .firmware = g->fw.fw, .nvram_path = nvram,
+                        .more_disks = (const char *const *)more, .n_more_disks = vm->n_disks,
+                        .seed_path = seed[0] ? seed : NULL,
                 };
                 g->rendered = render_domain(&in, &g->dom) == 0;
+                free_paths(more, vm->n_disks);
         }
 }
 
@@ -504,6 +587,32 @@ void virtb_schedule(struct virtb *b, uint64_t delay_usec)
         sd_event_source_set_enabled(b->pass, SD_EVENT_ONESHOT);
 }
 
+static uint64_t host_memory(void)
+{
+        char line[128];
+        unsigned long long kib = 0;
+        FILE *f = fopen("/proc/meminfo", "re");
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return (uint64_t)kib << 10;
+}
+
+/* at every load: do the autostarted guests fit? (a warning with figures, kept for status) */
+static void check_resources(struct virtb *b, const struct nr_config *cfg)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int n = guest_resources_check(cfg, host_memory(), cpus > 0 ? (unsigned)cpus : 0,
+                                      b->resources, sizeof(b->resources));
+        for (char *l = b->resources, *nl; n > 0 && *l; l = nl + 1) {
+                if (!(nl = strchr(l, '\n')))
+                        break;
+                log_warn("guests: %.*s", (int)(nl - l), l);
+        }
+}
+
 void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
 {
         struct virt_guest *g = calloc(cfg->n_vms + 1, sizeof(*g));
@@ -533,6 +642,7 @@ void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
         b->g = g;
         b->n_g = cfg->n_vms;
         b->cfg = cfg;
+        check_resources(b, cfg);
         virtb_schedule(b, 0);
 }
 
@@ -559,7 +669,7 @@ static int on_cmd_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 int virtb_send_cmd(struct virtb *b, int fd, unsigned timeout_s, const char *fmt, ...)
 {
         va_list ap;
-        char line[512];
+        char line[9000]; /* vm reset carries two paths */
         uint64_t now;
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);

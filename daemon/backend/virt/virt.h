@@ -16,6 +16,7 @@
 #include "core/render_domain.h"
 #include "core/render_metrics.h"
 #include "core/strbuf.h"
+#include "firmware.h"
 #include "import.h"
 
 typedef struct sd_event sd_event;
@@ -37,6 +38,8 @@ struct virt_guest {                /* one configured VM */
         char disk[4096];           /* what the domain attaches; "" none */
         char note[400];            /* disk trouble, found afresh by every pass */
         char imp_err[400];         /* why the last import failed */
+        struct virt_fw fw;         /* decided by every pass before rendering */
+        char disk_note[400];       /* a blank disk not the size asked for, or not creatable */
         bool rendered;
         struct nr_domain dom;
 };
@@ -81,6 +84,7 @@ struct virtb {
         /* guests, imports, commands waiting for the helper */
         struct virt_guest *g;
         size_t n_g;
+        char resources[600];       /* guest_resources_check's warnings at the last load */
         struct imp imp;
         char imp_vm[NR_NAME_MAX];  /* the guest being imported, "" none */
         struct virt_cmd *cmds;
@@ -108,6 +112,10 @@ size_t virtb_metrics_guests(const struct virtb *b, struct nr_mguest *out, size_t
  * replies), or VIRTB_DEFERRED when it took fd and will reply and close it itself. */
 #define VIRTB_DEFERRED (-1)
 int virtb_command(struct virtb *b, const char *req, int fd, char **body);
+
+/* vm checkpoint|checkpoints|revert|checkpoint-delete NAME [LABEL] (checkpoint.c): exit code, body */
+int virtb_checkpoint_cmd(struct virtb *b, const char *verb, const char *name, const char *label,
+                         char **body);
 
 /* The helper's entry point: `nestrouterd --virt-helper --fd N --uri URI --accel A --run-dir D`. */
 int virt_helper_main(int argc, char **argv);

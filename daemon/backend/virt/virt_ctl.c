@@ -21,6 +21,7 @@ struct gview {
         const char *reason;
         bool pending;
         const char *cpu, *cpu_note;
+        const char *firmware, *firmware_why;
         char error[700];
         const char *import;        /* none, queued, running, done, failed */
         double percent;
@@ -81,6 +82,8 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
         v->percent = !strcmp(b->imp_vm, g->name) ? b->imp.percent : g->percent;
         v->cpu = g->rendered ? g->dom.cpu : "";
         v->cpu_note = g->rendered ? g->dom.note : "";
+        v->firmware = g->rendered ? g->dom.firmware : "";
+        v->firmware_why = g->fw.why;
         domain_console_path(b->state_dir, g->name, v->console, sizeof(v->console));
         if (s && s->owned == 0) {
                 snprintf(v->state, sizeof(v->state), "conflict");
@@ -92,8 +95,9 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
                 waiting_for(b, g, v->percent, v->state, sizeof(v->state));
         }
         struct nr_buf e = {0};
-        const char *parts[] = {g->note, g->imp_err, s ? s->err : ""};
-        for (size_t i = 0; i < 3; i++)
+        const char *parts[] = {g->note, g->imp_err, g->fw.missing, g->disk_note,
+                               s ? s->err : ""};
+        for (size_t i = 0; i < 5; i++)
                 if (parts[i][0])
                         buf_printf(&e, "%s%s", e.len ? "; " : "", parts[i]);
         char *err = buf_finish(&e);
@@ -108,7 +112,7 @@ static void orphan_view(const struct virtb *b, const struct virt_snap *s, struct
         snprintf(v->state, sizeof(v->state), "%s", s->state);
         v->reason = s->reason;
         v->import = "none";
-        v->cpu = v->cpu_note = "";
+        v->cpu = v->cpu_note = v->firmware = v->firmware_why = "";
         snprintf(v->error, sizeof(v->error),
                  "no longer configured: undefined, it runs until it stops");
         domain_console_path(b->state_dir, s->name, v->console, sizeof(v->console));
@@ -145,6 +149,8 @@ void virtb_status_text(struct virtb *b, struct nr_buf *out)
                    b->conn_msg, b->conn_msg[0] ? ")" : "");
         buf_printf(out, "  accel    %s%s%s\n", accel_text(b), b->accel_known ? ": " : "",
                    b->accel_known ? b->accel_why : "");
+        for (const char *l = b->resources, *nl; *l && (nl = strchr(l, '\n')); l = nl + 1)
+                buf_printf(out, "  warning: %.*s\n", (int)(nl - l), l);
         if (b->busy[0])
                 buf_printf(out, "  libvirt busy: %s (for %.1f s)\n", b->busy,
                            (double)(now_usec() - b->busy_since) / 1e6);
@@ -154,6 +160,8 @@ void virtb_status_text(struct virtb *b, struct nr_buf *out)
                            v[i].reason, v[i].reason[0] ? ")" : "");
                 if (v[i].cpu[0])
                         buf_printf(out, "; cpu %s", v[i].cpu);
+                if (v[i].firmware[0])
+                        buf_printf(out, "; firmware %s (%s)", v[i].firmware, v[i].firmware_why);
                 if (v[i].pending)
                         buf_puts(out, "; definition change pending (applies at the next start)");
                 buf_puts(out, "\n");
@@ -185,6 +193,10 @@ static void j_vms(struct virtb *b, struct nr_buf *out)
                 json_str(out, v[i].cpu);
                 buf_puts(out, ",\"cpu_note\":");
                 json_str(out, v[i].cpu_note);
+                buf_puts(out, ",\"firmware\":");
+                json_str(out, v[i].firmware);
+                buf_puts(out, ",\"firmware_reason\":");
+                json_str(out, v[i].firmware_why);
                 buf_printf(out, ",\"import\":{\"state\":\"%s\",\"percent\":%.1f},\"console\":",
                            v[i].import, v[i].percent);
                 json_str(out, v[i].console);
@@ -210,6 +222,8 @@ void virtb_status_json(struct virtb *b, struct nr_buf *out)
                    b->busy[0] ? (unsigned long long)(now_usec() - b->busy_since) / 1000 : 0ull,
                    b->accel_known ? (b->accel == NR_ACCEL_KVM ? "kvm" : "tcg") : "");
         json_str(out, b->accel_why);
+        buf_puts(out, ",\"resources\":");
+        json_str(out, b->resources);
         buf_puts(out, ",\"vms\":");
         j_vms(b, out);
         buf_puts(out, "}");
@@ -242,16 +256,16 @@ static char *list_text(struct virtb *b)
         struct nr_buf out = {0};
         struct gview *v;
         size_t n = views(b, &v);
-        buf_printf(&out, "%-12s %-24s %-8s %-10s %s\n", "NAME", "STATE", "PENDING", "AUTOSTART",
-                   "CPU");
+        buf_printf(&out, "%-12s %-24s %-8s %-10s %-18s %s\n", "NAME", "STATE", "PENDING",
+                   "AUTOSTART", "FIRMWARE", "CPU");
         for (size_t i = 0; i < n; i++) {
                 char st[80];
                 snprintf(st, sizeof(st), "%s%s%s%s", v[i].state, v[i].reason[0] ? " (" : "",
                          v[i].reason, v[i].reason[0] ? ")" : "");
-                buf_printf(&out, "%-12s %-24s %-8s %-10s %s\n", v[i].name, st,
+                buf_printf(&out, "%-12s %-24s %-8s %-10s %-18s %s\n", v[i].name, st,
                            v[i].pending ? "yes" : "no",
                            !v[i].configured ? "-" : v[i].autostart ? "yes" : "no",
-                           v[i].cpu[0] ? v[i].cpu : "-");
+                           v[i].firmware[0] ? v[i].firmware : "-", v[i].cpu[0] ? v[i].cpu : "-");
         }
         free(v);
         return buf_finish(&out);
@@ -309,19 +323,41 @@ static int vm_command(struct virtb *b, const char *req, int fd, char **body)
         }
         if (n < 2)
                 return reply_now(body, 2, "%s", "usage: vm list [--json] | vm start NAME | "
-                                                 "vm stop NAME [--force] | vm console NAME\n");
+                                                 "vm stop NAME [--force] | vm reset NAME | "
+                                                 "vm console NAME | vm checkpoint NAME LABEL | "
+                                                 "vm checkpoints NAME | vm revert NAME LABEL | "
+                                                 "vm checkpoint-delete NAME LABEL\n");
         if (!virtb_vm(b, name) && !virtb_snap(b, name))
                 return reply_now(body, 1, "%s: no such VM in the configuration\n", name);
         if (!strcmp(verb, "console") || !strcmp(verb, "console-path")) {
                 *body = console_text(b, name, !strcmp(verb, "console-path"));
                 return 0;
         }
-        if (strcmp(verb, "start") && strcmp(verb, "stop"))
-                return reply_now(body, 2, "unknown vm command '%s' (list, start, stop, console)\n",
+        if (!strcmp(verb, "checkpoint") || !strcmp(verb, "checkpoints") ||
+            !strcmp(verb, "revert") || !strcmp(verb, "checkpoint-delete"))
+                return virtb_checkpoint_cmd(b, verb, name, opt, body);
+        if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "reset"))
+                return reply_now(body, 2,
+                                 "unknown vm command '%s' (list, start, stop, reset, console, "
+                                 "checkpoint, checkpoints, revert, checkpoint-delete)\n",
                                  verb);
         if (!b->pid || !b->connected)
                 return reply_now(body, 1, "libvirt is not connected (%s)\n", b->conn_msg);
         unsigned t = b->cfg ? b->cfg->libvirt.shutdown_timeout : 120;
+        const struct nr_vm *vm = virtb_vm(b, name);
+        if (!strcmp(verb, "reset")) {
+                char overlay[4200];
+                if (!vm || !vm->base)
+                        return reply_now(body, 1, "%s: no base: image; vm reset discards the "
+                                                  "overlay of a linked clone\n", name);
+                domain_blank_path(b->state_dir, name, 0, overlay, sizeof(overlay));
+                int r = virtb_send_cmd(b, fd, START_TIMEOUT_S + 30, "reset %s %d\n%s\n%s", name,
+                                       vm->autostart ? 1 : 0, overlay, vm->base);
+                if (r < 0)
+                        return reply_now(body, 1, "cannot reach the virt helper: %s\n",
+                                         strerror(-r));
+                return VIRTB_DEFERRED;
+        }
         int r = !strcmp(verb, "start")
                         ? virtb_send_cmd(b, fd, START_TIMEOUT_S, "start %s", name)
                         : virtb_send_cmd(b, fd, t + 30, "stop %s %u %s", name, t,

@@ -132,8 +132,13 @@ int virt_undefine(virConnectPtr c, const char *name, char *err, size_t errlen)
         virDomainPtr d = lookup(c, name, err, errlen);
         if (!d)
                 return -ENOENT;
-        /* the definition only: disks and console logs stay */
-        int r = virDomainUndefineFlags(d, 0) < 0 ? -EIO : 0;
+        /* the definition only: disks, console logs, NVRAM and TPM state stay (a VM configured again
+         * boots with its own UEFI variables and TPM secrets, BitLocker keys included) */
+        int r = virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM |
+                                                  VIR_DOMAIN_UNDEFINE_KEEP_TPM);
+        if (r < 0 && virGetLastErrorCode() == VIR_ERR_INVALID_ARG) /* drivers without either */
+                r = virDomainUndefineFlags(d, 0);
+        r = r < 0 ? -EIO : 0;
         if (r < 0)
                 virt_error(err, errlen);
         virDomainFree(d);
