@@ -85,6 +85,20 @@ int virt_qemu_img(const char *const *argv, char **out)
         return virt_run(getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img", argv, out);
 }
 
+/* PATH.part, in PATH's directory (made, private, when missing), left over from nothing: a disk
+ * is created there and renamed into place only when it is whole. */
+static void part_path(const char *path, char *part, size_t size)
+{
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        dir_ensure(dir, 0700);
+        snprintf(part, size, "%s.part", path);
+        unlink(part);
+}
+
 static int qemu_img(const char *const *argv)
 {
         return virt_qemu_img(argv, NULL);
@@ -103,7 +117,7 @@ const char *virt_image_format(const char *path)
 int virt_overlay_disk(const char *path, const char *base, bool recreate, char *note,
                       size_t note_len)
 {
-        char part[4200], dir[4200];
+        char part[4200];
         if (!recreate && access(path, F_OK) == 0)
                 return 0;
         if (access(base, R_OK) < 0) {
@@ -111,13 +125,7 @@ int virt_overlay_disk(const char *path, const char *base, bool recreate, char *n
                 snprintf(note, note_len, "base %s: %s", base, strerror(errno));
                 return r;
         }
-        snprintf(dir, sizeof(dir), "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-                *slash = '\0';
-        dir_ensure(dir, 0700);
-        snprintf(part, sizeof(part), "%s.part", path);
-        unlink(part);
+        part_path(path, part, sizeof(part));
         /* the base is only ever read: QEMU opens a backing file read-only */
         const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
                               virt_image_format(base), "-b", base, part, NULL};
@@ -144,18 +152,12 @@ static void human(uint64_t v, char *buf, size_t n)
 
 int virt_blank_disk(const char *path, uint64_t size, bool running, char *note, size_t note_len)
 {
-        char want[32], have[32], sz[32], part[4200], dir[4200];
+        char want[32], have[32], sz[32], part[4200];
         uint64_t cur;
         human(size, want, sizeof(want));
         snprintf(sz, sizeof(sz), "%" PRIu64, size);
         if (access(path, F_OK) < 0) {
-                snprintf(dir, sizeof(dir), "%s", path);
-                char *slash = strrchr(dir, '/');
-                if (slash)
-                        *slash = '\0';
-                dir_ensure(dir, 0700);
-                snprintf(part, sizeof(part), "%s.part", path);
-                unlink(part);
+                part_path(path, part, sizeof(part));
                 const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", part, sz, NULL};
                 int r = qemu_img(argv);
                 if (r == 0 && rename(part, path) < 0)
