@@ -11,8 +11,10 @@ _nestrouterctl_vms()
 _nestrouterctl_offer()
 {
         local IFS=$'\n'
-        # shellcheck disable=SC2207  # compgen prints one word a line; IFS splits only there
-        COMPREPLY=($(compgen -W "$1" -- "$cur"))
+        # compgen splits the word list on blanks and newlines (lists span lines here) and prints
+        # one word a line; the assignment splits only there
+        # shellcheck disable=SC2207
+        COMPREPLY=($(IFS=$' \t\n' compgen -W "$1" -- "$cur"))
 }
 
 _nestrouterctl()

@@ -179,14 +179,22 @@ for page in "8 nestrouterd" "8 nestrouterctl" "5 nestrouter.yaml"; do
         run "deb: man $page renders without warnings in the root" \
                 empty_stderr in_root env MANWIDTH=80 man --warnings -E UTF-8 -Tutf8 $page
 done
+# completes WANT [WORD]: what bash offers after `nestrouterctl [WORD] `
 completes() {
+        want=$1
+        shift
         words=$(in_root bash -c '. /usr/share/bash-completion/bash_completion
                 __load_completion nestrouterctl || exit 1
-                COMP_WORDS=(nestrouterctl vm ""); COMP_CWORD=2; COMP_LINE="nestrouterctl vm "
-                COMP_POINT=${#COMP_LINE}; _nestrouterctl; echo "${COMPREPLY[*]}"' 2>&1)
-        [ "$words" = "list start stop console" ] || { echo "completion gave: $words"; return 1; }
+                COMP_WORDS=(nestrouterctl "$@" ""); COMP_CWORD=$(($# + 1))
+                COMP_LINE="nestrouterctl $* "; COMP_POINT=${#COMP_LINE}; _nestrouterctl
+                echo "${COMPREPLY[*]}"' sh "$@" 2>&1)
+        [ "$words" = "$want" ] || { echo "completion gave: $words"; return 1; }
 }
-run "deb: bash completes 'nestrouterctl vm ' to list start stop console" completes
+VM_WORDS="list start stop reset console checkpoint checkpoints revert checkpoint-delete"
+TOP_WORDS="--run-dir --config --help status leases reload confirm plan metrics vm guests doctor azure"
+run "deb: bash completes 'nestrouterctl vm ' to $VM_WORDS" completes "$VM_WORDS" vm
+run "deb: bash completes 'nestrouterctl ' to $TOP_WORDS (lists spanning lines split into words)" \
+        completes "$TOP_WORDS"
 
 # the admin's state: a changed conffile, a configuration, leases and a guest disk
 echo 'NESTROUTERD_ARGS=""   # changed by the admin' >>"$R/etc/default/nestrouter"
