@@ -4,7 +4,7 @@
 # private mount namespace and, with NETNS, in that network namespace (libvirt creates the guests'
 # taps, and `virsh net-start` its bridge, dnsmasq and firewall rules, in its own netns, so it must
 # be the one that holds the guest bridge). No network is defined at start. Verified recipe of
-# /work/shared/reference/libvirt-testing.md (Appendix B) with its three fixes for machines without
+# ../shared/reference/libvirt-testing.md (Appendix B) with its three fixes for machines without
 # systemd: QEMU runs as root (user = "root", so /dev/kvm mode 0600 does not cost 44 s per define),
 # stdio_handler = "file" (no virtlogd), and libvirtd runs under `tini -s`, a child subreaper that
 # reaps exited QEMUs at once instead of this machine's slow PID 1.
