@@ -258,3 +258,35 @@ nr_routes() {
 }
 
 elapsed() { echo "# $(basename "$0"): $((($(now_ms) - T0) / 1000)) s"; }
+
+# ------------------------------------------------------------------------- a private libvirtd
+# For the guest suites: libvirt-sandbox.sh runs libvirtd in the router namespace. dl_sandbox_trap
+# (after dl_init) makes the EXIT trap stop it first, then do dl_cleanup, keeping the exit status;
+# dl_sandbox_start (after dl_vnet_up) starts it and sets URI for VIRSH, or stops the script here.
+dl_sandbox_cleanup() {
+        local rc=$?
+        [ -n "$LV_STARTED" ] && sh "$DL_HERE/libvirt-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1
+        LV_STARTED=""
+        (exit $rc)
+        dl_cleanup
+}
+dl_sandbox_trap() {
+        SANDBOX=$W/libvirt
+        LV_STARTED=""
+        trap dl_sandbox_cleanup EXIT
+}
+dl_sandbox_start() {
+        local t0
+        t0=$(now_ms)
+        if URI=$(sh "$DL_HERE/libvirt-sandbox.sh" start "$SANDBOX" "$RTR" 2>"$W/sandbox.log"); then
+                LV_STARTED=1
+                pass "private libvirtd in $RTR ($(($(now_ms) - t0)) ms, pid $(sh \
+                        "$DL_HERE/libvirt-sandbox.sh" pid "$SANDBOX"))"
+                return 0
+        fi
+        sed 's/^/# /' "$W/sandbox.log"
+        fail "private libvirtd"
+        summary
+        exit 1
+}
+VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }

@@ -15,17 +15,10 @@ NR_VNET_ID=${NR_VNET_ID:-devguest}
 . "$(cd "$(dirname "$0")" && pwd)/daemon-lib.sh"
 dl_init
 GUEST_DIR=${GUEST_DIR:-$DL_ROOT/build/guest}
-SANDBOX=$W/libvirt
-LV_STARTED=""
 for t in libvirtd virsh qemu-system-x86_64 tini gcc; do
         command -v "$t" >/dev/null 2>&1 || { echo "$0: missing $t (make deps)" >&2; exit 2; }
 done
-ev_cleanup() {
-        [ -n "$LV_STARTED" ] && sh "$DL_HERE/libvirt-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1
-        LV_STARTED=""
-        dl_cleanup
-}
-trap ev_cleanup EXIT
+dl_sandbox_trap  # the EXIT trap stops the private libvirtd, then the daemon and the VNet
 
 RESPONDER=$DL_ROOT/build/imds-responder
 if ! [ "$RESPONDER" -nt "$DL_HERE/imds-responder.c" ]; then
@@ -42,13 +35,7 @@ else
         sed 's/^/# /' "$W/mkguest.log"; fail "tiny guest build (mkguest.sh)"; summary; exit 1
 fi
 dl_vnet_up
-if URI=$(sh "$DL_HERE/libvirt-sandbox.sh" start "$SANDBOX" "$RTR" 2>"$W/sandbox.log"); then
-        LV_STARTED=1
-        pass "private libvirtd in $RTR"
-else
-        sed 's/^/# /' "$W/sandbox.log"; fail "private libvirtd"; summary; exit 1
-fi
-VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }
+dl_sandbox_start
 
 # IMDS: the responder (takes POSTs) in place of busybox httpd, and the route to it through NIC1
 # that Azure's DHCP (option 121) would give

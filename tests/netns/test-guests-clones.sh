@@ -21,17 +21,10 @@ NR_VNET_ID=${NR_VNET_ID:-dclones}
 . "$(cd "$(dirname "$0")" && pwd)/daemon-lib.sh"
 dl_init
 GUEST_DIR=${GUEST_DIR:-$DL_ROOT/build/guest}
-SANDBOX=$W/libvirt
-LV_STARTED=""
 for t in libvirtd virsh qemu-system-x86_64 qemu-img tini sha256sum xorriso sgdisk; do
         command -v "$t" >/dev/null 2>&1 || { echo "$0: missing $t (make deps)" >&2; exit 2; }
 done
-cl_cleanup() {
-        [ -n "$LV_STARTED" ] && sh "$DL_HERE/libvirt-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1
-        LV_STARTED=""
-        dl_cleanup
-}
-trap cl_cleanup EXIT
+dl_sandbox_trap  # the EXIT trap stops the private libvirtd, then the daemon and the VNet
 
 if sh "$DL_HERE/mkguest.sh" "$GUEST_DIR" >"$W/mkguest.log" 2>&1; then
         pass "tiny guest ready"
@@ -53,16 +46,7 @@ sgdisk -n 1:2048:+32M -t 1:ef00 -n 2:0:0 -t 2:0700 "$W/gen2.raw" >/dev/null 2>&1
 qemu-img convert -q -f raw -O vhdx "$W/gen2.raw" "$W/gen2.vhdx"
 
 dl_vnet_up
-if URI=$(sh "$DL_HERE/libvirt-sandbox.sh" start "$SANDBOX" "$RTR" 2>"$W/sandbox.log"); then
-        LV_STARTED=1
-        pass "private libvirtd in $RTR"
-else
-        sed 's/^/# /' "$W/sandbox.log"
-        fail "private libvirtd"
-        summary
-        exit 1
-fi
-VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }
+dl_sandbox_start
 KARGS="console=ttyS0 quiet panic=-1 nrtest=wait"
 # write_config CLOUD_INIT_PACKAGE
 write_config() {

@@ -30,8 +30,6 @@ NR_VNET_ID=${NR_VNET_ID:-dguestfw}
 dl_init
 GUEST_DIR=${GUEST_DIR:-$DL_ROOT/build/guest}
 GENERIC_DIR=${GENERIC_DIR:-$DL_ROOT/build/guest-generic}
-SANDBOX=$W/libvirt
-LV_STARTED=""
 
 for t in libvirtd virsh virt-xml-validate qemu-system-x86_64 qemu-img tini swtpm sgdisk mformat \
         grub-mkrescue xorriso; do
@@ -41,12 +39,7 @@ for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE_4M.ms.fd; do
         [ -r "$f" ] || { echo "$0: missing $f (make deps: ovmf)" >&2; exit 2; }
 done
 
-fw_cleanup() {
-        [ -n "$LV_STARTED" ] && sh "$DL_HERE/libvirt-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1
-        LV_STARTED=""
-        dl_cleanup
-}
-trap fw_cleanup EXIT
+dl_sandbox_trap  # the EXIT trap stops the private libvirtd, then the daemon and the VNet
 
 KARGS="console=ttyS0 quiet panic=-1 nrtest=wait"
 # without quiet: the kernel's EFI stub then says whether Secure Boot is on
@@ -68,16 +61,7 @@ qemu-img create -q -f qcow2 "$W/w1.qcow2" 1G
 qemu-img create -q -f qcow2 "$W/bi.qcow2" 64M
 
 dl_vnet_up
-if URI=$(sh "$DL_HERE/libvirt-sandbox.sh" start "$SANDBOX" "$RTR" 2>"$W/sandbox.log"); then
-        LV_STARTED=1
-        pass "private libvirtd in $RTR"
-else
-        sed 's/^/# /' "$W/sandbox.log"
-        fail "private libvirtd"
-        summary
-        exit 1
-fi
-VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }
+dl_sandbox_start
 
 U1_IP=10.0.2.81 SB_IP=10.0.2.82 INST_IP=10.0.2.84 CG_IP=10.0.2.85
 # write_config U1_MEMORY INST_DISK_SIZE

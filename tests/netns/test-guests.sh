@@ -25,20 +25,12 @@ NR_VNET_ID=${NR_VNET_ID:-dguests}
 . "$(cd "$(dirname "$0")" && pwd)/daemon-lib.sh"
 dl_init
 GUEST_DIR=${GUEST_DIR:-$DL_ROOT/build/guest}
-SANDBOX=$W/libvirt
-LV_STARTED=""
 
 for t in libvirtd virsh qemu-system-x86_64 qemu-img tini; do
         command -v "$t" >/dev/null 2>&1 || { echo "$0: missing $t (make deps)" >&2; exit 2; }
 done
 
-# the EXIT trap of daemon-lib stops the daemon and the VNet; the sandbox goes first
-gs_cleanup() {
-        [ -n "$LV_STARTED" ] && sh "$DL_HERE/libvirt-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1
-        LV_STARTED=""
-        dl_cleanup
-}
-trap gs_cleanup EXIT
+dl_sandbox_trap  # the EXIT trap stops the private libvirtd, then the daemon and the VNet
 
 t_start=$(now_ms)
 if sh "$DL_HERE/mkguest.sh" "$GUEST_DIR" >"$W/mkguest.log" 2>&1; then
@@ -51,17 +43,7 @@ else
 fi
 
 dl_vnet_up
-t_start=$(now_ms)
-if URI=$(sh "$DL_HERE/libvirt-sandbox.sh" start "$SANDBOX" "$RTR" 2>"$W/sandbox.log"); then
-        LV_STARTED=1
-        pass "private libvirtd in $RTR ($(($(now_ms) - t_start)) ms, pid $(sh "$DL_HERE/libvirt-sandbox.sh" pid "$SANDBOX"))"
-else
-        sed 's/^/# /' "$W/sandbox.log"
-        fail "private libvirtd"
-        summary
-        exit 1
-fi
-VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }
+dl_sandbox_start
 LVPID=$(sh "$DL_HERE/libvirt-sandbox.sh" pid "$SANDBOX")
 
 # ---------------------------------------------------------------- configuration
