@@ -1,6 +1,7 @@
 /* The ports of the guest bridge, for the bridge table's `ports` set: libvirt's taps come and go
  * without nestrouterd, so they are read from the link dump of each pass. */
 #include "nl.h"
+#include "nl_msg.h"
 
 #include <netlink/route/link.h>
 #include <stdio.h>
@@ -26,16 +27,12 @@ static void add_port(struct nr_facts *f, const char *name)
 
 void nlb_bridge_ports(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts)
 {
-        int br = 0;
         facts->n_ports = 0;
         facts->ports_truncated = false;
         /* the configured ones even before they are enslaved: they will be */
         for (size_t i = 0; i < cfg->guests.n_ports; i++)
                 add_port(facts, cfg->guests.ports[i]);
-        for (struct nl_object *o = b->links ? nl_cache_get_first(b->links) : NULL; o && !br;
-             o = nl_cache_get_next(o))
-                if (!strcmp(rtnl_link_get_name((struct rtnl_link *)o), cfg->guests.bridge))
-                        br = rtnl_link_get_ifindex((struct rtnl_link *)o);
+        int br = nlb_ifindex(b, cfg->guests.bridge);
         for (struct nl_object *o = br ? nl_cache_get_first(b->links) : NULL; o;
              o = nl_cache_get_next(o))
                 if (rtnl_link_get_master((struct rtnl_link *)o) == br)
