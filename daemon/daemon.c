@@ -21,39 +21,6 @@
 
 #define RETRY_USEC (1000000ull)
 
-static enum nr_obj op_obj(enum nr_op_kind k)
-{
-        switch (k) {
-        case NR_OP_LINK_ADD_BRIDGE:
-        case NR_OP_LINK_SET:
-        case NR_OP_LINK_SET_MASTER:
-        case NR_OP_LINK_DEL:
-                return NR_OBJ_LINK;
-        case NR_OP_SYSCTL_SET:
-                return NR_OBJ_SYSCTL;
-        case NR_OP_ADDR_ADD:
-        case NR_OP_ADDR_DEL:
-                return NR_OBJ_ADDR;
-        case NR_OP_ROUTE_REPLACE:
-        case NR_OP_ROUTE_DEL:
-                return NR_OBJ_ROUTE;
-        case NR_OP_RULE_ADD:
-        case NR_OP_RULE_DEL:
-                return NR_OBJ_RULE;
-        case NR_OP_NFT_CREATE:
-        case NR_OP_NFT_UPDATE:
-        case NR_OP_NFTBR_CREATE:
-        case NR_OP_NFTBR_UPDATE:
-                return NR_OBJ_NFT;
-        case NR_OP_DNSMASQ_START:
-        case NR_OP_DNSMASQ_RELOAD:
-        case NR_OP_DNSMASQ_STOP:
-        case NR_OP_CONFLICT:
-                break;
-        }
-        return NR_OBJ_DNSMASQ;
-}
-
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
 {
         struct nr_facts facts;
@@ -84,7 +51,7 @@ int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr
 static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const struct nr_op *op,
                     char *err, size_t errlen)
 {
-        switch (op_obj(op->kind)) {
+        switch (op->obj) {
         case NR_OBJ_LINK:
         case NR_OBJ_ADDR:
         case NR_OBJ_ROUTE:
@@ -108,46 +75,6 @@ static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const st
                          err, errlen);
 }
 
-static const char *const obj_kind[NR_OBJ_COUNT] = {
-        "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
-};
-
-/* The object an op is about, for the journal's NR_OBJECT= field: what `journalctl NR_OBJECT=`
- * would be asked for (an interface, "10.0.2.1/24 dev nr0", "default table 1001", a sysctl). */
-static void op_object(const struct nr_op *op, char *buf, size_t size)
-{
-        char tab[16];
-        switch (op_obj(op->kind)) {
-        case NR_OBJ_LINK:
-                snprintf(buf, size, "%s", op->link.name);
-                return;
-        case NR_OBJ_SYSCTL:
-                snprintf(buf, size, "%s", op->sysctl.key);
-                return;
-        case NR_OBJ_ADDR:
-                snprintf(buf, size, "%s dev %s", prefix_s(op->addr.addr).s, op->addr.dev);
-                return;
-        case NR_OBJ_ROUTE:
-                if (op->route.table == NR_TABLE_MAIN)
-                        snprintf(tab, sizeof(tab), "main");
-                else
-                        snprintf(tab, sizeof(tab), "%u", op->route.table);
-                snprintf(buf, size, "%s table %s",
-                         op->route.dst.len ? prefix_s(op->route.dst).s : "default", tab);
-                return;
-        case NR_OBJ_RULE:
-                snprintf(buf, size, "pref %u", op->rule.priority);
-                return;
-        case NR_OBJ_NFT:
-                snprintf(buf, size, "inet %s", NR_NFT_TABLE);
-                return;
-        case NR_OBJ_DNSMASQ:
-        case NR_OBJ_COUNT:
-                break;
-        }
-        snprintf(buf, size, "dnsmasq");
-}
-
 /* Applies the plan in order; returns the number of failed ops. */
 static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                            const struct nr_plan *plan, bool *backoff)
@@ -156,7 +83,7 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nr_op *op = &plan->ops[i];
                 char line[400], err[256] = "", obj[128];
-                enum nr_obj o = op_obj(op->kind);
+                enum nr_obj o = op->obj;
                 plan_op_line(plan, op, line, sizeof(line));
                 if (op->kind == NR_OP_CONFLICT) {
                         log_obj(LOG_PRI_WARNING, "conflict", op->why, "conflict, left alone: %s",
@@ -168,12 +95,12 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                  * without a reload: a change too, not drift */
                 bool change = d->config_changed ||
                               (o == NR_OBJ_NFT && nftb_op_is_change(&d->nft, op));
-                op_object(op, obj, sizeof(obj));
+                plan_op_object(op, obj, sizeof(obj));
                 uint64_t t0 = now_usec();
                 int r = apply_op(d, want, op, err, sizeof(err));
                 if (r == -EAGAIN) {
                         d->n.backoffs++;
-                        log_obj(LOG_PRI_DEBUG, obj_kind[o], obj, "%s: put off (backing off)",
+                        log_obj(LOG_PRI_DEBUG, plan_obj_name(o), obj, "%s: put off (backing off)",
                                 line);
                         *backoff = true;
                         failed++;
@@ -183,18 +110,18 @@ static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
                         d->n.failures++;
                         failed++;
                         snprintf(d->last_error, sizeof(d->last_error), "%s: %s", line, err);
-                        log_obj(LOG_PRI_ERR, obj_kind[o], obj, "%s: %s", line, err);
+                        log_obj(LOG_PRI_ERR, plan_obj_name(o), obj, "%s: %s", line, err);
                         continue;
                 }
                 d->n.writes++;
-                log_obj(LOG_PRI_DEBUG, obj_kind[o], obj, "applied in %llu us: %s",
+                log_obj(LOG_PRI_DEBUG, plan_obj_name(o), obj, "applied in %llu us: %s",
                         (unsigned long long)(now_usec() - t0), line);
                 if (change) {
                         d->n.changes[o]++;
-                        log_obj(LOG_PRI_INFO, obj_kind[o], obj, "%s", line);
+                        log_obj(LOG_PRI_INFO, plan_obj_name(o), obj, "%s", line);
                 } else {
                         d->n.repairs[o]++;
-                        log_obj(LOG_PRI_NOTICE, obj_kind[o], obj, "repaired drift: %s", line);
+                        log_obj(LOG_PRI_NOTICE, plan_obj_name(o), obj, "repaired drift: %s", line);
                 }
         }
         return failed;

@@ -23,17 +23,6 @@
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
 
-enum nr_obj {
-        NR_OBJ_LINK,
-        NR_OBJ_SYSCTL,
-        NR_OBJ_ADDR,
-        NR_OBJ_ROUTE,
-        NR_OBJ_RULE,
-        NR_OBJ_NFT,
-        NR_OBJ_DNSMASQ,
-        NR_OBJ_COUNT,
-};
-
 struct nr_counters {
         uint64_t passes;           /* reconcile passes */
         uint64_t writes;           /* ops applied successfully */

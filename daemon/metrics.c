@@ -20,10 +20,6 @@
 
 #define MAX_GUESTS 256
 
-static const char *const kind_names[NR_OBJ_COUNT] = {
-        "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
-};
-
 /* unexpired leases in dnsmasq's lease file ("EXPIRY MAC IP HOST ID", expiry 0: infinite) */
 static uint64_t count_leases(struct nr_daemon *d)
 {
@@ -89,8 +85,8 @@ char *daemon_metrics(struct nr_daemon *d)
         if (!guests)
                 return NULL;
         for (int i = 0; i < NR_OBJ_COUNT; i++) {
-                rep[i] = (struct nr_mkind){kind_names[i], d->n.repairs[i]};
-                chg[i] = (struct nr_mkind){kind_names[i], d->n.changes[i]};
+                rep[i] = (struct nr_mkind){plan_obj_name(i), d->n.repairs[i]};
+                chg[i] = (struct nr_mkind){plan_obj_name(i), d->n.changes[i]};
         }
         struct nr_metrics m = {
                 .config_ok = d->config_ok, .config_applied = d->cfg != NULL,

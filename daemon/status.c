@@ -9,10 +9,6 @@
 #include "core/strbuf.h"
 #include "daemon.h"
 
-static const char *const obj_names[NR_OBJ_COUNT] = {
-        "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
-};
-
 struct pending {
         struct nr_plan plan;
         bool ok;                   /* observation and planning worked */
@@ -41,11 +37,11 @@ static void j_counters(struct nr_buf *b, const struct nr_daemon *d)
                    (unsigned long long)n->events_netlink, (unsigned long long)n->events_nft,
                    (unsigned long long)n->overruns);
         for (int i = 0; i < NR_OBJ_COUNT; i++)
-                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", obj_names[i],
+                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", plan_obj_name(i),
                            (unsigned long long)n->repairs[i]);
         buf_puts(b, "},\"changes\":{");
         for (int i = 0; i < NR_OBJ_COUNT; i++)
-                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", obj_names[i],
+                buf_printf(b, "%s\"%s\":%llu", i ? "," : "", plan_obj_name(i),
                            (unsigned long long)n->changes[i]);
         buf_puts(b, "}}");
 }
@@ -220,7 +216,7 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                    (unsigned long long)d->n.passes, (unsigned long long)d->n.writes,
                    (unsigned long long)d->n.failures);
         for (int i = 0; i < NR_OBJ_COUNT; i++)
-                buf_printf(&b, " %s %llu", obj_names[i], (unsigned long long)d->n.repairs[i]);
+                buf_printf(&b, " %s %llu", plan_obj_name(i), (unsigned long long)d->n.repairs[i]);
         buf_puts(&b, "\n");
         virtb_status_text(&d->virt, &b); /* guests: ... */
         if (d->last_error[0])

@@ -16,7 +16,10 @@ static int push(struct nr_plan *p, const struct nr_op *op)
         if (!v)
                 return -ENOMEM;
         p->ops = v;
-        p->ops[p->n_ops++] = *op;
+        p->ops[p->n_ops] = *op;
+        if (op->kind != NR_OP_CONFLICT)
+                p->ops[p->n_ops].obj = plan_kind_obj(op->kind);
+        p->n_ops++;
         return 0;
 }
 
@@ -56,6 +59,7 @@ static int plan_links(const struct nr_desired *w, const struct nr_observed *h, s
                         r = push(p, &op);
                 } else if (l->bridge && !o->bridge) {
                         op.kind = NR_OP_CONFLICT;
+                        op.obj = NR_OBJ_LINK;
                         snprintf(op.why, sizeof(op.why), "%s exists and is not a bridge", l->name);
                         r = push(p, &op);
                 } else if (l->bridge && (!o->up || o->stp || o->forward_delay ||
@@ -64,6 +68,7 @@ static int plan_links(const struct nr_desired *w, const struct nr_observed *h, s
                         r = push(p, &op);
                 } else if (!l->bridge && !o) {
                         op.kind = NR_OP_CONFLICT;
+                        op.obj = NR_OBJ_LINK;
                         snprintf(op.why, sizeof(op.why), "port %s does not exist (yet)", l->name);
                         r = push(p, &op);
                 } else if (!l->bridge && (strcmp(o->master, l->master) || !o->up)) {
@@ -108,6 +113,7 @@ static int plan_routes(const struct nr_desired *w, const struct nr_observed *h,
                 struct nr_op op = {.kind = NR_OP_ROUTE_REPLACE, .route = *rt};
                 if (o && o->protocol != w->route_protocol) {
                         op.kind = NR_OP_CONFLICT;
+                        op.obj = NR_OBJ_ROUTE;
                         snprintf(op.why, sizeof(op.why),
                                  "a route to %s in table %u (proto %u) is not ours",
                                  prefix_s(rt->dst).s, rt->table, o->protocol);

@@ -45,6 +45,28 @@ struct nr_observed {
         char *dnsmasq_hosts;
 };
 
+/* What an op is about: the journal's object kind, the status counters' index, and with the
+ * object's key (plan_op_object) the unit of per-object failure and backoff. */
+enum nr_obj {
+        NR_OBJ_LINK,
+        NR_OBJ_SYSCTL,
+        NR_OBJ_ADDR,
+        NR_OBJ_ROUTE,
+        NR_OBJ_RULE,
+        NR_OBJ_NFT,
+        NR_OBJ_DNSMASQ,
+        NR_OBJ_COUNT,
+};
+
+/* Who applies an op (backend/backend.h): every op names exactly one. */
+enum nr_backend_id {
+        NR_BACKEND_NETLINK,        /* links, addresses, routes, rules */
+        NR_BACKEND_SYSCTL,
+        NR_BACKEND_NFT,            /* both nft tables */
+        NR_BACKEND_DNSMASQ,
+        NR_BACKEND_COUNT,
+};
+
 enum nr_op_kind {
         NR_OP_LINK_ADD_BRIDGE,
         NR_OP_LINK_SET,            /* up, mtu, STP off, forward delay 0 */
@@ -69,6 +91,7 @@ enum nr_op_kind {
 
 struct nr_op {
         enum nr_op_kind kind;
+        enum nr_obj obj;           /* set by the planner; a conflict's is the object in the way */
         union {
                 struct nr_link link;
                 struct nr_addr addr;
@@ -95,6 +118,15 @@ void plan_free(struct nr_plan *p);
  * NULL on allocation failure. */
 char *plan_render(const struct nr_plan *p);
 const char *plan_op_name(enum nr_op_kind k);
+/* The object kind of an op kind (a conflict has none of its own: NR_OBJ_COUNT). */
+enum nr_obj plan_kind_obj(enum nr_op_kind k);
+enum nr_backend_id plan_obj_backend(enum nr_obj o);
+/* "link", "route", ...: the journal's NR_OBJECT_KIND, the status' kind names. */
+const char *plan_obj_name(enum nr_obj o);
+/* The object an op is about, as `journalctl NR_OBJECT=` would ask for it and as per-object
+ * backoff keys it: an interface, "10.0.2.1/24 dev nr0", "default table 1001", a sysctl key,
+ * "inet nestrouter", "dnsmasq". */
+void plan_op_object(const struct nr_op *op, char *buf, size_t size);
 /* Writes one op's line (no newline) into buf. */
 void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, size_t size);
 

@@ -157,3 +157,98 @@ char *plan_render(const struct nr_plan *p)
                 buf_puts(&b, "");
         return buf_finish(&b);
 }
+
+enum nr_obj plan_kind_obj(enum nr_op_kind k)
+{
+        switch (k) {
+        case NR_OP_LINK_ADD_BRIDGE:
+        case NR_OP_LINK_SET:
+        case NR_OP_LINK_SET_MASTER:
+        case NR_OP_LINK_DEL:
+                return NR_OBJ_LINK;
+        case NR_OP_SYSCTL_SET:
+                return NR_OBJ_SYSCTL;
+        case NR_OP_ADDR_ADD:
+        case NR_OP_ADDR_DEL:
+                return NR_OBJ_ADDR;
+        case NR_OP_ROUTE_REPLACE:
+        case NR_OP_ROUTE_DEL:
+                return NR_OBJ_ROUTE;
+        case NR_OP_RULE_ADD:
+        case NR_OP_RULE_DEL:
+                return NR_OBJ_RULE;
+        case NR_OP_NFT_CREATE:
+        case NR_OP_NFT_UPDATE:
+        case NR_OP_NFTBR_CREATE:
+        case NR_OP_NFTBR_UPDATE:
+                return NR_OBJ_NFT;
+        case NR_OP_DNSMASQ_START:
+        case NR_OP_DNSMASQ_RELOAD:
+        case NR_OP_DNSMASQ_STOP:
+                return NR_OBJ_DNSMASQ;
+        case NR_OP_CONFLICT:
+                break;
+        }
+        return NR_OBJ_COUNT;
+}
+
+enum nr_backend_id plan_obj_backend(enum nr_obj o)
+{
+        switch (o) {
+        case NR_OBJ_LINK:
+        case NR_OBJ_ADDR:
+        case NR_OBJ_ROUTE:
+        case NR_OBJ_RULE:
+                return NR_BACKEND_NETLINK;
+        case NR_OBJ_SYSCTL:
+                return NR_BACKEND_SYSCTL;
+        case NR_OBJ_NFT:
+                return NR_BACKEND_NFT;
+        case NR_OBJ_DNSMASQ:
+        case NR_OBJ_COUNT:
+                break;
+        }
+        return NR_BACKEND_DNSMASQ;
+}
+
+const char *plan_obj_name(enum nr_obj o)
+{
+        static const char *const names[NR_OBJ_COUNT] = {
+                "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
+        };
+        return o < NR_OBJ_COUNT ? names[o] : "?";
+}
+
+void plan_op_object(const struct nr_op *op, char *buf, size_t size)
+{
+        char tab[16];
+        switch (op->obj) {
+        case NR_OBJ_LINK:
+                snprintf(buf, size, "%s", op->link.name);
+                return;
+        case NR_OBJ_SYSCTL:
+                snprintf(buf, size, "%s", op->sysctl.key);
+                return;
+        case NR_OBJ_ADDR:
+                snprintf(buf, size, "%s dev %s", prefix_s(op->addr.addr).s, op->addr.dev);
+                return;
+        case NR_OBJ_ROUTE:
+                table_s(op->route.table, tab, sizeof(tab));
+                snprintf(buf, size, "%s table %s",
+                         op->route.dst.len ? prefix_s(op->route.dst).s : "default", tab);
+                return;
+        case NR_OBJ_RULE:
+                snprintf(buf, size, "pref %u", op->rule.priority);
+                return;
+        case NR_OBJ_NFT:
+                snprintf(buf, size, "%s nestrouter",
+                         op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE
+                                 ? "bridge"
+                                 : "inet");
+                return;
+        case NR_OBJ_DNSMASQ:
+        case NR_OBJ_COUNT:
+                break;
+        }
+        snprintf(buf, size, "dnsmasq");
+}
