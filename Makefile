@@ -27,7 +27,7 @@ V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
 V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
             daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
             daemon/backend/virt/blank.c daemon/fileio.c
-D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/backend/*/*.c)))
+D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/engine/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # what the tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backend/backend.h"
 #include "core/plan.h"
 
 typedef struct sd_event sd_event;
@@ -47,3 +48,6 @@ int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const cha
 
 /* Path of the lease file (state dir). */
 void dmb_leases_path(const struct dmb *b, char *buf, size_t size);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops dmb_ops;
