@@ -194,26 +194,3 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
                 nlb_refresh(b);
         return r;
 }
-
-int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted)
-{
-        struct nr_desired none = {.route_protocol = proto};
-        struct nr_observed h = {0};
-        int r = nlb_refresh(b);
-        if (r >= 0)
-                r = nlb_observe(b, &none, NULL, &h);
-        *n_deleted = 0;
-        char err[128];
-        for (size_t i = 0; r >= 0 && i < h.n_rules; i++) {
-                struct nr_op op = {.kind = NR_OP_RULE_DEL, .rule = h.rules[i]};
-                if (nlb_apply(b, &op, proto, err, sizeof(err)) == 0)
-                        (*n_deleted)++;
-        }
-        for (size_t i = 0; r >= 0 && i < h.n_routes; i++) {
-                struct nr_op op = {.kind = NR_OP_ROUTE_DEL, .route = h.routes[i].r};
-                if (nlb_apply(b, &op, proto, err, sizeof(err)) == 0)
-                        (*n_deleted)++;
-        }
-        observed_free(&h);
-        return r;
-}
