@@ -23,6 +23,17 @@
 
 #define RETRY_USEC (1000000ull)
 
+void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds_roles *roles,
+                  struct nr_facts *facts)
+{
+        struct nr_link_fact *links;
+        size_t n;
+        bool ipv6;
+        int r = nlb_link_facts(nl, &links, &n, &ipv6);
+        facts_build(cfg, roles, links, r < 0 ? 0 : n, ipv6, facts);
+        free(links);
+}
+
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
 {
         struct nr_facts facts;
@@ -30,8 +41,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         struct imds_roles roles;
         azw_roles(d, &roles);
         char leases[4096];
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
-        nlb_bridge_ports(&d->nl, d->cfg, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
         return model_build(d->cfg, &facts, &paths, want);

@@ -87,6 +87,10 @@ char *daemon_plan_text(struct nr_daemon *d);
 /* One observation of everything the desired state names (used by passes and status). */
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have);
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
+/* The facts of the interfaces the netlink backend last saw, decided by the core (uplinks,
+ * the guest bridge's ports); leases are not included. */
+void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds_roles *roles,
+                  struct nr_facts *facts);
 /* The ownership record in the state dir (core/owned.h). */
 #define NR_OWNED_FILE "owned"
 void daemon_owned_load(struct nr_daemon *d);

@@ -109,7 +109,7 @@ static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
         if (!d->cfg)
                 return;
         azw_roles(d, &roles);
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         buf_puts(b, json ? ",\"uplinks\":{" : "");
         for (int r = 0, n = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink_fact *f = &facts.uplink[r];

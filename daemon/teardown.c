@@ -94,7 +94,7 @@ static void owned_objects(struct nlb *nl, const struct nr_daemon_opts *o,
         struct nr_facts facts;
         struct nr_desired want;
         struct nr_paths paths = {"/nonexistent", "/nonexistent"};
-        nlb_facts(nl, cfg, roles, &facts);
+        daemon_facts(nl, cfg, roles, &facts);
         if (model_build(cfg, &facts, &paths, &want) < 0)
                 return;
         for (size_t i = 0; i < want.n_links; i++)

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/imds.h"
+#include "core/uplinks.h"
 #include "core/model.h"
 #include "backend/backend.h"
 #include "core/plan.h"
@@ -42,16 +43,10 @@ void nlb_close(struct nlb *b);
 /* Re-dump links and addresses (used by facts and observe of one reconcile pass). */
 int nlb_refresh(struct nlb *b);
 
-/* Which interface is each uplink, and what address it has. A MAC match picks the device that
- * is not enslaved to another (Azure's Accelerated Networking VF shares the MAC and is a slave
- * of the synthetic NIC). Azure-role matches use the MACs IMDS gave (`roles` may be NULL:
- * then they match nothing). */
-void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
-               struct nr_facts *facts);
-
-/* facts->ports: every interface enslaved to the guest bridge now, plus the configured
- * guests.ports, sorted (nl_ports.c). */
-void nlb_bridge_ports(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts);
+/* Every interface as the kernel shows it (name, MAC, master, addresses: core/uplinks.h), from
+ * the cache of the last nlb_refresh; which one is an uplink or a port of the guest bridge is
+ * the core's call (facts_build). *out is the caller's to free. */
+int nlb_link_facts(struct nlb *b, struct nr_link_fact **out, size_t *n, bool *ipv6);
 
 /* Fill the link, address, route and rule parts of `have` for the objects `want` or `prev` (the
  * last pass's desired state, may be NULL) name: a renamed bridge must be seen to be removed. */
