@@ -20,15 +20,21 @@ V_LIBS     = $(shell pkg-config --libs $(PKGS) $(V_PKGS) 2>/dev/null)
 ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC := $(sort $(wildcard daemon/core/*.c))
+# daemon/lib: small modules shared by the programs. The sd-event ones (child supervisor,
+# debounced pass) go into nestrouterd and nestrouter-virt; nestrouterctl links no event loop,
+# only the IMDS client's blocking side.
+LIB_EV_SRC  := daemon/lib/debounce.c
+LIB_CTL_SRC :=
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it
 V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
             daemon/backend/virt/virt_dom.c daemon/backend/virt/virt_event.c
 V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
             daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
-            daemon/backend/virt/blank.c daemon/fileio.c
-D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/backend/*/*.c)))
-CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c))
+            daemon/backend/virt/blank.c daemon/fileio.c $(LIB_EV_SRC)
+D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/lib/*.c \
+            daemon/backend/*/*.c)))
+CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c)) $(LIB_CTL_SRC)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # what the tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test
 # driver): nestrouter-virt's code without its main

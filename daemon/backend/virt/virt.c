@@ -561,30 +561,14 @@ static void guest_pass(struct virtb *b)
         send_wants(b);
 }
 
-static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_pass(void *userdata)
 {
-        (void)s, (void)usec;
         guest_pass(userdata);
-        return 0;
 }
 
 void virtb_schedule(struct virtb *b, uint64_t delay_usec)
 {
-        uint64_t now, cur = 0;
-        int on = 0;
-        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
-        if (!b->pass) {
-                if (sd_event_add_time(b->ev, &b->pass, CLOCK_MONOTONIC, now + delay_usec, 1000,
-                                      on_pass, b) < 0)
-                        return;
-        } else {
-                sd_event_source_get_enabled(b->pass, &on);
-                sd_event_source_get_time(b->pass, &cur);
-                if (on && cur <= now + delay_usec)
-                        return;
-                sd_event_source_set_time(b->pass, now + delay_usec);
-        }
-        sd_event_source_set_enabled(b->pass, SD_EVENT_ONESHOT);
+        debounce_schedule(&b->pass, delay_usec);
 }
 
 static uint64_t host_memory(void)
@@ -704,6 +688,7 @@ int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *s
         b->imp.fd = -1;
         b->run_dir = strdup(run_dir);
         b->state_dir = strdup(state_dir);
+        debounce_init(&b->pass, ev, on_pass, b);
         snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
         return b->run_dir && b->state_dir ? 0 : -ENOMEM;
 }
@@ -714,7 +699,7 @@ void virtb_close(struct virtb *b)
                 imp_cancel(&b->imp);
         helper_stop(b);
         virtb_cmds_close(b, "nestrouterd is stopping\n");
-        b->pass = sd_event_source_disable_unref(b->pass);
+        debounce_free(&b->pass);
         for (size_t i = 0; i < b->n_g; i++)
                 render_domain_free(&b->g[i].dom);
         free(b->g);

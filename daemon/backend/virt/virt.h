@@ -18,6 +18,7 @@
 #include "core/strbuf.h"
 #include "firmware.h"
 #include "import.h"
+#include "lib/debounce.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -60,7 +61,8 @@ struct virtb {
         const struct nr_config *cfg;
         /* the helper process */
         pid_t pid;
-        sd_event_source *child, *pass;
+        sd_event_source *child;
+        struct debounce pass;      /* the guest pass */
         struct chan ch;
         char uri[256];             /* what the running helper was started with */
         enum nr_accel accel_mode;
