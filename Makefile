@@ -23,7 +23,7 @@ CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 # daemon/lib: small modules shared by the programs. The sd-event ones (child supervisor,
 # debounced pass) go into nestrouterd and nestrouter-virt; nestrouterctl links no event loop,
 # only the IMDS client's blocking side.
-LIB_EV_SRC  := daemon/lib/debounce.c
+LIB_EV_SRC  := daemon/lib/debounce.c daemon/lib/supervise.c
 LIB_CTL_SRC :=
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it
