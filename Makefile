@@ -17,6 +17,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(D_PKGS) $(V_PKGS) 2>/dev/null
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 D_LIBS     = $(shell pkg-config --libs $(PKGS) $(D_PKGS) 2>/dev/null)
 V_LIBS     = $(shell pkg-config --libs $(PKGS) $(V_PKGS) 2>/dev/null)
+L_LIBS     = $(shell pkg-config --libs $(PKGS) libsystemd 2>/dev/null)
 ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC := $(sort $(wildcard daemon/core/*.c))
@@ -87,6 +88,11 @@ $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/tests/unit/%.o $(call obj,asan,$(CORE_
 $(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \
 		$(call obj,asan,$(CORE_SRC) $(VIRT_TEST_SRC))
 	$(CC) $(ASAN) -o $@ $^ $(V_LIBS) -lcmocka
+
+# tests/unit/test_lib_*.c: daemon/lib's event-loop modules (and the log they write to)
+$(BUILD)/asan/tests/unit/test_lib_%: $(BUILD)/asan/tests/unit/test_lib_%.o \
+		$(call obj,asan,$(CORE_SRC) $(LIB_EV_SRC) daemon/log.c)
+	$(CC) $(ASAN) -o $@ $^ $(L_LIBS) -lcmocka
 
 $(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC)) $(BUILD)/asan/nestrouter-virt
 	$(CC) $(ASAN) -o $@ $(filter %.o,$^) $(D_LIBS)

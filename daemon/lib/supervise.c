@@ -126,13 +126,12 @@ static int on_grace_over(sd_event_source *src, uint64_t usec, void *userdata)
 
 void sup_stop(struct sup *s)
 {
-        uint64_t now;
         if (!s->pid || s->stopping)
                 return;
         s->stopping = true;
         kill(s->pid, SIGTERM);
-        sd_event_now(s->ev, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(s->ev, &s->kill_timer, CLOCK_MONOTONIC, now + s->pol.grace_usec,
+        /* the clock now, not the loop's (sd_event_now: when this iteration woke up) */
+        if (sd_event_add_time(s->ev, &s->kill_timer, CLOCK_MONOTONIC, now_usec() + s->pol.grace_usec,
                               10000, on_grace_over, s) < 0) {
                 s->kill_timer = NULL; /* no timer: no grace */
                 kill(s->pid, SIGKILL);
