@@ -25,7 +25,7 @@ CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 # debounced pass) go into nestrouterd and nestrouter-virt; nestrouterctl links no event loop,
 # only the IMDS client's blocking side.
 LIB_EV_SRC  := daemon/lib/debounce.c daemon/lib/supervise.c
-LIB_CTL_SRC :=
+LIB_CTL_SRC := daemon/lib/imds_http.c
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it
 V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
