@@ -219,9 +219,9 @@ if [ "${dm_stuck:-0}" -gt 1 ] && kill -STOP "$dm_stuck" && R ip link del nr0 &&
 else
         fail "dnsmasq SIGSTOPped and nr0 deleted: the daemon is stopping dnsmasq"
 fi
-kill -CONT "$dm_stuck" 2>/dev/null # had it not been killed
 stuck_gone() { ! pid_running "$dm_stuck"; }
 run "the stuck dnsmasq is killed after its grace period" wait_for 40 stuck_gone
+kill -CONT "$dm_stuck" 2>/dev/null # had it not been killed
 dm_old=$dm_stuck
 run "a new dnsmasq serves DHCP on the new nr0" wait_for 40 dm_new
 check "status --json: dnsmasq.last_exit says why (requested, SIGKILL after the grace period)" \
