@@ -251,8 +251,7 @@ static int helper_spawn(struct virtb *b)
         snprintf(b->uri, sizeof(b->uri), "%s", lv->uri);
         b->accel_mode = lv->accel;
         if ((r = chan_open(&b->ch, b->ev, sv[0], on_msg, on_helper_lost, b)) < 0) {
-                close(sv[0]);
-                sup_stop(&b->helper);
+                sup_stop(&b->helper); /* chan_open closed sv[0]; the exit callback follows */
                 return r;
         }
         snprintf(b->conn_msg, sizeof(b->conn_msg), "connecting");
