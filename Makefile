@@ -34,7 +34,7 @@ V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/
             daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
             daemon/backend/virt/blank.c daemon/fileio.c $(LIB_EV_SRC)
 D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/lib/*.c \
-            daemon/backend/*/*.c)))
+            daemon/engine/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c)) $(LIB_CTL_SRC)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # what the tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test

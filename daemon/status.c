@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core/render_text.h"
 #include "core/strbuf.h"
 #include "daemon.h"
@@ -152,6 +153,38 @@ static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
         }
 }
 
+/* Objects failing or in conflict, with their reason and next retry (engine.c's backoff). */
+static void failing(const struct nr_daemon *d, struct nr_buf *b, bool json)
+{
+        size_t n;
+        const struct nr_engine_fail *f = engine_failures(&d->eng, &n);
+        uint64_t now = now_usec();
+        if (json)
+                buf_puts(b, ",\"failing\":[");
+        for (size_t i = 0; i < n; i++, f++) {
+                double retry = f->next_usec > now ? (double)(f->next_usec - now) / 1e6 : 0;
+                double since = (double)(now - f->since_usec) / 1e6;
+                if (!json) {
+                        buf_printf(b, "  failing: %s %s: %s%s (%u attempts in %.0f s, next in "
+                                      "%.0f s)\n",
+                                   plan_obj_name(f->obj), f->object,
+                                   f->conflict ? "conflict: " : "", f->reason, f->attempts, since,
+                                   retry);
+                        continue;
+                }
+                buf_printf(b, "%s{\"kind\":\"%s\",\"object\":", i ? "," : "",
+                           plan_obj_name(f->obj));
+                json_str(b, f->object);
+                buf_puts(b, ",\"reason\":");
+                json_str(b, f->reason);
+                buf_printf(b, ",\"conflict\":%s,\"attempts\":%u,\"since_seconds\":%.1f,"
+                              "\"retry_in_seconds\":%.1f}",
+                           f->conflict ? "true" : "false", f->attempts, since, retry);
+        }
+        if (json)
+                buf_puts(b, "]");
+}
+
 static char *status_json(struct nr_daemon *d, struct nr_desired *want, const struct pending *p)
 {
         struct nr_buf b = {0};
@@ -167,6 +200,7 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
                        "\"rolled_back\":%lu},",
                    pend ? "true" : "false", left, d->confirm.confirmed, d->confirm.rolled_back);
         j_counters(&b, d);
+        failing(d, &b, true);
         j_pending(&b, p);
         j_nft(&b, d);
         uplinks(d, &b, true);
@@ -217,6 +251,7 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                 plan_op_line(&p->plan, &p->plan.ops[i], line, sizeof(line));
                 buf_printf(&b, "  pending: %s\n", line);
         }
+        failing(d, &b, false);
         buf_printf(&b, "counters:  %llu passes, %llu writes, %llu failures, repairs:",
                    (unsigned long long)d->n.passes, (unsigned long long)d->n.writes,
                    (unsigned long long)d->n.failures);

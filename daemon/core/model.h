@@ -108,6 +108,7 @@ struct nr_desired {
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */
+        char dhcp_bridge[NR_IFNAMSIZ]; /* the bridge it serves */
         uint8_t route_protocol;
         char notes[4][160];        /* why parts are missing (e.g. waiting for a DHCP address) */
         size_t n_notes;

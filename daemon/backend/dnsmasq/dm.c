@@ -209,8 +209,7 @@ static void on_exited(struct sup *s, const struct sup_exit *e, void *userdata)
 {
         struct dmb *b = userdata;
         char err[256];
-        (void)e;
-        b->not_before_usec = s->not_before_usec;
+        (void)s, (void)e;
         unlink_pidfile(b);
         if (b->restart) { /* the old instance is gone: the new one can have the port */
                 b->restart = false;
@@ -362,3 +361,32 @@ int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const cha
                 return -EINVAL;
         }
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        (void)want, (void)prev;
+        return dmb_observe(self, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        return dmb_apply(self, op, want->dnsmasq_conf, want->dnsmasq_hosts, want->dhcp_bridge,
+                         err, errlen);
+}
+
+static unsigned long long ops_retry_usec(void *self)
+{
+        const struct dmb *b = self;
+        return b->sup.not_before_usec;
+}
+
+const struct nr_backend_ops dmb_ops = {
+        .name = "dnsmasq",
+        .observe = ops_observe,
+        .apply = ops_apply,
+        .retry_usec = ops_retry_usec,
+};

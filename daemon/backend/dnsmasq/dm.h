@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backend/backend.h"
 #include "core/plan.h"
 #include "lib/supervise.h"
 
@@ -28,7 +29,6 @@ struct dmb {
                                     * change restarts it instead of a SIGHUP */
         bool restart;              /* the running instance is stopping; the new one (conf,
                                     * hosts, bridge above) starts when it has exited */
-        uint64_t not_before_usec;  /* = sup.not_before_usec (no START before it), for the pass */
         void (*on_exit)(void *userdata);
         void *userdata;
 };
@@ -49,3 +49,6 @@ int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const cha
 
 /* Path of the lease file (state dir). */
 void dmb_leases_path(const struct dmb *b, char *buf, size_t size);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops dmb_ops;

@@ -42,8 +42,11 @@ int nlb_errno(int nlerr)
 
 static int on_event(struct nl_msg *msg, void *arg)
 {
-        (void)msg;
-        ((struct nlb *)arg)->events++;
+        struct nlb *b = arg;
+        uint16_t type = nlmsg_hdr(msg)->nlmsg_type;
+        b->events++;
+        if (type == RTM_NEWLINK || type == RTM_DELLINK)
+                b->link_events++;
         return NL_OK;
 }
 
@@ -266,3 +269,23 @@ void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_rol
         uplinks_match(cfg, roles, links, n, facts->uplink);
         free(links);
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        return nlb_observe(self, want, prev, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        return nlb_apply(self, op, want->route_protocol, err, errlen);
+}
+
+const struct nr_backend_ops nlb_ops = {
+        .name = "netlink",
+        .observe = ops_observe,
+        .apply = ops_apply,
+};

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/imds.h"
 #include "core/model.h"
+#include "backend/backend.h"
 #include "core/plan.h"
 
 struct nl_sock;
@@ -20,6 +21,7 @@ struct nlb {
         struct nl_cache *links;    /* refreshed by nlb_refresh */
         struct nl_cache *addrs;
         unsigned long events;      /* event messages seen */
+        unsigned long link_events; /* of which links appeared, changed or went away */
         unsigned long overruns;    /* ENOBUFS on the event socket */
         /* The guest bridge's ports as last seen (libvirt's taps, ports we were told about): a
          * bridge that is deleted takes them all with it, and its new instance gets them back */
@@ -66,3 +68,6 @@ int nlb_monitor_drain(struct nlb *b);
 
 /* Teardown helpers: delete every route and rule with our protocol. */
 int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops nlb_ops;

@@ -458,3 +458,31 @@ int nftb_monitor_drain(struct nftb *b)
         b->events += (unsigned long)n;
         return n;
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        (void)want, (void)prev;
+        return nftb_observe(self, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        bool br = op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE;
+        return nftb_apply(self, op, br ? want->nft_bridge : want->nft, err, errlen);
+}
+
+static bool ops_is_change(void *self, const struct nr_op *op)
+{
+        return nftb_op_is_change(self, op);
+}
+
+const struct nr_backend_ops nftb_ops = {
+        .name = "nft",
+        .observe = ops_observe,
+        .apply = ops_apply,
+        .is_change = ops_is_change,
+};
