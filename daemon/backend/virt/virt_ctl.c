@@ -149,6 +149,11 @@ void virtb_status_text(struct virtb *b, struct nr_buf *out)
                    b->conn_msg, b->conn_msg[0] ? ")" : "");
         buf_printf(out, "  accel    %s%s%s\n", accel_text(b), b->accel_known ? ": " : "",
                    b->accel_known ? b->accel_why : "");
+        char last[300];
+        sup_status_text(&b->helper, last, sizeof(last));
+        if (last[0])
+                buf_printf(out, "  helper   pid %d, %u starts; %s\n", (int)b->helper.pid,
+                           b->helper.starts, last);
         for (const char *l = b->resources, *nl; *l && (nl = strchr(l, '\n')); l = nl + 1)
                 buf_printf(out, "  warning: %.*s\n", (int)(nl - l), l);
         if (b->busy[0])
