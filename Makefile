@@ -26,6 +26,9 @@ CORE_SRC := $(sort $(wildcard daemon/core/*.c))
 # only the IMDS client's blocking side.
 LIB_EV_SRC  := daemon/lib/debounce.c daemon/lib/supervise.c
 LIB_CTL_SRC := daemon/lib/imds_http.c
+# the engine and the recording fake backend: pure, so the engine's unit test runs without root
+FAKE_SRC := daemon/backend/fake/fake.c
+ENGINE_TEST_SRC := daemon/engine/engine.c $(FAKE_SRC)
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it
 V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
@@ -33,7 +36,7 @@ V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
 V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
             daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
             daemon/backend/virt/blank.c daemon/fileio.c $(LIB_EV_SRC)
-D_SRC    := $(filter-out $(V_ONLY),$(sort $(wildcard daemon/*.c daemon/lib/*.c \
+D_SRC    := $(filter-out $(V_ONLY) $(FAKE_SRC),$(sort $(wildcard daemon/*.c daemon/lib/*.c \
             daemon/engine/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c)) $(LIB_CTL_SRC)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -83,6 +86,10 @@ $(BUILD)/man/%: docs/man/%.md docs/man/build.sh docs/man/man.lua docs/config.md
 # Unit tests: each tests/unit/test_X.c is one cmocka program, built with ASan/UBSan.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/tests/unit/%.o $(call obj,asan,$(CORE_SRC))
+	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(BUILD)/asan/tests/unit/test_engine: $(BUILD)/asan/tests/unit/test_engine.o \
+		$(call obj,asan,$(CORE_SRC) $(ENGINE_TEST_SRC))
 	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 $(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \

@@ -15,7 +15,9 @@
 #include "clock.h"
 #include "backend/dnsmasq/dm_leases.h"
 #include "backend/sysctl/sysctl.h"
+#include "core/owned.h"
 #include "core/render.h"
+#include "fileio.h"
 #include "core/validate.h"
 #include "log.h"
 
@@ -141,6 +143,49 @@ static int adopt_orphans(struct nr_daemon *d, struct nr_desired *want)
         return r;
 }
 
+/* The ownership record (core/owned.h) follows what the last pass wanted; written only when it
+ * changes. A failed write is retried at the next change and logged: the running daemon still
+ * knows (prev), only a restart with a changed file would miss it. */
+static void owned_save(struct nr_daemon *d)
+{
+        char path[4096];
+        char *text = owned_render(&d->prev);
+        if (!text || (d->owned_text && !strcmp(text, d->owned_text))) {
+                free(text);
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/%s", d->o.state_dir, NR_OWNED_FILE);
+        int r = file_write_atomic(path, text, 0644);
+        if (r < 0) {
+                log_obj_errno(LOG_PRI_WARNING, r, "state", path,
+                              "%s: %m (a restart with a changed file may leave objects behind)",
+                              path);
+                free(text);
+                return;
+        }
+        free(d->owned_text);
+        d->owned_text = text;
+}
+
+/* At start: what an earlier run made, so that what the file no longer wants is removed. */
+void daemon_owned_load(struct nr_daemon *d)
+{
+        char path[4096];
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", d->o.state_dir, NR_OWNED_FILE);
+        char *text = file_read(path, &len);
+        if (!text)
+                return;
+        if (owned_parse(text, len, &d->prev) == 0) {
+                d->have_prev = true;
+                d->owned_text = text;
+                log_info("%s: %zu links and %zu addresses made by an earlier run", path,
+                         d->prev.n_links, d->prev.n_addrs);
+                return;
+        }
+        free(text);
+}
+
 static int reconcile(struct nr_daemon *d)
 {
         struct nr_desired want;
@@ -178,6 +223,7 @@ static int reconcile(struct nr_daemon *d)
                 model_free(&d->prev);
         d->prev = want;
         d->have_prev = true;
+        owned_save(d);
         d->converged = failed == 0;
         if (!failed)
                 d->config_changed = false;

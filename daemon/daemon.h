@@ -39,7 +39,9 @@ struct nr_daemon {
         struct nr_diags errors;    /* of the last rejected load */
         bool config_ok;            /* the file on disk was accepted last time we read it */
         bool have_prev;
-        struct nr_desired prev;    /* what the last pass wanted */
+        struct nr_desired prev;    /* what the last pass wanted (at start: the ownership
+                                    * record of an earlier run) */
+        char *owned_text;          /* that record as last written to the state dir */
         bool converged;            /* the last pass applied everything it planned */
         bool ready_sent;
         bool config_changed;       /* the next pass follows a (re)load: its ops are changes */
@@ -85,6 +87,9 @@ char *daemon_plan_text(struct nr_daemon *d);
 /* One observation of everything the desired state names (used by passes and status). */
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have);
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
+/* The ownership record in the state dir (core/owned.h). */
+#define NR_OWNED_FILE "owned"
+void daemon_owned_load(struct nr_daemon *d);
 /* The engine over the daemon's backends (once they are open). */
 void daemon_engine_init(struct nr_daemon *d);
 

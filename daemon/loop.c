@@ -200,6 +200,7 @@ static void daemon_free(struct nr_daemon *d)
         nftb_close(&d->nft);
         nlb_close(&d->nl);
         engine_free(&d->eng);
+        free(d->owned_text);
         if (d->have_prev)
                 model_free(&d->prev);
         confirm_close(&d->confirm);
@@ -230,6 +231,7 @@ int daemon_run(const struct nr_daemon_opts *o)
         log_info("nestrouterd starting: config %s, run dir %s, state dir %s%s%s", o->config,
                  o->run_dir, o->state_dir, log_get_level() >= LOG_PRI_DEBUG ? ", debug" : "",
                  log_to_journal() ? ", logging to the journal" : "");
+        daemon_owned_load(&d); /* what an earlier run made: removed if no longer wanted */
         confirm_recover(&d); /* a reload left unconfirmed by a stopped daemon: roll it back */
         daemon_reload(&d); /* a bad file leaves us running, serving status, applying nothing */
         r = sd_event_loop(d.ev);

@@ -287,6 +287,13 @@ fail:
         return r;
 }
 
+int model_empty(uint8_t route_protocol, struct nr_desired *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->route_protocol = route_protocol;
+        return 0;
+}
+
 void model_free(struct nr_desired *d)
 {
         free(d->links);

@@ -142,8 +142,49 @@ def dhcp(d, dhcp_cfg, sizes, work, timeout):
             out[key]["dnsmasq_log"] = dnsmasq_counts(log, log_at)
             B.log("dhcp %s: %d/%d leased, all in %s s; dnsmasq %s" % (
                 key, out[key]["leased"], n, out[key]["all_leased_s"], out[key]["dnsmasq_log"]))
+            if label == "default":
+                fkey = "floor" if n == big else "floor_%d" % n
+                out[fkey] = dhcp_floor(d, n, os.path.join(work, "dhcp-" + fkey), timeout)
+                a, f = out[key]["all_leased_s"], out[fkey]["all_leased_s"]
+                out[key]["ratio_to_floor"] = round(a / f, 2) if a and f else None
+                B.log("dhcp %s: %d/%d leased, all in %s s; dnsmasq %s; nestrouter/floor %s" % (
+                    fkey, out[fkey]["leased"], n, f, out[fkey]["dnsmasq_log"],
+                    out[key]["ratio_to_floor"]))
     out["target_s_max"] = 5.0
+    out["target_ratio_to_floor_max"] = 1.2
     return out
+
+
+def dhcp_floor(d, n, work, timeout):
+    """The floor: the same dnsmasq with the very configuration nestrouterd generated (its conf
+    and hostsfile copied), started by hand in the router namespace with nestrouterd stopped (the
+    bridge, routes and nft tables stay: SIGTERM leaves the data plane), from empty leases."""
+    os.makedirs(work, exist_ok=True)
+    run = os.path.join(d.w, "run")
+    conf = os.path.join(work, "dnsmasq.conf")
+    with open(os.path.join(run, "dnsmasq.conf")) as f:
+        text = f.read()
+    d.stop()
+    lease = os.path.join(d.w, "state", "dnsmasq.leases")
+    open(lease, "w").close()
+    with open(conf, "w") as f:
+        f.write(text)
+    log = os.path.join(work, "dnsmasq.log")
+    p = B.spawn(list(B.in_ns(d.ns, "dnsmasq", "--keep-in-foreground", "--conf-file=" + conf)),
+                log_path=log)
+    try:
+        time.sleep(0.5)
+        if p.poll() is not None:
+            raise RuntimeError("dhcp floor: dnsmasq exited (%s)" % open(log).read()[-400:])
+        res = dhcp_once(d, n, work, timeout)
+        res["dnsmasq_log"] = dnsmasq_counts(log, 0)
+        res["how"] = "dnsmasq --keep-in-foreground --conf-file=<nestrouterd's own dnsmasq.conf>"
+    finally:
+        B.stop(p, 3)
+    d.start()
+    d.wait_ready()
+    d.wait_converged()
+    return res
 
 
 def dnsmasq_counts(log, offset):

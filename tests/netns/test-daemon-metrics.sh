@@ -203,11 +203,15 @@ f0=$(ctl status --json | jq -r '.failing[0] | "\(.kind) \(.object) \(.conflict) 
 expect "status --json lists it as failing: kind, object, conflict, reason ($f0)" \
         "$f0" = "route default table 1002 true a route to 0.0.0.0/0 in table 1002 (proto 4) is not ours"
 run "... and status (text) names it" sh -c "timeout 10 '$NRCTL' --run-dir '$RUN' status | grep -qF 'failing: route default table 1002: conflict: a route to 0.0.0.0/0 in table 1002 (proto 4) is not ours'"
+check "nestrouterctl metrics: nestrouter_failing_objects{kind=\"route\"} is 1" 1 sh -c \
+        "timeout 10 '$NRCTL' --run-dir '$RUN' metrics | sed -n 's/^nestrouter_failing_objects{kind=\"route\"} //p'"
 run "remove the foreign route" R ip route del default table 1002 proto static
 run "converged again" wait_for 50 converged
 run "... the route is ours again" R sh -c "ip route show default table 1002 proto 78 | grep -q ."
 run "... logged as resolved" after "$m" 'default table 1002: resolved \(was: a route to 0\.0\.0\.0/0'
 expect "... and nothing is failing" "$(sj '.failing | length')" = 0
+check "... nor counted in the metrics" 0 sh -c \
+        "timeout 10 '$NRCTL' --run-dir '$RUN' metrics | sed -n 's/^nestrouter_failing_objects{kind=\"route\"} //p'"
 
 # ---------------------------------------------------------------- journald fields
 # Stop, and start again with stderr "being the journal": JOURNAL_STREAM names the log file's

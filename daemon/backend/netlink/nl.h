@@ -66,8 +66,6 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
 int nlb_monitor_fd(struct nlb *b);
 int nlb_monitor_drain(struct nlb *b);
 
-/* Teardown helpers: delete every route and rule with our protocol. */
-int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted);
 
 /* observe/apply for the engine */
 extern const struct nr_backend_ops nlb_ops;

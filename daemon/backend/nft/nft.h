@@ -87,8 +87,6 @@ bool nftb_settle_due(const struct nftb *b);
 /* Per-rule counters of the live tables (the bridge table's chains are guest_*). */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);
 
-/* `--teardown`: delete both tables where they exist. */
-int nftb_delete_table(struct nftb *b);
 
 int nftb_monitor_fd(struct nftb *b);
 /* Reads the queued nftables events (bounded); a NEWGEN of another process, or a lost message,
