@@ -133,7 +133,7 @@ static unsigned stop_guests(struct nr_daemon *d, unsigned timeout)
         struct virtb *b = &d->virt;
         unsigned sent = 0;
         char *body = NULL;
-        if (!b->pid || !b->connected)
+        if (!b->helper.pid || !b->connected)
                 return 0;
         virtb_command(b, "guests hold", -1, &body); /* no autostart while maintenance comes */
         free(body);

@@ -41,9 +41,9 @@ static uint64_t count_leases(struct nr_daemon *d)
 static void gather_dhcp(struct nr_daemon *d, struct nr_metrics *m)
 {
         const struct nr_dhcp *h = d->cfg ? &d->cfg->guests.dhcp : NULL;
-        m->dnsmasq_up = d->dm.pid > 0;
-        m->dnsmasq_starts = d->dm.starts;
-        m->dnsmasq_crashes = d->dm.crashes;
+        m->dnsmasq_up = d->dm.sup.pid > 0;
+        m->dnsmasq_starts = d->dm.sup.starts;
+        m->dnsmasq_crashes = d->dm.sup.crashes;
         m->dhcp_enabled = h && h->enabled;
         if (!m->dhcp_enabled)
                 return;

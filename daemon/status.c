@@ -96,8 +96,10 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
                                    (unsigned long long)c.v[i].packets,
                                    (unsigned long long)c.v[i].bytes);
         nftd_counters_free(&c);
-        buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u}",
-                   (int)d->dm.pid, d->dm.starts, d->dm.crashes);
+        buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u",
+                   (int)d->dm.sup.pid, d->dm.sup.starts, d->dm.sup.crashes);
+        sup_status_json(&d->dm.sup, b); /* last_exit, stopping, fails_in_row, restart_in_ms */
+        buf_puts(b, "}");
 }
 
 /* Which device each uplink is, and where an Azure role came from. */
@@ -236,7 +238,10 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                 buf_printf(&b, "objects:   %zu links, %zu addresses, %zu routes, %zu rules, "
                                "%zu sysctls, nft table, dnsmasq pid %d\n",
                            want->n_links, want->n_addrs, want->n_routes, want->n_rules,
-                           want->n_sysctls, (int)d->dm.pid);
+                           want->n_sysctls, (int)d->dm.sup.pid);
+        sup_status_text(&d->dm.sup, line, sizeof(line));
+        if (line[0])
+                buf_printf(&b, "dnsmasq:   %s%s\n", d->dm.sup.stopping ? "stopping; " : "", line);
         uplinks(d, &b, false);
         for (size_t i = 0; i < want->n_notes; i++)
                 buf_printf(&b, "note:      %s\n", want->notes[i]);
