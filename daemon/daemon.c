@@ -32,6 +32,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         nlb_bridge_ports(&d->nl, d->cfg, &facts);
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
+        facts.bgp_drained = d->bgp.drained;
         return model_build(d->cfg, &facts, &paths, want);
 }
 
@@ -45,6 +46,8 @@ int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr
                 r = nftb_observe(&d->nft, have);
         if (r >= 0)
                 r = dmb_observe(&d->dm, have);
+        if (r >= 0)
+                r = bgpb_ops.observe(&d->bgp, want, d->have_prev ? &d->prev : NULL, have);
         return r;
 }
 
@@ -65,6 +68,8 @@ static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const st
                                           ? want->nft_bridge
                                           : want->nft,
                                   err, errlen);
+        case NR_OBJ_BGP:
+                return bgpb_ops.apply(&d->bgp, want, op, err, errlen);
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:
                 break;

@@ -8,6 +8,7 @@
 
 #include "azure_events.h"
 #include "azure_watch.h"
+#include "backend/bgp/bgp.h"
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
@@ -59,6 +60,8 @@ struct nr_daemon {
         struct nlb nl;
         struct nftb nft;
         struct dmb dm;
+        struct bgpb bgp;           /* BIRD (bgp:); until the engine dispatches through
+                                    * nr_backend_ops, wired in daemon_observe/apply_op */
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
@@ -95,6 +98,10 @@ char *daemon_plan_text(struct nr_daemon *d);
 /* One observation of everything the desired state names (used by passes and status). */
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have);
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
+
+/* nestrouterctl drain/undrain (drain.c): 0, or -ENOENT without bgp:, or -errno; *msg for the
+ * client (caller frees). */
+int daemon_drain(struct nr_daemon *d, bool drain, char **msg);
 
 /* nestrouterd --teardown: remove everything nestrouter owns. */
 int daemon_teardown(const struct nr_daemon_opts *o);
