@@ -180,6 +180,16 @@ fi
 expect "status shows both sessions Established (host 1)" \
         "$(sj 1 '[.bgp.sessions[] | select(.established)] | length')" = 2
 expect "status: host 1 advertises" "$(sj 1 .bgp.advertising)" = true
+doctor_rows() { H 1 timeout 20 "$NRCTL" --run-dir "$W/h1/run" --config "$W/h1/nestrouter.yaml" \
+        doctor --timeout 200 2>&1 | grep '^BGP'; }
+rows=$(doctor_rows)
+if printf '%s\n' "$rows" | grep -q '^BGP sessions  *ok  *2 of 2 sessions Established' &&
+        printf '%s\n' "$rows" | grep -q '^BGP advertisement  *ok'; then
+        pass "doctor: BIRD running, 2 of 2 sessions Established, advertised"
+else
+        printf '%s\n' "$rows" | sed 's/^/# /'
+        fail "doctor: BGP rows"
+fi
 wait_for 50 both_have 10.100.0.0/24 10.0.1.4 &&
         pass "fabric: 10.100.0.0/24 via host 1 (10.0.1.4) in both instances' tables" ||
         { bf_routes 1 | sed 's/^/# /'; fail "fabric: 10.100.0.0/24 via host 1"; }
@@ -212,6 +222,7 @@ t=$(poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6) &&
         pass "drain host 1: the fabric moves 10.100.0.0/24 to the standby in $t ms (< 1 s)" ||
         { bf_routes 1 | sed 's/^/# /'; fail "drain host 1: withdrawn within 1 s ($t ms)"; }
 expect "status: drained, not advertising" "$(sj 1 '.bgp.drained,.bgp.advertising' | tr '\n' ' ')" = "true false "
+expect "doctor: drained is a warning" "$(doctor_rows | grep -c '^BGP advertisement  *WARN  *drained')" = 1
 rx() { H 3 cat /sys/class/net/eth1/statistics/rx_packets; }
 r0=$(rx)
 PING vm 10.100.0.10 >/dev/null && ping_ok=1 || ping_ok=0
