@@ -312,11 +312,10 @@ int bgpb_apply(void *self, const struct nr_desired *want, const struct nr_op *op
         const char *text = op->bgp.advertise ? want->bird_conf : want->bird_conf_withdrawn;
         char *kept = NULL;
         int r = -EINVAL;
-        switch (op->kind) {
-        case NR_OP_BGP_START:
+        /* not a switch: the other backends' op kinds are none of this backend's business */
+        if (op->kind == NR_OP_BGP_START) {
                 r = text ? start(b, text, err, errlen) : -EINVAL;
-                break;
-        case NR_OP_BGP_CONFIGURE:
+        } else if (op->kind == NR_OP_BGP_CONFIGURE) {
                 if (op->bgp.keep_sessions) {
                         char *old = file_read(b->conf, NULL);
                         kept = bird_conf_keep_sessions(old, text,
@@ -325,29 +324,9 @@ int bgpb_apply(void *self, const struct nr_desired *want, const struct nr_op *op
                 }
                 r = text ? configure(b, kept ? kept : text, err, errlen) : -EINVAL;
                 free(kept);
-                break;
-        case NR_OP_BGP_STOP:
+        } else if (op->kind == NR_OP_BGP_STOP) {
                 r = stop(b, err, errlen);
-                break;
-        case NR_OP_LINK_ADD_BRIDGE:
-        case NR_OP_LINK_SET:
-        case NR_OP_LINK_SET_MASTER:
-        case NR_OP_LINK_DEL:
-        case NR_OP_SYSCTL_SET:
-        case NR_OP_ADDR_ADD:
-        case NR_OP_ADDR_DEL:
-        case NR_OP_ROUTE_REPLACE:
-        case NR_OP_ROUTE_DEL:
-        case NR_OP_RULE_ADD:
-        case NR_OP_RULE_DEL:
-        case NR_OP_NFT_CREATE:
-        case NR_OP_NFT_UPDATE:
-        case NR_OP_NFTBR_CREATE:
-        case NR_OP_NFTBR_UPDATE:
-        case NR_OP_DNSMASQ_START:
-        case NR_OP_DNSMASQ_RELOAD:
-        case NR_OP_DNSMASQ_STOP:
-        case NR_OP_CONFLICT:
+        } else {
                 snprintf(err, errlen, "not a bgp op");
                 return -EINVAL;
         }

@@ -15,6 +15,7 @@
 
 #include "core/model.h"
 #include "core/nftdiff.h"
+#include "backend/backend.h"
 #include "core/plan.h"
 
 struct nft_ctx;
@@ -86,10 +87,11 @@ bool nftb_settle_due(const struct nftb *b);
 /* Per-rule counters of the live tables (the bridge table's chains are guest_*). */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);
 
-/* `--teardown`: delete both tables where they exist. */
-int nftb_delete_table(struct nftb *b);
 
 int nftb_monitor_fd(struct nftb *b);
 /* Reads the queued nftables events (bounded); a NEWGEN of another process, or a lost message,
  * ends the trust. Returns how many were read, or -ENOBUFS. */
 int nftb_monitor_drain(struct nftb *b);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops nftb_ops;
