@@ -51,8 +51,7 @@ struct nr_daemon {
         struct nlb nl;
         struct nftb nft;
         struct dmb dm;
-        struct bgpb bgp;           /* BIRD (bgp:); until the engine dispatches through
-                                    * nr_backend_ops, wired in daemon_observe/apply_op */
+        struct bgpb bgp;           /* BIRD (bgp:) */
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
