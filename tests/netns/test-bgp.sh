@@ -271,6 +271,33 @@ t=$(poll_ms 5000 both_have 10.100.1.0/24 10.0.1.5) &&
         pass "health: dnsmasq restarted -> re-advertised ($t ms)" ||
         fail "health: dnsmasq restarted -> re-advertised"
 
+# ---------------------------------------------------------------- timings (BGP_BENCH=N)
+# make bench's bgp section: N rounds of a health failure (host 2's guest bridge deleted) -> the
+# withdraw reaching Route Server -> the route back in the fabric after the repair, and of drain
+# -> gone from the fabric -> undrain -> back; medians on "# bench:" lines. The route-table
+# mode has no equivalent: a dead host keeps its route.
+median() { sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print -1}'; }
+if [ "${BGP_BENCH:-0}" -gt 0 ]; then
+        : >"$W/t-gone"; : >"$W/t-back"; : >"$W/t-dgone"; : >"$W/t-dback"
+        i=0
+        while [ $i -lt "$BGP_BENCH" ]; do
+                i=$((i + 1))
+                w0=$(withdraws 2)
+                H 2 ip link del nr0
+                poll_ms 2000 test "$(withdraws 2)" -gt "$w0" >>"$W/t-gone"
+                poll_ms 5000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-back"
+                wait_for 50 converged 2
+                ctl 2 drain >/dev/null
+                poll_ms 2000 both_lack 10.100.1.0/24 >>"$W/t-dgone"
+                ctl 2 undrain >/dev/null
+                poll_ms 2000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-dback"
+        done
+        echo "# bench: health failure (bridge deleted) -> withdraw at Route Server: median $(median <"$W/t-gone") ms ($BGP_BENCH runs)"
+        echo "# bench: repaired -> route back in the fabric: median $(median <"$W/t-back") ms"
+        echo "# bench: drain -> gone from the fabric: median $(median <"$W/t-dgone") ms; undrain -> back: median $(median <"$W/t-dback") ms"
+        echo "# bench: route-table mode: a dead host keeps its route (no withdraw at all)"
+fi
+
 # ---------------------------------------------------------------- restart keeps sessions
 s0=$(rs_since 1)
 stop_daemon 1 && pass "host 1: nestrouterd stops on SIGTERM" || fail "host 1: SIGTERM"
