@@ -337,10 +337,19 @@ int bgpb_apply(void *self, const struct nr_desired *want, const struct nr_op *op
         return r;
 }
 
+/* A new text for a running BIRD follows a decision (the health gate, drain, a
+ * reload), not drift in BIRD; only a BIRD that had to be started again is a repair. */
+static bool bgpb_is_change(void *self, const struct nr_op *op)
+{
+        (void)self;
+        return op->kind == NR_OP_BGP_CONFIGURE;
+}
+
 const struct nr_backend_ops bgpb_ops = {
         .name = "bgp",
         .observe = bgpb_observe,
         .apply = bgpb_apply,
+        .is_change = bgpb_is_change,
 };
 
 /* ---- status ------------------------------------------------------------------------------ */
