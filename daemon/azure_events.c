@@ -169,6 +169,13 @@ static void start_shutdown(struct nr_daemon *d, const struct imds_event *ev, con
         }
         snprintf(d->aze.active, sizeof(d->aze.active), "%s", ev->id);
         snprintf(d->aze.active_type, sizeof(d->aze.active_type), "%s", type);
+        if (d->cfg->bgp.present) {
+                /* first the advertisement goes, so that Azure sends the guests' traffic
+                 * elsewhere (a standby) while they stop; the reboot brings it back */
+                char *msg = NULL;
+                daemon_drain(d, true, true, &msg);
+                free(msg);
+        }
         log_notice("imds: scheduled %s (event %s): shutting the guests down, timeout %u s", type,
                    ev->id, t);
         d->aze.pending = stop_guests(d, t);

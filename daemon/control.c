@@ -88,9 +88,10 @@ static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply
                 reply(rep, 0, daemon_plan_text(d));
         } else if (!strcmp(req, "metrics")) {
                 reply(rep, 0, daemon_metrics(d));
-        } else if (!strcmp(req, "drain") || !strcmp(req, "undrain")) {
+        } else if (!strcmp(req, "drain") || !strcmp(req, "undrain") ||
+                   !strcmp(req, "drain until-reboot")) {
                 char *msg;
-                int r = daemon_drain(d, req[0] == 'd', &msg);
+                int r = daemon_drain(d, req[0] == 'd', strchr(req, ' ') != NULL, &msg);
                 reply(rep, r < 0 ? 1 : 0, msg);
         } else {
                 char *msg = NULL;

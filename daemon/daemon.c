@@ -44,7 +44,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         daemon_facts(&d->nl, d->cfg, &roles, &facts);
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
-        facts.bgp_drained = d->bgp.drained;
+        facts.bgp_drained = bgpb_is_drained(&d->bgp);
         return model_build(d->cfg, &facts, &paths, want);
 }
 

@@ -101,8 +101,9 @@ void daemon_owned_load(struct nr_daemon *d);
 void daemon_engine_init(struct nr_daemon *d);
 
 /* nestrouterctl drain/undrain (drain.c): 0, or -ENOENT without bgp:, or -errno; *msg for the
- * client (caller frees). */
-int daemon_drain(struct nr_daemon *d, bool drain, char **msg);
+ * client (caller frees). until_reboot: the drain is forgotten at the next boot (host shutdown,
+ * Scheduled Events). */
+int daemon_drain(struct nr_daemon *d, bool drain, bool until_reboot, char **msg);
 
 /* nestrouterd --teardown: remove everything nestrouter owns. */
 int daemon_teardown(const struct nr_daemon_opts *o);

@@ -33,6 +33,8 @@ static void usage(FILE *f)
                    "                    daemon writes to metrics.textfile for node exporter)\n"
                    "  drain             withdraw this host's BGP advertisement (bgp:) on purpose;\n"
                    "                    kept across restarts until undrain\n"
+                   "  drain --until-reboot\n"
+                   "                    the same, forgotten at the next boot (host shutdown)\n"
                    "  undrain           advertise again (while the host is healthy)\n"
                    "  vm list [--json]  the nested guests: state, firmware, CPU, pending change\n"
                    "  vm start NAME     start a guest\n"

@@ -48,7 +48,8 @@ _nestrouterctl()
                         plan metrics drain undrain vm guests doctor azure' ;;
         status | leases) _nestrouterctl_offer '--json' ;;
         reload) [[ $prev == --confirm ]] || _nestrouterctl_offer '--confirm' ;;
-        confirm | plan | metrics | drain | undrain) ;;
+        drain) _nestrouterctl_offer '--until-reboot' ;;
+        confirm | plan | metrics | undrain) ;;
         vm)
                 case $sub in
                 '') _nestrouterctl_offer 'list start stop reset console checkpoint checkpoints

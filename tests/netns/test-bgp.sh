@@ -233,6 +233,20 @@ t=$(poll_ms 1000 both_have 10.100.0.0/24 10.0.1.4) &&
         fail "undrain host 1: re-advertised within 1 s ($t ms)"
 # the drained host with its sessions up: nothing advertised, nothing reset
 expect "drain/undrain reset no session" "$(sj 1 '[.bgp.sessions[] | select(.established)] | length')" = 2
+# drain --until-reboot (host shutdown, Scheduled Events): the same withdraw, remembered in the
+# run dir (a tmpfs: the next boot starts without it), not the state dir; undrain clears it
+ctl 1 drain --until-reboot >/dev/null
+t=$(poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6) &&
+        pass "drain --until-reboot host 1: withdrawn in $t ms" ||
+        fail "drain --until-reboot host 1: withdrawn within 1 s ($t ms)"
+expect "status: drained until reboot" "$(sj 1 '.bgp.drained,.bgp.drained_until_reboot' | tr '\n' ' ')" = "true true "
+expect "... remembered in the run dir, not the state dir" \
+        "$([ -e "$W/h1/run/bgp-drained" ] && echo run)$([ -e "$W/h1/state/bgp-drained" ] && echo state)" = run
+ctl 1 undrain >/dev/null
+t=$(poll_ms 1000 both_have 10.100.0.0/24 10.0.1.4) &&
+        pass "undrain after --until-reboot: re-advertised in $t ms" ||
+        fail "undrain after --until-reboot: re-advertised within 1 s ($t ms)"
+expect "... and the flag is gone" "$(ls "$W/h1/run/bgp-drained" 2>/dev/null)" = ""
 
 # ---------------------------------------------------------------- health
 withdraws() { RS 1 show protocols all "host_10_0_1_$((3 + $1))" | awk '/Import withdraws:/ {print $3}'; }

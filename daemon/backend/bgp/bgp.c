@@ -201,8 +201,10 @@ static int spawn(struct bgpb *b, char *err, size_t errlen)
 
 int bgpb_open(struct bgpb *b, const char *run_dir, const char *state_dir)
 {
-        (void)run_dir; /* everything is in the state dir: the run dir goes with a stop */
+        /* everything else is in the state dir: BIRD outlives the daemon */
         memset(b, 0, sizeof(*b));
+        snprintf(b->drain_boot, sizeof(b->drain_boot), "%s/bgp-drained", run_dir);
+        b->drained_boot = access(b->drain_boot, F_OK) == 0;
         snprintf(b->conf, sizeof(b->conf), "%s/bird.conf", state_dir);
         snprintf(b->sock, sizeof(b->sock), "%s/bird.ctl", state_dir);
         snprintf(b->pid, sizeof(b->pid), "%s/bird.pid", state_dir);
@@ -216,13 +218,38 @@ void bgpb_close(struct bgpb *b)
         (void)b; /* BIRD keeps the routes advertised while nestrouterd is away */
 }
 
-int bgpb_set_drained(struct bgpb *b, bool drained)
+static int unlink_flag(const char *path)
 {
-        int r = drained ? file_write_atomic(b->drain, "drained by nestrouterctl drain\n", 0644)
-                        : (unlink(b->drain) < 0 && errno != ENOENT ? -errno : 0);
+        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int bgpb_set_drained(struct bgpb *b, bool drained, bool until_reboot)
+{
+        int r;
+        if (!drained) {
+                r = unlink_flag(b->drain);
+                int r2 = unlink_flag(b->drain_boot);
+                if (r >= 0)
+                        b->drained = false;
+                if (r2 >= 0)
+                        b->drained_boot = false;
+                return r < 0 ? r : r2;
+        }
+        if (until_reboot) {
+                r = file_write_atomic(b->drain_boot, "drained until the next boot\n", 0644);
+                if (r >= 0)
+                        b->drained_boot = true;
+                return r;
+        }
+        r = file_write_atomic(b->drain, "drained by nestrouterctl drain\n", 0644);
         if (r >= 0)
-                b->drained = drained;
+                b->drained = true;
         return r;
+}
+
+bool bgpb_is_drained(const struct bgpb *b)
+{
+        return b->drained || b->drained_boot;
 }
 
 int bgpb_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
@@ -360,9 +387,11 @@ void bgpb_status_json(const struct bgpb *b, struct nr_buf *out, bool adv, const 
         buf_printf(out, ",\"bgp\":{\"bird_running\":%s,\"advertising\":%s,\"reason\":",
                    b->running ? "true" : "false", adv ? "true" : "false");
         json_str(out, adv ? "" : why);
-        buf_printf(out, ",\"drained\":%s,\"sessions_settings_deferred\":%s,\"starts\":%u,"
+        buf_printf(out, ",\"drained\":%s,\"drained_until_reboot\":%s,"
+                        "\"sessions_settings_deferred\":%s,\"starts\":%u,"
                         "\"configures\":%u,\"failures\":%u,\"last_error\":",
-                   b->drained ? "true" : "false", deferred ? "true" : "false", b->starts,
+                   bgpb_is_drained(b) ? "true" : "false", b->drained_boot ? "true" : "false",
+                   deferred ? "true" : "false", b->starts,
                    b->configures, b->failures);
         json_str(out, b->last_error);
         buf_puts(out, ",\"sessions\":[");

@@ -19,7 +19,9 @@ struct nr_buf;
 
 struct bgpb {
         char conf[4096], sock[4096], pid[4096], drain[4096];
+        char drain_boot[4096];     /* in the run dir (a tmpfs): gone with the next boot */
         bool drained;              /* nestrouterctl drain (kept across restarts) */
+        bool drained_boot;         /* drain --until-reboot: host shutdown, Scheduled Events */
         bool running;              /* BIRD answered at the last observation */
         struct nr_bird_sessions sessions; /* as BIRD showed them then */
         unsigned starts, configures, failures;
@@ -37,8 +39,13 @@ int bgpb_observe(void *self, const struct nr_desired *want, const struct nr_desi
 int bgpb_apply(void *self, const struct nr_desired *want, const struct nr_op *op, char *err,
                size_t errlen);
 
-/* Drain (withdraw on purpose) or undrain; remembered in the state dir. 0 or -errno. */
-int bgpb_set_drained(struct bgpb *b, bool drained);
+/* Drain (withdraw on purpose) or undrain. A drain is remembered in the state dir (kept until
+ * undrain), or with until_reboot in the run dir, which the next boot starts without (a host
+ * shutdown, an Azure Scheduled Event: the host comes back advertising). Undrain clears both.
+ * 0 or -errno. */
+int bgpb_set_drained(struct bgpb *b, bool drained, bool until_reboot);
+/* Drained by either. */
+bool bgpb_is_drained(const struct bgpb *b);
 
 /* ,"bgp":{...} for status --json; the text lines for status. adv/why: the gate's verdict;
  * deferred: session settings wait for the sessions to restart. */
