@@ -135,9 +135,10 @@ fuzz: deps $(BUILD)/fuzz/fuzz_config
 fuzz-replay: $(BUILD)/fuzz/fuzz_config
 	$(BUILD)/fuzz/fuzz_config -runs=0 tests/fuzz/corpus
 
+# ROUTE_SERVER=1: two hosts behind a simulated Azure Route Server (BGP) instead
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@tests/demo.sh
+	@if [ "$(ROUTE_SERVER)" = 1 ]; then tests/demo-bgp.sh; else tests/demo.sh; fi
 
 clean:
 	rm -rf $(BUILD)
