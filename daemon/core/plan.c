@@ -194,14 +194,14 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
         if (!h || !h->nft_present) {
                 op.kind = NR_OP_NFT_CREATE;
                 r |= push(p, &op);
-        } else if (!str_eq(h->nft, w->nft)) {
+        } else if (!nftm_equal(h->nft, w->nft)) {
                 op.kind = NR_OP_NFT_UPDATE;
                 r |= push(p, &op);
         }
         if (!h || !h->nft_bridge_present) {
                 op.kind = NR_OP_NFTBR_CREATE;
                 r |= push(p, &op);
-        } else if (!str_eq(h->nft_bridge, w->nft_bridge)) {
+        } else if (!nftm_equal(h->nft_bridge, w->nft_bridge)) {
                 op.kind = NR_OP_NFTBR_UPDATE;
                 r |= push(p, &op);
         }
@@ -258,8 +258,8 @@ void observed_free(struct nr_observed *o)
         free(o->routes);
         free(o->rules);
         free(o->sysctls);
-        free(o->nft);
-        free(o->nft_bridge);
+        nftm_unref(o->nft);
+        nftm_unref(o->nft_bridge);
         free(o->dnsmasq_conf);
         free(o->dnsmasq_hosts);
         memset(o, 0, sizeof(*o));
