@@ -297,6 +297,7 @@ static void nft_chain_pf_count(struct nft_ctx *c)
         const struct nr_config *cfg = c->cfg;
         char id[32];
         nftm_chain(c->t, "pf_count", NULL);
+        nftm_chain_unordered(c->t); /* counters only: a new forward's rule is appended */
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);

@@ -464,6 +464,9 @@ static void check_port_forwards(struct vctx *v)
         const struct nr_dhcp *d = &cfg->guests.dhcp;
         char p[YV_PATH_MAX];
         struct kidx names, ports;
+        if (cfg->n_port_forwards > NR_MAX_PORT_FORWARDS)
+                verr(v, "port_forwards", "%zu forwards: at most %d", cfg->n_port_forwards,
+                     NR_MAX_PORT_FORWARDS);
         kidx_init(&names, d->n_reservations);
         for (size_t i = 0; i < d->n_reservations; i++)
                 kidx_put(&names, i, 0, d->reservations[i].name);

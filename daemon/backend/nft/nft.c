@@ -177,7 +177,6 @@ static void forget(struct nftb *b)
         nft_ctx_get_error_buffer(b->ctx); /* rewinds it: the next error is alone in it */
         nft_ctx_unbuffer_output(b->ctx);
         nft_ctx_buffer_output(b->ctx);
-        malloc_trim(0);
 }
 
 int nftb_open(struct nftb *b, const char *state_dir, const char *spare_dir)
@@ -330,6 +329,7 @@ static int settle_table(struct nftb *b, enum nftb_table t)
         b->listings++;
         int r = list_table(b, t, DRIFT_FLAGS, &base);
         forget(b);
+        malloc_trim(0); /* after the pass was reported: the listing's memory goes back */
         if (r < 0)
                 return r; /* the next pass sees no matching baseline and applies again */
         nftd_handles_free(&tab->handles);
