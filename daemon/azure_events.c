@@ -77,7 +77,7 @@ static void ack(struct nr_daemon *d, const char *id, const char *why)
         snprintf(d->aze.last, sizeof(d->aze.last), "event %s acknowledged: %s", id, why);
         log_notice("imds: %s", d->aze.last);
         azw_roles(d, &roles);
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         if (facts.uplink[NR_UPLINK_NAT].found)
                 snprintf(dev, sizeof(dev), "%s", facts.uplink[NR_UPLINK_NAT].ifname);
         if (!body || imdsc_request(d->ev, dev, EVENTS_PATH, body, on_acked, d) < 0)
@@ -133,7 +133,7 @@ static unsigned stop_guests(struct nr_daemon *d, unsigned timeout)
         struct virtb *b = &d->virt;
         unsigned sent = 0;
         char *body = NULL;
-        if (!b->pid || !b->connected)
+        if (!b->helper.pid || !b->connected)
                 return 0;
         virtb_command(b, "guests hold", -1, &body); /* no autostart while maintenance comes */
         free(body);
@@ -246,7 +246,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 return 0;
         }
         azw_roles(d, &roles);
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         if (facts.uplink[NR_UPLINK_NAT].found)
                 snprintf(dev, sizeof(dev), "%s", facts.uplink[NR_UPLINK_NAT].ifname);
         if (imdsc_request(d->ev, dev, EVENTS_PATH, NULL, on_events, d) < 0)

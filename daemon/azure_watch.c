@@ -122,7 +122,7 @@ static void nic1_dev(struct nr_daemon *d, char *dev)
         dev[0] = '\0';
         if (nlb_refresh(&d->nl) < 0)
                 return;
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         if (facts.uplink[NR_UPLINK_NAT].found)
                 snprintf(dev, NR_IFNAMSIZ, "%s", facts.uplink[NR_UPLINK_NAT].ifname);
 }

@@ -15,11 +15,24 @@
 #include "clock.h"
 #include "backend/dnsmasq/dm_leases.h"
 #include "backend/sysctl/sysctl.h"
+#include "core/owned.h"
 #include "core/render.h"
+#include "fileio.h"
 #include "core/validate.h"
 #include "log.h"
 
 #define RETRY_USEC (1000000ull)
+
+void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds_roles *roles,
+                  struct nr_facts *facts)
+{
+        struct nr_link_fact *links;
+        size_t n;
+        bool ipv6;
+        int r = nlb_link_facts(nl, &links, &n, &ipv6);
+        facts_build(cfg, roles, links, r < 0 ? 0 : n, ipv6, facts);
+        free(links);
+}
 
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
 {
@@ -28,8 +41,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         struct imds_roles roles;
         azw_roles(d, &roles);
         char leases[4096];
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
-        nlb_bridge_ports(&d->nl, d->cfg, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
         return model_build(d->cfg, &facts, &paths, want);
@@ -37,94 +49,30 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
 
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have)
 {
-        memset(have, 0, sizeof(*have));
-        int r = nlb_observe(&d->nl, want, d->have_prev ? &d->prev : NULL, have);
-        if (r >= 0)
-                r = sysctl_observe(want, have);
-        if (r >= 0)
-                r = nftb_observe(&d->nft, have);
-        if (r >= 0)
-                r = dmb_observe(&d->dm, have);
-        return r;
+        return engine_observe(&d->eng, want, d->have_prev ? &d->prev : NULL, have);
 }
 
-static int apply_op(struct nr_daemon *d, const struct nr_desired *want, const struct nr_op *op,
-                    char *err, size_t errlen)
+static uint64_t engine_clock(void *ctx)
 {
-        switch (op->obj) {
-        case NR_OBJ_LINK:
-        case NR_OBJ_ADDR:
-        case NR_OBJ_ROUTE:
-        case NR_OBJ_RULE:
-                return nlb_apply(&d->nl, op, want->route_protocol, err, errlen);
-        case NR_OBJ_SYSCTL:
-                return sysctl_apply(&op->sysctl, err, errlen);
-        case NR_OBJ_NFT:
-                return nftb_apply(&d->nft, op,
-                                  op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE
-                                          ? want->nft_bridge
-                                          : want->nft,
-                                  err, errlen);
-        case NR_OBJ_DNSMASQ:
-        case NR_OBJ_COUNT:
-                break;
-        }
-        if (op->kind == NR_OP_CONFLICT)
-                return 0;
-        return dmb_apply(&d->dm, op, want->dnsmasq_conf, want->dnsmasq_hosts, d->cfg->guests.bridge,
-                         err, errlen);
+        (void)ctx;
+        return now_usec();
 }
 
-/* Applies the plan in order; returns the number of failed ops. */
-static unsigned apply_plan(struct nr_daemon *d, const struct nr_desired *want,
-                           const struct nr_plan *plan, bool *backoff)
+static void engine_say(void *ctx, int pri, enum nr_obj o, const char *object, const char *msg)
 {
-        unsigned failed = 0;
-        for (size_t i = 0; i < plan->n_ops; i++) {
-                const struct nr_op *op = &plan->ops[i];
-                char line[400], err[256] = "", obj[128];
-                enum nr_obj o = op->obj;
-                plan_op_line(plan, op, line, sizeof(line));
-                if (op->kind == NR_OP_CONFLICT) {
-                        log_obj(LOG_PRI_WARNING, "conflict", op->why, "conflict, left alone: %s",
-                                op->why);
-                        failed++;
-                        continue;
-                }
-                /* a new lease or bridge port changes the bridge table's desired text
-                 * without a reload: a change too, not drift */
-                bool change = d->config_changed ||
-                              (o == NR_OBJ_NFT && nftb_op_is_change(&d->nft, op));
-                plan_op_object(op, obj, sizeof(obj));
-                uint64_t t0 = now_usec();
-                int r = apply_op(d, want, op, err, sizeof(err));
-                if (r == -EAGAIN) {
-                        d->n.backoffs++;
-                        log_obj(LOG_PRI_DEBUG, plan_obj_name(o), obj, "%s: put off (backing off)",
-                                line);
-                        *backoff = true;
-                        failed++;
-                        continue;
-                }
-                if (r < 0) {
-                        d->n.failures++;
-                        failed++;
-                        snprintf(d->last_error, sizeof(d->last_error), "%s: %s", line, err);
-                        log_obj(LOG_PRI_ERR, plan_obj_name(o), obj, "%s: %s", line, err);
-                        continue;
-                }
-                d->n.writes++;
-                log_obj(LOG_PRI_DEBUG, plan_obj_name(o), obj, "applied in %llu us: %s",
-                        (unsigned long long)(now_usec() - t0), line);
-                if (change) {
-                        d->n.changes[o]++;
-                        log_obj(LOG_PRI_INFO, plan_obj_name(o), obj, "%s", line);
-                } else {
-                        d->n.repairs[o]++;
-                        log_obj(LOG_PRI_NOTICE, plan_obj_name(o), obj, "repaired drift: %s", line);
-                }
-        }
-        return failed;
+        (void)ctx;
+        log_obj(pri, plan_obj_name(o), object, "%s", msg);
+}
+
+/* The engine over the real backends; called once the backends are open. */
+void daemon_engine_init(struct nr_daemon *d)
+{
+        engine_init(&d->eng, &d->n, d->last_error, sizeof(d->last_error), engine_clock,
+                    engine_say, d);
+        engine_set_backend(&d->eng, NR_BACKEND_NETLINK, &nlb_ops, &d->nl);
+        engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, NULL);
+        engine_set_backend(&d->eng, NR_BACKEND_NFT, &nftb_ops, &d->nft);
+        engine_set_backend(&d->eng, NR_BACKEND_DNSMASQ, &dmb_ops, &d->dm);
 }
 
 static void notify_status(struct nr_daemon *d, unsigned failed)
@@ -205,37 +153,74 @@ static int adopt_orphans(struct nr_daemon *d, struct nr_desired *want)
         return r;
 }
 
+/* The ownership record (core/owned.h) follows what the last pass wanted; written only when it
+ * changes. A failed write is retried at the next change and logged: the running daemon still
+ * knows (prev), only a restart with a changed file would miss it. */
+static void owned_save(struct nr_daemon *d)
+{
+        char path[4096];
+        char *text = owned_render(&d->prev);
+        if (!text || (d->owned_text && !strcmp(text, d->owned_text))) {
+                free(text);
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/%s", d->o.state_dir, NR_OWNED_FILE);
+        int r = file_write_atomic(path, text, 0644);
+        if (r < 0) {
+                log_obj_errno(LOG_PRI_WARNING, r, "state", path,
+                              "%s: %m (a restart with a changed file may leave objects behind)",
+                              path);
+                free(text);
+                return;
+        }
+        free(d->owned_text);
+        d->owned_text = text;
+}
+
+/* At start: what an earlier run made, so that what the file no longer wants is removed. */
+void daemon_owned_load(struct nr_daemon *d)
+{
+        char path[4096];
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", d->o.state_dir, NR_OWNED_FILE);
+        char *text = file_read(path, &len);
+        if (!text)
+                return;
+        if (owned_parse(text, len, &d->prev) == 0) {
+                d->have_prev = true;
+                d->owned_text = text;
+                log_info("%s: %zu links and %zu addresses made by an earlier run", path,
+                         d->prev.n_links, d->prev.n_addrs);
+                return;
+        }
+        free(text);
+}
+
 static int reconcile(struct nr_daemon *d)
 {
         struct nr_desired want;
-        struct nr_observed have;
-        struct nr_plan plan;
+        struct nr_pass_result res;
         uint64_t t0 = now_usec();
-        bool backoff = false, reloaded = d->config_changed;
+        bool reloaded = d->config_changed;
         int r = nlb_refresh(&d->nl);
         if (r >= 0)
                 r = daemon_build_desired(d, &want);
         if (r < 0)
                 return log_err_errno(r, "reconcile: %m");
-        if ((r = adopt_orphans(d, &want)) < 0) {
+        if ((r = adopt_orphans(d, &want)) < 0 ||
+            (r = engine_pass(&d->eng, &want, d->have_prev ? &d->prev : NULL, d->config_changed,
+                             &res)) < 0) {
                 model_free(&want);
                 return log_err_errno(r, "reconcile: %m");
         }
-        r = daemon_observe(d, &want, &have);
-        if (r >= 0)
-                r = plan_build(&want, &have, d->have_prev ? &d->prev : NULL, &plan);
-        observed_free(&have);
-        if (r < 0) {
-                model_free(&want);
-                return log_err_errno(r, "reconcile: %m");
-        }
-        size_t n_ops = plan.n_ops;
-        unsigned failed = apply_plan(d, &want, &plan, &backoff);
+        unsigned failed = res.failed;
         if (d->nft.save_errno) {
                 failed++;
                 snprintf(d->last_error, sizeof(d->last_error),
                          "nft: cannot save state in %s: %s", d->o.state_dir,
                          strerror(d->nft.save_errno));
+                if (!res.retry_at_usec)
+                        res.retry_at_usec = now_usec() + RETRY_USEC;
         }
         if (!d->ready_sent) {
                 sd_notify(0, "READY=1");
@@ -244,19 +229,18 @@ static int reconcile(struct nr_daemon *d)
         /* the nft baseline listing is bookkeeping for drift, not applying: after the report */
         if (nftb_settle_due(&d->nft))
                 schedule_settle(d);
-        d->n.passes++;
-        plan_free(&plan);
         if (d->have_prev)
                 model_free(&d->prev);
         d->prev = want;
         d->have_prev = true;
+        owned_save(d);
         d->converged = failed == 0;
         if (!failed)
                 d->config_changed = false;
-        if (failed)
-                daemon_schedule(d, backoff && d->dm.not_before_usec > now_usec()
-                                           ? d->dm.not_before_usec - now_usec()
-                                           : RETRY_USEC);
+        if (res.retry_at_usec) {
+                uint64_t now = now_usec();
+                daemon_schedule(d, res.retry_at_usec > now ? res.retry_at_usec - now : 0);
+        }
         d->last_pass_usec = now_usec() - t0;
         /* a large file parsed and rendered leaves freed heap behind: give it back after a
          * reload, not after every pass */
@@ -264,11 +248,11 @@ static int reconcile(struct nr_daemon *d)
                 malloc_trim(0);
         metrics_pass_observe(&d->n.pass_hist, d->last_pass_usec);
         log_debug("pass %llu: %zu ops planned, %u failed, %llu us%s",
-                  (unsigned long long)d->n.passes, n_ops, failed,
+                  (unsigned long long)d->n.passes, res.n_ops, failed,
                   (unsigned long long)d->last_pass_usec, d->nft.trusted ? "" : "; nft listed");
         virtb_network_pass(&d->virt); /* guests: the bridge exists now; their own pass follows */
         notify_status(d, failed);
-        if (n_ops)
+        if (res.n_ops)
                 metrics_write(d); /* something changed: the textfile need not wait */
         log_flush_repeats(false);
         return 0;
@@ -315,6 +299,7 @@ void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,
         metrics_configure(d);
         d->config_ok = true;
         d->config_changed = true;
+        engine_retry_now(&d->eng); /* a new file may cure what was failing */
         azw_kick(d);
         aze_kick(d);
         daemon_schedule(d, 0);

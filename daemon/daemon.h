@@ -18,22 +18,11 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/render_metrics.h"
+#include "engine/engine.h"
 #include "metrics.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
-
-struct nr_counters {
-        uint64_t passes;           /* reconcile passes */
-        uint64_t writes;           /* ops applied successfully */
-        uint64_t failures;         /* ops that failed */
-        uint64_t backoffs;         /* ops put off while their subsystem backs off (dnsmasq) */
-        uint64_t repairs[NR_OBJ_COUNT]; /* drift repaired after the system had converged */
-        uint64_t changes[NR_OBJ_COUNT]; /* ops from a (re)load of the configuration */
-        uint64_t reloads, reloads_rejected;
-        uint64_t events_netlink, events_nft, overruns;
-        struct nr_pass_hist pass_hist; /* pass durations, for the metrics */
-};
 
 struct nr_daemon_opts {
         const char *config;
@@ -50,7 +39,9 @@ struct nr_daemon {
         struct nr_diags errors;    /* of the last rejected load */
         bool config_ok;            /* the file on disk was accepted last time we read it */
         bool have_prev;
-        struct nr_desired prev;    /* what the last pass wanted */
+        struct nr_desired prev;    /* what the last pass wanted (at start: the ownership
+                                    * record of an earlier run) */
+        char *owned_text;          /* that record as last written to the state dir */
         bool converged;            /* the last pass applied everything it planned */
         bool ready_sent;
         bool config_changed;       /* the next pass follows a (re)load: its ops are changes */
@@ -66,6 +57,7 @@ struct nr_daemon {
         sd_event_source *settle_src;  /* the nft baseline listing, after the pass is reported */
         sd_event_source *resync_timer;
         struct nr_counters n;
+        struct nr_engine eng;      /* observe, plan, apply through the backends */
         struct nr_mwriter mw;      /* the Prometheus textfile */
 };
 
@@ -95,6 +87,15 @@ char *daemon_plan_text(struct nr_daemon *d);
 /* One observation of everything the desired state names (used by passes and status). */
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have);
 int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
+/* The facts of the interfaces the netlink backend last saw, decided by the core (uplinks,
+ * the guest bridge's ports); leases are not included. */
+void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds_roles *roles,
+                  struct nr_facts *facts);
+/* The ownership record in the state dir (core/owned.h). */
+#define NR_OWNED_FILE "owned"
+void daemon_owned_load(struct nr_daemon *d);
+/* The engine over the daemon's backends (once they are open). */
+void daemon_engine_init(struct nr_daemon *d);
 
 /* nestrouterd --teardown: remove everything nestrouter owns. */
 int daemon_teardown(const struct nr_daemon_opts *o);

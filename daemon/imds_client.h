@@ -1,15 +1,17 @@
-/* A small non-blocking HTTP/1.0 client for IMDS on the sd-event loop: one request, one
- * callback, a hard timeout; optionally bound to a device (SO_BINDTODEVICE). */
+/* The IMDS client on the daemon's sd-event loop (the exchange itself is lib/imds_http.c, which
+ * `nestrouterctl doctor` drives with poll()): one request, one callback, a hard timeout;
+ * optionally bound to a device (SO_BINDTODEVICE). */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/imds_http.h"
+
 typedef struct sd_event sd_event;
 
-#define IMDSC_ADDR_DEFAULT "169.254.169.254"
-/* the document that names the NICs (the daemon's azure_watch.c and --teardown) */
-#define IMDSC_NETWORK_PATH "/metadata/instance/network?api-version=2021-02-01"
+#define IMDSC_ADDR_DEFAULT IMDS_HTTP_ADDR_DEFAULT
+#define IMDSC_NETWORK_PATH IMDS_NETWORK_PATH
 #define IMDSC_TIMEOUT_USEC (3 * 1000000ull)
 
 /* status: HTTP status, or -errno when no answer came; body NUL-terminated (NULL on error);

@@ -51,7 +51,10 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 {
         struct nr_daemon *d = userdata;
         (void)s, (void)fd, (void)revents;
+        unsigned long links = d->nl.link_events;
         int n = nlb_monitor_drain(&d->nl);
+        if (d->nl.link_events != links)
+                engine_retry_now(&d->eng); /* a port or uplink came or went: retry now */
         if (n == -ENOBUFS) {
                 d->n.overruns++;
                 log_obj(LOG_PRI_NOTICE, "netlink", "rtnetlink",
@@ -183,6 +186,7 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "dnsmasq: %m");
         if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir)) < 0)
                 return log_err_errno(r, "guests: %m");
+        daemon_engine_init(d);
         return 0;
 }
 
@@ -195,6 +199,8 @@ static void daemon_free(struct nr_daemon *d)
         dmb_close(&d->dm);
         nftb_close(&d->nft);
         nlb_close(&d->nl);
+        engine_free(&d->eng);
+        free(d->owned_text);
         if (d->have_prev)
                 model_free(&d->prev);
         confirm_close(&d->confirm);
@@ -225,6 +231,7 @@ int daemon_run(const struct nr_daemon_opts *o)
         log_info("nestrouterd starting: config %s, run dir %s, state dir %s%s%s", o->config,
                  o->run_dir, o->state_dir, log_get_level() >= LOG_PRI_DEBUG ? ", debug" : "",
                  log_to_journal() ? ", logging to the journal" : "");
+        daemon_owned_load(&d); /* what an earlier run made: removed if no longer wanted */
         confirm_recover(&d); /* a reload left unconfirmed by a stopped daemon: roll it back */
         daemon_reload(&d); /* a bad file leaves us running, serving status, applying nothing */
         r = sd_event_loop(d.ev);

@@ -41,9 +41,9 @@ static uint64_t count_leases(struct nr_daemon *d)
 static void gather_dhcp(struct nr_daemon *d, struct nr_metrics *m)
 {
         const struct nr_dhcp *h = d->cfg ? &d->cfg->guests.dhcp : NULL;
-        m->dnsmasq_up = d->dm.pid > 0;
-        m->dnsmasq_starts = d->dm.starts;
-        m->dnsmasq_crashes = d->dm.crashes;
+        m->dnsmasq_up = d->dm.sup.pid > 0;
+        m->dnsmasq_starts = d->dm.sup.starts;
+        m->dnsmasq_crashes = d->dm.sup.crashes;
         m->dhcp_enabled = h && h->enabled;
         if (!m->dhcp_enabled)
                 return;
@@ -79,7 +79,7 @@ static struct nr_mforward *gather_forwards(const struct nr_config *cfg, size_t *
 
 char *daemon_metrics(struct nr_daemon *d)
 {
-        struct nr_mkind rep[NR_OBJ_COUNT], chg[NR_OBJ_COUNT];
+        struct nr_mkind rep[NR_OBJ_COUNT], chg[NR_OBJ_COUNT], fail[NR_OBJ_COUNT];
         struct nftd_counters rules = {0};
         struct nr_mguest *guests = calloc(MAX_GUESTS, sizeof(*guests));
         if (!guests)
@@ -87,14 +87,20 @@ char *daemon_metrics(struct nr_daemon *d)
         for (int i = 0; i < NR_OBJ_COUNT; i++) {
                 rep[i] = (struct nr_mkind){plan_obj_name(i), d->n.repairs[i]};
                 chg[i] = (struct nr_mkind){plan_obj_name(i), d->n.changes[i]};
+                fail[i] = (struct nr_mkind){plan_obj_name(i), 0};
         }
+        size_t n_fail;
+        const struct nr_engine_fail *f = engine_failures(&d->eng, &n_fail);
+        for (size_t i = 0; i < n_fail; i++)
+                if (f[i].obj < NR_OBJ_COUNT)
+                        fail[f[i].obj].n++;
         struct nr_metrics m = {
                 .config_ok = d->config_ok, .config_applied = d->cfg != NULL,
                 .converged = d->converged, .reloads = d->n.reloads,
                 .reloads_rejected = d->n.reloads_rejected, .writes = d->n.writes,
                 .failures = d->n.failures, .backoffs = d->n.backoffs,
                 .events_netlink = d->n.events_netlink, .events_nft = d->n.events_nft,
-                .overruns = d->n.overruns, .repairs = rep, .changes = chg,
+                .overruns = d->n.overruns, .repairs = rep, .changes = chg, .failing = fail,
                 .n_kinds = NR_OBJ_COUNT, .pass = d->n.pass_hist,
                 .last_pass_usec = d->last_pass_usec,
                 .nft_full_applies = d->nft.full_applies, .nft_delta_applies = d->nft.delta_applies,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core/render_text.h"
 #include "core/strbuf.h"
 #include "daemon.h"
@@ -95,8 +96,10 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
                                    (unsigned long long)c.v[i].packets,
                                    (unsigned long long)c.v[i].bytes);
         nftd_counters_free(&c);
-        buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u}",
-                   (int)d->dm.pid, d->dm.starts, d->dm.crashes);
+        buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u",
+                   (int)d->dm.sup.pid, d->dm.sup.starts, d->dm.sup.crashes);
+        sup_status_json(&d->dm.sup, b); /* last_exit, stopping, fails_in_row, restart_in_ms */
+        buf_puts(b, "}");
 }
 
 /* Which device each uplink is, and where an Azure role came from. */
@@ -108,7 +111,7 @@ static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
         if (!d->cfg)
                 return;
         azw_roles(d, &roles);
-        nlb_facts(&d->nl, d->cfg, &roles, &facts);
+        daemon_facts(&d->nl, d->cfg, &roles, &facts);
         buf_puts(b, json ? ",\"uplinks\":{" : "");
         for (int r = 0, n = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink_fact *f = &facts.uplink[r];
@@ -150,6 +153,38 @@ static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
         }
 }
 
+/* Objects failing or in conflict, with their reason and next retry (engine.c's backoff). */
+static void failing(const struct nr_daemon *d, struct nr_buf *b, bool json)
+{
+        size_t n;
+        const struct nr_engine_fail *f = engine_failures(&d->eng, &n);
+        uint64_t now = now_usec();
+        if (json)
+                buf_puts(b, ",\"failing\":[");
+        for (size_t i = 0; i < n; i++, f++) {
+                double retry = f->next_usec > now ? (double)(f->next_usec - now) / 1e6 : 0;
+                double since = (double)(now - f->since_usec) / 1e6;
+                if (!json) {
+                        buf_printf(b, "  failing: %s %s: %s%s (%u attempts in %.0f s, next in "
+                                      "%.0f s)\n",
+                                   plan_obj_name(f->obj), f->object,
+                                   f->conflict ? "conflict: " : "", f->reason, f->attempts, since,
+                                   retry);
+                        continue;
+                }
+                buf_printf(b, "%s{\"kind\":\"%s\",\"object\":", i ? "," : "",
+                           plan_obj_name(f->obj));
+                json_str(b, f->object);
+                buf_puts(b, ",\"reason\":");
+                json_str(b, f->reason);
+                buf_printf(b, ",\"conflict\":%s,\"attempts\":%u,\"since_seconds\":%.1f,"
+                              "\"retry_in_seconds\":%.1f}",
+                           f->conflict ? "true" : "false", f->attempts, since, retry);
+        }
+        if (json)
+                buf_puts(b, "]");
+}
+
 static char *status_json(struct nr_daemon *d, struct nr_desired *want, const struct pending *p)
 {
         struct nr_buf b = {0};
@@ -165,6 +200,7 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
                        "\"rolled_back\":%lu},",
                    pend ? "true" : "false", left, d->confirm.confirmed, d->confirm.rolled_back);
         j_counters(&b, d);
+        failing(d, &b, true);
         j_pending(&b, p);
         j_nft(&b, d);
         uplinks(d, &b, true);
@@ -202,7 +238,10 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                 buf_printf(&b, "objects:   %zu links, %zu addresses, %zu routes, %zu rules, "
                                "%zu sysctls, nft table, dnsmasq pid %d\n",
                            want->n_links, want->n_addrs, want->n_routes, want->n_rules,
-                           want->n_sysctls, (int)d->dm.pid);
+                           want->n_sysctls, (int)d->dm.sup.pid);
+        sup_status_text(&d->dm.sup, line, sizeof(line));
+        if (line[0])
+                buf_printf(&b, "dnsmasq:   %s%s\n", d->dm.sup.stopping ? "stopping; " : "", line);
         uplinks(d, &b, false);
         for (size_t i = 0; i < want->n_notes; i++)
                 buf_printf(&b, "note:      %s\n", want->notes[i]);
@@ -212,6 +251,7 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                 plan_op_line(&p->plan, &p->plan.ops[i], line, sizeof(line));
                 buf_printf(&b, "  pending: %s\n", line);
         }
+        failing(d, &b, false);
         buf_printf(&b, "counters:  %llu passes, %llu writes, %llu failures, repairs:",
                    (unsigned long long)d->n.passes, (unsigned long long)d->n.writes,
                    (unsigned long long)d->n.failures);

@@ -1,16 +1,21 @@
-/* nestrouterd --teardown: remove what nestrouter owns — our routes and rules (by protocol), the
- * nft table, the guest bridge and the addresses a CIDR config put on the uplinks, and a dnsmasq
- * left running. Leases stay in the state dir (they are the guests'), sysctls stay as they are.
+/* nestrouterd --teardown: the engine planning towards the empty state with what nestrouter
+ * owns as the previous one — our routes and rules (by protocol), both nft tables, the guest
+ * bridge and the addresses a CIDR config put on the uplinks (from the ownership record and the
+ * configuration) — and a dnsmasq left running. Leases stay in the state dir (they are the guests'), sysctls stay as they are.
  * Uplinks matched by Azure role are found by asking IMDS once, as the daemon does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <systemd/sd-event.h>
 
 #include "azure_watch.h"
+#include "clock.h"
+#include "core/owned.h"
 #include "core/imds.h"
 #include "core/validate.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "imds_client.h"
 #include "log.h"
 
@@ -50,37 +55,90 @@ static bool teardown_roles(sd_event *ev, const struct nr_config *cfg, struct imd
         return t.have;
 }
 
-static void remove_links_and_addrs(struct nlb *nl, const struct nr_config *cfg,
-                                   const struct imds_roles *roles)
+static void add_link(struct nr_desired *d, const struct nr_link *l)
 {
+        for (size_t i = 0; i < d->n_links; i++)
+                if (!strcmp(d->links[i].name, l->name))
+                        return;
+        void *v = realloc(d->links, (d->n_links + 1) * sizeof(*d->links));
+        if (v)
+                (d->links = v)[d->n_links++] = *l;
+}
+
+static void add_addr(struct nr_desired *d, const struct nr_addr *a)
+{
+        for (size_t i = 0; i < d->n_addrs; i++)
+                if (!model_addr_cmp(&d->addrs[i], a))
+                        return;
+        void *v = realloc(d->addrs, (d->n_addrs + 1) * sizeof(*d->addrs));
+        if (v)
+                (d->addrs = v)[d->n_addrs++] = *a;
+}
+
+/* What we own: the ownership record an earlier run left in the state dir, and what the
+ * configuration makes (a record lost with the state dir, or never written by an older version). */
+static void owned_objects(struct nlb *nl, const struct nr_daemon_opts *o,
+                          const struct nr_config *cfg, const struct imds_roles *roles,
+                          uint8_t proto, struct nr_desired *prev)
+{
+        char path[4096];
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", o->state_dir, NR_OWNED_FILE);
+        char *text = file_read(path, &len);
+        if (!text || owned_parse(text, len, prev) < 0)
+                memset(prev, 0, sizeof(*prev));
+        free(text);
+        prev->route_protocol = proto;
+        if (!cfg)
+                return;
         struct nr_facts facts;
         struct nr_desired want;
-        struct nr_observed have = {0};
         struct nr_paths paths = {"/nonexistent", "/nonexistent"};
-        char err[256];
-        nlb_facts(nl, cfg, roles, &facts);
+        daemon_facts(nl, cfg, roles, &facts);
         if (model_build(cfg, &facts, &paths, &want) < 0)
                 return;
-        nlb_observe(nl, &want, NULL, &have);
-        for (size_t i = 0; i < want.n_addrs; i++) {
-                struct nr_op op = {.kind = NR_OP_ADDR_DEL, .addr = want.addrs[i]};
-                bool present = false;
-                for (size_t j = 0; j < have.n_addrs; j++)
-                        present |= !model_addr_cmp(&have.addrs[j], &want.addrs[i]);
-                if (present && nlb_apply(nl, &op, want.route_protocol, err, sizeof(err)) == 0)
-                        log_info("removed address %s from %s", prefix_s(want.addrs[i].addr).s,
-                                 want.addrs[i].dev);
-        }
-        for (size_t i = 0; i < have.n_links; i++) {
-                if (!have.links[i].bridge || strcmp(have.links[i].name, cfg->guests.bridge))
-                        continue;
-                struct nr_op op = {.kind = NR_OP_LINK_DEL};
-                snprintf(op.link.name, sizeof(op.link.name), "%s", cfg->guests.bridge);
-                if (nlb_apply(nl, &op, want.route_protocol, err, sizeof(err)) == 0)
-                        log_info("removed bridge %s", cfg->guests.bridge);
-        }
-        observed_free(&have);
+        for (size_t i = 0; i < want.n_links; i++)
+                add_link(prev, &want.links[i]);
+        for (size_t i = 0; i < want.n_addrs; i++)
+                add_addr(prev, &want.addrs[i]);
         model_free(&want);
+}
+
+static uint64_t td_clock(void *ctx)
+{
+        (void)ctx;
+        return now_usec();
+}
+
+static void td_say(void *ctx, int pri, enum nr_obj o, const char *object, const char *msg)
+{
+        (void)ctx;
+        log_obj(pri == LOG_PRI_INFO ? LOG_PRI_NOTICE : pri, plan_obj_name(o), object, "%s", msg);
+}
+
+/* The engine planning towards nothing, with what we own as the previous state: our routes and
+ * rules (by protocol), the addresses and bridge we made, both nft tables. No dnsmasq backend:
+ * opening it (below) stops the one an earlier daemon left. Returns the number of failed ops. */
+static unsigned remove_owned(struct nlb *nl, struct nftb *nft, struct nr_desired *prev)
+{
+        struct nr_counters n = {0};
+        struct nr_engine e;
+        struct nr_desired none;
+        struct nr_pass_result res = {0};
+        char err[700] = "";
+        engine_init(&e, &n, err, sizeof(err), td_clock, td_say, NULL);
+        engine_set_backend(&e, NR_BACKEND_NETLINK, &nlb_ops, nl);
+        engine_set_backend(&e, NR_BACKEND_NFT, &nftb_ops, nft);
+        model_empty(prev->route_protocol, &none);
+        int r = engine_pass(&e, &none, prev, true, &res);
+        engine_free(&e);
+        if (r < 0) {
+                log_err_errno(r, "teardown: %m");
+                return 1;
+        }
+        log_info("teardown: %llu objects removed, %u failed", (unsigned long long)n.writes,
+                 res.failed);
+        return res.failed;
 }
 
 int daemon_teardown(const struct nr_daemon_opts *o)
@@ -90,33 +148,43 @@ int daemon_teardown(const struct nr_daemon_opts *o)
         struct nlb nl;
         struct nftb nft;
         struct dmb dm;
+        struct nr_desired prev = {0};
         sd_event *ev = NULL;
         bool have_cfg = cfg_load_checked(o->config, &cfg, &diags) == 0;
         uint8_t proto = have_cfg ? cfg.router.route_protocol : 78;
-        size_t n = 0;
         if (!have_cfg)
-                log_warn("%s is not valid: removing routes/rules of protocol %u and the nft "
-                         "table only", o->config, proto);
+                log_warn("%s is not valid: removing routes/rules of protocol %u, the nft tables "
+                         "and what the ownership record names only", o->config, proto);
         struct imds_roles roles;
         bool have_roles = false;
         if (sd_event_new(&ev) < 0)
                 ev = NULL;
         if (have_cfg) /* first: the way to IMDS may use what is removed below */
                 have_roles = teardown_roles(ev, &cfg, &roles);
+        unsigned failed = 1;
         int r = nlb_open(&nl);
-        if (r >= 0 && (r = nlb_flush_owned(&nl, proto, &n)) >= 0)
-                log_info("removed %zu routes and rules", n);
-        if (r >= 0 && have_cfg)
-                remove_links_and_addrs(&nl, &cfg, have_roles ? &roles : NULL);
+        if (r >= 0)
+                r = nlb_refresh(&nl);
+        if (r >= 0 && (r = nftb_open(&nft, o->state_dir, NULL)) >= 0) {
+                owned_objects(&nl, o, have_cfg ? &cfg : NULL, have_roles ? &roles : NULL, proto,
+                              &prev);
+                failed = remove_owned(&nl, &nft, &prev);
+                nftb_close(&nft);
+        }
+        if (r < 0)
+                log_err_errno(r, "teardown: %m");
         nlb_close(&nl);
-        if (nftb_open(&nft, o->state_dir, NULL) >= 0 && nftb_delete_table(&nft) == 0)
-                log_info("removed nft tables inet and bridge nestrouter");
-        nftb_close(&nft);
+        if (!failed) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/%s", o->state_dir, NR_OWNED_FILE);
+                unlink(path); /* nothing is ours any more */
+        }
         /* opening the dnsmasq backend stops a dnsmasq an earlier daemon left behind */
         if (ev && dmb_open(&dm, ev, o->run_dir, o->state_dir, NULL, NULL) >= 0)
                 dmb_close(&dm);
         sd_event_unref(ev);
+        model_free(&prev);
         cfg_free(&cfg);
         diag_free(&diags);
-        return r < 0 ? 1 : 0;
+        return failed ? 1 : 0;
 }

@@ -277,6 +277,7 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
         if (!(d->nft_bridge = render_nft_bridge(cfg, facts, d->reservations, d->n_reservations)))
                 goto fail;
         d->dhcp = cfg->guests.dhcp.enabled;
+        snprintf(d->dhcp_bridge, sizeof(d->dhcp_bridge), "%s", cfg->guests.bridge);
         if ((r = render_dnsmasq(cfg, d->reservations, d->n_reservations, paths, &d->dnsmasq_conf,
                                 &d->dnsmasq_hosts)) < 0)
                 goto fail;
@@ -284,6 +285,13 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
 fail:
         model_free(d);
         return r;
+}
+
+int model_empty(uint8_t route_protocol, struct nr_desired *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->route_protocol = route_protocol;
+        return 0;
 }
 
 void model_free(struct nr_desired *d)

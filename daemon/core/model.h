@@ -104,11 +104,13 @@ struct nr_desired {
         size_t n_sysctls;
         struct nr_reservation *reservations; /* configured plus those of VMs with an ip */
         size_t n_reservations;
-        struct nftm_table *nft;    /* the whole `table inet nestrouter` (a reference) */
-        struct nftm_table *nft_bridge; /* the whole `table bridge nestrouter` */
+        struct nftm_table *nft;    /* the whole `table inet nestrouter` (a reference); NULL:
+                                    * the table must not exist (teardown) */
+        struct nftm_table *nft_bridge; /* the whole `table bridge nestrouter`; idem */
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */
+        char dhcp_bridge[NR_IFNAMSIZ]; /* the bridge it serves */
         uint8_t route_protocol;
         char notes[4][160];        /* why parts are missing (e.g. waiting for a DHCP address) */
         size_t n_notes;
@@ -121,6 +123,9 @@ void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts);
 int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
                 const struct nr_paths *paths, struct nr_desired *out);
 void model_free(struct nr_desired *d);
+/* Nothing at all (no tables, no dnsmasq): what --teardown plans towards, with the ownership
+ * record as prev. */
+int model_empty(uint8_t route_protocol, struct nr_desired *out);
 
 /* Orderings and identities used by the planner: two objects with the same key are "the same
  * object" (a difference in the rest means replace). */

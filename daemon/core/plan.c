@@ -191,14 +191,23 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
 {
         struct nr_op op = {0};
         int r = 0;
-        if (!h || !h->nft_present) {
+        bool present = h && h->nft_present, br_present = h && h->nft_bridge_present;
+        if (!w->nft && present) {
+                op.kind = NR_OP_NFT_DELETE;
+                r |= push(p, &op);
+        } else if (!w->nft) {
+        } else if (!present) {
                 op.kind = NR_OP_NFT_CREATE;
                 r |= push(p, &op);
         } else if (!nftm_equal(h->nft, w->nft)) {
                 op.kind = NR_OP_NFT_UPDATE;
                 r |= push(p, &op);
         }
-        if (!h || !h->nft_bridge_present) {
+        if (!w->nft_bridge && br_present) {
+                op.kind = NR_OP_NFTBR_DELETE;
+                r |= push(p, &op);
+        } else if (!w->nft_bridge) {
+        } else if (!br_present) {
                 op.kind = NR_OP_NFTBR_CREATE;
                 r |= push(p, &op);
         } else if (!nftm_equal(h->nft_bridge, w->nft_bridge)) {

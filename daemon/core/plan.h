@@ -84,6 +84,8 @@ enum nr_op_kind {
         NR_OP_NFT_UPDATE,          /* the table exists but differs: change what differs */
         NR_OP_NFTBR_CREATE,        /* the same for the guest bridge's table */
         NR_OP_NFTBR_UPDATE,
+        NR_OP_NFT_DELETE,          /* the table is not wanted at all (teardown) */
+        NR_OP_NFTBR_DELETE,
         NR_OP_DNSMASQ_START,       /* write config + hosts, (re)start */
         NR_OP_DNSMASQ_RELOAD,      /* write hosts, SIGHUP */
         NR_OP_DNSMASQ_STOP,

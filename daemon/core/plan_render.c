@@ -39,6 +39,9 @@ const char *plan_op_name(enum nr_op_kind k)
                 return "nft create";
         case NR_OP_NFTBR_UPDATE:
                 return "nft update";
+        case NR_OP_NFT_DELETE:
+        case NR_OP_NFTBR_DELETE:
+                return "nft delete";
         case NR_OP_DNSMASQ_START:
                 return "dnsmasq start";
         case NR_OP_DNSMASQ_RELOAD:
@@ -127,10 +130,12 @@ void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, si
                 break;
         case NR_OP_NFT_CREATE:
         case NR_OP_NFT_UPDATE:
+        case NR_OP_NFT_DELETE:
                 snprintf(body, sizeof(body), "table inet nestrouter");
                 break;
         case NR_OP_NFTBR_CREATE:
         case NR_OP_NFTBR_UPDATE:
+        case NR_OP_NFTBR_DELETE:
                 snprintf(body, sizeof(body), "table bridge nestrouter");
                 break;
         case NR_OP_DNSMASQ_START:
@@ -181,6 +186,8 @@ enum nr_obj plan_kind_obj(enum nr_op_kind k)
         case NR_OP_NFT_UPDATE:
         case NR_OP_NFTBR_CREATE:
         case NR_OP_NFTBR_UPDATE:
+        case NR_OP_NFT_DELETE:
+        case NR_OP_NFTBR_DELETE:
                 return NR_OBJ_NFT;
         case NR_OP_DNSMASQ_START:
         case NR_OP_DNSMASQ_RELOAD:
@@ -242,7 +249,8 @@ void plan_op_object(const struct nr_op *op, char *buf, size_t size)
                 return;
         case NR_OBJ_NFT:
                 snprintf(buf, size, "%s nestrouter",
-                         op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE
+                         op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE ||
+                                         op->kind == NR_OP_NFTBR_DELETE
                                  ? "bridge"
                                  : "inet");
                 return;

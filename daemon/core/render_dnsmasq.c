@@ -67,8 +67,10 @@ static void dm_lease(char *buf, size_t size, uint32_t t)
 
 /* Starvation: a guest inventing MACs takes at most max_leases addresses, because the pool
  * handed to dnsmasq is cut to that many; dhcp-lease-max (which counts every lease) leaves room
- * for all reservations on top, so a reserved host always gets its address. */
-static void dm_range(struct nr_buf *b, const struct nr_guests *g, size_t n_res)
+ * for every address of the subnet on top, so a reserved host always gets its address — and the
+ * main config does not depend on how many reservations there are, so adding one is a hostsfile
+ * change (SIGHUP), not a restart. */
+static void dm_range(struct nr_buf *b, const struct nr_guests *g)
 {
         const struct nr_dhcp *d = &g->dhcp;
         struct nr_ipstr mask = ip_s(prefix_mask(g->subnet.len));
@@ -93,7 +95,8 @@ static void dm_range(struct nr_buf *b, const struct nr_guests *g, size_t n_res)
                            lease);
         /* dnsmasq's default cap of 1000 would refuse leases in a big pool; 0 is no leases */
         uint32_t pool = d->range_start ? end - d->range_start + 1 : 0;
-        buf_printf(b, "dhcp-lease-max=%zu\n", pool + n_res ? (size_t)pool + n_res : 1);
+        uint64_t hosts = g->subnet.len >= 31 ? 2 : (1ull << (32 - g->subnet.len)) - 2;
+        buf_printf(b, "dhcp-lease-max=%llu\n", (unsigned long long)(pool + hosts));
 }
 
 static void dm_options(struct nr_buf *b, const struct nr_guests *g)
@@ -120,13 +123,12 @@ static void dm_options(struct nr_buf *b, const struct nr_guests *g)
         buf_printf(b, "dhcp-option=option:domain-name,%s\n", d->domain);
 }
 
-static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct nr_paths *paths,
-                    size_t n_res)
+static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct nr_paths *paths)
 {
         const struct nr_guests *g = &cfg->guests;
 
         buf_puts(b, "# DHCP\n");
-        dm_range(b, g, n_res);
+        dm_range(b, g);
         buf_puts(b, "# The only DHCP server on this bridge: answer clients with unknown leases at\n"
                     "# once (e.g. after the lease file was lost) instead of making them time out.\n"
                     "dhcp-authoritative\n"
@@ -146,8 +148,7 @@ static void dm_dhcp(struct nr_buf *b, const struct nr_config *cfg, const struct 
         dm_options(b, g);
 }
 
-static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *paths,
-                            size_t n_res)
+static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *paths)
 {
         struct nr_buf b = {0};
 
@@ -159,7 +160,7 @@ static char *dm_render_conf(const struct nr_config *cfg, const struct nr_paths *
         dm_common(&b, cfg);
         dm_dns(&b, cfg);
         if (cfg->guests.dhcp.enabled)
-                dm_dhcp(&b, cfg, paths, n_res);
+                dm_dhcp(&b, cfg, paths);
         else
                 buf_puts(&b, "# guests.dhcp.enabled is false: no DHCP.\n");
         return buf_finish(&b);
@@ -211,7 +212,7 @@ int render_dnsmasq(const struct nr_config *cfg, const struct nr_reservation *res
                    const struct nr_paths *paths, char **conf, char **hosts)
 {
         assert(paths && paths->run_dir && paths->state_dir);
-        *conf = dm_render_conf(cfg, paths, n_res);
+        *conf = dm_render_conf(cfg, paths);
         *hosts = dm_render_hosts(&cfg->guests.dhcp, res, n_res);
         if (!*conf || !*hosts) {
                 free(*conf);

@@ -164,6 +164,11 @@ static void m_passes(struct nr_buf *b, const struct nr_metrics *m)
         kinds(b, "nestrouter_changes_total",
               "Operations applying a (re)loaded configuration, by kind of object", m->changes,
               m->n_kinds);
+        family(b, "nestrouter_failing_objects", "gauge",
+               "Objects failing or in conflict now, retried with backoff, by kind of object");
+        for (size_t i = 0; i < m->n_kinds; i++)
+                u64(b, "nestrouter_failing_objects", "kind", m->repairs[i].name,
+                    m->failing ? m->failing[i].n : 0);
         family(b, "nestrouter_events_total", "counter",
                "Kernel events that scheduled a reconcile pass, by source");
         u64(b, "nestrouter_events_total", "source", "netlink", m->events_netlink);

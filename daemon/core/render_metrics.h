@@ -57,6 +57,7 @@ struct nr_metrics {
         uint64_t writes, failures, backoffs;
         uint64_t events_netlink, events_nft, overruns;
         const struct nr_mkind *repairs, *changes;
+        const struct nr_mkind *failing; /* objects failing or in conflict now (NULL: none) */
         size_t n_kinds;
         struct nr_pass_hist pass;
         uint64_t last_pass_usec;

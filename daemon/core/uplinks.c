@@ -2,6 +2,7 @@
 #include "uplinks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool mac_candidate(const struct nr_link_fact *l, const uint8_t mac[6])
@@ -70,4 +71,35 @@ void uplinks_match(const struct nr_config *cfg, const struct imds_roles *roles,
                         f->gateway = u->gateway_set ? u->gateway : prefix_first_host(net);
                 }
         }
+}
+
+static void add_port(struct nr_facts *f, const char *name)
+{
+        for (size_t i = 0; i < f->n_ports; i++)
+                if (!strcmp(f->ports[i], name))
+                        return;
+        if (f->n_ports == NR_FACT_PORTS_MAX) {
+                f->ports_truncated = true;
+                return;
+        }
+        snprintf(f->ports[f->n_ports++], NR_IFNAMSIZ, "%s", name);
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+        return strcmp(a, b);
+}
+
+void facts_build(const struct nr_config *cfg, const struct imds_roles *roles,
+                 const struct nr_link_fact *links, size_t n, bool ipv6, struct nr_facts *facts)
+{
+        memset(facts, 0, sizeof(*facts));
+        facts->ipv6 = ipv6;
+        uplinks_match(cfg, roles, links, n, facts->uplink);
+        for (size_t i = 0; i < cfg->guests.n_ports; i++)
+                add_port(facts, cfg->guests.ports[i]);
+        for (size_t i = 0; cfg->guests.bridge[0] && i < n; i++)
+                if (!strcmp(links[i].master, cfg->guests.bridge))
+                        add_port(facts, links[i].name);
+        qsort(facts->ports, facts->n_ports, sizeof(facts->ports[0]), port_cmp);
 }

@@ -20,6 +20,7 @@ struct nr_link_fact {
         bool enslaved;             /* has a master, or IFF_SLAVE: Azure's Accelerated Networking
                                     * VF is a slave of the synthetic NIC with the same MAC */
         bool aggregate;            /* a bridge or a bond: it may carry a member's MAC */
+        char master[NR_IFNAMSIZ];  /* the bridge (or bond) it is enslaved to, "" none */
         bool has_addr4;            /* any IPv4 address */
         bool has_global4;          /* a universe-scope IPv4 address, the first in `global4` */
         struct nr_prefix global4;
@@ -35,3 +36,10 @@ struct nr_link_fact {
 void uplinks_match(const struct nr_config *cfg, const struct imds_roles *roles,
                    const struct nr_link_fact *links, size_t n,
                    struct nr_uplink_fact out[NR_UPLINK_COUNT]);
+
+/* The facts the model needs, from the interfaces as the kernel shows them: the uplinks
+ * (uplinks_match) and the guest bridge's ports — the configured ones (even before they are
+ * enslaved: they will be) and every interface whose master is the bridge (libvirt's taps),
+ * sorted. ipv6: the kernel has IPv6. Leases are added by the caller. */
+void facts_build(const struct nr_config *cfg, const struct imds_roles *roles,
+                 const struct nr_link_fact *links, size_t n, bool ipv6, struct nr_facts *facts);

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/http.h"
 #include "core/imds.h"
 #include "core/json.h"
+#include "lib/imds_http.h"
 
 enum dr_result {
         DR_RESULT_OK,
@@ -93,45 +93,6 @@ static int tcp_connect(const char *dev, uint32_t src, uint32_t addr, uint16_t po
         struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         return fd;
-}
-
-/* GET http://addr/path through dev; the body (caller frees) and HTTP status, or -errno. */
-static int http_get(struct doctor *d, const char *dev, const char *addr, const char *path,
-                    char **body, uint32_t *local)
-{
-        uint32_t a;
-        if (inet_pton(AF_INET, addr, &a) != 1)
-                return -EINVAL;
-        int fd = tcp_connect(dev, 0, ntohl(a), 80, d->timeout_ms);
-        if (fd < 0)
-                return fd;
-        struct sockaddr_in sa;
-        socklen_t sl = sizeof(sa);
-        if (local && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-                *local = ntohl(sa.sin_addr.s_addr);
-        size_t n = 0, cap = 65536, len = 0;
-        char *req = http_request(path, addr, NULL, &n);
-        char *buf = malloc(cap + 1);
-        if (!req || !buf || write(fd, req, n) != (ssize_t)n) {
-                int e = req && buf ? -EIO : -ENOMEM;
-                free(req);
-                free(buf);
-                close(fd);
-                return e;
-        }
-        free(req);
-        ssize_t k;
-        while (len < cap && (k = read(fd, buf + len, cap - len)) > 0)
-                len += (size_t)k;
-        close(fd);
-        buf[len] = '\0';
-        size_t off;
-        int status = http_response(buf, len, &off);
-        *body = status >= 0 ? strdup(buf + off) : NULL;
-        free(buf);
-        if (status >= 0 && !*body)
-                return -ENOMEM;
-        return status;
 }
 
 /* ---- checks -------------------------------------------------------------------------------- */
@@ -235,8 +196,8 @@ static void check_primary(struct doctor *d)
 static void check_imds(struct doctor *d)
 {
         char *body = NULL, detail[300];
-        int st = http_get(d, d->nic1, d->imds_addr, "/metadata/instance/network?api-version=2021-02-01",
-                          &body, &d->imds_local);
+        int st = imds_http_fetch(d->nic1, d->imds_addr, IMDS_NETWORK_PATH, NULL, d->timeout_ms,
+                                 &body, &d->imds_local);
         const char *err = NULL;
         if (st == 200 && imds_parse_network(body, strlen(body), &d->net, &err) == 0) {
                 d->have_net = true;
@@ -469,7 +430,7 @@ int ctl_doctor(int argc, char **argv, const char *config, const char *run_dir)
                         return c == 'h' ? 0 : 2;
                 }
         }
-        d.imds_addr = getenv("NR_IMDS_ADDR") ?: "169.254.169.254";
+        d.imds_addr = getenv("NR_IMDS_ADDR") ?: IMDS_HTTP_ADDR_DEFAULT;
         d.wire_addr = getenv("NR_WIRESERVER_ADDR") ?: "168.63.129.16";
         struct nr_diags diags = {0};
         d.have_cfg = cfg_load(config, &d.cfg, &diags) >= 0;

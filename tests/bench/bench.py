@@ -149,11 +149,20 @@ def rows(r):
                             "%.1f%%" % (100 * up), ">= 95%" if tgt else "(info)",
                             verdict(up >= 0.95) if tgt else ""))
     dhcp = r.get("dhcp") or {}
-    for label in sorted((k for k in dhcp if k.startswith(("default", "ping_check"))),
-                        key=lambda k: (k != "default" and k != "ping_check", k)):
+    def dhcp_key(k):
+        """largest size first; in each size: ours, the floor, ping_check"""
+        for i, base in enumerate(("default", "floor", "ping_check")):
+            if k == base or k.startswith(base + "_"):
+                return (k != base, k[len(base):], i)
+        return None
+    for label in sorted((k for k in dhcp if dhcp_key(k)), key=dhcp_key):
         dh = dhcp[label]
-        what = "as shipped" if label.startswith("default") else "ping_check: true, info"
+        what = ("as shipped" if label.startswith("default") else
+                "floor: the same dnsmasq and config by hand" if label.startswith("floor") else
+                "ping_check: true, info")
         tgt = label == "default"
+        if label.startswith(("default", "floor")) and dh.get("runs_s"):
+            what += ", median of %d" % len(dh["runs_s"])
         out.append(("DHCP: %d guests at once, all leased (%s)" % (dh["guests"], what),
                     fmt_s(dh["all_leased_s"]) if dh["all_leased_s"] else
                     "%d/%d in %d s" % (dh["leased"], dh["guests"], dh["timeout_s"]),
@@ -165,6 +174,14 @@ def rows(r):
         if dh.get("dnsmasq_log"):
             out.append(("  dnsmasq offers / acks / naks", "%(DHCPOFFER)d / %(DHCPACK)d / %(DHCPNAK)d"
                         % dh["dnsmasq_log"], "", ""))
+        if dh.get("runs_s"):
+            out.append(("  every run (s) / NAKs", "%s / %s" % (
+                " ".join("%.1f" % x if x is not None else "-" for x in dh["runs_s"]),
+                " ".join(str(x) for x in dh["naks"])), "", ""))
+        if dh.get("ratio_to_floor") is not None:
+            out.append(("  nestrouter / floor (medians)", "%.2fx" % dh["ratio_to_floor"],
+                        "<= 1.2x" if label == "default" else "(info)",
+                        verdict(dh["ratio_to_floor"] <= 1.2) if label == "default" else ""))
     fp = r.get("footprint")
     if fp:
         out.append(("daemon RSS, seed config (anonymous %.1f MiB)" % (fp["anon_kib_seed"] / 1024),
@@ -279,7 +296,8 @@ def main():
                 "reload": C.reload_one_forward(d, vcfg, rounds=10)})
             section("footprint", lambda: V.footprint(d, seed, env_int("BENCH_IDLE_SECS", 60)))
             section("dhcp", lambda: V.dhcp(d, C.genconf("dhcp"),
-                                           sorted({30, env_int("BENCH_DHCP_GUESTS", 250)}), work, 120))
+                                           sorted({30, env_int("BENCH_DHCP_GUESTS", 250)}), work, 120,
+                                           env_int("BENCH_DHCP_REPEAT", 3)))
     finally:
         B.cleanup()
     res["seconds"]["total"] = round(time.monotonic() - t_all, 1)

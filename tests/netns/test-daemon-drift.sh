@@ -198,6 +198,40 @@ check "web1 -> Azure VM works again through the recreated bridge" "$WEB1_IP" vne
 run "dnsmasq was restarted for the new bridge (its DHCP socket stays bound to the old one)" \
         grep -q "bridge nr0 was replaced (ifindex [0-9]*, now [0-9]*); restarting it" "$W/daemon.log"
 check "web1 renews its lease through the recreated bridge" "$WEB1_IP" renew web1
+
+# a dnsmasq that does not stop never blocks the loop: SIGSTOPped, it cannot act on the SIGTERM
+# of a restart (the bridge replaced again); the supervisor kills it after its 2 s grace, and
+# meanwhile status answers and a deleted route is repaired as quickly as ever
+dm_stuck=$(sj .dnsmasq.pid)
+stuck_stopping() { [ "$(sj .dnsmasq.stopping)" = true ] && pid_running "$dm_stuck"; }
+if [ "${dm_stuck:-0}" -gt 1 ] && kill -STOP "$dm_stuck" && R ip link del nr0 &&
+        wait_for 10 stuck_stopping; then
+        pass "dnsmasq (pid $dm_stuck) SIGSTOPped, nr0 deleted: the daemon is stopping dnsmasq"
+        t0=$(now_ms)
+        ctl status >/dev/null
+        t1=$(now_ms)
+        R ip route del 172.16.0.0/22 proto 78
+        ms=$(poll_ms 1000 eval '[ "$(rt 172.16.0.0/22)" = "172.16.0.0/22 via 10.0.1.1 dev eth1 proto 78 " ]')
+        repaired=$?
+        run "... status answered in $((t1 - t0)) ms meanwhile (< 500 ms)" [ $((t1 - t0)) -lt 500 ]
+        run "... route 172.16.0.0/22 deleted meanwhile: repaired in $ms ms (< 1 s)" [ "$repaired" = 0 ]
+        run "... while that dnsmasq was still being stopped (not waited for)" stuck_stopping
+else
+        fail "dnsmasq SIGSTOPped and nr0 deleted: the daemon is stopping dnsmasq"
+fi
+stuck_gone() { ! pid_running "$dm_stuck"; }
+run "the stuck dnsmasq is killed after its grace period" wait_for 40 stuck_gone
+kill -CONT "$dm_stuck" 2>/dev/null # had it not been killed
+dm_old=$dm_stuck
+run "a new dnsmasq serves DHCP on the new nr0" wait_for 40 dm_new
+check "status --json: dnsmasq.last_exit says why (requested, SIGKILL after the grace period)" \
+        "$dm_stuck true 9 killed (SIGKILL) after the stop grace period" \
+        sj '"\(.dnsmasq.last_exit.pid) \(.dnsmasq.last_exit.requested) \(.dnsmasq.last_exit.signal) \(.dnsmasq.last_exit.reason)"'
+check_grep "status: a dnsmasq line with the last exit" \
+        '^dnsmasq: +last exit [0-9T:-]+Z \(pid [0-9]+\): killed \(SIGKILL\) after the stop grace' ctl status
+run "converged after that" wait_for 30 converged
+run "nrt-tp0 and vg-web1 are ports of the new nr0 again" wait_for 10 ports_back
+check "web1 renews its lease from the new dnsmasq" "$WEB1_IP" renew web1
 check "status: converged, nothing pending" "true 0" sj '"\(.converged) \(.pending | length)"'
 check "status: no failures" 0 sj .counters.failures
 run "SIGTERM: the daemon exits" daemon_stop

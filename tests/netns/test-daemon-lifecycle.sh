@@ -169,8 +169,23 @@ expect "a new dnsmasq runs ($(sj .dnsmasq.pid))" "$(sj .dnsmasq.pid)" != "$dmk" 
 check "still no nft write" 0 sj .nft.full_applies
 check "web1 renews and keeps its reservation" "$WEB1_IP" renew web1
 
-# ---------------------------------------------------------------- teardown
+# ---------------------------------------------------------------- changed while stopped
+# What the daemon made is recorded in the state dir (owned); a daemon started with a file
+# that renames the bridge removes the old one (and its address) instead of orphaning it.
 run "stop the daemon" daemon_stop
+run "the ownership record names the bridge and its address" sh -c \
+        "grep -qx 'bridge nr0' '$STATE/owned' && grep -qx 'address 10.0.2.1/24 nr0' '$STATE/owned'"
+cp "$CFG" "$W/cfg.nr0"
+sed -i 's/^\(  bridge:\) nr0$/\1 nr1/' "$CFG"
+run "the file now names the bridge nr1" grep -q '^  bridge: nr1$' "$CFG"
+run "started again, it converges" daemon_up
+run "nr0 (made by the earlier run, no longer wanted) is gone" sh -c "! ip -n $RTR link show dev nr0 2>/dev/null"
+check "nr1 has the gateway address" "10.0.2.1/24" sh -c "ip -n $RTR -4 -o addr show dev nr1 | awk '{print \$4}'"
+run "the record follows" sh -c "grep -qx 'bridge nr1' '$STATE/owned' && ! grep -q 'nr0' '$STATE/owned'"
+run "stop the daemon" daemon_stop
+cp "$W/cfg.nr0" "$CFG"
+
+# ---------------------------------------------------------------- teardown
 # shellcheck disable=SC2086
 out=$(R env $SAN_ENV "$NRD" --teardown --config "$CFG" --run-dir "$RUN" --state-dir "$STATE" 2>&1)
 rc=$?
@@ -179,6 +194,8 @@ expect "nestrouterd --teardown exits 0" "$rc" = 0
 run "the nft table is gone" sh -c "! ip netns exec $RTR nft list table inet nestrouter 2>/dev/null"
 check "no proto 78 route or rule is left" "" nr_routes
 run "nr0 is gone" sh -c "! ip -n $RTR link show dev nr0 2>/dev/null"
+run "nr1, made by the last run (its ownership record), is gone too" sh -c "! ip -n $RTR link show dev nr1 2>/dev/null"
+run "... and the record with it" test ! -e "$STATE/owned"
 check "eth0 and eth1 have no IPv4 address" "" sh -c "ip -n $RTR -4 -o addr show dev eth0; ip -n $RTR -4 -o addr show dev eth1"
 run "the lease file stays (it is the guests')" grep -q " $WEB1_MAC " "$STATE/dnsmasq.leases"
 

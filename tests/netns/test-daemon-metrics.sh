@@ -174,9 +174,20 @@ run "... logged" wait_for 30 after "$m" '^<5>SIGUSR1: debug logging on'
 run "delete our default route of table 1001" R ip route del default table 1001 proto 78
 run "with debug on again, the pass is logged" wait_for 30 after "$m" '^<7>pass [0-9]+: '
 
-# ---------------------------------------------------------------- a repeated warning
-# A foreign route with the key of one of ours (proto static): a conflict the daemon leaves
-# alone, and retries every second.
+# ---------------------------------------------------------------- a repeated notice
+# The same repair three times within the rate limiter's window: printed once, then counted.
+m=$(lmark)
+for i in 1 2 3; do
+        run "delete 10.0.0.0/22 again ($i)" R ip route del 10.0.0.0/22 proto 78
+        run "... repaired" wait_for 30 R sh -c "ip route show 10.0.0.0/22 proto 78 | grep -q ."
+done
+sleep $((REPEAT + 1))
+run "the repeats are counted after the window ('(repeated N times)')" after "$m" \
+        'repaired drift: route replace 10\.0\.0\.0/22 .*\(repeated [0-9]+ times?\)$'
+
+# ---------------------------------------------------------------- a permanent conflict
+# A foreign route with the key of one of ours (proto static): left alone, reported once, shown
+# in status with its reason, and re-checked with backoff (1, 2, 4 ... s), not every second.
 m=$(lmark)
 p0=$(sj .counters.passes)
 run "a foreign route takes over 'default table 1002' (proto static)" \
@@ -185,12 +196,22 @@ sleep $((REPEAT * 2 + 1))
 p1=$(sj .counters.passes)
 conflicts() { tail -n +"$((m + 1))" "$W/daemon.log" | grep -c 'conflict, left alone: a route to 0\.0\.0\.0/0 in table 1002'; }
 nc=$(conflicts)
-expect "the daemon retried every second ($((p1 - p0)) passes in $((REPEAT * 2 + 1)) s)" $((p1 - p0)) -ge $((REPEAT * 2))
-expect "the conflict was logged at most 3 times in $((REPEAT * 2 + 1)) s (got $nc)" "$nc" -le 3 -a "$nc" -ge 1
-run "... with the count of the repeats ('(repeated N times)')" after "$m" \
-        'conflict, left alone: a route to 0\.0\.0\.0/0 in table 1002 .*\(repeated [0-9]+ times?\)$'
+expect "the conflict is re-checked with backoff, not every second ($((p1 - p0)) passes in $((REPEAT * 2 + 1)) s)" \
+        $((p1 - p0)) -ge 2 -a $((p1 - p0)) -le 5
+expect "the conflict was logged once (got $nc)" "$nc" -eq 1
+f0=$(ctl status --json | jq -r '.failing[0] | "\(.kind) \(.object) \(.conflict) \(.reason)"')
+expect "status --json lists it as failing: kind, object, conflict, reason ($f0)" \
+        "$f0" = "route default table 1002 true a route to 0.0.0.0/0 in table 1002 (proto 4) is not ours"
+run "... and status (text) names it" sh -c "timeout 10 '$NRCTL' --run-dir '$RUN' status | grep -qF 'failing: route default table 1002: conflict: a route to 0.0.0.0/0 in table 1002 (proto 4) is not ours'"
+check "nestrouterctl metrics: nestrouter_failing_objects{kind=\"route\"} is 1" 1 sh -c \
+        "timeout 10 '$NRCTL' --run-dir '$RUN' metrics | sed -n 's/^nestrouter_failing_objects{kind=\"route\"} //p'"
 run "remove the foreign route" R ip route del default table 1002 proto static
 run "converged again" wait_for 50 converged
+run "... the route is ours again" R sh -c "ip route show default table 1002 proto 78 | grep -q ."
+run "... logged as resolved" after "$m" 'default table 1002: resolved \(was: a route to 0\.0\.0\.0/0'
+expect "... and nothing is failing" "$(sj '.failing | length')" = 0
+check "... nor counted in the metrics" 0 sh -c \
+        "timeout 10 '$NRCTL' --run-dir '$RUN' metrics | sed -n 's/^nestrouter_failing_objects{kind=\"route\"} //p'"
 
 # ---------------------------------------------------------------- journald fields
 # Stop, and start again with stderr "being the journal": JOURNAL_STREAM names the log file's

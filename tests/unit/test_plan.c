@@ -338,6 +338,8 @@ static int phase(const struct nr_op *op)
         case NR_OP_NFT_UPDATE:
         case NR_OP_NFTBR_CREATE:
         case NR_OP_NFTBR_UPDATE:
+        case NR_OP_NFT_DELETE:
+        case NR_OP_NFTBR_DELETE:
                 return 9;
         case NR_OP_DNSMASQ_START:
         case NR_OP_DNSMASQ_RELOAD:

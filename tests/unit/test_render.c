@@ -615,7 +615,7 @@ static void test_dm_full(void **state)
                 "\nlog-facility=-\n",
                 "\nno-hosts\n",
                 "\ndhcp-range=10.0.2.100,10.0.2.199,255.255.255.0,86400\n",
-                "\ndhcp-lease-max=102\n", /* the pool of 100 and the 2 reservations */
+                "\ndhcp-lease-max=354\n", /* the pool of 100 and room for every address */
                 "\ndhcp-authoritative\n",
                 "\ndhcp-option=option:router,10.0.2.1\n",
                 "\ndhcp-option=option:dns-server,10.0.2.1\n",
@@ -688,7 +688,8 @@ static void test_dm_disabled_and_static(void **state)
         snprintf(f.cfg.guests.dhcp.domain, sizeof(f.cfg.guests.dhcp.domain), "bad_domain");
         o = dm(&f, "dm-static");
         assert_non_null(strstr(o.conf, "\ndhcp-range=172.20.0.0,static,255.255.0.0,86400\n"));
-        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=1\n")); /* reservations only: none */
+        /* reservations only: room for every address of the /16 */
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=65534\n"));
         assert_null(strstr(o.conf, "bad_domain"));
         dm_free(&o);
 }
@@ -706,7 +707,7 @@ static void test_dm_max_leases(void **state)
         f.cfg.guests.dhcp.dynamic_lease_time = 600;
         struct dm_out o = dm(&f, "dm-max-leases");
         assert_non_null(strstr(o.conf, "\ndhcp-range=10.0.2.100,10.0.2.119,255.255.255.0,600\n"));
-        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=22\n"));
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=274\n")); /* 20 + 254 */
         assert_string_equal(o.hosts, "52:54:00:00:00:11,10.0.2.10,db01,86400\n"
                                      "52:54:00:00:00:12,10.0.2.105,pool,86400\n");
         dm_free(&o);
@@ -716,10 +717,19 @@ static void test_dm_max_leases(void **state)
         f.cfg.guests.dhcp.dynamic_lease_time = 86400;
         o = dm(&f, "dm-max-leases-big");
         assert_non_null(strstr(o.conf, "\ndhcp-range=10.0.2.100,10.0.2.199,255.255.255.0,86400\n"));
-        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=102\n"));
+        assert_non_null(strstr(o.conf, "\ndhcp-lease-max=354\n"));
         assert_null(strstr(o.conf, "cut"));
         assert_string_equal(o.hosts, "52:54:00:00:00:11,10.0.2.10,db01\n"
                                      "52:54:00:00:00:12,10.0.2.105,pool\n");
+        /* one more reservation changes the hostsfile only: SIGHUP, not a restart */
+        char *conf_before = strdup(o.conf);
+        assert_non_null(conf_before);
+        dm_free(&o);
+        fx_res(&f, "web02", "52:54:00:00:00:13", "10.0.2.11");
+        o = dm(&f, "dm-max-leases-one-more");
+        assert_string_equal(o.conf, conf_before);
+        free(conf_before);
+        assert_non_null(strstr(o.hosts, "10.0.2.11,web02"));
         dm_free(&o);
 }
 

@@ -18,6 +18,10 @@ static const struct nr_mkind changes[] = {
         {"link", 2}, {"sysctl", 9}, {"address", 3}, {"route", 4},
         {"rule", 2}, {"nft", 2},    {"dnsmasq", 2},
 };
+static const struct nr_mkind failing[] = {
+        {"link", 1}, {"sysctl", 0}, {"address", 0}, {"route", 1},
+        {"rule", 0}, {"nft", 0},    {"dnsmasq", 0},
+};
 static const struct nftd_counter rules[] = {
         {"prerouting", "pre-pf-open", 3, 180},
         {"prerouting", "pre-pf-from", 7, 420},
@@ -50,7 +54,7 @@ static struct nr_metrics full(void)
                 .config_ok = true, .config_applied = true, .converged = true,
                 .reloads = 3, .reloads_rejected = 1, .writes = 40, .failures = 2, .backoffs = 1,
                 .events_netlink = 120, .events_nft = 6, .overruns = 0,
-                .repairs = repairs, .changes = changes, .n_kinds = 7,
+                .repairs = repairs, .changes = changes, .failing = failing, .n_kinds = 7,
                 .last_pass_usec = 1234,
                 .nft_full_applies = 1, .nft_delta_applies = 2, .nft_listings = 5,
                 .nft_foreign_commits = 1, .rules_ok = true, .rules = rules,

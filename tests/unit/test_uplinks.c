@@ -121,11 +121,40 @@ static void test_absent_uplink(void **state)
         assert_false(out[NR_UPLINK_LAN].have_addr);
 }
 
+/* The guest bridge's ports: the configured ones (even before they are enslaved) and whatever
+ * the kernel shows enslaved to it (libvirt's taps), sorted; ports of another bridge are not. */
+static void test_bridge_ports(void **state)
+{
+        (void)state;
+        struct tcfg *t = check_text("version: 1\n"
+                                    "uplinks: {nat: {match: {name: eth0}, address: 10.0.0.4/24}}\n"
+                                    "guests: {subnet: 10.0.2.0/24, bridge: nr0, ports: [veth-a]}\n");
+        const struct nr_link_fact links[] = {
+                LINK("eth0", 2, MAC1), LINK("vnet7", 9, MAC2, .master = "nr0"),
+                LINK("veth-b", 8, MAC2, .master = "nr0"), LINK("tap9", 10, MAC2, .master = "br1"),
+                LINK("veth-a", 7, MAC2, .master = "nr0"),
+        };
+        static struct nr_facts f;
+        facts_build(&t->cfg, NULL, links, 5, true, &f);
+        assert_true(f.ipv6);
+        assert_true(f.uplink[NR_UPLINK_NAT].found);
+        assert_int_equal(f.n_ports, 3);
+        assert_string_equal(f.ports[0], "veth-a");
+        assert_string_equal(f.ports[1], "veth-b");
+        assert_string_equal(f.ports[2], "vnet7");
+        assert_false(f.ports_truncated);
+        /* a configured port that does not exist yet is listed all the same */
+        facts_build(&t->cfg, NULL, links, 1, false, &f);
+        assert_int_equal(f.n_ports, 1);
+        assert_string_equal(f.ports[0], "veth-a");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TEST(test_cases),
                 TEST(test_absent_uplink),
+                TEST(test_bridge_ports),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

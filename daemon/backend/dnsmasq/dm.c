@@ -1,4 +1,5 @@
-/* dnsmasq supervision. The child logs to our stderr (log-facility=-), so its lines reach the
+/* dnsmasq as a child of the supervisor (lib/supervise.h), which holds its pid, counters, exit
+ * reasons and backoff. The child logs to our stderr (log-facility=-), so its lines reach the
  * journal with ours. A dnsmasq left behind by an earlier nestrouterd (killed hard) is found by
  * the pid file in the run dir and stopped before ours starts, so the two never fight over the
  * DHCP port or the lease file. */
@@ -22,8 +23,13 @@
 #include "fileio.h"
 #include "log.h"
 
-#define BACKOFF_MAX_USEC (30ull * 1000000)
-#define STABLE_USEC (30ull * 1000000)
+/* the first restart is immediate; a crash loop backs off 250 ms, 500 ms, ... up to 30 s */
+static const struct sup_policy policy = {
+        .first_usec = 250000,
+        .max_usec = 30ull * 1000000,
+        .stable_usec = 30ull * 1000000,
+        .grace_usec = 2ull * 1000000,
+};
 
 static void path_in(const char *dir, const char *name, char *buf, size_t size)
 {
@@ -51,7 +57,8 @@ static bool exited(pid_t pid)
         return zombie;
 }
 
-/* SIGTERM, then SIGKILL after 2 s; reaps it ourselves (the child source is gone by then). */
+/* A dnsmasq that is not our child (an earlier daemon's), at startup, before the loop runs:
+ * SIGTERM, then SIGKILL after 2 s. */
 static void stop_pid(pid_t pid)
 {
         kill(pid, SIGTERM);
@@ -136,6 +143,85 @@ static char *conf_with_hosts(const char *conf, const char *hosts)
         return buf_finish(&b);
 }
 
+static void pidfile_path(const struct dmb *b, char *buf, size_t size)
+{
+        path_in(b->run_dir, "dnsmasq.pid", buf, size);
+}
+
+/* no instance wanted any more (the child may still be on its way out) */
+static void forget(struct dmb *b)
+{
+        free(b->conf);
+        free(b->hosts);
+        b->conf = b->hosts = NULL;
+        b->restart = false;
+}
+
+static void unlink_pidfile(const struct dmb *b)
+{
+        char pidfile[4096];
+        pidfile_path(b, pidfile, sizeof(pidfile));
+        unlink(pidfile);
+}
+
+static void exec_dnsmasq(void *arg)
+{
+        const char *conf_path = arg;
+        const char *bin = getenv("NR_DNSMASQ") ? getenv("NR_DNSMASQ") : "/usr/sbin/dnsmasq";
+        char opt[4200];
+        snprintf(opt, sizeof(opt), "--conf-file=%s", conf_path);
+        execl(bin, bin, "--keep-in-foreground", opt, (char *)NULL);
+        fprintf(stderr, "<3>dnsmasq: exec %s: %s\n", bin, strerror(errno));
+}
+
+/* Starts dnsmasq on the files start() wrote, for b->conf, b->hosts and b->bridge. */
+static int spawn(struct dmb *b, char *err, size_t errlen)
+{
+        char cpath[4096], leases[4096], pidfile[4096], txt[32];
+        path_in(b->run_dir, "dnsmasq.conf", cpath, sizeof(cpath));
+        /* dnsmasq sets its own umask (022) before it creates the lease file: create it first,
+         * private (guests' MACs and names), and keep it so (it only appends and rewrites) */
+        dmb_leases_path(b, leases, sizeof(leases));
+        int lfd = open(leases, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lfd >= 0) {
+                if (fchmod(lfd, 0600) < 0)
+                        log_warn_errno(-errno, "%s: %m", leases);
+                close(lfd);
+        }
+        pid_t pid = sup_start(&b->sup, exec_dnsmasq, cpath);
+        if (pid == -EAGAIN) {
+                snprintf(err, errlen, "backing off after %u failures", b->sup.fails_in_row);
+                return -EAGAIN;
+        }
+        if (pid < 0) {
+                snprintf(err, errlen, "start: %s", strerror(-pid));
+                return pid;
+        }
+        pidfile_path(b, pidfile, sizeof(pidfile));
+        snprintf(txt, sizeof(txt), "%d\n", (int)pid);
+        file_write_atomic(pidfile, txt, 0644);
+        b->bridge_ifindex = b->bridge[0] ? if_nametoindex(b->bridge) : 0;
+        log_info("dnsmasq started (pid %d)", (int)pid);
+        return 0;
+}
+
+static void on_exited(struct sup *s, const struct sup_exit *e, void *userdata)
+{
+        struct dmb *b = userdata;
+        char err[256];
+        (void)s, (void)e;
+        unlink_pidfile(b);
+        if (b->restart) { /* the old instance is gone: the new one can have the port */
+                b->restart = false;
+                if (spawn(b, err, sizeof(err)) >= 0)
+                        return;
+                log_err("dnsmasq: %s", err);
+        }
+        forget(b);
+        if (b->on_exit)
+                b->on_exit(b->userdata);
+}
+
 int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state_dir,
              void (*on_exit)(void *), void *userdata)
 {
@@ -143,6 +229,7 @@ int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state
         b->ev = ev;
         b->on_exit = on_exit;
         b->userdata = userdata;
+        sup_init(&b->sup, ev, "dnsmasq", &policy, on_exited, b);
         b->run_dir = strdup(run_dir);
         b->state_dir = strdup(state_dir);
         if (!b->run_dir || !b->state_dir)
@@ -152,96 +239,31 @@ int dmb_open(struct dmb *b, sd_event *ev, const char *run_dir, const char *state
         return 0;
 }
 
-static void forget(struct dmb *b)
-{
-        char pidfile[4096];
-        b->child = sd_event_source_disable_unref(b->child);
-        b->pid = 0;
-        free(b->conf);
-        free(b->hosts);
-        b->conf = b->hosts = NULL;
-        path_in(b->run_dir, "dnsmasq.pid", pidfile, sizeof(pidfile));
-        unlink(pidfile);
-}
-
+/* Never waits: the exit callback removes the pid file. */
 static void stop(struct dmb *b)
 {
-        if (!b->pid)
-                return;
-        pid_t pid = b->pid;
-        b->child = sd_event_source_disable_unref(b->child);
-        stop_pid(pid);
+        sup_stop(&b->sup);
         forget(b);
 }
 
 void dmb_close(struct dmb *b)
 {
-        stop(b);
+        if (b->sup.pid) {
+                sup_close(&b->sup);
+                unlink_pidfile(b);
+        }
+        forget(b);
         free(b->run_dir);
         free(b->state_dir);
         memset(b, 0, sizeof(*b));
-}
-
-static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
-{
-        struct dmb *b = userdata;
-        (void)s;
-        uint64_t now = now_usec();
-        if (si->si_code == CLD_EXITED)
-                log_warn("dnsmasq (pid %d) exited with status %d", (int)si->si_pid, si->si_status);
-        else
-                log_warn("dnsmasq (pid %d) killed by signal %d", (int)si->si_pid, si->si_status);
-        b->crashes++;
-        b->fails_in_row = now - b->started_usec > STABLE_USEC ? 1 : b->fails_in_row + 1;
-        /* the first restart is immediate; a crash loop backs off up to 30 s */
-        uint64_t delay = b->fails_in_row <= 1 ? 0 : 250000ull << (b->fails_in_row - 2);
-        b->not_before_usec = now + (delay > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : delay);
-        forget(b);
-        if (b->on_exit)
-                b->on_exit(b->userdata);
-        return 0;
-}
-
-static int spawn(struct dmb *b, const char *conf_path, char *err, size_t errlen)
-{
-        const char *bin = getenv("NR_DNSMASQ") ? getenv("NR_DNSMASQ") : "/usr/sbin/dnsmasq";
-        char arg[4200];
-        snprintf(arg, sizeof(arg), "--conf-file=%s", conf_path);
-        pid_t pid = fork();
-        if (pid < 0) {
-                snprintf(err, errlen, "fork: %s", strerror(errno));
-                return -errno;
-        }
-        if (pid == 0) {
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                execl(bin, bin, "--keep-in-foreground", arg, (char *)NULL);
-                fprintf(stderr, "<3>dnsmasq: exec %s: %s\n", bin, strerror(errno));
-                _exit(127);
-        }
-        b->pid = pid;
-        b->starts++;
-        b->started_usec = now_usec();
-        int r = sd_event_add_child(b->ev, &b->child, pid, WEXITED, on_child, b);
-        if (r < 0) {
-                snprintf(err, errlen, "watch child: %s", strerror(-r));
-                stop(b);
-                return r;
-        }
-        char pidfile[4096], txt[32];
-        path_in(b->run_dir, "dnsmasq.pid", pidfile, sizeof(pidfile));
-        snprintf(txt, sizeof(txt), "%d\n", (int)pid);
-        file_write_atomic(pidfile, txt, 0644);
-        return 0;
 }
 
 static int start(struct dmb *b, const char *conf, const char *hosts, const char *bridge,
                  char *err, size_t errlen)
 {
         char cpath[4096], hpath[4096];
-        if (now_usec() < b->not_before_usec) {
-                snprintf(err, errlen, "backing off after %u failures", b->fails_in_row);
+        if (!b->sup.pid && now_usec() < b->sup.not_before_usec) {
+                snprintf(err, errlen, "backing off after %u failures", b->sup.fails_in_row);
                 return -EAGAIN;
         }
         path_in(b->run_dir, "dnsmasq.conf", cpath, sizeof(cpath));
@@ -257,25 +279,28 @@ static int start(struct dmb *b, const char *conf, const char *hosts, const char 
                 snprintf(err, errlen, "write %s: %s", cpath, strerror(-r));
                 return r;
         }
-        stop(b);
-        /* dnsmasq sets its own umask (022) before it creates the lease file: create it first,
-         * private (guests' MACs and names), and keep it so (it only appends and rewrites) */
-        char leases[4096];
-        dmb_leases_path(b, leases, sizeof(leases));
-        int lfd = open(leases, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (lfd >= 0) {
-                if (fchmod(lfd, 0600) < 0)
-                        log_warn_errno(-errno, "%s: %m", leases);
-                close(lfd);
+        char *c = strdup(conf), *h = strdup(hosts);
+        if (!c || !h) {
+                free(c);
+                free(h);
+                return -ENOMEM;
         }
-        if ((r = spawn(b, cpath, err, errlen)) < 0)
-                return r;
-        b->conf = strdup(conf);
-        b->hosts = strdup(hosts);
+        free(b->conf);
+        free(b->hosts);
+        b->conf = c;
+        b->hosts = h;
         snprintf(b->bridge, sizeof(b->bridge), "%s", bridge ? bridge : "");
-        b->bridge_ifindex = b->bridge[0] ? if_nametoindex(b->bridge) : 0;
-        log_info("dnsmasq started (pid %d)", (int)b->pid);
-        return b->conf && b->hosts ? 0 : -ENOMEM;
+        if (b->sup.pid) { /* running, or being stopped: the new one starts on its exit */
+                log_info("dnsmasq (pid %d): stopping it; the new configuration starts when it "
+                         "has exited", (int)b->sup.pid);
+                sup_stop(&b->sup);
+                b->restart = true;
+                return 0;
+        }
+        r = spawn(b, err, errlen);
+        if (r < 0)
+                forget(b);
+        return r;
 }
 
 static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
@@ -291,8 +316,10 @@ static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
         }
         path_in(b->run_dir, "dnsmasq.hosts", hpath, sizeof(hpath));
         int r = file_write_atomic(hpath, hosts, 0644);
-        if (r < 0 || kill(b->pid, SIGHUP) < 0) {
-                r = r < 0 ? r : -errno;
+        /* an instance that is being replaced: the new one reads the file as it starts */
+        if (r >= 0 && !b->restart)
+                r = sup_kill(&b->sup, SIGHUP);
+        if (r < 0) {
                 snprintf(err, errlen, "reload: %s", strerror(-r));
                 return r;
         }
@@ -303,15 +330,16 @@ static int reload(struct dmb *b, const char *hosts, char *err, size_t errlen)
 
 int dmb_observe(struct dmb *b, struct nr_observed *have)
 {
-        have->dnsmasq_running = b->pid > 0;
-        unsigned now = b->pid && b->bridge_ifindex ? if_nametoindex(b->bridge) : 0;
+        bool up = sup_running(&b->sup) || b->restart; /* as the last START left it */
+        have->dnsmasq_running = up;
+        unsigned now = up && !b->restart && b->bridge_ifindex ? if_nametoindex(b->bridge) : 0;
         if (now && now != b->bridge_ifindex) {
                 /* not while the bridge is missing: it is recreated first, in the same pass */
                 log_notice("dnsmasq (pid %d): bridge %s was replaced (ifindex %u, now %u); "
-                           "restarting it", (int)b->pid, b->bridge, b->bridge_ifindex, now);
+                           "restarting it", (int)b->sup.pid, b->bridge, b->bridge_ifindex, now);
                 return 0;
         }
-        if (b->pid) {
+        if (up) {
                 have->dnsmasq_conf = b->conf ? strdup(b->conf) : NULL;
                 have->dnsmasq_hosts = b->hosts ? strdup(b->hosts) : NULL;
         }
@@ -333,3 +361,32 @@ int dmb_apply(struct dmb *b, const struct nr_op *op, const char *conf, const cha
                 return -EINVAL;
         }
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        (void)want, (void)prev;
+        return dmb_observe(self, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        return dmb_apply(self, op, want->dnsmasq_conf, want->dnsmasq_hosts, want->dhcp_bridge,
+                         err, errlen);
+}
+
+static unsigned long long ops_retry_usec(void *self)
+{
+        const struct dmb *b = self;
+        return b->sup.not_before_usec;
+}
+
+const struct nr_backend_ops dmb_ops = {
+        .name = "dnsmasq",
+        .observe = ops_observe,
+        .apply = ops_apply,
+        .retry_usec = ops_retry_usec,
+};

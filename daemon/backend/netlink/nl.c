@@ -42,8 +42,11 @@ int nlb_errno(int nlerr)
 
 static int on_event(struct nl_msg *msg, void *arg)
 {
-        (void)msg;
-        ((struct nlb *)arg)->events++;
+        struct nlb *b = arg;
+        uint16_t type = nlmsg_hdr(msg)->nlmsg_type;
+        b->events++;
+        if (type == RTM_NEWLINK || type == RTM_DELLINK)
+                b->link_events++;
         return NL_OK;
 }
 
@@ -247,22 +250,46 @@ static void link_fact(struct nlb *b, struct rtnl_link *l, struct nr_link_fact *f
                 memcpy(f->mac, nl_addr_get_binary_addr(hw), 6);
         }
         f->enslaved = rtnl_link_get_master(l) || (rtnl_link_get_flags(l) & IFF_SLAVE);
+        if (rtnl_link_get_master(l))
+                nlb_ifname(b, rtnl_link_get_master(l), f->master);
         const char *type = rtnl_link_get_type(l);
         f->aggregate = type && (!strcmp(type, "bridge") || !strcmp(type, "bond"));
         if (b->addrs)
                 f->has_global4 = first_addr(b, f->ifindex, &f->global4, &f->has_addr4);
 }
 
-void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
-               struct nr_facts *facts)
+int nlb_link_facts(struct nlb *b, struct nr_link_fact **out, size_t *n_out, bool *ipv6)
 {
-        memset(facts, 0, sizeof(*facts));
-        facts->ipv6 = access("/proc/sys/net/ipv6/conf", F_OK) == 0; /* not with ipv6.disable=1 */
+        *ipv6 = access("/proc/sys/net/ipv6/conf", F_OK) == 0; /* not with ipv6.disable=1 */
         size_t n = 0, cap = b->links ? (size_t)nl_cache_nitems(b->links) : 0;
-        struct nr_link_fact *links = cap ? calloc(cap, sizeof(*links)) : NULL;
-        for (struct nl_object *o = links ? nl_cache_get_first(b->links) : NULL; o && n < cap;
+        struct nr_link_fact *links = calloc(cap ? cap : 1, sizeof(*links));
+        *out = links;
+        *n_out = 0;
+        if (!links)
+                return -ENOMEM;
+        for (struct nl_object *o = b->links ? nl_cache_get_first(b->links) : NULL; o && n < cap;
              o = nl_cache_get_next(o))
                 link_fact(b, (struct rtnl_link *)o, &links[n++]);
-        uplinks_match(cfg, roles, links, n, facts->uplink);
-        free(links);
+        *n_out = n;
+        return 0;
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        return nlb_observe(self, want, prev, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        return nlb_apply(self, op, want->route_protocol, err, errlen);
+}
+
+const struct nr_backend_ops nlb_ops = {
+        .name = "netlink",
+        .observe = ops_observe,
+        .apply = ops_apply,
+};

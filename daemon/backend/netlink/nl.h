@@ -8,7 +8,9 @@
 
 #include "core/config.h"
 #include "core/imds.h"
+#include "core/uplinks.h"
 #include "core/model.h"
+#include "backend/backend.h"
 #include "core/plan.h"
 
 struct nl_sock;
@@ -20,6 +22,7 @@ struct nlb {
         struct nl_cache *links;    /* refreshed by nlb_refresh */
         struct nl_cache *addrs;
         unsigned long events;      /* event messages seen */
+        unsigned long link_events; /* of which links appeared, changed or went away */
         unsigned long overruns;    /* ENOBUFS on the event socket */
         /* The guest bridge's ports as last seen (libvirt's taps, ports we were told about): a
          * bridge that is deleted takes them all with it, and its new instance gets them back */
@@ -40,16 +43,10 @@ void nlb_close(struct nlb *b);
 /* Re-dump links and addresses (used by facts and observe of one reconcile pass). */
 int nlb_refresh(struct nlb *b);
 
-/* Which interface is each uplink, and what address it has. A MAC match picks the device that
- * is not enslaved to another (Azure's Accelerated Networking VF shares the MAC and is a slave
- * of the synthetic NIC). Azure-role matches use the MACs IMDS gave (`roles` may be NULL:
- * then they match nothing). */
-void nlb_facts(struct nlb *b, const struct nr_config *cfg, const struct imds_roles *roles,
-               struct nr_facts *facts);
-
-/* facts->ports: every interface enslaved to the guest bridge now, plus the configured
- * guests.ports, sorted (nl_ports.c). */
-void nlb_bridge_ports(struct nlb *b, const struct nr_config *cfg, struct nr_facts *facts);
+/* Every interface as the kernel shows it (name, MAC, master, addresses: core/uplinks.h), from
+ * the cache of the last nlb_refresh; which one is an uplink or a port of the guest bridge is
+ * the core's call (facts_build). *out is the caller's to free. */
+int nlb_link_facts(struct nlb *b, struct nr_link_fact **out, size_t *n, bool *ipv6);
 
 /* Fill the link, address, route and rule parts of `have` for the objects `want` or `prev` (the
  * last pass's desired state, may be NULL) name: a renamed bridge must be seen to be removed. */
@@ -64,5 +61,6 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
 int nlb_monitor_fd(struct nlb *b);
 int nlb_monitor_drain(struct nlb *b);
 
-/* Teardown helpers: delete every route and rule with our protocol. */
-int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops nlb_ops;

@@ -30,23 +30,16 @@ static int send_msg(struct nlb *b, struct nl_msg *m)
 static int apply_link(struct nlb *b, const struct nr_op *op)
 {
         const struct nr_link *l = &op->link;
-        int idx, master;
-        switch (op->kind) {
-        case NR_OP_LINK_ADD_BRIDGE:
-                return send_msg(b, nlmsg_bridge(l->name, l->mtu, 1));
-        case NR_OP_LINK_SET:
-                return send_msg(b, nlmsg_bridge(l->name, l->mtu, 0));
-        case NR_OP_LINK_SET_MASTER:
-                idx = nlb_ifindex(b, l->name);
-                master = l->master[0] ? nlb_ifindex(b, l->master) : 0;
-                if (!idx || (l->master[0] && !master))
-                        return -ENODEV;
-                return send_msg(b, nlmsg_set_master(idx, master));
-        case NR_OP_LINK_DEL:
+        if (op->kind == NR_OP_LINK_ADD_BRIDGE || op->kind == NR_OP_LINK_SET)
+                return send_msg(b, nlmsg_bridge(l->name, l->mtu, op->kind == NR_OP_LINK_ADD_BRIDGE));
+        if (op->kind == NR_OP_LINK_DEL)
                 return send_msg(b, nlmsg_del_link(l->name));
-        default:
-                return -EINVAL;
-        }
+        /* NR_OP_LINK_SET_MASTER; an empty master releases the port */
+        int idx = nlb_ifindex(b, l->name);
+        int master = l->master[0] ? nlb_ifindex(b, l->master) : 0;
+        if (!idx || (l->master[0] && !master))
+                return -ENODEV;
+        return send_msg(b, nlmsg_set_master(idx, master));
 }
 
 static int apply_addr(struct nlb *b, const struct nr_op *op)
@@ -163,28 +156,25 @@ static int apply_rule(struct nlb *b, const struct nr_op *op, uint8_t proto)
 
 int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, size_t errlen)
 {
-        int r;
-        switch (op->kind) {
-        case NR_OP_LINK_ADD_BRIDGE:
-        case NR_OP_LINK_SET:
-        case NR_OP_LINK_SET_MASTER:
-        case NR_OP_LINK_DEL:
+        /* the engine hands this backend only ops whose object is one of these four */
+        int r = -EINVAL;
+        switch (op->obj) {
+        case NR_OBJ_LINK:
                 r = apply_link(b, op);
                 break;
-        case NR_OP_ADDR_ADD:
-        case NR_OP_ADDR_DEL:
+        case NR_OBJ_ADDR:
                 r = apply_addr(b, op);
                 break;
-        case NR_OP_ROUTE_REPLACE:
-        case NR_OP_ROUTE_DEL:
+        case NR_OBJ_ROUTE:
                 r = apply_route(b, op, proto);
                 break;
-        case NR_OP_RULE_ADD:
-        case NR_OP_RULE_DEL:
+        case NR_OBJ_RULE:
                 r = apply_rule(b, op, proto);
                 break;
-        default:
-                r = -EINVAL;
+        case NR_OBJ_SYSCTL:
+        case NR_OBJ_NFT:
+        case NR_OBJ_DNSMASQ:
+        case NR_OBJ_COUNT:
                 break;
         }
         if (r < 0)
@@ -192,28 +182,5 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
         /* links changed: the next op may name a device this one created */
         if (r == 0 && (op->kind == NR_OP_LINK_ADD_BRIDGE || op->kind == NR_OP_LINK_DEL))
                 nlb_refresh(b);
-        return r;
-}
-
-int nlb_flush_owned(struct nlb *b, uint8_t proto, size_t *n_deleted)
-{
-        struct nr_desired none = {.route_protocol = proto};
-        struct nr_observed h = {0};
-        int r = nlb_refresh(b);
-        if (r >= 0)
-                r = nlb_observe(b, &none, NULL, &h);
-        *n_deleted = 0;
-        char err[128];
-        for (size_t i = 0; r >= 0 && i < h.n_rules; i++) {
-                struct nr_op op = {.kind = NR_OP_RULE_DEL, .rule = h.rules[i]};
-                if (nlb_apply(b, &op, proto, err, sizeof(err)) == 0)
-                        (*n_deleted)++;
-        }
-        for (size_t i = 0; r >= 0 && i < h.n_routes; i++) {
-                struct nr_op op = {.kind = NR_OP_ROUTE_DEL, .route = h.routes[i].r};
-                if (nlb_apply(b, &op, proto, err, sizeof(err)) == 0)
-                        (*n_deleted)++;
-        }
-        observed_free(&h);
         return r;
 }

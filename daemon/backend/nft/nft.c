@@ -495,8 +495,27 @@ static int apply_delta(struct nftb *b, enum nftb_table t, struct nftm_table *wan
 
 static enum nftb_table op_table(const struct nr_op *op)
 {
-        return op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE ? NFTB_BRIDGE
-                                                                                : NFTB_INET;
+        return op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE ||
+                               op->kind == NR_OP_NFTBR_DELETE
+                       ? NFTB_BRIDGE
+                       : NFTB_INET;
+}
+
+/* The table is not wanted at all (teardown): gone, and nothing of it remembered. */
+static int delete_one(struct nftb *b, enum nftb_table t, char *err, size_t errlen)
+{
+        const char *fam = t == NFTB_BRIDGE ? "bridge" : "inet";
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "add table %s %s\ndelete table %s %s\n", fam, NR_NFT_TABLE,
+                 fam, NR_NFT_TABLE);
+        int r = commit(b, cmd, err, errlen);
+        if (r < 0)
+                return r;
+        nftm_unref(b->tab[t].applied);
+        nftd_handles_free(&b->tab[t].handles);
+        unsaved_free(&b->tab[t]);
+        memset(&b->tab[t], 0, sizeof(b->tab[t]));
+        return 0;
 }
 
 bool nftb_op_is_change(const struct nftb *b, const struct nr_op *op)
@@ -511,6 +530,8 @@ int nftb_apply(struct nftb *b, const struct nr_op *op, struct nftm_table *want, 
         /* the observation of this pass said whether the live table is still ours unchanged:
          * then only the configuration changed and a delta does; after drift, replace it all */
         enum nftb_table t = op_table(op);
+        if (op->kind == NR_OP_NFT_DELETE || op->kind == NR_OP_NFTBR_DELETE)
+                return delete_one(b, t, err, errlen);
         if (!want)
                 return -EINVAL;
         if (nftb_op_is_change(b, op))
@@ -539,15 +560,6 @@ int nftb_counters(struct nftb *b, struct nftd_counters *c)
                 r = text ? nftd_parse_counters(text, c) : -ENOMEM;
         free(text);
         return r;
-}
-
-int nftb_delete_table(struct nftb *b)
-{
-        char err[256];
-        return run(b, 0,
-                   "add table inet " NR_NFT_TABLE "\ndelete table inet " NR_NFT_TABLE "\n"
-                   "add table bridge " NR_NFT_TABLE "\ndelete table bridge " NR_NFT_TABLE "\n",
-                   NULL, err, sizeof(err));
 }
 
 int nftb_monitor_fd(struct nftb *b)
@@ -608,3 +620,33 @@ int nftb_monitor_drain(struct nftb *b)
         b->events += (unsigned long)n;
         return n;
 }
+
+/* ---- the engine's view (backend/backend.h) ----------------------------------------------- */
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        (void)want, (void)prev;
+        return nftb_observe(self, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        bool br = op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE;
+        if (op->kind == NR_OP_NFT_DELETE || op->kind == NR_OP_NFTBR_DELETE)
+                return nftb_apply(self, op, NULL, err, errlen);
+        return nftb_apply(self, op, br ? want->nft_bridge : want->nft, err, errlen);
+}
+
+static bool ops_is_change(void *self, const struct nr_op *op)
+{
+        return nftb_op_is_change(self, op);
+}
+
+const struct nr_backend_ops nftb_ops = {
+        .name = "nft",
+        .observe = ops_observe,
+        .apply = ops_apply,
+        .is_change = ops_is_change,
+};

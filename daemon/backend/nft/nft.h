@@ -16,6 +16,7 @@
 
 #include "core/model.h"
 #include "core/nftdiff.h"
+#include "backend/backend.h"
 #include "core/plan.h"
 
 struct nft_ctx;
@@ -99,8 +100,6 @@ bool nftb_settle_due(const struct nftb *b);
 /* Per-rule counters of the live tables (the bridge table's chains are guest_*). */
 int nftb_counters(struct nftb *b, struct nftd_counters *c);
 
-/* `--teardown`: delete both tables where they exist. */
-int nftb_delete_table(struct nftb *b);
 
 int nftb_monitor_fd(struct nftb *b);
 /* Reads the queued nftables events (bounded); a NEWGEN of another process, or a lost message,
@@ -108,3 +107,6 @@ int nftb_monitor_fd(struct nftb *b);
  * own events were lost (a table of tens of thousands of elements overflows any buffer).
  * Returns how many were read, or -ENOBUFS. */
 int nftb_monitor_drain(struct nftb *b);
+
+/* observe/apply for the engine */
+extern const struct nr_backend_ops nftb_ops;

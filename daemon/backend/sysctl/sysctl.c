@@ -64,3 +64,23 @@ int sysctl_apply(const struct nr_sysctl *s, char *err, size_t errlen)
         close(fd);
         return r;
 }
+
+static int ops_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                       struct nr_observed *have)
+{
+        (void)self, (void)prev;
+        return sysctl_observe(want, have);
+}
+
+static int ops_apply(void *self, const struct nr_desired *want, const struct nr_op *op,
+                     char *err, size_t errlen)
+{
+        (void)self, (void)want;
+        return sysctl_apply(&op->sysctl, err, errlen);
+}
+
+const struct nr_backend_ops sysctl_ops = {
+        .name = "sysctl",
+        .observe = ops_observe,
+        .apply = ops_apply,
+};

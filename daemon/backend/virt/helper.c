@@ -41,6 +41,7 @@
 #include "chan.h"
 #include "core/strbuf.h"
 #include "kvm_probe.h"
+#include "lib/debounce.h"
 #include "log.h"
 #include "shutdown.h"
 #include "blank.h"
@@ -74,8 +75,9 @@ struct helper {
         virConnectPtr conn;
         int life_cb;
         unsigned backoff_s;
-        sd_event_source *reconnect, *lost, *pass; /* created once, armed when needed */
+        sd_event_source *reconnect, *lost; /* created once, armed when needed */
         sd_event_source *resync;
+        struct debounce pass;              /* the reconcile pass */
         struct want *w;
         size_t n_w;
         bool have_want, hold;
@@ -147,18 +149,10 @@ static void send_snapshot(struct helper *h, const struct virt_doms *doms)
         free(s);
 }
 
-/* h->pass (created once) runs a reconcile pass after `delay`; an earlier pending one wins */
+/* a reconcile pass after `delay`; an earlier pending one wins */
 static void schedule(struct helper *h, uint64_t delay)
 {
-        uint64_t now, cur = 0;
-        int on = 0;
-        sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
-        sd_event_source_get_enabled(h->pass, &on);
-        sd_event_source_get_time(h->pass, &cur);
-        if (on && cur <= now + delay)
-                return;
-        sd_event_source_set_time(h->pass, now + delay);
-        sd_event_source_set_enabled(h->pass, SD_EVENT_ONESHOT);
+        debounce_schedule(&h->pass, delay);
 }
 
 static void start_guest(struct helper *h, struct want *w, const char *why)
@@ -253,11 +247,9 @@ static void reconcile(struct helper *h)
         chan_sendf(&h->ch, "idle");
 }
 
-static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_pass(void *userdata)
 {
-        (void)s, (void)usec;
         reconcile(userdata);
-        return 0;
 }
 
 static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
@@ -667,17 +659,16 @@ int virt_helper_main(int argc, char **argv)
         probe_accel(&h, mode);
         virt_event_register(h.ev);
         virt_quiet_errors();
+        debounce_init(&h.pass, h.ev, on_pass, &h);
         uint64_t now;
         sd_event_now(h.ev, CLOCK_MONOTONIC, &now);
         if (sd_event_add_time(h.ev, &h.resync, CLOCK_MONOTONIC, now + RESYNC_USEC, 1000000,
                               on_resync, &h) < 0 ||
-            sd_event_add_time(h.ev, &h.pass, CLOCK_MONOTONIC, 0, 1000, on_pass, &h) < 0 ||
             sd_event_add_time(h.ev, &h.reconnect, CLOCK_MONOTONIC, 0, 100000, on_reconnect,
                               &h) < 0 ||
             sd_event_add_defer(h.ev, &h.lost, on_lost, &h) < 0)
                 return 1;
         sd_event_source_set_enabled(h.resync, SD_EVENT_ON);
-        sd_event_source_set_enabled(h.pass, SD_EVENT_OFF);
         sd_event_source_set_enabled(h.reconnect, SD_EVENT_OFF);
         sd_event_source_set_enabled(h.lost, SD_EVENT_OFF);
         connect_now(&h);
@@ -685,5 +676,6 @@ int virt_helper_main(int argc, char **argv)
         drop_conn(&h); /* the guests keep running: closing a connection never stops them */
         free_wants(&h);
         chan_close(&h.ch);
+        debounce_free(&h.pass);
         return 0;
 }

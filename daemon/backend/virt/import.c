@@ -116,14 +116,16 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+static const struct sup_policy policy = {
+        .grace_usec = 5ull * 1000000, /* qemu-img stops at once on SIGTERM; never restarted */
+};
+
 static void finish(struct imp *j)
 {
         j->io = sd_event_source_disable_unref(j->io);
-        j->child = sd_event_source_disable_unref(j->child);
         if (j->fd >= 0)
                 close(j->fd);
         j->fd = -1;
-        j->pid = 0;
         j->running = false;
 }
 
@@ -141,7 +143,7 @@ static int record(struct imp *j)
         return rename(part, j->dst) < 0 ? -errno : 0;
 }
 
-static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+static void on_exited(struct sup *s, const struct sup_exit *e, void *userdata)
 {
         struct imp *j = userdata;
         char part[4200];
@@ -153,12 +155,18 @@ static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata
         if (j->linelen)
                 line_done(j);
         finish(j);
-        if (si->si_code != CLD_EXITED || si->si_status != 0) {
+        if (e->requested) {
+                r = -ECANCELED;
+                snprintf(j->last, sizeof(j->last), "stopped");
+                log_obj(LOG_PRI_INFO, "vm", j->vm,
+                        "%s: import of %s stopped at %.0f%%", j->vm, j->src, j->percent);
+        } else if (e->signal || e->code != 0) {
                 r = -EIO;
-                if (!j->last[0])
-                        snprintf(j->last, sizeof(j->last), "qemu-img %s %d",
-                                 si->si_code == CLD_EXITED ? "exited with status" : "killed by signal",
-                                 si->si_status);
+                if (!j->last[0]) {
+                        char why[96];
+                        sup_exit_text(e, why, sizeof(why));
+                        snprintf(j->last, sizeof(j->last), "qemu-img %s", why);
+                }
         } else if ((r = record(j)) < 0) {
                 snprintf(j->last, sizeof(j->last), "%s: %s", j->dst, strerror(-r));
         }
@@ -170,15 +178,19 @@ static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata
         }
         if (j->done)
                 j->done(j, r, j->userdata);
-        return 0;
 }
 
-static void child_exec(int out, const char *fmt, const char *src, const char *part)
+struct child_args {
+        int out;
+        const char *fmt, *src, *part;
+};
+
+static void child_exec(void *arg)
 {
+        const struct child_args *a = arg;
+        int out = a->out;
+        const char *fmt = a->fmt, *src = a->src, *part = a->part;
         const char *bin = getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img";
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
                 dup2(devnull, 0);
@@ -190,7 +202,6 @@ static void child_exec(int out, const char *fmt, const char *src, const char *pa
         }
         execlp(bin, bin, "convert", "-p", "-f", fmt, "-O", "qcow2", "-c", src, part, (char *)NULL);
         fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
 }
 
 int imp_start(struct imp *j, sd_event *ev, const char *vm, const char *fmt, const char *src,
@@ -213,22 +224,18 @@ int imp_start(struct imp *j, sd_event *ev, const char *vm, const char *fmt, cons
         unlink(part); /* left by an earlier daemon that stopped mid-import */
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return r;
-        }
-        if (pid == 0)
-                child_exec(p[1], fmt, src, part);
+        sup_init(&j->sup, ev, "qemu-img", &policy, on_exited, j);
+        struct child_args a = {.out = p[1], .fmt = fmt, .src = src, .part = part};
+        pid_t pid = sup_start(&j->sup, child_exec, &a);
         close(p[1]);
+        if (pid < 0) {
+                close(p[0]);
+                return pid;
+        }
         j->fd = p[0];
-        j->pid = pid;
         j->running = true;
         fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) | O_NONBLOCK);
-        if ((r = sd_event_add_io(ev, &j->io, j->fd, EPOLLIN, on_output, j)) < 0 ||
-            (r = sd_event_add_child(ev, &j->child, pid, WEXITED, on_exit_child, j)) < 0) {
+        if ((r = sd_event_add_io(ev, &j->io, j->fd, EPOLLIN, on_output, j)) < 0) {
                 imp_cancel(j);
                 return r;
         }
@@ -236,18 +243,23 @@ int imp_start(struct imp *j, sd_event *ev, const char *vm, const char *fmt, cons
         return 0;
 }
 
+void imp_stop(struct imp *j)
+{
+        if (j->running)
+                sup_stop(&j->sup);
+}
+
 void imp_cancel(struct imp *j)
 {
         char part[4200];
-        if (j->running && j->pid > 0) {
-                j->child = sd_event_source_disable_unref(j->child);
-                kill(j->pid, SIGTERM);
-                waitpid(j->pid, NULL, 0);
+        if (j->running && j->sup.pid > 0) {
+                sup_close(&j->sup);
                 part_path(j, part, sizeof(part));
                 unlink(part);
                 log_obj(LOG_PRI_INFO, "vm", j->vm,
                         "%s: import of %s stopped at %.0f%%", j->vm, j->src, j->percent);
         }
+        sup_close(&j->sup); /* no child: drops nothing but the sources */
         finish(j);
         free(j->src);
         free(j->dst);

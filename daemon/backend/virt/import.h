@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "core/config.h"
+#include "lib/supervise.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -17,23 +18,28 @@ struct imp {
         sd_event *ev;
         char vm[NR_NAME_MAX];
         char *src, *dst;
-        pid_t pid;
+        struct sup sup;            /* the qemu-img child */
         int fd;
-        sd_event_source *io, *child;
+        sd_event_source *io;
         double percent;
         int logged;                /* last tenth of progress that was logged */
         char last[256];            /* last line qemu-img printed that was not progress */
         char line[512];
         size_t linelen;
-        bool running;
-        void (*done)(struct imp *j, int r, void *userdata); /* r: 0 or -errno; j->last says why */
+        bool running;              /* until its exit is handled (also after imp_stop) */
+        /* r: 0, -ECANCELED after imp_stop(), or -errno; j->last says why */
+        void (*done)(struct imp *j, int r, void *userdata);
         void *userdata;
 };
 
 /* fmt: the source's qemu-img format name (raw, vpc, vhdx). */
 int imp_start(struct imp *j, sd_event *ev, const char *vm, const char *fmt, const char *src,
               const char *dst, void (*done)(struct imp *, int, void *), void *userdata);
-/* Kills a running import and removes its partial output. */
+/* Asks a running import to stop, without waiting: done() follows with -ECANCELED, the partial
+ * output removed. */
+void imp_stop(struct imp *j);
+/* Kills a running import, waiting for it (at exit), and removes its partial output; then, or
+ * after done(), frees what the job holds. done() is not called. */
 void imp_cancel(struct imp *j);
 
 /* qemu-img's name for a disk format (vhd is "vpc"). */

@@ -26,8 +26,14 @@
 #include "log.h"
 #include "helper/path.h"
 
-#define BACKOFF_MAX_USEC (30ull * 1000000)
-#define STABLE_USEC (30ull * 1000000)
+/* the first restart is immediate; then 1 s, 2 s, ... up to 30 s. SIGTERM kills the helper at
+ * once (its default action, even inside an RPC): the grace is for a stopped (SIGSTOP) one. */
+static const struct sup_policy helper_policy = {
+        .first_usec = 1000000,
+        .max_usec = 30ull * 1000000,
+        .stable_usec = 30ull * 1000000,
+        .grace_usec = 2ull * 1000000,
+};
 
 static uint64_t fnv64(uint64_t h, const char *s)
 {
@@ -180,9 +186,7 @@ static void on_msg(char *msg, size_t len, void *userdata)
 
 static void helper_forget(struct virtb *b)
 {
-        b->child = sd_event_source_disable_unref(b->child);
         chan_close(&b->ch);
-        b->pid = 0;
         b->connected = false;
         snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
         b->busy[0] = '\0';
@@ -193,42 +197,37 @@ static void helper_forget(struct virtb *b)
 static void on_helper_lost(void *userdata)
 {
         struct virtb *b = userdata;
-        if (b->pid)
-                kill(b->pid, SIGTERM); /* it cannot talk to us anymore: the child source reaps it */
+        /* it cannot talk to us anymore: a failure (backoff), reaped by the supervisor */
+        sup_kill(&b->helper, SIGTERM);
 }
 
-static int on_helper_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+static void on_helper_exit(struct sup *s, const struct sup_exit *e, void *userdata)
 {
         struct virtb *b = userdata;
         uint64_t now = now_usec();
-        (void)s;
-        log_warn("virt: helper (pid %d) %s %d; restarting it", (int)si->si_pid,
-                 si->si_code == CLD_EXITED ? "exited with status" : "killed by signal",
-                 si->si_status);
-        b->crashes++;
-        b->fails_in_row = now - b->started_usec > STABLE_USEC ? 1 : b->fails_in_row + 1;
-        uint64_t delay = b->fails_in_row <= 1 ? 0 : 1000000ull << (b->fails_in_row - 2);
-        b->not_before_usec = now + (delay > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : delay);
+        (void)e;
         helper_forget(b);
-        virtb_schedule(b, b->not_before_usec - now);
-        return 0;
+        /* asked for (libvirt settings changed): the next pass starts it at once */
+        virtb_schedule(b, s->not_before_usec > now ? s->not_before_usec - now : 0);
 }
 
-static void helper_exec(const char *path, int fd, const char *uri, enum nr_accel accel,
-                        const char *run_dir)
+struct helper_args {
+        const char *path, *uri, *run_dir;
+        int fd;
+        enum nr_accel accel;
+};
+
+static void helper_exec(void *arg)
 {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        const struct helper_args *a = arg;
         /* the socket becomes fd 3 (without O_CLOEXEC); nothing else of the daemon's leaks */
-        int nfd = fcntl(fd, F_DUPFD, 3);
+        int nfd = fcntl(a->fd, F_DUPFD, 3);
         if (nfd < 0 || (nfd != 3 && dup2(nfd, 3) < 0))
                 _exit(127);
         close_range(4, ~0u, 0);
-        execl(path, NR_HELPER_NAME, "--virt-helper", "--fd", "3", "--uri", uri, "--accel",
-              cfg_accel_name(accel), "--run-dir", run_dir, (char *)NULL);
-        fprintf(stderr, "<3>virt: exec %s: %s\n", path, strerror(errno));
-        _exit(127);
+        execl(a->path, NR_HELPER_NAME, "--virt-helper", "--fd", "3", "--uri", a->uri, "--accel",
+              cfg_accel_name(a->accel), "--run-dir", a->run_dir, (char *)NULL);
+        fprintf(stderr, "<3>virt: exec %s: %s\n", a->path, strerror(errno));
 }
 
 static int helper_spawn(struct virtb *b)
@@ -241,26 +240,18 @@ static int helper_spawn(struct virtb *b)
                          NR_HELPER_NAME); /* the exec below fails and says so; backoff follows */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(sv[0]);
-                close(sv[1]);
-                return r;
-        }
-        if (pid == 0)
-                helper_exec(path, sv[1], lv->uri, lv->accel, b->run_dir);
+        struct helper_args a = {.path = path, .uri = lv->uri, .run_dir = b->run_dir,
+                                .fd = sv[1], .accel = lv->accel};
+        pid_t pid = sup_start(&b->helper, helper_exec, &a);
         close(sv[1]);
-        b->pid = pid;
-        b->starts++;
-        b->started_usec = now_usec();
+        if (pid < 0) {
+                close(sv[0]);
+                return pid;
+        }
         snprintf(b->uri, sizeof(b->uri), "%s", lv->uri);
         b->accel_mode = lv->accel;
-        if ((r = chan_open(&b->ch, b->ev, sv[0], on_msg, on_helper_lost, b)) < 0 ||
-            (r = sd_event_add_child(b->ev, &b->child, pid, WEXITED, on_helper_exit, b)) < 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                helper_forget(b);
+        if ((r = chan_open(&b->ch, b->ev, sv[0], on_msg, on_helper_lost, b)) < 0) {
+                sup_stop(&b->helper); /* chan_open closed sv[0]; the exit callback follows */
                 return r;
         }
         snprintf(b->conn_msg, sizeof(b->conn_msg), "connecting");
@@ -268,23 +259,6 @@ static int helper_spawn(struct virtb *b)
                 chan_sendf(&b->ch, "hold");
         log_info("virt: helper started (pid %d) for %s", (int)pid, lv->uri);
         return 0;
-}
-
-/* The helper dies at once on SIGTERM (default action, even inside an RPC); reaped here. */
-static void helper_stop(struct virtb *b)
-{
-        if (!b->pid)
-                return;
-        pid_t pid = b->pid;
-        b->child = sd_event_source_disable_unref(b->child);
-        kill(pid, SIGTERM);
-        for (int i = 0; i < 200 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-                usleep(10000);
-        if (waitpid(pid, NULL, WNOHANG) == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-        }
-        helper_forget(b);
 }
 
 /* ---- disks ------------------------------------------------------------------------------- */
@@ -315,7 +289,7 @@ static void imp_done(struct imp *j, int r, void *userdata)
                 g->percent = 100;
                 log_obj(LOG_PRI_INFO, "vm", g->name,
                         "%s: imported %s to %s", g->name, j->src, j->dst);
-        } else if (g) {
+        } else if (g && r != -ECANCELED) {
                 g->imp = VIRT_IMP_FAILED;
                 snprintf(g->imp_err, sizeof(g->imp_err), "import failed: %s", j->last);
                 log_obj(LOG_PRI_ERR, "vm", g->name,
@@ -371,7 +345,7 @@ static void disk_state(struct virtb *b, struct virt_guest *g, const struct nr_vm
 static void imports(struct virtb *b)
 {
         char dst[4096], dir[4200];
-        if (b->imp_vm[0])
+        if (b->imp_vm[0] || b->imp.running) /* running, or a stopped one still exiting */
                 return;
         for (size_t i = 0; i < b->n_g; i++) {
                 struct virt_guest *g = &b->g[i];
@@ -538,14 +512,15 @@ static void guest_pass(struct virtb *b)
         if (!b->cfg)
                 return;
         const struct nr_libvirt *lv = &b->cfg->libvirt;
-        if (b->pid && (strcmp(b->uri, lv->uri) || b->accel_mode != lv->accel)) {
+        if (sup_running(&b->helper) && (strcmp(b->uri, lv->uri) || b->accel_mode != lv->accel)) {
                 log_info("virt: libvirt settings changed; restarting the helper");
-                helper_stop(b);
+                sup_stop(&b->helper); /* its exit schedules the pass that starts the new one */
                 b->accel_known = false;
         }
-        if (!b->cfg->n_vms && !b->pid)
+        if (!b->cfg->n_vms && !b->helper.pid)
                 return; /* never had VMs: no helper, nothing to do */
-        if (!b->pid && now_usec() >= b->not_before_usec && (r = helper_spawn(b)) < 0)
+        /* before the backoff deadline: -EAGAIN, and the exit already scheduled that pass */
+        if (!b->helper.pid && (r = helper_spawn(b)) < 0 && r != -EAGAIN)
                 log_err("virt: cannot start the helper: %s", strerror(-r));
         snprintf(dir, sizeof(dir), "%s/console", b->state_dir);
         dir_ensure(dir, 0755);
@@ -555,36 +530,20 @@ static void guest_pass(struct virtb *b)
         for (size_t i = 0; i < b->n_g; i++) /* a source disk that is not there yet: look again */
                 if (b->g[i].imp == VIRT_IMP_QUEUED && b->g[i].note[0])
                         virtb_schedule(b, 30 * 1000000ull);
-        if (!b->pid || !b->accel_known || !b->network_ready)
+        if (!sup_running(&b->helper) || !b->accel_known || !b->network_ready)
                 return;
         render_all(b);
         send_wants(b);
 }
 
-static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_pass(void *userdata)
 {
-        (void)s, (void)usec;
         guest_pass(userdata);
-        return 0;
 }
 
 void virtb_schedule(struct virtb *b, uint64_t delay_usec)
 {
-        uint64_t now, cur = 0;
-        int on = 0;
-        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
-        if (!b->pass) {
-                if (sd_event_add_time(b->ev, &b->pass, CLOCK_MONOTONIC, now + delay_usec, 1000,
-                                      on_pass, b) < 0)
-                        return;
-        } else {
-                sd_event_source_get_enabled(b->pass, &on);
-                sd_event_source_get_time(b->pass, &cur);
-                if (on && cur <= now + delay_usec)
-                        return;
-                sd_event_source_set_time(b->pass, now + delay_usec);
-        }
-        sd_event_source_set_enabled(b->pass, SD_EVENT_ONESHOT);
+        debounce_schedule(&b->pass, delay_usec);
 }
 
 static uint64_t host_memory(void)
@@ -633,7 +592,7 @@ void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
                 keep_import |= !strcmp(b->imp_vm, vm->name);
         }
         if (b->imp_vm[0] && !keep_import) { /* its VM is gone or has another disk now */
-                imp_cancel(&b->imp);
+                imp_stop(&b->imp); /* imp_done() follows and frees it; nothing waits */
                 b->imp_vm[0] = '\0';
         }
         for (size_t k = 0; k < b->n_g; k++)
@@ -704,17 +663,19 @@ int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *s
         b->imp.fd = -1;
         b->run_dir = strdup(run_dir);
         b->state_dir = strdup(state_dir);
+        debounce_init(&b->pass, ev, on_pass, b);
+        sup_init(&b->helper, ev, "virt helper", &helper_policy, on_helper_exit, b);
         snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
         return b->run_dir && b->state_dir ? 0 : -ENOMEM;
 }
 
 void virtb_close(struct virtb *b)
 {
-        if (b->imp_vm[0])
-                imp_cancel(&b->imp);
-        helper_stop(b);
+        imp_cancel(&b->imp); /* a running one is killed and waited for */
+        sup_close(&b->helper); /* at exit: waits for it (SIGTERM kills it at once) */
+        helper_forget(b);
         virtb_cmds_close(b, "nestrouterd is stopping\n");
-        b->pass = sd_event_source_disable_unref(b->pass);
+        debounce_free(&b->pass);
         for (size_t i = 0; i < b->n_g; i++)
                 render_domain_free(&b->g[i].dom);
         free(b->g);

@@ -18,6 +18,8 @@
 #include "core/strbuf.h"
 #include "firmware.h"
 #include "import.h"
+#include "lib/debounce.h"
+#include "lib/supervise.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -59,13 +61,11 @@ struct virtb {
         char *run_dir, *state_dir;
         const struct nr_config *cfg;
         /* the helper process */
-        pid_t pid;
-        sd_event_source *child, *pass;
+        struct sup helper;         /* its pid, starts, crashes, last exit, restart backoff */
+        struct debounce pass;      /* the guest pass */
         struct chan ch;
         char uri[256];             /* what the running helper was started with */
         enum nr_accel accel_mode;
-        unsigned starts, crashes, fails_in_row;
-        uint64_t started_usec, not_before_usec;
         /* what it reported */
         bool accel_known;
         enum nr_accel accel;

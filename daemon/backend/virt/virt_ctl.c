@@ -56,7 +56,7 @@ static void waiting_for(const struct virtb *b, const struct virt_guest *g, doubl
                 snprintf(s, n, "import queued");
         else if (g->imp == VIRT_IMP_FAILED)
                 snprintf(s, n, "import failed");
-        else if (!b->pid)
+        else if (!b->helper.pid)
                 snprintf(s, n, "waiting for the virt helper");
         else if (!b->accel_known)
                 snprintf(s, n, "waiting for the KVM probe");
@@ -142,13 +142,18 @@ static const char *accel_text(const struct virtb *b)
 void virtb_status_text(struct virtb *b, struct nr_buf *out)
 {
         struct gview *v;
-        if (!b->cfg || (!b->cfg->n_vms && !b->pid))
+        if (!b->cfg || (!b->cfg->n_vms && !b->helper.pid))
                 return;
         buf_printf(out, "guests:    libvirt %s: %s%s%s%s\n", b->cfg->libvirt.uri,
                    b->connected ? "connected" : "not connected", b->conn_msg[0] ? " (" : "",
                    b->conn_msg, b->conn_msg[0] ? ")" : "");
         buf_printf(out, "  accel    %s%s%s\n", accel_text(b), b->accel_known ? ": " : "",
                    b->accel_known ? b->accel_why : "");
+        char last[300];
+        sup_status_text(&b->helper, last, sizeof(last));
+        if (last[0])
+                buf_printf(out, "  helper   pid %d, %u starts; %s\n", (int)b->helper.pid,
+                           b->helper.starts, last);
         for (const char *l = b->resources, *nl; *l && (nl = strchr(l, '\n')); l = nl + 1)
                 buf_printf(out, "  warning: %.*s\n", (int)(nl - l), l);
         if (b->busy[0])
@@ -210,13 +215,18 @@ static void j_vms(struct virtb *b, struct nr_buf *out)
 
 void virtb_status_json(struct virtb *b, struct nr_buf *out)
 {
-        if (!b->cfg || (!b->cfg->n_vms && !b->pid))
+        if (!b->cfg || (!b->cfg->n_vms && !b->helper.pid))
                 return;
         buf_puts(out, ",\"guests\":{\"libvirt\":{\"uri\":");
         json_str(out, b->cfg->libvirt.uri);
         buf_printf(out, ",\"connected\":%s,\"message\":", b->connected ? "true" : "false");
         json_str(out, b->conn_msg);
-        buf_printf(out, ",\"helper_pid\":%d,\"helper_starts\":%u,\"busy\":", (int)b->pid, b->starts);
+        buf_printf(out, ",\"helper_pid\":%d,\"helper_starts\":%u,\"helper\":{\"pid\":%d,"
+                        "\"starts\":%u,\"crashes\":%u",
+                   (int)b->helper.pid, b->helper.starts, (int)b->helper.pid, b->helper.starts,
+                   b->helper.crashes);
+        sup_status_json(&b->helper, out); /* last_exit, stopping, fails_in_row, restart_in_ms */
+        buf_puts(out, "},\"busy\":");
         json_str(out, b->busy);
         buf_printf(out, ",\"busy_ms\":%llu},\"accel\":\"%s\",\"accel_reason\":",
                    b->busy[0] ? (unsigned long long)(now_usec() - b->busy_since) / 1000 : 0ull,
@@ -341,7 +351,7 @@ static int vm_command(struct virtb *b, const char *req, int fd, char **body)
                                  "unknown vm command '%s' (list, start, stop, reset, console, "
                                  "checkpoint, checkpoints, revert, checkpoint-delete)\n",
                                  verb);
-        if (!b->pid || !b->connected)
+        if (!b->helper.pid || !b->connected)
                 return reply_now(body, 1, "libvirt is not connected (%s)\n", b->conn_msg);
         unsigned t = b->cfg ? b->cfg->libvirt.shutdown_timeout : 120;
         const struct nr_vm *vm = virtb_vm(b, name);
@@ -372,12 +382,12 @@ int virtb_command(struct virtb *b, const char *req, int fd, char **body)
         *body = NULL;
         if (!strncmp(req, "guests hold", 11)) {
                 b->hold = true;
-                if (b->pid)
+                if (b->helper.pid)
                         chan_sendf(&b->ch, "hold");
                 return reply_now(body, 0, "%s",
                                  "automatic guest starts are held until nestrouterd restarts\n");
         }
-        if (!b->cfg || (!b->cfg->n_vms && !b->pid))
+        if (!b->cfg || (!b->cfg->n_vms && !b->helper.pid))
                 return reply_now(body, 1, "%s", "no VMs are configured (vms:)\n");
         return vm_command(b, req, fd, body);
 }

@@ -1,0 +1,437 @@
+/* The engine against the recording fake, without root: whole reconcile scenarios (cold start,
+ * converged, every drift kind the netns suite injects, reloads, a file changed while the daemon
+ * was stopped, a permanent conflict, a transient failure with backoff, teardown) as golden
+ * transcripts under tests/golden/engine. Each transcript shows the passes with their time, the
+ * ops the fake applied (or refused), and what the engine logged at notice level and above. */
+#include "unit_helpers.h"
+
+#include <stdlib.h>
+#include <syslog.h>
+
+#include "backend/fake/fake.h"
+#include "engine/engine.h"
+#include "golden_file.h"
+#include "model.h"
+#include "owned.h"
+
+#define GOLDEN "tests/golden/engine"
+
+/* {bridge} {extra forward} {extra lan route} {extra reservation} {vms} */
+static const char CONFIG[] = "version: 1\n"
+                             "uplinks:\n"
+                             "  nat:\n"
+                             "    match: {name: eth0}\n"
+                             "    address: 10.0.0.4/24\n"
+                             "    gateway: 10.0.0.1\n"
+                             "  lan:\n"
+                             "    match: {name: eth1}\n"
+                             "    address: 10.0.1.4/24\n"
+                             "    gateway: 10.0.1.1\n"
+                             "    routes: [10.0.0.0/22%s]\n"
+                             "guests:\n"
+                             "  bridge: %s\n"
+                             "  ports: [veth-web2]\n"
+                             "  subnet: 10.0.2.0/24\n"
+                             "  gateway: 10.0.2.1\n"
+                             "  dhcp:\n"
+                             "    range: 10.0.2.100-10.0.2.200\n"
+                             "    reservations:\n"
+                             "      - {name: web2, mac: \"52:54:00:00:00:20\", ip: 10.0.2.20}\n"
+                             "%s"
+                             "port_forwards:\n"
+                             "  - {proto: tcp, port: 3390, to: web2, to_port: 3389}\n"
+                             "%s"
+                             "%s";
+
+struct variant {
+        const char *route, *bridge, *reservation, *forward, *vms;
+};
+
+static const struct variant BASE = {"", "nr0", "", "", ""};
+
+struct scene {
+        struct fake k;
+        struct nr_engine e;
+        struct nr_counters n;
+        char last_error[700];
+        uint64_t now;
+        struct nr_desired prev;
+        bool have_prev;
+        unsigned passes;
+};
+
+static struct scene S;
+
+static uint64_t clock_fake(void *ctx)
+{
+        return ((struct scene *)ctx)->now;
+}
+
+static void say(void *ctx, int pri, enum nr_obj o, const char *object, const char *msg)
+{
+        struct scene *s = ctx;
+        static const char *const pris[] = {"emerg", "alert", "crit",  "err",
+                                           "warning", "notice", "info", "debug"};
+        (void)o, (void)object;
+        if (pri <= LOG_NOTICE)
+                fake_note(&s->k, "  log %s: %s", pris[pri], msg);
+}
+
+static void scene_start(void)
+{
+        memset(&S, 0, sizeof(S));
+        fake_init(&S.k);
+        engine_init(&S.e, &S.n, S.last_error, sizeof(S.last_error), clock_fake, say, &S);
+        fake_attach(&S.k, &S.e);
+        S.now = 1000000000ull;
+        /* the VM as Azure hands it over: two NICs, loopback-like defaults, one guest veth */
+        assert_int_equal(fake_link_add(&S.k, "eth0"), 0);
+        assert_int_equal(fake_link_add(&S.k, "eth1"), 0);
+        assert_int_equal(fake_link_add(&S.k, "veth-web2"), 0);
+}
+
+/* A daemon restart: the engine and its memory go, the kernel stays. */
+static void scene_restart(const struct nr_desired *owned)
+{
+        engine_free(&S.e);
+        engine_init(&S.e, &S.n, S.last_error, sizeof(S.last_error), clock_fake, say, &S);
+        fake_attach(&S.k, &S.e);
+        if (S.have_prev)
+                model_free(&S.prev);
+        S.have_prev = owned != NULL;
+        if (owned)
+                S.prev = *owned;
+}
+
+static int scene_teardown(void **state)
+{
+        (void)state;
+        engine_free(&S.e);
+        fake_free(&S.k);
+        if (S.have_prev)
+                model_free(&S.prev);
+        t_free(&T);
+        return 0;
+}
+#define ETEST(f) cmocka_unit_test_teardown(f, scene_teardown)
+
+static const struct nr_paths PATHS = {.run_dir = "RUN", .state_dir = "STATE"};
+
+static void desired(const struct variant *v, struct nr_desired *want)
+{
+        char text[4096];
+        struct nr_facts facts;
+        snprintf(text, sizeof(text), CONFIG, v->route, v->bridge, v->reservation, v->forward,
+                 v->vms);
+        struct tcfg *t = check_text(text);
+        if (t->parse_r < 0 || t->validate_r < 0)
+                dump_diags(&t->d);
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(t->validate_r, 0);
+        model_facts_assumed(&t->cfg, &facts);
+        assert_int_equal(model_build(&t->cfg, &facts, &PATHS, want), 0);
+}
+
+/* One pass towards want (taken over as prev, as the daemon does). */
+static struct nr_pass_result pass_want(struct nr_desired *want, bool changed, const char *why)
+{
+        struct nr_pass_result res;
+        fake_note(&S.k, "pass %u at +%.1f s (%s)", ++S.passes,
+                  (double)(S.now - 1000000000ull) / 1e6, why);
+        assert_int_equal(engine_pass(&S.e, want, S.have_prev ? &S.prev : NULL, changed, &res), 0);
+        fake_note(&S.k, "  = %zu ops, %u not converged%s", res.n_ops, res.failed,
+                  res.retry_at_usec ? "" : "");
+        if (res.retry_at_usec)
+                fake_note(&S.k, "  = next pass in %.1f s", (double)(res.retry_at_usec - S.now) / 1e6);
+        if (S.have_prev)
+                model_free(&S.prev);
+        S.prev = *want;
+        S.have_prev = true;
+        return res;
+}
+
+static struct nr_pass_result pass(const struct variant *v, bool changed, const char *why)
+{
+        struct nr_desired want;
+        desired(v, &want);
+        return pass_want(&want, changed, why);
+}
+
+static void converge(const struct variant *v)
+{
+        pass(v, true, "start");
+        struct nr_pass_result r = pass(v, false, "our own writes come back as events");
+        assert_int_equal(r.n_ops, 0);
+}
+
+static void golden(const char *name)
+{
+        golden_check(GOLDEN, name, fake_transcript(&S.k), "the reconcile transcript", NULL);
+}
+
+/* ---- scenarios --------------------------------------------------------------------------- */
+
+static void cold_start_and_converged(void **state)
+{
+        (void)state;
+        scene_start();
+        struct nr_pass_result r = pass(&BASE, true, "cold start");
+        assert_int_equal(r.failed, 0);
+        assert_true(r.n_ops > 20);
+        r = pass(&BASE, false, "converged: nothing to do");
+        assert_int_equal(r.n_ops, 0);
+        assert_int_equal(r.retry_at_usec, 0);
+        r = pass(&BASE, false, "still nothing: a converged system writes nothing");
+        assert_int_equal(r.n_ops, 0);
+        assert_int_equal(S.n.writes, S.n.changes[NR_OBJ_LINK] + S.n.changes[NR_OBJ_SYSCTL] +
+                                             S.n.changes[NR_OBJ_ADDR] + S.n.changes[NR_OBJ_ROUTE] +
+                                             S.n.changes[NR_OBJ_RULE] + S.n.changes[NR_OBJ_NFT] +
+                                             S.n.changes[NR_OBJ_DNSMASQ]);
+        golden("cold-start.txt");
+}
+
+/* Each drift the netns suite injects: exactly its repair, counted as a repair. */
+static void drift(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        uint64_t rep0 = S.n.repairs[NR_OBJ_ROUTE];
+        fake_note(&S.k, "# drift: a route of ours deleted");
+        assert_int_equal(fake_route_del(&S.k, "10.0.0.0/22", NR_TABLE_MAIN), 0);
+        assert_int_equal(pass(&BASE, false, "route event").n_ops, 1);
+        assert_int_equal(S.n.repairs[NR_OBJ_ROUTE], rep0 + 1);
+        fake_note(&S.k, "# drift: the default route of table 1001 deleted");
+        assert_int_equal(fake_route_del(&S.k, "default", 1001), 0);
+        assert_int_equal(pass(&BASE, false, "route event").n_ops, 1);
+        fake_note(&S.k, "# drift: the guest gateway address deleted");
+        assert_int_equal(fake_addr_del(&S.k, "nr0", "10.0.2.1/24"), 0);
+        assert_int_equal(pass(&BASE, false, "address event").n_ops, 1);
+        fake_note(&S.k, "# drift: a policy rule deleted");
+        assert_int_equal(fake_rule_del(&S.k, S.k.rules[0].priority), 0);
+        assert_int_equal(pass(&BASE, false, "rule event").n_ops, 1);
+        fake_note(&S.k, "# drift: ip_forward turned off");
+        assert_int_equal(fake_sysctl_set(&S.k, "net/ipv4/ip_forward", "0"), 0);
+        assert_int_equal(pass(&BASE, false, "resync").n_ops, 1);
+        fake_note(&S.k, "# drift: the bridge set down");
+        assert_int_equal(fake_link_down(&S.k, "nr0"), 0);
+        assert_int_equal(pass(&BASE, false, "link event").n_ops, 1);
+        fake_note(&S.k, "# drift: a configured port taken off the bridge");
+        assert_int_equal(fake_link_release(&S.k, "veth-web2"), 0);
+        assert_int_equal(pass(&BASE, false, "link event").n_ops, 1);
+        fake_note(&S.k, "# drift: the nft table deleted, then a rule changed by hand");
+        assert_int_equal(fake_nft_del(&S.k, false), 0);
+        assert_int_equal(pass(&BASE, false, "nft event").n_ops, 1);
+        assert_int_equal(fake_nft_tamper(&S.k, false), 0);
+        assert_int_equal(pass(&BASE, false, "nft event").n_ops, 1);
+        fake_note(&S.k, "# drift: the bridge table deleted");
+        assert_int_equal(fake_nft_del(&S.k, true), 0);
+        assert_int_equal(pass(&BASE, false, "nft event").n_ops, 1);
+        fake_note(&S.k, "# drift: dnsmasq killed");
+        assert_int_equal(fake_dnsmasq_kill(&S.k), 0);
+        assert_int_equal(pass(&BASE, false, "SIGCHLD").n_ops, 1);
+        fake_note(&S.k, "# drift: the bridge deleted (its address, routes and port go with it)");
+        assert_int_equal(fake_link_del(&S.k, "nr0"), 0);
+        struct nr_pass_result r = pass(&BASE, false, "link event");
+        assert_int_equal(r.failed, 0);
+        assert_true(r.n_ops >= 3);
+        assert_int_equal(pass(&BASE, false, "converged again").n_ops, 0);
+        assert_int_equal(S.n.failures, 0);
+        golden("drift.txt");
+}
+
+static void reloads(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        struct variant v = BASE;
+        fake_note(&S.k, "# reload: a forward added");
+        v.forward = "  - {proto: udp, port: 5353, to: web2}\n";
+        assert_int_equal(pass(&v, true, "reload").n_ops, 1);
+        fake_note(&S.k, "# reload: a route added");
+        v.route = ", 172.16.0.0/22";
+        assert_int_equal(pass(&v, true, "reload").n_ops, 1);
+        fake_note(&S.k, "# reload: a reservation added (hosts file and bridge bindings)");
+        v.reservation = "      - {name: db1, mac: \"52:54:00:00:00:30\", ip: 10.0.2.30}\n";
+        assert_int_equal(pass(&v, true, "reload").n_ops, 2);
+        fake_note(&S.k, "# reload: a VM with an address added (its reservation; the domain "
+                        "itself is the guests' pass)");
+        v.vms = "vms:\n  - {name: vm1, disk: /var/lib/nestrouter/disks/vm1.qcow2, "
+                "mac: \"52:54:00:00:00:40\", ip: 10.0.2.40}\n";
+        assert_int_equal(pass(&v, true, "reload").n_ops, 2);
+        fake_note(&S.k, "# reload: all four removed again");
+        assert_int_equal(pass(&BASE, true, "reload").n_ops, 4);
+        assert_int_equal(pass(&BASE, false, "converged").n_ops, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_ROUTE] + S.n.repairs[NR_OBJ_NFT], 0);
+        golden("reloads.txt");
+}
+
+/* The file changed while the daemon was stopped: what it owned (the ownership record in the
+ * state dir) and no longer wants is removed; without the record the old bridge would stay. */
+static void changed_while_stopped(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        char *rec = owned_render(&S.prev);
+        assert_non_null(rec);
+        fake_note(&S.k, "# the daemon stops; its ownership record:");
+        fake_note(&S.k, "%s", rec);
+        struct nr_desired owned;
+        assert_int_equal(owned_parse(rec, strlen(rec), &owned), 0);
+        free(rec);
+        scene_restart(&owned);
+        fake_note(&S.k, "# started again with the bridge renamed to br-guests");
+        struct variant v = BASE;
+        v.bridge = "br-guests";
+        struct nr_pass_result r = pass(&v, true, "start");
+        assert_int_equal(r.failed, 0);
+        assert_int_equal(pass(&v, false, "converged").n_ops, 0);
+        for (size_t i = 0; i < S.k.n_links; i++)
+                assert_string_not_equal(S.k.links[i].name, "nr0");
+        golden("changed-while-stopped.txt");
+}
+
+static void permanent_conflict(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        fake_note(&S.k, "# a foreign route (proto static) takes the key of ours");
+        assert_int_equal(fake_route_foreign(&S.k, "default", 1002, "eth1", 4), 0);
+        struct nr_pass_result r = pass(&BASE, false, "route event");
+        assert_int_equal(r.failed, 1);
+        assert_int_equal(r.retry_at_usec - S.now, NR_ENGINE_BACKOFF_MIN_USEC);
+        /* re-checked at 1, 2, 4, 8 s intervals; logged once */
+        for (int i = 0; i < 4; i++) {
+                S.now = r.retry_at_usec;
+                r = pass(&BASE, false, "retry timer");
+                assert_int_equal(r.failed, 1);
+        }
+        assert_int_equal(r.retry_at_usec - S.now, 16 * NR_ENGINE_BACKOFF_MIN_USEC);
+        size_t n;
+        const struct nr_engine_fail *f = engine_failures(&S.e, &n);
+        assert_int_equal(n, 1);
+        assert_true(f->conflict);
+        assert_string_equal(f->object, "default table 1002");
+        fake_note(&S.k, "# status: failing: %s: %s (%u checks)", f->object, f->reason,
+                  f->attempts);
+        fake_note(&S.k, "# meanwhile our route 10.0.0.0/22 is deleted: repaired at once");
+        assert_int_equal(fake_route_del(&S.k, "10.0.0.0/22", NR_TABLE_MAIN), 0);
+        S.now += 500000;
+        r = pass(&BASE, false, "route event");
+        assert_int_equal(r.failed, 1);
+        assert_int_equal(S.n.repairs[NR_OBJ_ROUTE], 1);
+        fake_note(&S.k, "# the foreign route is removed");
+        assert_int_equal(fake_route_del(&S.k, "default", 1002), 0);
+        S.now += 100000;
+        r = pass(&BASE, false, "route event");
+        assert_int_equal(r.failed, 0);
+        assert_int_equal(r.retry_at_usec, 0);
+        engine_failures(&S.e, &n);
+        assert_int_equal(n, 0);
+        golden("permanent-conflict.txt");
+}
+
+static void transient_failure(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        fake_note(&S.k, "# our route is deleted, and replacing it fails three times (ENETUNREACH)");
+        fake_fail(&S.k, "route replace 10.0.0.0/22", ENETUNREACH, 3);
+        assert_int_equal(fake_route_del(&S.k, "10.0.0.0/22", NR_TABLE_MAIN), 0);
+        struct nr_pass_result r = pass(&BASE, false, "route event");
+        assert_int_equal(r.failed, 1);
+        fake_note(&S.k, "# an unrelated event 0.3 s later: the route waits for its backoff, "
+                        "the address is repaired");
+        assert_int_equal(fake_addr_del(&S.k, "nr0", "10.0.2.1/24"), 0);
+        S.now += 300000;
+        r = pass(&BASE, false, "address event");
+        assert_int_equal(r.failed, 1);
+        assert_int_equal(S.n.repairs[NR_OBJ_ADDR], 1);
+        uint64_t waits[] = {1, 2, 4};
+        for (int i = 0; i < 3; i++) {
+                S.now = r.retry_at_usec;
+                r = pass(&BASE, false, "retry timer");
+                if (i < 2)
+                        assert_int_equal(r.retry_at_usec - S.now,
+                                         waits[i + 1] * NR_ENGINE_BACKOFF_MIN_USEC);
+        }
+        assert_int_equal(r.failed, 0);
+        assert_int_equal(S.n.failures, 3);
+        assert_int_equal(S.n.repairs[NR_OBJ_ROUTE], 1);
+        golden("transient-failure.txt");
+}
+
+/* --teardown: the engine planning towards the empty state, with what we own as prev. */
+static void teardown(void **state)
+{
+        (void)state;
+        scene_start();
+        converge(&BASE);
+        struct nr_desired none;
+        assert_int_equal(model_empty(S.prev.route_protocol, &none), 0);
+        fake_note(&S.k, "# --teardown");
+        struct nr_pass_result r = pass_want(&none, true, "teardown");
+        assert_int_equal(r.failed, 0);
+        assert_int_equal(S.k.n_routes, 0);
+        assert_int_equal(S.k.n_rules, 0);
+        assert_null(S.k.nft);
+        assert_null(S.k.nft_bridge);
+        assert_false(S.k.dnsmasq_running);
+        assert_int_equal(S.k.n_addrs, 0);
+        for (size_t i = 0; i < S.k.n_links; i++) {
+                assert_string_not_equal(S.k.links[i].name, "nr0");
+                assert_string_equal(S.k.links[i].master, "");
+        }
+        assert_int_equal(model_empty(S.prev.route_protocol, &none), 0);
+        assert_int_equal(pass_want(&none, false, "teardown again: nothing left").n_ops, 0);
+        golden("teardown.txt");
+}
+
+/* The record is ours, but a newer version may add kinds and a crash may cut a line: what is
+ * not understood is skipped, what is understood is kept. */
+static void owned_record_tolerant(void **state)
+{
+        (void)state;
+        static const char text[] = "# comment\n"
+                                   "protocol 79\n"
+                                   "bridge nr0\n"
+                                   "bridge a-name-longer-than-fifteen\n"
+                                   "port veth-web2 nr0\n"
+                                   "vm web1\n"
+                                   "address 10.0.2.1/24 nr0\n"
+                                   "address 10.0.2.300/24 nr0\n"
+                                   "address 10.0.3.1/2";
+        struct nr_desired d;
+        assert_int_equal(owned_parse(text, strlen(text), &d), 0);
+        assert_int_equal(d.route_protocol, 79);
+        assert_int_equal(d.n_links, 2);
+        assert_string_equal(d.links[0].name, "nr0");
+        assert_true(d.links[0].bridge);
+        assert_string_equal(d.links[1].name, "veth-web2");
+        assert_string_equal(d.links[1].master, "nr0");
+        assert_false(d.links[1].bridge);
+        assert_int_equal(d.n_addrs, 1);
+        assert_string_equal(d.addrs[0].dev, "nr0");
+        char *again = owned_render(&d);
+        assert_non_null(again);
+        assert_string_equal(again, "# nestrouterd: what it made and removes when no longer wanted\n"
+                                   "protocol 79\nbridge nr0\nport veth-web2 nr0\n"
+                                   "address 10.0.2.1/24 nr0\n");
+        free(again);
+        model_free(&d);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                ETEST(cold_start_and_converged), ETEST(drift),
+                ETEST(reloads),                  ETEST(changed_while_stopped),
+                ETEST(permanent_conflict),       ETEST(transient_failure),
+                ETEST(teardown),                 ETEST(owned_record_tolerant),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
