@@ -555,6 +555,7 @@ int nftb_counters(struct nftb *b, struct nftd_counters *c)
                 free(listing);
         }
         forget(b);
+        malloc_trim(0); /* status and metrics list the whole table: give that memory back */
         char *text = buf_finish(&all);
         if (r >= 0)
                 r = text ? nftd_parse_counters(text, c) : -ENOMEM;
