@@ -64,16 +64,6 @@ static void engine_say(void *ctx, int pri, enum nr_obj o, const char *object, co
         log_obj(pri, plan_obj_name(o), object, "%s", msg);
 }
 
-/* The engine over the real backends; called once the backends are open. */
-void daemon_engine_init(struct nr_daemon *d)
-{
-        engine_init(&d->eng, &d->n, d->last_error, sizeof(d->last_error), engine_clock,
-                    engine_say, d);
-        engine_set_backend(&d->eng, NR_BACKEND_NETLINK, &nlb_ops, &d->nl);
-        engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, NULL);
-        engine_set_backend(&d->eng, NR_BACKEND_NFT, &nftb_ops, &d->nft);
-        engine_set_backend(&d->eng, NR_BACKEND_DNSMASQ, &dmb_ops, &d->dm);
-}
 
 static void notify_status(struct nr_daemon *d, unsigned failed)
 {
@@ -258,33 +248,29 @@ static int reconcile(struct nr_daemon *d)
         return 0;
 }
 
-static int on_pass(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_pass(void *userdata)
 {
         struct nr_daemon *d = userdata;
-        (void)s;
-        (void)usec;
         if (d->cfg)
                 reconcile(d);
-        return 0;
 }
 
 void daemon_schedule(struct nr_daemon *d, uint64_t delay_usec)
 {
-        uint64_t now, when, cur;
-        sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
-        when = now + delay_usec;
-        int enabled = 0;
-        if (d->pass_timer) {
-                sd_event_source_get_enabled(d->pass_timer, &enabled);
-                sd_event_source_get_time(d->pass_timer, &cur);
-                if (enabled && cur <= when)
-                        return; /* an earlier pass is already due: it will see this too */
-                sd_event_source_set_time(d->pass_timer, when);
-                sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
-                return;
-        }
-        sd_event_add_time(d->ev, &d->pass_timer, CLOCK_MONOTONIC, when, 1000, on_pass, d);
-        sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
+        if (debounce_schedule(&d->pass, delay_usec) < 0)
+                log_err("cannot schedule a reconcile pass");
+}
+
+/* The engine over the real backends; called once the backends are open. */
+void daemon_engine_init(struct nr_daemon *d)
+{
+        engine_init(&d->eng, &d->n, d->last_error, sizeof(d->last_error), engine_clock,
+                    engine_say, d);
+        engine_set_backend(&d->eng, NR_BACKEND_NETLINK, &nlb_ops, &d->nl);
+        engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, NULL);
+        engine_set_backend(&d->eng, NR_BACKEND_NFT, &nftb_ops, &d->nft);
+        engine_set_backend(&d->eng, NR_BACKEND_DNSMASQ, &dmb_ops, &d->dm);
+        debounce_init(&d->pass, d->ev, on_pass, d);
 }
 
 /* Makes cfg (read from text) the running configuration; returns what it replaced. */

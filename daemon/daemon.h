@@ -19,6 +19,7 @@
 #include "core/plan.h"
 #include "core/render_metrics.h"
 #include "engine/engine.h"
+#include "lib/debounce.h"
 #include "metrics.h"
 
 typedef struct sd_event sd_event;
@@ -53,7 +54,7 @@ struct nr_daemon {
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
-        sd_event_source *pass_timer;
+        struct debounce pass;      /* the reconcile pass: bursts of triggers become one */
         sd_event_source *settle_src;  /* the nft baseline listing, after the pass is reported */
         sd_event_source *resync_timer;
         struct nr_counters n;

@@ -210,7 +210,7 @@ static void daemon_free(struct nr_daemon *d)
         }
         free(d->cfg_text);
         diag_free(&d->errors);
-        sd_event_source_unref(d->pass_timer);
+        debounce_free(&d->pass);
         sd_event_source_unref(d->settle_src);
         sd_event_source_unref(d->resync_timer);
         sd_event_unref(d->ev);
