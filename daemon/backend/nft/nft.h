@@ -36,7 +36,8 @@ struct nftb_tab {
                                     * that apply: drift = any difference */
         bool have_baseline;
         struct nftd_handles handles; /* the rule handles of that listing, for deltas */
-        char *unsaved[2];          /* applied text and listing the state dir has not taken yet */
+        char *unsaved[2];          /* the applied table's dump and the baseline listing, while
+                                    * the state dir has not taken them */
         bool matches_baseline;     /* the last nftb_observe found the table exactly as applied */
         bool baseline_stale;       /* applied since the baseline was listed (nftb_settle due) */
 };
@@ -62,9 +63,10 @@ struct nftb {
         unsigned long own_overruns; /* ENOBUFS that lost only our own commits' events */
 };
 
-/* state_dir: where the applied text and its baseline are kept, so that a restarted daemon
- * recognizes its own unchanged table and leaves it (and its counters) alone. spare_dir (may be
- * NULL): where they go while the state dir cannot take them (full, failing). */
+/* state_dir: where the applied table (nftm_dump) and its baseline listing are kept, so that a
+ * restarted daemon recognizes its own unchanged table and leaves it (and its counters) alone,
+ * and applies a file changed meanwhile as a delta. spare_dir (may be NULL): where they go while
+ * the state dir cannot take them (full, failing). */
 int nftb_open(struct nftb *b, const char *state_dir, const char *spare_dir);
 void nftb_close(struct nftb *b);
 
@@ -82,7 +84,7 @@ void nftb_distrust(struct nftb *b);
 int nftb_apply(struct nftb *b, const struct nr_op *op, struct nftm_table *want, char *err,
                size_t errlen);
 
-/* Whether op (an NFT or NFTBR op of this pass) follows a change of the desired text rather than
+/* Whether op (an NFT or NFTBR op of this pass) follows a change of the desired table rather than
  * drift: the table was found exactly as applied (a new lease or port, a reload). Ask before
  * nftb_apply. */
 bool nftb_op_is_change(const struct nftb *b, const struct nr_op *op);
