@@ -88,10 +88,14 @@ static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply
                 reply(rep, 0, daemon_plan_text(d));
         } else if (!strcmp(req, "metrics")) {
                 reply(rep, 0, daemon_metrics(d));
+        } else if (!strcmp(req, "drain") || !strcmp(req, "undrain")) {
+                char *msg;
+                int r = daemon_drain(d, req[0] == 'd', &msg);
+                reply(rep, r < 0 ? 1 : 0, msg);
         } else {
                 char *msg = NULL;
                 if (asprintf(&msg,
-                             "unknown command '%s' (status, leases, reload, confirm, plan, vm)\n",
+                             "unknown command '%s' (status, leases, reload, confirm, plan, vm, drain, undrain)\n",
                              req) < 0)
                         msg = NULL;
                 reply(rep, 2, msg);

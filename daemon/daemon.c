@@ -44,6 +44,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         daemon_facts(&d->nl, d->cfg, &roles, &facts);
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
+        facts.bgp_drained = d->bgp.drained;
         return model_build(d->cfg, &facts, &paths, want);
 }
 
@@ -270,6 +271,7 @@ void daemon_engine_init(struct nr_daemon *d)
         engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, NULL);
         engine_set_backend(&d->eng, NR_BACKEND_NFT, &nftb_ops, &d->nft);
         engine_set_backend(&d->eng, NR_BACKEND_DNSMASQ, &dmb_ops, &d->dm);
+        engine_set_backend(&d->eng, NR_BACKEND_BGP, &bgpb_ops, &d->bgp);
         debounce_init(&d->pass, d->ev, on_pass, d);
 }
 

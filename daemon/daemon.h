@@ -8,6 +8,7 @@
 
 #include "azure_events.h"
 #include "azure_watch.h"
+#include "backend/bgp/bgp.h"
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
@@ -51,6 +52,7 @@ struct nr_daemon {
         struct nlb nl;
         struct nftb nft;
         struct dmb dm;
+        struct bgpb bgp;           /* BIRD (bgp:) */
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
@@ -97,6 +99,10 @@ void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds
 void daemon_owned_load(struct nr_daemon *d);
 /* The engine over the daemon's backends (once they are open). */
 void daemon_engine_init(struct nr_daemon *d);
+
+/* nestrouterctl drain/undrain (drain.c): 0, or -ENOENT without bgp:, or -errno; *msg for the
+ * client (caller frees). */
+int daemon_drain(struct nr_daemon *d, bool drain, char **msg);
 
 /* nestrouterd --teardown: remove everything nestrouter owns. */
 int daemon_teardown(const struct nr_daemon_opts *o);

@@ -184,6 +184,8 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "nftables: %m");
         if ((r = dmb_open(&d->dm, d->ev, d->o.run_dir, d->o.state_dir, dm_exited, d)) < 0)
                 return log_err_errno(r, "dnsmasq: %m");
+        if ((r = bgpb_open(&d->bgp, d->o.run_dir, d->o.state_dir)) < 0)
+                return log_err_errno(r, "bgp: %m");
         if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir)) < 0)
                 return log_err_errno(r, "guests: %m");
         daemon_engine_init(d);
@@ -197,6 +199,7 @@ static void daemon_free(struct nr_daemon *d)
         aze_close(&d->aze);
         virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
         dmb_close(&d->dm);
+        bgpb_close(&d->bgp); /* BIRD stays: its routes stay advertised */
         nftb_close(&d->nft);
         nlb_close(&d->nl);
         engine_free(&d->eng);

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "clock.h"
+#include "core/bgp_gate.h"
+#include "core/render_bird.h"
 #include "core/render_text.h"
 #include "core/strbuf.h"
 #include "daemon.h"
@@ -14,7 +16,20 @@
 struct pending {
         struct nr_plan plan;
         bool ok;                   /* observation and planning worked */
+        bool bgp_adv;              /* the health gate's verdict (bgp:) */
+        char bgp_why[128];
+        bool bgp_deferred;         /* session settings wait for the sessions to restart */
 };
+
+static void bgp_verdict(const struct nr_desired *want, const struct nr_observed *have,
+                        struct pending *p)
+{
+        if (!want->bird_conf)
+                return;
+        p->bgp_adv = bgp_gate(want, have, p->bgp_why, sizeof(p->bgp_why));
+        const char *text = p->bgp_adv ? want->bird_conf : want->bird_conf_withdrawn;
+        p->bgp_deferred = have->bird_conf && bird_conf_sessions_differ(have->bird_conf, text);
+}
 
 static void compute_pending(struct nr_daemon *d, struct nr_desired *want, struct pending *p)
 {
@@ -24,6 +39,8 @@ static void compute_pending(struct nr_daemon *d, struct nr_desired *want, struct
                 return;
         p->ok = daemon_observe(d, want, &have) >= 0 &&
                 plan_build(want, &have, d->have_prev ? &d->prev : NULL, &p->plan) >= 0;
+        if (p->ok)
+                bgp_verdict(want, &have, p);
         observed_free(&have);
 }
 
@@ -206,6 +223,8 @@ static char *status_json(struct nr_daemon *d, struct nr_desired *want, const str
         j_nft(&b, d);
         uplinks(d, &b, true);
         virtb_status_json(&d->virt, &b); /* ,"guests":{...} */
+        if (want->bird_conf)
+                bgpb_status_json(&d->bgp, &b, p->bgp_adv, p->bgp_why, p->bgp_deferred);
         if (d->cfg) {
                 char *desired = render_desired_json(want);
                 if (desired) {
@@ -260,6 +279,8 @@ static char *status_text(struct nr_daemon *d, const struct nr_desired *want,
                 buf_printf(&b, " %s %llu", plan_obj_name(i), (unsigned long long)d->n.repairs[i]);
         buf_puts(&b, "\n");
         virtb_status_text(&d->virt, &b); /* guests: ... */
+        if (want->bird_conf)
+                bgpb_status_text(&d->bgp, &b, p->bgp_adv, p->bgp_why, p->bgp_deferred);
         if (d->last_error[0])
                 buf_printf(&b, "last error: %s\n", d->last_error);
         return buf_finish(&b);

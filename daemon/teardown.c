@@ -182,6 +182,7 @@ int daemon_teardown(const struct nr_daemon_opts *o)
         /* opening the dnsmasq backend stops a dnsmasq an earlier daemon left behind */
         if (ev && dmb_open(&dm, ev, o->run_dir, o->state_dir, NULL, NULL) >= 0)
                 dmb_close(&dm);
+        bgpb_teardown(o->state_dir); /* BIRD's sessions close: Route Server withdraws */
         sd_event_unref(ev);
         model_free(&prev);
         cfg_free(&cfg);

@@ -13,6 +13,9 @@ HOSTS
 # DNS through systemd-resolved's stub (networkd feeds it the DHCP servers of NIC1 only)
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
 chroot "$R" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
+# bird2's own bird.service (its /etc/bird/bird.conf) stays off: nestrouterd runs BIRD itself for
+# bgp: (docs/azure.md §12.2), and two BIRDs would fight over BGP's port and the kernel table
+chroot "$R" systemctl mask bird.service >/dev/null 2>&1
 # C.UTF-8 needs no locale-gen
 echo LANG=C.UTF-8 >"$R/etc/default/locale"
 

@@ -6,7 +6,8 @@
 # made by grub-mkrescue; xorriso also builds cloud-init seeds); zlib1g-dev:
 # nestrouterd reads compressed qcow2 clusters. The Debian package (make deb, tests/deb/):
 # debhelper, dpkg-dev, bash-completion (dh_bash-completion), pandoc (the man pages), lintian,
-# mmdebstrap (the test's Debian 12 root), man-db and groff-base (man --warnings).
+# mmdebstrap (the test's Debian 12 root), man-db and groff-base (man --warnings). bird2: the
+# BGP speaker of bgp: and the simulated Route Server (tests/netns/test-bgp.sh).
 #   tests/deps.sh                  every build and test dependency (make deps)
 #   tests/deps.sh NAME PKG...      just these packages, NAME in messages (image, bench)
 set -eu
@@ -18,7 +19,7 @@ PKGS="build-essential pkg-config clang libyaml-dev libcmocka-dev
       qemu-system-x86 qemu-utils tini iperf3 gnuplot-nox iptables zlib1g-dev
       ovmf swtpm swtpm-tools gdisk mtools xorriso grub-common grub-efi-amd64-bin grub-pc-bin
       debhelper dpkg-dev bash-completion pandoc lintian mmdebstrap man-db groff-base
-      prometheus prometheus-node-exporter curl"
+      prometheus prometheus-node-exporter curl bird2"
 if [ $# -gt 0 ]; then
         what="$1 deps"
         shift

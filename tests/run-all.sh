@@ -26,6 +26,7 @@ run "netns: guest firmware: UEFI, Secure Boot (signed shim chain), TPM, Windows 
 run "netns: linked clones, vm reset, checkpoints, cloud-init seed (TCG)" sh tests/netns/test-guests-clones.sh
 run "netns: Azure IMDS (roles by MAC, VF, doctor faults, Scheduled Events)" sh tests/netns/test-azure-imds.sh
 run "netns: Scheduled Events shut real guests down before the ack (TCG)" sh tests/netns/test-azure-events-guests.sh
+run "netns: Route Server: three hosts over BGP (BIRD), no route table; drain, health, restart, reload" sh tests/netns/test-bgp.sh
 # The appliance image: built from this tree and booted (BIOS and UEFI) only with IMAGE=1; its
 # output (boot times, its own N passed line) is shown. A skip is not a pass.
 if [ "${IMAGE:-0}" = 1 ]; then

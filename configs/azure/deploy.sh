@@ -5,6 +5,9 @@
 # forwarding), the VM with its cloud-init user data, the route table and its associations.
 #
 #   configs/azure/deploy.sh                      deploy (after `az login`)
+#   IMAGE_PREFIX=nestrouter-0.2 configs/azure/deploy.sh --upgrade
+#                                                a new image version: upload it, re-create the VM
+#                                                from it on the same NICs and data disk
 #   configs/azure/deploy.sh --print-config       the nestrouter.yaml the VM gets
 #   configs/azure/deploy.sh --print-custom-data  the cloud-init user data
 #
@@ -288,12 +291,32 @@ create_routes() {
         fi
 }
 
+# ---- an upgrade: a new image version on the same NICs and data disk ------------------------
+# Azure cannot swap a managed image under a VM, so the VM is re-created: shut down (the OS stops
+# its guests first: nestrouter-guests.service), deleted with its OS disk, and created again from
+# the new image, attached to the same NICs (addresses, public IP, IP forwarding kept) and the
+# same data disk at LUN 0 (/var/lib/nestrouter: guest disks, NVRAM, TPM state, leases, state).
+# cloud-init provisions it as a new OS disk, with the same custom data. Route tables point at
+# NIC2's address, which does not change.
+upgrade_vm() {
+        local os_disk
+        [ "$DATA_DISK_GB" = 0 ] && say "DATA_DISK_GB=0: there is no data disk; guests and leases on the OS disk are lost"
+        os_disk=$(az vm show -g "$RG" -n "$VM" --query storageProfile.osDisk.managedDisk.id -o tsv)
+        say "upgrade: $VM is re-created from $(image_name "$VM_GENERATION"); its NICs and data disk $DATA_DISK stay"
+        az vm stop -g "$RG" -n "$VM" -o none          # a clean shutdown: guests stop first
+        az vm delete -g "$RG" -n "$VM" --yes -o none  # the NICs and data disk are detached, not deleted
+        [ -z "$os_disk" ] || az disk delete --ids "$os_disk" --yes -o none
+        create_vm
+}
+
 main() {
+        local upgrade=0
         case ${1:-} in
         --print-config) print_config; return ;;
         --print-custom-data) print_custom_data; return ;;
+        --upgrade) upgrade=1 ;;
         "") ;;
-        *) die "usage: $0 [--print-config | --print-custom-data]" ;;
+        *) die "usage: $0 [--print-config | --print-custom-data | --upgrade]" ;;
         esac
         [ -n "$SSH_SOURCE" ] || die "set SSH_SOURCE (who may SSH to the VM, e.g. 203.0.113.7/32)"
         [ -f "$SSH_KEY" ] || die "$SSH_KEY: no such file (set SSH_KEY)"
@@ -302,12 +325,14 @@ main() {
         *) die "VM_GENERATION=$VM_GENERATION is not among GENERATIONS=$GENERATIONS" ;;
         esac
         [ ! -e "$VHD" ] || check_vhd >/dev/null   # a bad image fails before anything is created
+        [ "$upgrade" = 0 ] || exists az vm show -g "$RG" -n "$VM" ||
+                die "$VM does not exist: deploy it first (without --upgrade)"
         exists az group show -n "$RG" || az group create -n "$RG" -l "$LOCATION" -o none
         create_images
         create_network
         create_nics
         create_data_disk
-        create_vm
+        if [ "$upgrade" = 1 ]; then upgrade_vm; else create_vm; fi
         create_routes
         say "done: ssh $ADMIN_USER@$(az network public-ip show -g "$RG" -n "$PUBLIC_IP" \
                 --query ipAddress -o tsv)"

@@ -30,7 +30,7 @@ static bool route_char_ok(char c)
 
 /* Azure route names: letters, digits, '_', '.', '-', at most 80, starting with a letter or
  * digit and ending with one or '_'. Anything else in a VM or file name becomes '-'. */
-static void route_name(const struct nr_azure_host *h, char out[NR_AZNAME_MAX])
+void azure_route_name(const struct nr_azure_host *h, char out[NR_AZNAME_MAX])
 {
         const char *src = h->cfg->azure.vm_name;
         size_t len = strlen(src);
@@ -176,7 +176,7 @@ static void fill_route(const struct nr_azure_host *h, struct nr_azure_route *r)
 {
         const struct nr_uplink *lan = &h->cfg->uplinks[NR_UPLINK_LAN];
         r->file = h->file;
-        route_name(h, r->name);
+        azure_route_name(h, r->name);
         r->guests = h->cfg->guests.subnet;
         r->has_lan = lan->present;
         r->next_hop_known = lan->present && !lan->dhcp;

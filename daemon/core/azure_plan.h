@@ -20,6 +20,10 @@ struct nr_azure_host {
         const char *file;
 };
 
+/* The name of a host's route (and of its Route Server peering): azure.vm_name, else the file's
+ * basename without .yaml, in the characters Azure allows. */
+void azure_route_name(const struct nr_azure_host *h, char out[NR_AZNAME_MAX]);
+
 /* One host's part of the shared table. */
 struct nr_azure_route {
         const char *file;

@@ -265,6 +265,7 @@ static const struct keydef top_keys[] = {
         {"libvirt", cfg_k_libvirt, false},
         {"azure", cfg_k_azure, false},
         {"metrics", cfg_k_metrics, false},
+        {"bgp", cfg_k_bgp, false},
         {0},
 };
 
@@ -284,6 +285,9 @@ static void cfg_init_defaults(struct nr_config *cfg)
         cfg->azure.event_shutdown_timeout = 120;
         cfg->metrics.interval = 15;
         cfg->metrics.scrape_port = 9100;
+        cfg->bgp.peer_asn = NR_BGP_ASN_ROUTE_SERVER;
+        cfg->bgp.hold_time = 180; /* Route Server's: keepalive 60 s, hold 180 s */
+        cfg->bgp.multihop = 2;    /* NIC2 -> the subnet's gateway -> Route Server */
 }
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)

@@ -215,6 +215,34 @@ struct nr_azure {
         char vm_name[NR_AZNAME_MAX];
         bool scheduled_events;     /* act on IMDS Scheduled Events */
         uint32_t event_shutdown_timeout; /* seconds guests get before a Reboot/Redeploy goes on */
+        struct nr_prefix *address_space; /* the VNet's prefixes, when stated: Route Server
+                                          * ignores advertised routes inside them */
+        size_t n_address_space;
+        char route_server[NR_AZNAME_MAX];   /* the Route Server's resource name */
+        struct nr_prefix route_server_subnet; /* RouteServerSubnet; len 0: not given */
+        bool branch_to_branch;     /* Route Server passes routes to the VPN/ER gateways */
+};
+
+/* BGP with Azure Route Server (config_bgp.c). BIRD speaks it; nestrouterd renders its
+ * configuration (render_bird.c) and gates what it advertises on the host's health. */
+#define NR_BGP_ASN_ROUTE_SERVER 65515
+#define NR_BGP_MAX_PEERS 8
+#define NR_BGP_MAX_PREPEND 8
+struct nr_bgp {
+        bool present;
+        uint32_t asn;              /* ours: 16-bit, none Azure reserves */
+        uint32_t peer_asn;         /* Route Server's: 65515 */
+        uint32_t *peers;           /* both Route Server instances (virtualRouterIps) */
+        size_t n_peers;
+        uint32_t router_id;        /* 0: the LAN uplink's address (BIRD picks one with dhcp) */
+        uint32_t hold_time;        /* seconds; 0 or 3 to 65535 */
+        uint32_t keepalive;        /* seconds; 0: hold_time / 3 */
+        uint32_t multihop;         /* TTL of the eBGP multihop session */
+        struct nr_prefix *advertise; /* what this host serves; default: the guest subnet */
+        size_t n_advertise;
+        bool advertise_set;
+        uint32_t prepend;          /* extra copies of our ASN in the AS path (standby host) */
+        bool install_routes;       /* learned routes into the kernel's main table (default no) */
 };
 
 struct nr_router {
@@ -248,6 +276,7 @@ struct nr_config {
         struct nr_libvirt libvirt;
         struct nr_azure azure;
         struct nr_metrics_cfg metrics;
+        struct nr_bgp bgp;
         struct nr_posmap pos;      /* key path -> line:col */
 };
 
@@ -283,6 +312,9 @@ int cfg_read_text(const char *file, char **text, size_t *len, struct nr_diags *d
 /* Fill defaults that depend on other fields (gateway = first host, DHCP range, DNS, MACs of VMs,
  * tables). Idempotent; called by cfg_parse after a clean parse. */
 void cfg_fill_defaults(struct nr_config *cfg);
+/* bgp's part of it (config_bgp.c): the advertised prefixes default to the guest subnet, the
+ * keepalive to a third of the hold time. */
+void cfg_bgp_defaults(struct nr_config *cfg);
 
 void cfg_free(struct nr_config *cfg);
 

@@ -185,6 +185,7 @@ void cfg_fill_defaults(struct nr_config *cfg)
                 }
                 g->dhcp.dns_set = true;
         }
+        cfg_bgp_defaults(cfg);
         for (size_t i = 0; i < cfg->n_port_forwards; i++)
                 if (!cfg->port_forwards[i].to_port)
                         cfg->port_forwards[i].to_port = cfg->port_forwards[i].port;
@@ -233,6 +234,9 @@ void cfg_free(struct nr_config *cfg)
                 free(cfg->vms[i].cdroms);
         }
         free(cfg->azure.subnets);
+        free(cfg->azure.address_space);
+        free(cfg->bgp.peers);
+        free(cfg->bgp.advertise);
         free(cfg->vms);
         free(cfg->firewall.ssh_from);
         free(cfg->metrics.scrape_from);

@@ -1,5 +1,6 @@
 /* The host-side sections of the config: libvirt (how nested guests run), azure (names of the
- * Azure resources the generated artefacts refer to, and Scheduled Events handling) and metrics
+ * Azure resources the generated artefacts refer to, the VNet's address space and Route Server,
+ * and Scheduled Events handling) and metrics
  * (where the Prometheus textfile goes). */
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,32 @@ AZ_FIELD(k_az_vnet, vnet)
 AZ_FIELD(k_az_rt, route_table)
 AZ_FIELD(k_az_nic, lan_nic)
 AZ_FIELD(k_az_vm, vm_name)
+AZ_FIELD(k_az_rs, route_server)
+
+static void k_az_space(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_azure *a = o;
+        a->n_address_space = cw_prefix_list(c, v, p, &a->address_space);
+}
+
+static void k_az_rs_subnet(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        struct nr_prefix s;
+        if (!yv_subnet(&c->yv, v, p, &s))
+                return;
+        /* Azure refuses a smaller RouteServerSubnet; /27 was the floor before 2024 */
+        if (s.len > 27 || s.len < 8) {
+                yv_error(&c->yv, v, p, "RouteServerSubnet must be /8 to /27 (Azure asks for "
+                         "/26 or larger), not /%u", s.len);
+                return;
+        }
+        ((struct nr_azure *)o)->route_server_subnet = s;
+}
+
+static void k_az_b2b(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+{
+        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->branch_to_branch);
+}
 
 static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
@@ -139,6 +166,10 @@ void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
                 {"vm_name", k_az_vm, false},
                 {"scheduled_events", k_az_events, false},
                 {"event_shutdown_timeout", k_az_timeout, false},
+                {"address_space", k_az_space, false},
+                {"route_server", k_az_rs, false},
+                {"route_server_subnet", k_az_rs_subnet, false},
+                {"branch_to_branch", k_az_b2b, false},
                 {0},
         };
         (void)obj;

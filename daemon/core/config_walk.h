@@ -46,3 +46,5 @@ void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+/* In config_bgp.c. */
+void cfg_k_bgp(struct pctx *c, yaml_node_t *v, const char *path, void *obj);

@@ -10,6 +10,7 @@
 
 #include "array.h"
 #include "render.h"
+#include "render_bird.h"
 
 void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts)
 {
@@ -169,6 +170,22 @@ static int guest_objects(const struct nr_config *cfg, const struct nr_facts *fac
 }
 
 /* Configured reservations, then the VMs' (a VM named like a reservation is that host). */
+/* BIRD's configuration in both states; which one applies is the planner's health gate
+ * (bgp_gate.h), decided from what a pass observes. */
+static int bgp_objects(const struct nr_config *cfg, const struct nr_facts *facts,
+                       struct nr_desired *d)
+{
+        if (!cfg->bgp.present)
+                return 0;
+        const struct nr_uplink_fact *lan = &facts->uplink[NR_UPLINK_LAN];
+        d->bgp_drained = facts->bgp_drained;
+        d->bird_conf = render_bird(cfg, lan, true, NULL);
+        /* one fixed reason: the reason changing must not rewrite the file */
+        d->bird_conf_withdrawn = render_bird(cfg, lan, false, "drained or unhealthy: "
+                                             "nestrouterctl status says which");
+        return d->bird_conf && d->bird_conf_withdrawn ? 0 : -ENOMEM;
+}
+
 static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
 {
         const struct nr_dhcp *dh = &cfg->guests.dhcp;
@@ -281,6 +298,8 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
         if ((r = render_dnsmasq(cfg, d->reservations, d->n_reservations, paths, &d->dnsmasq_conf,
                                 &d->dnsmasq_hosts)) < 0)
                 goto fail;
+        if ((r = bgp_objects(cfg, facts, d)) < 0)
+                goto fail;
         return 0;
 fail:
         model_free(d);
@@ -306,5 +325,7 @@ void model_free(struct nr_desired *d)
         nftm_unref(d->nft_bridge);
         free(d->dnsmasq_conf);
         free(d->dnsmasq_hosts);
+        free(d->bird_conf);
+        free(d->bird_conf_withdrawn);
         memset(d, 0, sizeof(*d));
 }

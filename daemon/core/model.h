@@ -47,6 +47,7 @@ struct nr_facts {
         struct nr_lease_fact leases[NR_FACT_LEASES_MAX];
         size_t n_leases;
         bool leases_truncated;
+        bool bgp_drained;          /* nestrouterctl drain: advertise nothing */
 };
 
 struct nr_link {
@@ -110,6 +111,9 @@ struct nr_desired {
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */
+        char *bird_conf;           /* bgp: BIRD's configuration, advertising (NULL: no bgp) */
+        char *bird_conf_withdrawn; /* the same with nothing advertised (drained, unhealthy) */
+        bool bgp_drained;
         char dhcp_bridge[NR_IFNAMSIZ]; /* the bridge it serves */
         uint8_t route_protocol;
         char notes[4][160];        /* why parts are missing (e.g. waiting for a DHCP address) */

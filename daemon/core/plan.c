@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bgp_gate.h"
+#include "render_bird.h"
 #include "strbuf.h"
 
 static int push(struct nr_plan *p, const struct nr_op *op)
@@ -228,6 +230,38 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
         return r < 0 ? -ENOMEM : 0;
 }
 
+/* BIRD: the health gate picks the configuration; a change only to the settings of sessions
+ * that are up is deferred (it would reset them) while the policy part is applied at once. */
+static int plan_bgp(const struct nr_desired *w, const struct nr_observed *h, struct nr_plan *p)
+{
+        struct nr_op op = {0};
+        bool running = h && h->bird_running;
+        if (!w->bird_conf) {
+                if (!running)
+                        return 0;
+                op.kind = NR_OP_BGP_STOP;
+                return push(p, &op) < 0 ? -ENOMEM : 0;
+        }
+        op.bgp.advertise = bgp_gate(w, h, op.why, sizeof(op.why));
+        const char *text = op.bgp.advertise ? w->bird_conf : w->bird_conf_withdrawn;
+        if (!running) {
+                op.kind = NR_OP_BGP_START;
+                return push(p, &op) < 0 ? -ENOMEM : 0;
+        }
+        if (str_eq(h->bird_conf, text))
+                return 0;
+        op.kind = NR_OP_BGP_CONFIGURE;
+        if (h->bgp_up && bird_conf_sessions_differ(h->bird_conf, text)) {
+                char *kept = bird_conf_keep_sessions(h->bird_conf, text, h->bgp_up);
+                bool same = kept && str_eq(kept, h->bird_conf);
+                op.bgp.keep_sessions = kept != NULL;
+                free(kept);
+                if (same)
+                        return 0; /* only session settings changed: they wait */
+        }
+        return push(p, &op) < 0 ? -ENOMEM : 0;
+}
+
 int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                const struct nr_desired *prev, struct nr_plan *out)
 {
@@ -249,6 +283,8 @@ int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                 r = plan_rules(want, have, out);
         if (r >= 0)
                 r = plan_services(want, have, out);
+        if (r >= 0)
+                r = plan_bgp(want, have, out);
         if (r < 0)
                 plan_free(out);
         return r;
@@ -271,5 +307,6 @@ void observed_free(struct nr_observed *o)
         nftm_unref(o->nft_bridge);
         free(o->dnsmasq_conf);
         free(o->dnsmasq_hosts);
+        free(o->bird_conf);
         memset(o, 0, sizeof(*o));
 }

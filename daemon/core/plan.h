@@ -44,6 +44,9 @@ struct nr_observed {
         bool dnsmasq_running;
         char *dnsmasq_conf;        /* what the running dnsmasq was started with */
         char *dnsmasq_hosts;
+        bool bird_running;         /* BIRD answers on its control socket */
+        char *bird_conf;           /* the text it was last configured with */
+        unsigned bgp_up;           /* bit i: session NR_BIRD_PROTO_PREFIX(i+1) is Established */
 };
 
 /* What an op is about: the journal's object kind, the status counters' index, and with the
@@ -56,6 +59,7 @@ enum nr_obj {
         NR_OBJ_RULE,
         NR_OBJ_NFT,
         NR_OBJ_DNSMASQ,
+        NR_OBJ_BGP,                /* BIRD and what it advertises */
         NR_OBJ_COUNT,
 };
 
@@ -65,6 +69,7 @@ enum nr_backend_id {
         NR_BACKEND_SYSCTL,
         NR_BACKEND_NFT,            /* both nft tables */
         NR_BACKEND_DNSMASQ,
+        NR_BACKEND_BGP,            /* BIRD, through its control socket */
         NR_BACKEND_COUNT,
 };
 
@@ -89,6 +94,9 @@ enum nr_op_kind {
         NR_OP_DNSMASQ_START,       /* write config + hosts, (re)start */
         NR_OP_DNSMASQ_RELOAD,      /* write hosts, SIGHUP */
         NR_OP_DNSMASQ_STOP,
+        NR_OP_BGP_START,           /* write bird.conf, start BIRD */
+        NR_OP_BGP_CONFIGURE,       /* write bird.conf, `configure` (no session reset) */
+        NR_OP_BGP_STOP,            /* bgp: removed: BIRD shuts the sessions down and exits */
         NR_OP_CONFLICT,            /* something foreign is in the way: reported, not touched */
 };
 
@@ -101,6 +109,11 @@ struct nr_op {
                 struct nr_route route;
                 struct nr_rule rule;
                 struct nr_sysctl sysctl;
+                struct nr_bgp_op {
+                        bool advertise;    /* want->bird_conf, else bird_conf_withdrawn */
+                        bool keep_sessions;/* established sessions keep their settings
+                                            * (bird_conf_keep_sessions on the running text) */
+                } bgp;
         };
         char why[128];             /* for conflicts and status */
 };

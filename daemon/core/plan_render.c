@@ -48,6 +48,12 @@ const char *plan_op_name(enum nr_op_kind k)
                 return "dnsmasq reload";
         case NR_OP_DNSMASQ_STOP:
                 return "dnsmasq stop";
+        case NR_OP_BGP_START:
+                return "bgp start";
+        case NR_OP_BGP_CONFIGURE:
+                return "bgp configure";
+        case NR_OP_BGP_STOP:
+                return "bgp stop";
         case NR_OP_CONFLICT:
                 return "conflict";
         }
@@ -143,6 +149,18 @@ void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, si
         case NR_OP_DNSMASQ_STOP:
                 snprintf(body, sizeof(body), "guest DHCP/DNS");
                 break;
+        case NR_OP_BGP_START:
+        case NR_OP_BGP_CONFIGURE:
+                if (op->bgp.advertise)
+                        snprintf(body, sizeof(body), "BIRD, advertising%s",
+                                 op->bgp.keep_sessions ? ", sessions kept" : "");
+                else
+                        snprintf(body, sizeof(body), "BIRD, withdrawn (%s)%s", op->why,
+                                 op->bgp.keep_sessions ? ", sessions kept" : "");
+                break;
+        case NR_OP_BGP_STOP:
+                snprintf(body, sizeof(body), "BIRD");
+                break;
         case NR_OP_CONFLICT:
                 snprintf(body, sizeof(body), "%s", op->why);
                 break;
@@ -193,6 +211,10 @@ enum nr_obj plan_kind_obj(enum nr_op_kind k)
         case NR_OP_DNSMASQ_RELOAD:
         case NR_OP_DNSMASQ_STOP:
                 return NR_OBJ_DNSMASQ;
+        case NR_OP_BGP_START:
+        case NR_OP_BGP_CONFIGURE:
+        case NR_OP_BGP_STOP:
+                return NR_OBJ_BGP;
         case NR_OP_CONFLICT:
                 break;
         }
@@ -211,6 +233,8 @@ enum nr_backend_id plan_obj_backend(enum nr_obj o)
                 return NR_BACKEND_SYSCTL;
         case NR_OBJ_NFT:
                 return NR_BACKEND_NFT;
+        case NR_OBJ_BGP:
+                return NR_BACKEND_BGP;
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:
                 break;
@@ -221,7 +245,7 @@ enum nr_backend_id plan_obj_backend(enum nr_obj o)
 const char *plan_obj_name(enum nr_obj o)
 {
         static const char *const names[NR_OBJ_COUNT] = {
-                "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq",
+                "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq", "bgp",
         };
         return o < NR_OBJ_COUNT ? names[o] : "?";
 }
@@ -253,6 +277,9 @@ void plan_op_object(const struct nr_op *op, char *buf, size_t size)
                                          op->kind == NR_OP_NFTBR_DELETE
                                  ? "bridge"
                                  : "inet");
+                return;
+        case NR_OBJ_BGP:
+                snprintf(buf, size, "bird");
                 return;
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:

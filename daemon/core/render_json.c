@@ -127,6 +127,12 @@ static void j_misc(struct nr_buf *b, const struct nr_desired *d)
         json_str(b, d->dnsmasq_conf);
         buf_puts(b, ",\"dnsmasq_hosts\":");
         json_str(b, d->dnsmasq_hosts);
+        if (d->bird_conf) { /* bgp: only: other configurations' output is unchanged */
+                buf_puts(b, ",\"bird_conf\":");
+                json_str(b, d->bird_conf);
+                buf_puts(b, ",\"bird_conf_withdrawn\":");
+                json_str(b, d->bird_conf_withdrawn);
+        }
 }
 
 char *render_desired_json(const struct nr_desired *d)

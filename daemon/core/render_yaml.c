@@ -238,6 +238,35 @@ static void put_azure(struct nr_buf *b, const struct nr_azure *a)
                    a->scheduled_events ? "true" : "false");
         put_duration(b, a->event_shutdown_timeout);
         buf_puts(b, "\n");
+        if (a->n_address_space) {
+                buf_puts(b, "  address_space: ");
+                put_prefixes(b, a->address_space, a->n_address_space);
+                buf_puts(b, "\n");
+        }
+        put_azname(b, "route_server", a->route_server);
+        if (a->route_server_subnet.len)
+                buf_printf(b, "  route_server_subnet: %s\n", prefix_s(a->route_server_subnet).s);
+        buf_printf(b, "  branch_to_branch: %s\n", a->branch_to_branch ? "true" : "false");
+}
+
+static void put_bgp(struct nr_buf *b, const struct nr_bgp *g)
+{
+        if (!g->present)
+                return;
+        buf_printf(b, "bgp:\n  asn: %u\n  peer_asn: %u\n  peers: [", g->asn, g->peer_asn);
+        for (size_t i = 0; i < g->n_peers; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", ip_s(g->peers[i]).s);
+        buf_puts(b, "]\n");
+        if (g->router_id)
+                buf_printf(b, "  router_id: %s\n", ip_s(g->router_id).s);
+        buf_puts(b, "  hold_time: ");
+        put_duration(b, g->hold_time);
+        buf_puts(b, "\n  keepalive: ");
+        put_duration(b, g->keepalive);
+        buf_printf(b, "\n  multihop: %u\n  advertise: ", g->multihop);
+        put_prefixes(b, g->advertise, g->n_advertise);
+        buf_printf(b, "\n  prepend: %u\n  install_routes: %s\n", g->prepend,
+                   g->install_routes ? "true" : "false");
 }
 
 char *render_config_yaml(const struct nr_config *cfg)
@@ -268,5 +297,6 @@ char *render_config_yaml(const struct nr_config *cfg)
         buf_puts(&b, "\n  scrape_from: ");
         put_prefixes(&b, cfg->metrics.scrape_from, cfg->metrics.n_scrape_from);
         buf_printf(&b, "\n  scrape_port: %u\n", cfg->metrics.scrape_port);
+        put_bgp(&b, &cfg->bgp);
         return buf_finish(&b);
 }

@@ -518,6 +518,7 @@ int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)
         }
         check_vms(&v);
         check_port_forwards(&v);
+        cfg_validate_bgp(cfg, diags);
         return diags->n_errors == errs ? 0 : -EINVAL;
 }
 

@@ -9,6 +9,9 @@
 /* Returns 0 when no error was found (warnings allowed), -EINVAL otherwise. */
 int cfg_validate(struct nr_config *cfg, struct nr_diags *diags);
 
+/* bgp: and the Route Server keys of azure: (validate_bgp.c), called by cfg_validate. */
+void cfg_validate_bgp(struct nr_config *cfg, struct nr_diags *diags);
+
 /* Parse + validate in one step, as every entry point wants it. */
 /* cfg_parse + cfg_validate on text already read (the daemon keeps the accepted text); the key
  * positions are dropped afterwards (cfg->pos empty). */

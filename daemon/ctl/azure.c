@@ -1,6 +1,7 @@
-/* `nestrouterctl azure routes [--format az|arm|bicep] [--remove] CONFIG...`: reads and checks
- * each host's configuration as nestrouterd --check does (same diagnostics on stderr), merges
- * them into one route table and prints the artefacts (daemon/core/render_azure.c). */
+/* `nestrouterctl azure routes|routeserver [--format az|arm|bicep] [--remove] CONFIG...`: reads
+ * and checks each host's configuration as nestrouterd --check does (same diagnostics on
+ * stderr), merges them into one route table (render_azure.c) or one Route Server with a
+ * peering per host (render_azure_rs.c) and prints the artefacts. */
 #include "azure.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/azure_rs.h"
 #include "core/render_azure.h"
 #include "core/validate.h"
 
@@ -22,7 +24,14 @@ static void usage(FILE *f)
                    "  -> NIC2, next hop VirtualAppliance), the subnets it belongs on and NIC2's "
                    "IP forwarding\n"
                    "  --format F   az (bash script, default), arm (template JSON) or bicep\n"
-                   "  --remove     the az steps that decommission the one host CONFIG\n");
+                   "  --remove     the az steps that decommission the one host CONFIG\n"
+                   "usage: nestrouterctl azure routeserver [--format az|arm|bicep] [--remove] "
+                   "CONFIG...\n"
+                   "  one configuration per host, each with bgp:; prints Route Server, its "
+                   "subnet and public IP,\n"
+                   "  one BGP peering per host, branch-to-branch and NIC2's IP forwarding\n"
+                   "  --remove     the az steps that retire these hosts' route-table routes "
+                   "(the migration)\n");
 }
 
 static int parse_format(const char *s, enum nr_azure_format *f)
@@ -99,6 +108,41 @@ out:
         return rc;
 }
 
+static int routeserver(char **files, size_t n, enum nr_azure_format fmt, bool remove)
+{
+        struct nr_config *cfgs = calloc(n, sizeof(*cfgs));
+        struct nr_azure_host *hosts = calloc(n, sizeof(*hosts));
+        struct nr_diags *diags = calloc(n, sizeof(*diags));
+        struct nr_azure_rs_plan plan = {0};
+        int rc = 1;
+        if (!cfgs || !hosts || !diags) {
+                fprintf(stderr, "nestrouterctl: out of memory\n");
+                goto out;
+        }
+        if (load_all(files, n, cfgs) < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++)
+                hosts[i] = (struct nr_azure_host){&cfgs[i], files[i]};
+        int r = azure_rs_build(hosts, n, &plan, diags);
+        for (size_t i = 0; i < n; i++)
+                diag_print(&diags[i], files[i], stderr);
+        if (r == 0)
+                rc = print_owned(remove ? render_azure_rs_remove(&plan)
+                                        : render_azure_rs(&plan, fmt));
+        else if (r != -EINVAL)
+                fprintf(stderr, "nestrouterctl: out of memory\n");
+        azure_rs_free(&plan);
+out:
+        for (size_t i = 0; cfgs && diags && i < n; i++) {
+                cfg_free(&cfgs[i]);
+                diag_free(&diags[i]);
+        }
+        free(cfgs);
+        free(hosts);
+        free(diags);
+        return rc;
+}
+
 struct args {
         enum nr_azure_format fmt;
         bool remove;
@@ -143,7 +187,8 @@ int ctl_azure(int argc, char **argv)
                 usage(stdout);
                 return 0;
         }
-        if (argc < 2 || strcmp(argv[1], "routes")) {
+        bool rs = argc >= 2 && !strcmp(argv[1], "routeserver");
+        if (argc < 2 || (strcmp(argv[1], "routes") && !rs)) {
                 if (argc >= 2)
                         fprintf(stderr, "nestrouterctl: azure %s: unknown command\n", argv[1]);
                 usage(stderr);
@@ -154,10 +199,17 @@ int ctl_azure(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (!a.n) {
-                fprintf(stderr, "nestrouterctl: azure routes: give at least one CONFIG\n");
+                fprintf(stderr, "nestrouterctl: azure %s: give at least one CONFIG\n", argv[1]);
                 usage(stderr);
                 return 2;
         }
+        if (rs && a.remove && a.fmt != NR_AZURE_FORMAT_AZ) {
+                fprintf(stderr, "nestrouterctl: azure routeserver --remove: only --format az "
+                                "(a deployment never deletes)\n");
+                return 2;
+        }
+        if (rs)
+                return routeserver(a.files, a.n, a.fmt, a.remove);
         if (a.remove && a.n != 1) {
                 fprintf(stderr, "nestrouterctl: azure routes --remove: give the one host to "
                                 "decommission\n");

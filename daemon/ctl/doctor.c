@@ -24,6 +24,7 @@
 #include "core/imds.h"
 #include "core/json.h"
 #include "lib/imds_http.h"
+#include "doctor_bgp.h"
 
 enum dr_result {
         DR_RESULT_OK,
@@ -444,6 +445,9 @@ int ctl_doctor(int argc, char **argv, const char *config, const char *run_dir)
         check_subnet(&d);
         check_forwarding(&d, probe);
         check_kvm(&d);
+        struct dr_bgp_counts bgp = {0};
+        doctor_bgp(&d.cfg, d.have_cfg, run_dir, &bgp);
+        d.fails += bgp.fails, d.warns += bgp.warns;
         printf("%u failed, %u warnings\n", d.fails, d.warns);
         if (d.have_cfg)
                 cfg_free(&d.cfg);

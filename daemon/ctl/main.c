@@ -31,6 +31,9 @@ static void usage(FILE *f)
                    "  plan              what the daemon would change now\n"
                    "  metrics           the counters in Prometheus' text format (what the\n"
                    "                    daemon writes to metrics.textfile for node exporter)\n"
+                   "  drain             withdraw this host's BGP advertisement (bgp:) on purpose;\n"
+                   "                    kept across restarts until undrain\n"
+                   "  undrain           advertise again (while the host is healthy)\n"
                    "  vm list [--json]  the nested guests: state, firmware, CPU, pending change\n"
                    "  vm start NAME     start a guest\n"
                    "  vm stop NAME [--force]\n"
@@ -57,7 +60,10 @@ static void usage(FILE *f)
                    "                    guest subnet, UDR and forwarding, nested KVM)\n"
                    "  azure routes [--format az|arm|bicep] [--remove] CONFIG...\n"
                    "                    the Azure route table, subnet associations and NIC2 IP\n"
-                   "                    forwarding for these hosts (runs here, no daemon)\n");
+                   "                    forwarding for these hosts (runs here, no daemon)\n"
+                   "  azure routeserver [--format az|arm|bicep] [--remove] CONFIG...\n"
+                   "                    Azure Route Server, its subnet and one BGP peering per\n"
+                   "                    host (bgp:), instead of the route table (runs here)\n");
 }
 
 static int connect_ctl(const char *run_dir)

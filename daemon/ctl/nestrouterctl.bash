@@ -45,10 +45,10 @@ _nestrouterctl()
         case $cmd in
         '')
                 _nestrouterctl_offer '--run-dir --config --help status leases reload confirm
-                        plan metrics vm guests doctor azure' ;;
+                        plan metrics drain undrain vm guests doctor azure' ;;
         status | leases) _nestrouterctl_offer '--json' ;;
         reload) [[ $prev == --confirm ]] || _nestrouterctl_offer '--confirm' ;;
-        confirm | plan | metrics) ;;
+        confirm | plan | metrics | drain | undrain) ;;
         vm)
                 case $sub in
                 '') _nestrouterctl_offer 'list start stop reset console checkpoint checkpoints
@@ -68,7 +68,7 @@ _nestrouterctl()
                 else _nestrouterctl_offer '--timeout'; fi ;;
         doctor) _nestrouterctl_offer '--probe --timeout' ;;
         azure)
-                if [[ -z $sub ]]; then _nestrouterctl_offer 'routes'
+                if [[ -z $sub ]]; then _nestrouterctl_offer 'routes routeserver'
                 elif [[ $cur == -* ]]; then _nestrouterctl_offer '--format --remove'
                 else _filedir '@(yaml|yml)'; fi ;;
         esac

@@ -4,7 +4,7 @@ build/bench.json (every figure with its raw samples, the ratios, the commands, t
 build/bench-apply.png (apply time against the number of forwards and routes).
 
 Environment (defaults in brackets): BENCH_ONLY (comma list of sections: libvirt, control,
-scaling, nft, data, vnet, footprint, dhcp) [all], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
+scaling, nft, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
 BENCH_COLD_ROUNDS [9], BENCH_SIZES ["100 300 1000 3000 10000"], BENCH_SCALE_REPS [3],
 BENCH_IDLE_SECS [60], BENCH_DHCP_GUESTS [250; 30 guests also run], BENCH_DRIFT_SAMPLES [25], BENCH_WORK
 [/tmp/nr-bench-work], BUILD [build].
@@ -21,13 +21,14 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as B            # noqa: E402
+import bench_bgp as G           # noqa: E402
 import bench_control as C       # noqa: E402
 import bench_data as D          # noqa: E402
 import bench_libvirt as L       # noqa: E402
 import bench_nft as N           # noqa: E402
 import bench_vnet as V          # noqa: E402
 
-SECTIONS = ["libvirt", "control", "scaling", "nft", "data", "vnet", "footprint", "dhcp"]
+SECTIONS = ["libvirt", "control", "scaling", "nft", "data", "vnet", "footprint", "dhcp", "bgp"]
 
 
 def env_int(name, default):
@@ -106,6 +107,8 @@ def rows(r):
                                                          x["passes_while_idle"]), "0 / 0",
                             verdict(not x["full_applies_while_idle"]
                                     and not x["passes_while_idle"])))
+    if r.get("bgp"):
+        out += G.rows(r["bgp"], verdict)
     v = r.get("vnet")
     if v:
         rl = v["reload"]
@@ -298,6 +301,7 @@ def main():
             section("dhcp", lambda: V.dhcp(d, C.genconf("dhcp"),
                                            sorted({30, env_int("BENCH_DHCP_GUESTS", 250)}), work, 120,
                                            env_int("BENCH_DHCP_REPEAT", 3)))
+        section("bgp", lambda: G.run(env_int("BENCH_BGP_ROUNDS", 5)))
     finally:
         B.cleanup()
     res["seconds"]["total"] = round(time.monotonic() - t_all, 1)

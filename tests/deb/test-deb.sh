@@ -191,7 +191,7 @@ completes() {
         [ "$words" = "$want" ] || { echo "completion gave: $words"; return 1; }
 }
 VM_WORDS="list start stop reset console checkpoint checkpoints revert checkpoint-delete"
-TOP_WORDS="--run-dir --config --help status leases reload confirm plan metrics vm guests doctor azure"
+TOP_WORDS="--run-dir --config --help status leases reload confirm plan metrics drain undrain vm guests doctor azure"
 run "deb: bash completes 'nestrouterctl vm ' to $VM_WORDS" completes "$VM_WORDS" vm
 run "deb: bash completes 'nestrouterctl ' to $TOP_WORDS (lists spanning lines split into words)" \
         completes "$TOP_WORDS"

@@ -159,6 +159,19 @@ state
 run_fake deploy env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" SSH_SOURCE=203.0.113.7/32 \
         bash -c '"$0" && echo "--- the same script again" >>state/log && "$0"' \
         "$(pwd)/$deploy"
+# An upgrade: everything exists; a new image version is uploaded and registered, the VM is
+# stopped, deleted with its OS disk, and created again from the new image on the same NICs and
+# data disk (its id at LUN 0); the routes stay. Without a VM, --upgrade refuses.
+state group.rg-nested image.nestrouter-gen1 image.nestrouter-gen2 network_vnet.Nested-Fun \
+        network_vnet_subnet.NAT network_vnet_subnet.Hyper-V-LAN network_vnet_subnet.Ghosted \
+        network_vnet_subnet.Azure-VMs network_public-ip.nestrouter1-pip network_nsg.nestrouter1-nic1-nsg \
+        network_nic.nestrouter1-nic1 network_nic.nestrouter1-nic2 disk.nestrouter1-data vm.nestrouter1 \
+        network_route-table.Routes-for-nested-VMs
+run_fake deploy-upgrade env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" SSH_SOURCE=203.0.113.7/32 \
+        IMAGE_PREFIX=nestrouter-0.2 "$(pwd)/$deploy" --upgrade
+state
+run_fake deploy-upgrade-novm env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" \
+        SSH_SOURCE=203.0.113.7/32 "$(pwd)/$deploy" --upgrade
 # A VHD that is not whole MiB plus the footer is refused before anything is uploaded.
 head -c 1048576 /dev/zero >"$tmp/disk.vhd"
 state

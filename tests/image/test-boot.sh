@@ -3,7 +3,8 @@
 # under QEMU (KVM when usable, else TCG) as the router of a simulated Azure VNet
 # (tests/netns/vnet.sh rtr-taps, image/vm.sh):
 #   bios     Azure Gen1: SeaBIOS, i440fx, build/image/nestrouter.raw grown to 4 GiB, provisioned
-#            through the simulated Azure fabric; a blank data disk at LUN 0; then a second boot
+#            through the simulated Azure fabric; a blank data disk at LUN 0; then a second boot,
+#            then a re-image (a fresh OS disk from the image, the same data disk)
 #   uefi     Azure Gen2: OVMF, q35, build/image/nestrouter.vhd (the Azure upload itself), through
 #            the fabric; a data disk at LUN 0 that already has a partition table
 #   nocloud  SeaBIOS, the raw image, a NoCloud seed (the QEMU path), no data disk
@@ -455,6 +456,53 @@ second_boot() {
         expect "$fw: second boot: no failed units" "" "$res"
 }
 
+# reimage_boot FW BASE FMT SIZE: Azure's re-image, which is also how a VM moves to a new image
+# version: a new OS disk from the image, the data disk kept, provisioned again through the
+# fabric (the same VM: its id, the provisioning CD). What lives on the data disk is there
+# (leases, nestrouterd's ownership record and state, the files of the first boot), the
+# configuration comes back from the custom data, and the host-side guest keeps its address.
+reimage_boot() {
+        local fw=$1 base=$2 fmt=$3 size=$4 d=$WORK/$1-reimage lease1 lease2 cfg1 cfg2 res ip
+        mkdir -p "$d"
+        lease1=$(vssh "sudo grep -i ' $GUEST_MAC ' /var/lib/nestrouter/dnsmasq.leases | cut -d' ' -f2-3")
+        cfg1=$(vssh 'sudo md5sum </etc/nestrouter/nestrouter.yaml')
+        vssh 'sudo test -s /var/lib/nestrouter/owned && sudo touch /var/lib/nestrouter/before-reimage'
+        poweroff_vm "$fw"
+        if ! vm_disk "$base" "$fmt" "$d/disk.qcow2" $size ||
+                ! mapfile -t args < <(VM_OVF_ISO=$WORK/$fw/ovf.iso vm_qemu_args "$fw" "$d/disk.qcow2" "" "$d"); then
+                fail "$fw: re-image: a new OS disk from the image"
+                return
+        fi
+        start_qemu "$fw-reimage"
+        if wait_ready "$fw-reimage"; then
+                pass "$fw: re-image (new OS disk, data disk kept) boots to nestrouterd READY in $READY_S s"
+        else
+                fail "$fw: re-image boots to nestrouterd READY within $BOOT_TIMEOUT s"
+                return
+        fi
+        res=$(cut -d' ' -f2 "$WORK/$fw/fabric/health.log" | paste -sd' ')
+        expect "$fw: re-image: provisioned again through the fabric (a second Ready report)" "Ready Ready" "$res"
+        res=$(vssh 'sudo journalctl -b -u nestrouter-datadisk -o cat | grep -c formatting;
+                ls /var/lib/nestrouter/before-reimage /var/lib/nestrouter/first-boot-was-here' 2>&1 | paste -sd' ')
+        expect "$fw: re-image: the data disk mounted, not formatted, its files kept" \
+                "0 /var/lib/nestrouter/before-reimage /var/lib/nestrouter/first-boot-was-here" "$res"
+        res=$(vssh 'sudo grep -c "^bridge nr0$" /var/lib/nestrouter/owned')
+        expect "$fw: re-image: nestrouterd's ownership record kept on the data disk" 1 "$res"
+        cfg2=$(vssh 'sudo md5sum </etc/nestrouter/nestrouter.yaml')
+        expect "$fw: re-image: the configuration is back from the custom data" "$cfg1" "$cfg2"
+        if wait_for 90 converged; then pass "$fw: re-image: converged"; else fail "$fw: re-image: converged"; fi
+        lease2=$(vssh "sudo grep -i ' $GUEST_MAC ' /var/lib/nestrouter/dnsmasq.leases | cut -d' ' -f2-3")
+        case $lease1 in
+        *" 10.0.2."*) expect "$fw: re-image: the guest's lease kept ($lease1)" "$lease1" "$lease2" ;;
+        *) fail "$fw: re-image: the guest had a lease before (${lease1:-none})" ;;
+        esac
+        ip=${lease1##* }
+        res=$(vm_vnet whoami g1 "$VM_IP" 2>&1)
+        expect "$fw: re-image: the guest still reaches the Azure VM with its address $ip" "$ip" "$res"
+        res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
+        expect "$fw: re-image: no failed units" "" "$res"
+}
+
 boot_one() {
         local kind=$1 d=$WORK/$1 fw base fmt size azure=1 data='' m ready_rep
         case $kind in
@@ -537,6 +585,9 @@ boot_one() {
                 d=$WORK/$kind-2
                 printf '%s second boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
                         "$(marker "$kind-2" kernel)" "$(marker "$kind-2" ready)" | tee -a "$WORK/times.txt"
+                reimage_boot "$kind" "$base" "$fmt" "$size"
+                printf '%s re-image boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
+                        "$(marker "$kind-reimage" kernel)" "$(marker "$kind-reimage" ready)" | tee -a "$WORK/times.txt"
         fi
         poweroff_vm "$kind"
         if grep -aqE "$KERNEL_STALL" "$WORK/$kind"*/console.log; then

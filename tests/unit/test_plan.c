@@ -308,7 +308,7 @@ static void test_desired_dhcp_uplink_with_facts(void **state)
 /* ---- plans --------------------------------------------------------------------------------- */
 
 /* Where an op belongs in the documented order: removals (rules, routes, addresses, links), then
- * links, sysctls, addresses, routes, rules, nft, dnsmasq. Conflicts stand in for what they block
+ * links, sysctls, addresses, routes, rules, nft, dnsmasq, bgp. Conflicts stand in for what they block
  * and are skipped (-1). */
 static int phase(const struct nr_op *op)
 {
@@ -345,6 +345,10 @@ static int phase(const struct nr_op *op)
         case NR_OP_DNSMASQ_RELOAD:
         case NR_OP_DNSMASQ_STOP:
                 return 10;
+        case NR_OP_BGP_START:
+        case NR_OP_BGP_CONFIGURE:
+        case NR_OP_BGP_STOP:
+                return 11; /* last: the health gate judges what the pass left */
         case NR_OP_CONFLICT:
                 return -1;
         }

@@ -518,6 +518,9 @@ static int fake_apply(void *self, const struct nr_desired *w, const struct nr_op
                 case NR_OBJ_DNSMASQ:
                         r = apply_dnsmasq(k, w, op);
                         break;
+                case NR_OBJ_BGP: /* not modelled yet: no transcript has bgp: */
+                        r = refuse(err, errlen, -EOPNOTSUPP, "the fake has no BIRD");
+                        break;
                 case NR_OBJ_COUNT:
                         r = refuse(err, errlen, -EINVAL, "no object");
                         break;

@@ -1,0 +1,326 @@
+#!/bin/sh
+# test-bgp.sh: scale-out with Azure Route Server. Three hosts (router namespaces, each running
+# the real nestrouterd with BIRD) peer with a simulated Route Server (two BIRD instances, ASN
+# 65515, bgp-fabric.sh) that programs what it learns into the fabric's routing table; there is
+# no route table (UDR) anywhere. Hosts 1 and 2 serve 10.100.0.0/24 and 10.100.1.0/24; host 3 is
+# host 1's standby (the same subnet, AS path prepended twice).
+# Checks: sessions and routes, traffic from an Azure VM and from on-premises (branch-to-branch)
+# to the guests of both hosts and between them; drain/undrain within 1 s; a health failure
+# withdraws (a BGP withdraw, not a hold timer) and the repair re-advertises; SIGTERM and a new
+# daemon keep the sessions and routes; a reload changing timers and adding a prefix resets no
+# session; the standby takes over when the active host is drained.
+# Needs root, iproute2, nftables, dnsmasq, bird2. Every wait is bounded; cleanup by trap.
+# shellcheck disable=SC3043
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+BF_P=nr-bgp
+. "$HERE/bgp-fabric.sh"
+
+NRD=${NRD:-$ROOT/build/nestrouterd}
+NRCTL=${NRCTL:-$ROOT/build/nestrouterctl}
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
+for t in ip nft jq dnsmasq bird birdc timeout busybox; do
+        command -v "$t" >/dev/null 2>&1 || { echo "$0: missing tool $t" >&2; exit 2; }
+done
+[ -x "$NRD" ] && [ -x "$NRCTL" ] || { echo "$0: build first (make all)" >&2; exit 2; }
+
+W=$(mktemp -d /tmp/nr-bgptest.XXXXXX) || exit 2
+chmod 755 "$W"
+BF_DIR=$W/fabric
+mkdir -p "$W/bin" && cp "$NRD" "$NRCTL" "$W/bin/" || exit 2
+cp "$(dirname "$NRD")/nestrouter-virt" "$W/bin/" 2>/dev/null
+NRD=$W/bin/nestrouterd
+NRCTL=$W/bin/nestrouterctl
+PIDS=""
+
+cleanup() {
+        local rc=$? p
+        trap - EXIT
+        for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+        for p in $PIDS; do
+                n=30
+                while [ $n -gt 0 ] && kill -0 "$p" 2>/dev/null; do n=$((n - 1)); sleep 0.1; done
+                kill -KILL "$p" 2>/dev/null
+        done
+        if [ "$FAILED" -gt 0 ]; then
+                for h in 1 2 3; do
+                        [ -s "$W/h$h/daemon.log" ] || continue
+                        echo "# --- host $h daemon log (last 25 lines)"
+                        tail -n 25 "$W/h$h/daemon.log" | sed 's/^/#   /'
+                done
+        fi
+        bf_down "$W/h1/state" "$W/h2/state" "$W/h3/state"
+        if [ -n "${KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi
+        exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+wait_for() {
+        local n=$1
+        shift
+        while [ "$n" -gt 0 ]; do
+                "$@" >/dev/null 2>&1 && return 0
+                n=$((n - 1))
+                sleep 0.1
+        done
+        return 1
+}
+# poll_ms MAXMS CMD...: prints how long CMD took to succeed (20 ms steps), fails after MAXMS
+poll_ms() {
+        local max=$1 t0 n
+        shift
+        t0=$(now_ms)
+        n=$((max / 20 + 10))
+        while [ "$n" -gt 0 ]; do
+                if "$@" >/dev/null 2>&1; then echo $(($(now_ms) - t0)); return 0; fi
+                [ $(($(now_ms) - t0)) -gt "$max" ] && break
+                n=$((n - 1))
+                sleep 0.02
+        done
+        echo $(($(now_ms) - t0))
+        return 1
+}
+expect() {
+        local n=$1
+        shift
+        if test "$@"; then pass "$n"; else echo "# not true: $*"; fail "$n"; fi
+}
+
+# ---------------------------------------------------------------- hosts
+# host_conf N SUBNET PREPEND [EXTRA-ADVERTISE] [HOLD]
+host_conf() {
+        local n=$1 subnet=$2 prepend=$3 extra=${4:-} hold=${5:-180s} adv
+        adv="[$subnet${extra:+, $extra}]"
+        mkdir -p "$W/h$n/run" "$W/h$n/state"
+        cat >"$W/h$n/nestrouter.yaml" <<EOF
+version: 1
+uplinks:
+  lan:
+    match: {name: eth1}
+    address: 10.0.1.$((3 + n))/24
+    # the VNet (RouteServerSubnet included), on-premises, the other hosts' guests
+    routes: [10.0.0.0/16, 172.16.0.0/22, 10.100.0.0/16]
+guests:
+  bridge: nr0
+  subnet: $subnet
+  ports: [g$n]
+azure:
+  address_space: [10.0.0.0/16]
+  route_server_subnet: 10.0.4.0/26
+bgp:
+  asn: 65010
+  peers: [10.0.4.4, 10.0.4.5]
+  hold_time: $hold
+  advertise: $adv
+  prepend: $prepend
+EOF
+}
+H() { local n=$1; shift; ip netns exec "$(bf_ns "rtr$n")" "$@"; }
+ctl() { local n=$1; shift; timeout 10 "$NRCTL" --run-dir "$W/h$n/run" "$@"; }
+sj() { ctl "$1" status --json | jq -r "$2"; }
+start_daemon() {
+        local n=$1
+        # ip netns exec execs the daemon: $! is nestrouterd itself
+        ip netns exec "$(bf_ns "rtr$n")" "$NRD" --config "$W/h$n/nestrouter.yaml" --run-dir "$W/h$n/run" \
+                --state-dir "$W/h$n/state" </dev/null >>"$W/h$n/daemon.log" 2>&1 &
+        eval "DPID$n=\$!"
+        PIDS="$PIDS $!"
+}
+stop_daemon() {
+        local n=$1 pid k=50
+        eval "pid=\$DPID$n"
+        kill -TERM "$pid" 2>/dev/null
+        while [ $k -gt 0 ] && kill -0 "$pid" 2>/dev/null; do k=$((k - 1)); sleep 0.1; done
+        ! kill -0 "$pid" 2>/dev/null
+}
+converged() { [ "$(sj "$1" .converged)" = true ]; }
+
+# fabric checks: instance I (1 or 2) has PREFIX via NEXTHOP, or has no PREFIX
+has_route() { bf_routes "$1" | grep -q "^$2 .*via $3"; }
+no_route() { ! bf_routes "$1" | grep -q "^$2 "; }
+both_have() { has_route 1 "$1" "$2" && has_route 2 "$1" "$2"; }
+both_lack() { no_route 1 "$1" && no_route 2 "$1"; }
+# the simulated Route Server's view of host N's session: its Since column (changes on reset)
+rs_since() { RS 1 show protocols "host_10_0_1_$((3 + $1))" | awk 'NR == 3 {print $5, $6}'; }
+rs_up() { RS "$2" show protocols "host_10_0_1_$((3 + $1))" | awk 'NR == 3 {print $4}' | grep -qx up; }
+PING() { ip netns exec "$(bf_ns "$1")" busybox ping -c 1 -W 1 "$2"; }
+
+# ---------------------------------------------------------------- up
+T0=$(now_ms)
+if bf_up >"$W/up.log" 2>&1 && bf_host 1 && bf_host 2 && bf_host 3 &&
+        bf_guest 1 g1 10.100.0.10/24 10.100.0.1 && bf_guest 2 g2 10.100.1.10/24 10.100.1.1 &&
+        bf_guest 3 g3 10.100.0.10/24 10.100.0.1 && bf_rs_up 10.0.1.4 10.0.1.5 10.0.1.6; then
+        pass "simulated VNet with Route Server (rs1 10.0.4.4, rs2 10.0.4.5, ASN 65515), 3 hosts"
+else
+        sed 's/^/# /' "$W/up.log"
+        fail "simulated VNet with Route Server"
+        summary
+        exit 1
+fi
+host_conf 1 10.100.0.0/24 0
+host_conf 2 10.100.1.0/24 0
+host_conf 3 10.100.0.0/24 2
+for n in 1 2 3; do start_daemon "$n"; done
+ok=1
+for n in 1 2 3; do wait_for 150 converged "$n" || ok=0; done
+[ $ok = 1 ] && pass "three nestrouterd converge" || fail "three nestrouterd converge"
+
+# ---------------------------------------------------------------- sessions and routes
+sessions_up() { for h in 1 2 3; do rs_up "$h" 1 && rs_up "$h" 2 || return 1; done; }
+if t=$(poll_ms 30000 sessions_up); then
+        pass "every host peers with both Route Server instances ($t ms)"
+else
+        RS 1 show protocols | sed 's/^/# /'
+        fail "every host peers with both Route Server instances"
+fi
+expect "status shows both sessions Established (host 1)" \
+        "$(sj 1 '[.bgp.sessions[] | select(.established)] | length')" = 2
+expect "status: host 1 advertises" "$(sj 1 .bgp.advertising)" = true
+doctor_rows() { H 1 timeout 20 "$NRCTL" --run-dir "$W/h1/run" --config "$W/h1/nestrouter.yaml" \
+        doctor --timeout 200 2>&1 | grep '^BGP'; }
+rows=$(doctor_rows)
+if printf '%s\n' "$rows" | grep -q '^BGP sessions  *ok  *2 of 2 sessions Established' &&
+        printf '%s\n' "$rows" | grep -q '^BGP advertisement  *ok'; then
+        pass "doctor: BIRD running, 2 of 2 sessions Established, advertised"
+else
+        printf '%s\n' "$rows" | sed 's/^/# /'
+        fail "doctor: BGP rows"
+fi
+wait_for 50 both_have 10.100.0.0/24 10.0.1.4 &&
+        pass "fabric: 10.100.0.0/24 via host 1 (10.0.1.4) in both instances' tables" ||
+        { bf_routes 1 | sed 's/^/# /'; fail "fabric: 10.100.0.0/24 via host 1"; }
+wait_for 50 both_have 10.100.1.0/24 10.0.1.5 &&
+        pass "fabric: 10.100.1.0/24 via host 2 (10.0.1.5)" ||
+        fail "fabric: 10.100.1.0/24 via host 2"
+expect "the standby (prepend 2) is not the fabric's next hop" \
+        "$(bf_routes 1 | grep -c 'via 10.0.1.6')" = 0
+expect "no learned route in any host's kernel (install_routes: false)" \
+        "$(H 1 ip -4 route show proto bird | wc -l)" = 0
+
+# ---------------------------------------------------------------- traffic
+PING vm 10.100.0.10 >/dev/null && pass "Azure VM -> guest of host 1 (10.100.0.10), no route table" ||
+        fail "Azure VM -> guest of host 1"
+PING vm 10.100.1.10 >/dev/null && pass "Azure VM -> guest of host 2 (10.100.1.10)" ||
+        fail "Azure VM -> guest of host 2"
+PING onp 10.100.1.10 >/dev/null && pass "on-premises -> guest of host 2 (branch-to-branch)" ||
+        fail "on-premises -> guest of host 2"
+PING g-g1 10.100.1.10 >/dev/null && pass "guest of host 1 -> guest of host 2 across hosts" ||
+        fail "guest of host 1 -> guest of host 2"
+PING g-g2 10.0.3.4 >/dev/null && pass "guest of host 2 -> Azure VM, with its own address" ||
+        fail "guest of host 2 -> Azure VM"
+
+# ---------------------------------------------------------------- drain / undrain
+ctl 1 drain >/dev/null
+if t=$(poll_ms 1000 both_lack 10.100.0.0/24 10.0.1.4 && has_route 1 10.100.0.0/24 10.0.1.6); then
+        :
+fi
+t=$(poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6) &&
+        pass "drain host 1: the fabric moves 10.100.0.0/24 to the standby in $t ms (< 1 s)" ||
+        { bf_routes 1 | sed 's/^/# /'; fail "drain host 1: withdrawn within 1 s ($t ms)"; }
+expect "status: drained, not advertising" "$(sj 1 '.bgp.drained,.bgp.advertising' | tr '\n' ' ')" = "true false "
+expect "doctor: drained is a warning" "$(doctor_rows | grep -c '^BGP advertisement  *WARN  *drained')" = 1
+rx() { H 3 cat /sys/class/net/eth1/statistics/rx_packets; }
+r0=$(rx)
+PING vm 10.100.0.10 >/dev/null && ping_ok=1 || ping_ok=0
+expect "traffic to 10.100.0.0/24 now reaches the standby (host 3)" "$ping_ok$( [ "$(rx)" -gt "$r0" ] && echo 1)" = 11
+ctl 1 undrain >/dev/null
+t=$(poll_ms 1000 both_have 10.100.0.0/24 10.0.1.4) &&
+        pass "undrain host 1: re-advertised in $t ms" ||
+        fail "undrain host 1: re-advertised within 1 s ($t ms)"
+# the drained host with its sessions up: nothing advertised, nothing reset
+expect "drain/undrain reset no session" "$(sj 1 '[.bgp.sessions[] | select(.established)] | length')" = 2
+
+# ---------------------------------------------------------------- health
+withdraws() { RS 1 show protocols all "host_10_0_1_$((3 + $1))" | awk '/Import withdraws:/ {print $3}'; }
+w0=$(withdraws 2)
+H 2 ip link del nr0
+if t=$(poll_ms 1000 test "$(withdraws 2)" -gt "$w0"); then
+        pass "health: host 2's bridge deleted -> BGP withdraw received in $t ms"
+else
+        fail "health: host 2's bridge deleted -> withdraw within 1 s"
+fi
+wait_for 50 both_have 10.100.1.0/24 10.0.1.5 && wait_for 50 converged 2 &&
+        pass "health: bridge repaired -> 10.100.1.0/24 re-advertised" ||
+        fail "health: repaired -> re-advertised"
+# the table comes back in the same few milliseconds: the daemon withdraws, but BIRD may send
+# the withdraw and the new announcement as one update (nothing reaches the fabric then)
+H 2 nft delete table inet nestrouter
+logged() { grep -q 'withdrawn (table inet nestrouter is missing)' "$W/h2/daemon.log"; }
+t=$(poll_ms 1000 logged) &&
+        pass "health: host 2's nft table deleted -> withdrawn by the daemon in $t ms" ||
+        fail "health: nft table deleted -> withdrawn within 1 s"
+wait_for 50 both_have 10.100.1.0/24 10.0.1.5 && pass "health: table repaired -> re-advertised" ||
+        fail "health: table repaired -> re-advertised"
+# dnsmasq stopped and not yet restarted: killed three times in a row, the daemon's backoff keeps
+# it down for 500 ms after the third
+dm_pid() { sj 2 .dnsmasq.pid; }
+new_dm() { p=$(dm_pid); [ "$p" -gt 0 ] && [ "$p" != "$1" ]; }
+for k in 1 2 3; do
+        dm=$(dm_pid)
+        kill -KILL "$dm" 2>/dev/null
+        [ $k = 3 ] || wait_for 30 new_dm "$dm"
+done
+t=$(poll_ms 1000 both_lack 10.100.1.0/24) &&
+        pass "health: host 2's dnsmasq down (backing off) -> gone from the fabric in $t ms" ||
+        fail "health: dnsmasq down -> gone from the fabric within 1 s ($t ms)"
+t=$(poll_ms 5000 both_have 10.100.1.0/24 10.0.1.5) &&
+        pass "health: dnsmasq restarted -> re-advertised ($t ms)" ||
+        fail "health: dnsmasq restarted -> re-advertised"
+
+# ---------------------------------------------------------------- timings (BGP_BENCH=N)
+# make bench's bgp section: N rounds of a health failure (host 2's guest bridge deleted) -> the
+# withdraw reaching Route Server -> the route back in the fabric after the repair, and of drain
+# -> gone from the fabric -> undrain -> back; medians on "# bench:" lines. The route-table
+# mode has no equivalent: a dead host keeps its route.
+median() { sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print -1}'; }
+if [ "${BGP_BENCH:-0}" -gt 0 ]; then
+        : >"$W/t-gone"; : >"$W/t-back"; : >"$W/t-dgone"; : >"$W/t-dback"
+        i=0
+        while [ $i -lt "$BGP_BENCH" ]; do
+                i=$((i + 1))
+                w0=$(withdraws 2)
+                H 2 ip link del nr0
+                poll_ms 2000 test "$(withdraws 2)" -gt "$w0" >>"$W/t-gone"
+                poll_ms 5000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-back"
+                wait_for 50 converged 2
+                ctl 2 drain >/dev/null
+                poll_ms 2000 both_lack 10.100.1.0/24 >>"$W/t-dgone"
+                ctl 2 undrain >/dev/null
+                poll_ms 2000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-dback"
+        done
+        echo "# bench: health failure (bridge deleted) -> withdraw at Route Server: median $(median <"$W/t-gone") ms ($BGP_BENCH runs)"
+        echo "# bench: repaired -> route back in the fabric: median $(median <"$W/t-back") ms"
+        echo "# bench: drain -> gone from the fabric: median $(median <"$W/t-dgone") ms; undrain -> back: median $(median <"$W/t-dback") ms"
+        echo "# bench: route-table mode: a dead host keeps its route (no withdraw at all)"
+fi
+
+# ---------------------------------------------------------------- restart keeps sessions
+s0=$(rs_since 1)
+stop_daemon 1 && pass "host 1: nestrouterd stops on SIGTERM" || fail "host 1: SIGTERM"
+expect "host 1: BIRD keeps running without the daemon (routes stay)" \
+        "$(both_have 10.100.0.0/24 10.0.1.4 && echo yes)" = yes
+start_daemon 1
+wait_for 150 converged 1 && pass "host 1: a new nestrouterd converges" || fail "host 1: restart converges"
+expect "host 1: restart kept the sessions (Route Server's since: $s0)" "$(rs_since 1)" = "$s0"
+expect "host 1: restart kept the route" "$(both_have 10.100.0.0/24 10.0.1.4 && echo yes)" = yes
+expect "host 1: the restarted daemon started no BIRD" "$(sj 1 .bgp.starts)" = 0
+
+# ---------------------------------------------------------------- reload by difference
+s0=$(rs_since 1)
+host_conf 1 10.100.0.0/24 0 10.100.9.0/24 90s
+ctl 1 reload >/dev/null && pass "host 1: reload (hold 90s, one more prefix) accepted" ||
+        fail "host 1: reload accepted"
+wait_for 30 both_have 10.100.9.0/24 10.0.1.4 &&
+        pass "host 1: the added prefix 10.100.9.0/24 reaches the fabric" ||
+        fail "host 1: added prefix advertised"
+sleep 1
+expect "host 1: the reload reset no session (since $s0)" "$(rs_since 1)" = "$s0"
+expect "status: the new hold time waits for the sessions to restart" \
+        "$(sj 1 .bgp.sessions_settings_deferred)" = true
+
+echo "# $(basename "$0"): $((($(now_ms) - T0) / 1000)) s"
+summary
