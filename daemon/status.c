@@ -1,5 +1,6 @@
 /* Status, leases and plan for nestrouterctl. Status observes the system afresh, so "desired vs
  * observed" is what the kernel holds right now, not what the last pass believed. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,9 @@ char *daemon_status(struct nr_daemon *d, bool json)
         char *s = json ? status_json(d, &want, &p) : status_text(d, &want, &p);
         plan_free(&p.plan);
         model_free(&want);
+        /* a status is a pass's worth of memory (desired, observed, the table's counters): give
+         * it back, or a client polling status keeps the daemon at that high-water mark */
+        malloc_trim(0);
         return s;
 }
 

@@ -12,6 +12,10 @@
 
 #define NR_IFNAMSIZ 16
 #define NR_NAME_MAX 64
+/* More forwards than this are refused: the nft table (a map entry, a set entry and a counting
+ * rule each) then takes seconds to list, status (which lists the counters) outlasts a control
+ * client's 2 s, and the daemon needs hundreds of MiB (docs/config.md 8). */
+#define NR_MAX_PORT_FORWARDS 16384
 
 enum nr_uplink_role {
         NR_UPLINK_NAT,

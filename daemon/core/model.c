@@ -321,8 +321,8 @@ void model_free(struct nr_desired *d)
         free(d->rules);
         free(d->sysctls);
         free(d->reservations);
-        free(d->nft);
-        free(d->nft_bridge);
+        nftm_unref(d->nft);
+        nftm_unref(d->nft_bridge);
         free(d->dnsmasq_conf);
         free(d->dnsmasq_hosts);
         free(d->bird_conf);

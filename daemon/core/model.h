@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "ipaddr.h"
+#include "nft_model.h"
 
 #define NR_TABLE_MAIN 254u
 /* Packet/conntrack mark bits for "reply must leave by the uplink the connection came in on". */
@@ -104,9 +105,9 @@ struct nr_desired {
         size_t n_sysctls;
         struct nr_reservation *reservations; /* configured plus those of VMs with an ip */
         size_t n_reservations;
-        char *nft;                 /* the whole `table inet nestrouter` definition; NULL: the
-                                    * table must not exist (teardown) */
-        char *nft_bridge;          /* the whole `table bridge nestrouter` definition; idem */
+        struct nftm_table *nft;    /* the whole `table inet nestrouter` (a reference); NULL:
+                                    * the table must not exist (teardown) */
+        struct nftm_table *nft_bridge; /* the whole `table bridge nestrouter`; idem */
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */

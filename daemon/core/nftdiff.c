@@ -1,6 +1,6 @@
-/* Incremental nftables updates: parse rendered tables and live listings, and work out the script
- * that turns one rendering into the next by elements and single rules, in one transaction — or
- * say that only recreating the table will do. Pure: no syscalls. */
+/* Incremental nftables updates: the script that turns one table (as data) into the next by
+ * elements and single rules, in one transaction — or the word that only recreating the table
+ * will do — and the one reader of the kernel's listings (rule handles and counters). Pure. */
 #include "nftdiff.h"
 
 #include <errno.h>
@@ -11,17 +11,12 @@
 #include "array.h"
 #include "strbuf.h"
 
-/* Lines and words stay spans into the input until something is kept. */
+/* ---------------------------------------------------------------- reading a listing */
+
+/* Lines and words stay spans into the listing until something is kept. */
 struct nftd_span {
         const char *s;
         size_t n;
-};
-
-struct nftd_dctx {
-        const struct nftd_table *old, *new;
-        const struct nftd_handles *h;
-        struct nr_buf b;
-        bool full;
 };
 
 static bool nftd_blank(char c)
@@ -38,28 +33,6 @@ static struct nftd_span nftd_trim(const char *s, size_t n)
         while (n && nftd_blank(s[n - 1]))
                 n--;
         return (struct nftd_span){s, n};
-}
-
-static bool nftd_is(struct nftd_span l, const char *lit)
-{
-        return l.n == strlen(lit) && !memcmp(l.s, lit, l.n);
-}
-
-static bool nftd_starts(struct nftd_span l, const char *lit)
-{
-        size_t n = strlen(lit);
-        return l.n >= n && !memcmp(l.s, lit, n);
-}
-
-/* Blank lines and '#' comments never reach the kernel, so they never make a difference. */
-static bool nftd_ignored(struct nftd_span l)
-{
-        return !l.n || l.s[0] == '#';
-}
-
-static const char *nftd_str(const char *s)
-{
-        return s ? s : "";
 }
 
 static int nftd_copy(char dst[64], struct nftd_span w)
@@ -117,12 +90,13 @@ static bool nftd_handle_suffix(struct nftd_span *l, uint64_t *handle)
         return true;
 }
 
-/* `KIND NAME {`, with a listing's `# handle N` allowed: 1 and NAME, 0 when the line is not one,
- * -EINVAL when NAME does not fit. */
-static int nftd_opener(struct nftd_span l, const char *kind, char name[64])
+/* `chain NAME {`, with a listing's `# handle N` allowed: 1 and NAME, 0 when the line is not
+ * one, -EINVAL when NAME does not fit. */
+static int nftd_chain_opener(struct nftd_span l, char name[64])
 {
+        static const char kind[] = "chain";
+        const size_t k = sizeof(kind) - 1;
         uint64_t handle;
-        size_t k = strlen(kind);
 
         nftd_handle_suffix(&l, &handle);
         if (l.n < k + 3 || memcmp(l.s, kind, k) || l.s[k] != ' ' || l.s[l.n - 1] != '{')
@@ -154,319 +128,6 @@ static int nftd_comment_id(struct nftd_span l, char id[64])
         return id[0] ? 1 : 0;
 }
 
-static int nftd_add_elem(struct nftd_set *s, const char *from, const char *to)
-{
-        struct nftd_span e = nftd_trim(from, (size_t)(to - from));
-        if (!e.n)
-                return 0;
-        NR_GROW(s->elems, s->n_elems);
-        s->elems[s->n_elems - 1] = strndup(e.s, e.n);
-        return s->elems[s->n_elems - 1] ? 0 : -ENOMEM;
-}
-
-/* `elements = { a, b,` continued on further lines up to the matching '}': the elements are
- * split at commas outside quotes and braces. `open` points at the '{' in the whole text. */
-static int nftd_elements(const char **r, const char *open, struct nftd_set *s)
-{
-        const char *p = open + 1, *start = p;
-        int depth = 0, ret;
-        bool quoted = false;
-
-        for (;; p++) {
-                if (!*p)
-                        return -EINVAL;
-                if (*p == '"')
-                        quoted = !quoted;
-                if (quoted)
-                        continue;
-                if (*p == '{') {
-                        depth++;
-                } else if (*p == '}') {
-                        if (depth-- == 0)
-                                break;
-                } else if (*p == ',' && depth == 0) {
-                        if ((ret = nftd_add_elem(s, start, p)) < 0)
-                                return ret;
-                        start = p + 1;
-                }
-        }
-        if ((ret = nftd_add_elem(s, start, p)) < 0)
-                return ret;
-        *r = strchrnul(p, '\n');
-        if (**r)
-                (*r)++;
-        return 0;
-}
-
-static void nftd_join(struct nr_buf *b, struct nftd_span l)
-{
-        buf_printf(b, "%s%.*s", b->len ? "\n" : "", (int)l.n, l.s);
-}
-
-static int nftd_finish(struct nr_buf *b, char **out)
-{
-        *out = buf_finish(b);
-        return *out ? 0 : -ENOMEM;
-}
-
-static int nftd_set_body(const char **r, struct nftd_set *s, struct nr_buf *hdr)
-{
-        struct nftd_span l;
-        int ret;
-
-        while (nftd_line(r, &l)) {
-                if (nftd_ignored(l))
-                        continue;
-                if (nftd_is(l, "}"))
-                        return 0;
-                if (nftd_starts(l, "elements = {")) {
-                        const char *open = memchr(l.s, '{', l.n);
-                        if ((ret = nftd_elements(r, open, s)) < 0)
-                                return ret;
-                        continue;
-                }
-                nftd_join(hdr, l);
-        }
-        return -EINVAL;
-}
-
-static int nftd_add_set(const char **r, struct nftd_table *t, const char *name,
-                        bool is_map)
-{
-        struct nr_buf hdr = {0};
-
-        NR_GROW(t->sets, t->n_sets);
-        struct nftd_set *s = &t->sets[t->n_sets - 1];
-        strcpy(s->name, name);
-        s->is_map = is_map;
-        int ret = nftd_set_body(r, s, &hdr);
-        if (ret < 0) {
-                buf_free(&hdr);
-                return ret;
-        }
-        return nftd_finish(&hdr, &s->header);
-}
-
-static int nftd_add_rule(struct nftd_chain *c, struct nftd_span l)
-{
-        uint64_t handle;
-
-        /* a listing fed in here still yields the rule as written */
-        nftd_handle_suffix(&l, &handle);
-        NR_GROW(c->rules, c->n_rules);
-        struct nftd_rule *rule = &c->rules[c->n_rules - 1];
-        int ret = nftd_comment_id(l, rule->id);
-        if (ret < 0)
-                return ret;
-        rule->text = strndup(l.s, l.n);
-        return rule->text ? 0 : -ENOMEM;
-}
-
-static int nftd_chain_body(const char **r, struct nftd_chain *c, struct nr_buf *hdr)
-{
-        struct nftd_span l;
-        int ret;
-
-        while (nftd_line(r, &l)) {
-                if (nftd_ignored(l))
-                        continue;
-                if (nftd_is(l, "}"))
-                        return 0;
-                if (nftd_starts(l, "type ") || nftd_starts(l, "policy ")) {
-                        nftd_join(hdr, l);
-                        continue;
-                }
-                if ((ret = nftd_add_rule(c, l)) < 0)
-                        return ret;
-        }
-        return -EINVAL;
-}
-
-static int nftd_add_chain(const char **r, struct nftd_table *t, const char *name)
-{
-        struct nr_buf hdr = {0};
-
-        NR_GROW(t->chains, t->n_chains);
-        struct nftd_chain *c = &t->chains[t->n_chains - 1];
-        strcpy(c->name, name);
-        int ret = nftd_chain_body(r, c, &hdr);
-        if (ret < 0) {
-                buf_free(&hdr);
-                return ret;
-        }
-        return nftd_finish(&hdr, &c->header);
-}
-
-/* Objects this module does not patch (flowtables, named counters, ...) become part of `top`, so
- * any change to them asks for the whole table. */
-static int nftd_opaque_block(const char **r, struct nftd_span open, struct nr_buf *top)
-{
-        struct nftd_span l;
-
-        nftd_join(top, open);
-        while (nftd_line(r, &l)) {
-                if (nftd_ignored(l))
-                        continue;
-                nftd_join(top, l);
-                if (nftd_is(l, "}"))
-                        return 0;
-        }
-        return -EINVAL;
-}
-
-/* 1 when the line opened a block (now read), 0 when it is a table-level line. */
-static int nftd_block(const char **r, struct nftd_table *t, struct nftd_span l,
-                      struct nr_buf *top)
-{
-        char name[64];
-        int k;
-
-        if ((k = nftd_opener(l, "set", name)) != 0)
-                return k < 0 ? k : nftd_add_set(r, t, name, false) ?: 1;
-        if ((k = nftd_opener(l, "map", name)) != 0)
-                return k < 0 ? k : nftd_add_set(r, t, name, true) ?: 1;
-        if ((k = nftd_opener(l, "chain", name)) != 0)
-                return k < 0 ? k : nftd_add_chain(r, t, name) ?: 1;
-        if (l.s[l.n - 1] == '{')
-                return nftd_opaque_block(r, l, top) ?: 1;
-        return 0;
-}
-
-static int nftd_table_body(const char **r, struct nftd_table *t, struct nr_buf *top)
-{
-        struct nftd_span l;
-
-        while (nftd_line(r, &l)) {
-                if (nftd_ignored(l))
-                        continue;
-                if (nftd_is(l, "}"))
-                        return 0;
-                int k = nftd_block(r, t, l, top);
-                if (k < 0)
-                        return k;
-                if (k == 0)
-                        nftd_join(top, l);
-        }
-        return -EINVAL;
-}
-
-/* The table, then nothing but blank and comment lines. */
-static int nftd_parse_text(const char **r, struct nftd_table *t, struct nr_buf *top)
-{
-        struct nftd_span l;
-        bool seen = false;
-        int ret;
-
-        while (nftd_line(r, &l)) {
-                if (nftd_ignored(l))
-                        continue;
-                ret = seen ? 0 : nftd_opener(l, "table inet", t->name);
-                if (!seen)
-                        strcpy(t->family, ret ? "inet" : "bridge");
-                if (!seen && ret == 0)
-                        ret = nftd_opener(l, "table bridge", t->name);
-                if (ret <= 0)
-                        return ret ?: -EINVAL;
-                if ((ret = nftd_table_body(r, t, top)) < 0)
-                        return ret;
-                seen = true;
-        }
-        return seen ? 0 : -EINVAL;
-}
-
-int nftd_parse(const char *text, struct nftd_table *t)
-{
-        const char *r = text;
-        struct nr_buf top = {0};
-
-        memset(t, 0, sizeof(*t));
-        int ret = nftd_parse_text(&r, t, &top);
-        if (ret >= 0)
-                ret = nftd_finish(&top, &t->top);
-        else
-                buf_free(&top);
-        if (ret < 0)
-                nftd_table_free(t);
-        return ret;
-}
-
-void nftd_table_free(struct nftd_table *t)
-{
-        for (size_t i = 0; i < t->n_sets; i++) {
-                for (size_t j = 0; j < t->sets[i].n_elems; j++)
-                        free(t->sets[i].elems[j]);
-                free(t->sets[i].elems);
-                free(t->sets[i].header);
-        }
-        for (size_t i = 0; i < t->n_chains; i++) {
-                for (size_t j = 0; j < t->chains[i].n_rules; j++)
-                        free(t->chains[i].rules[j].text);
-                free(t->chains[i].rules);
-                free(t->chains[i].header);
-        }
-        free(t->sets);
-        free(t->chains);
-        free(t->top);
-        memset(t, 0, sizeof(*t));
-}
-
-/* Calls fn for every line inside a chain block of a listing, with the chain's name. */
-static int nftd_walk_rules(const char *listing,
-                           int (*fn)(void *ud, const char *chain, struct nftd_span l), void *ud)
-{
-        const char *r = listing;
-        struct nftd_span l;
-        char chain[64] = "";
-        bool in_chain = false;
-
-        while (nftd_line(&r, &l)) {
-                int k = nftd_opener(l, "chain", chain);
-                if (k < 0)
-                        return k;
-                if (k || nftd_is(l, "}")) {
-                        in_chain = k;
-                        continue;
-                }
-                if (in_chain && !nftd_ignored(l) && (k = fn(ud, chain, l)) < 0)
-                        return k;
-        }
-        return 0;
-}
-
-static int nftd_handle_line(void *ud, const char *chain, struct nftd_span l)
-{
-        struct nftd_handles *h = ud;
-        uint64_t handle;
-        char id[64];
-
-        if (!nftd_handle_suffix(&l, &handle))
-                return 0;
-        int k = nftd_comment_id(l, id);
-        if (k <= 0)
-                return k;
-        NR_GROW(h->v, h->n);
-        struct nftd_handle *e = &h->v[h->n - 1];
-        strcpy(e->chain, chain);
-        strcpy(e->id, id);
-        e->handle = handle;
-        return 0;
-}
-
-int nftd_parse_handles(const char *listing, struct nftd_handles *h)
-{
-        memset(h, 0, sizeof(*h));
-        int ret = nftd_walk_rules(listing, nftd_handle_line, h);
-        if (ret < 0)
-                nftd_handles_free(h);
-        return ret;
-}
-
-void nftd_handles_free(struct nftd_handles *h)
-{
-        free(h->v);
-        memset(h, 0, sizeof(*h));
-}
-
 /* `counter packets P bytes B` in the line: false when it has none. */
 static bool nftd_counter_values(struct nftd_span l, uint64_t *packets, uint64_t *bytes)
 {
@@ -484,29 +145,103 @@ static bool nftd_counter_values(struct nftd_span l, uint64_t *packets, uint64_t 
         return nftd_u64(&p, end, bytes);
 }
 
-static int nftd_counter_line(void *ud, const char *chain, struct nftd_span l)
+int nftd_walk_listing(const char *listing, int (*fn)(void *ud, const struct nftd_seen *r),
+                      void *ud)
+{
+        const char *r = listing;
+        struct nftd_span l;
+        char chain[64] = "";
+        bool in_chain = false;
+
+        while (nftd_line(&r, &l)) {
+                struct nftd_seen seen = {.chain = chain};
+                int k = nftd_chain_opener(l, chain);
+                if (k < 0)
+                        return k;
+                if (k || (l.n == 1 && l.s[0] == '}')) {
+                        in_chain = k;
+                        continue;
+                }
+                if (!in_chain || !l.n || l.s[0] == '#')
+                        continue;
+                seen.has_handle = nftd_handle_suffix(&l, &seen.handle);
+                if ((k = nftd_comment_id(l, seen.id)) < 0)
+                        return k;
+                seen.has_counter = nftd_counter_values(l, &seen.packets, &seen.bytes);
+                if (k && (k = fn(ud, &seen)) < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static uint64_t nftd_rule_key(const char *chain, const char *id)
+{
+        return nftm_hash(id, strlen(id) + 1, nftm_hash(chain, strlen(chain) + 1, NFTM_HASH_SEED));
+}
+
+static int nftd_handle_line(void *ud, const struct nftd_seen *r)
+{
+        struct nftd_handles *h = ud;
+        if (!r->has_handle)
+                return 0;
+        NR_GROW(h->v, h->n);
+        h->v[h->n - 1] = (struct nftd_handle){nftd_rule_key(r->chain, r->id), r->handle};
+        return 0;
+}
+
+static int nftd_handle_cmp(const void *pa, const void *pb)
+{
+        const struct nftd_handle *a = pa, *b = pb;
+        return a->key < b->key ? -1 : a->key > b->key;
+}
+
+int nftd_parse_handles(const char *listing, struct nftd_handles *h)
+{
+        memset(h, 0, sizeof(*h));
+        int ret = nftd_walk_listing(listing, nftd_handle_line, h);
+        if (ret < 0)
+                nftd_handles_free(h);
+        else if (h->n > 1)
+                qsort(h->v, h->n, sizeof(*h->v), nftd_handle_cmp);
+        return ret;
+}
+
+void nftd_handles_free(struct nftd_handles *h)
+{
+        free(h->v);
+        memset(h, 0, sizeof(*h));
+}
+
+bool nftd_handle_find(const struct nftd_handles *h, const char *chain, const char *id,
+                      uint64_t *handle)
+{
+        if (!h || !id[0])
+                return false;
+        struct nftd_handle k = {nftd_rule_key(chain, id), 0};
+        const struct nftd_handle *e = bsearch(&k, h->v, h->n, sizeof(*h->v), nftd_handle_cmp);
+        if (e)
+                *handle = e->handle;
+        return e != NULL;
+}
+
+static int nftd_counter_line(void *ud, const struct nftd_seen *r)
 {
         struct nftd_counters *c = ud;
-        uint64_t handle, packets, bytes;
-        char id[64];
-
-        nftd_handle_suffix(&l, &handle);
-        int k = nftd_comment_id(l, id);
-        if (k <= 0 || !nftd_counter_values(l, &packets, &bytes))
-                return k;
+        if (!r->has_counter)
+                return 0;
         NR_GROW(c->v, c->n);
         struct nftd_counter *e = &c->v[c->n - 1];
-        strcpy(e->chain, chain);
-        strcpy(e->id, id);
-        e->packets = packets;
-        e->bytes = bytes;
+        strcpy(e->chain, r->chain);
+        strcpy(e->id, r->id);
+        e->packets = r->packets;
+        e->bytes = r->bytes;
         return 0;
 }
 
 int nftd_parse_counters(const char *listing, struct nftd_counters *c)
 {
         memset(c, 0, sizeof(*c));
-        int ret = nftd_walk_rules(listing, nftd_counter_line, c);
+        int ret = nftd_walk_listing(listing, nftd_counter_line, c);
         if (ret < 0)
                 nftd_counters_free(c);
         return ret;
@@ -518,36 +253,63 @@ void nftd_counters_free(struct nftd_counters *c)
         memset(c, 0, sizeof(*c));
 }
 
-static const struct nftd_set *nftd_find_set(const struct nftd_table *t, const char *name)
+/* ---------------------------------------------------------------- the delta */
+
+/* An open-addressing index of array positions by a 64-bit digest; slots hold position + 1. */
+struct nftd_index {
+        size_t *slot;
+        size_t mask;
+};
+
+static int nftd_index_init(struct nftd_index *x, size_t n)
 {
-        for (size_t i = 0; i < t->n_sets; i++)
-                if (!strcmp(t->sets[i].name, name))
-                        return &t->sets[i];
-        return NULL;
+        size_t cap = 16;
+        while (cap < 2 * n)
+                cap *= 2;
+        x->slot = calloc(cap, sizeof(*x->slot));
+        x->mask = cap - 1;
+        return x->slot ? 0 : -ENOMEM;
 }
 
-static const struct nftd_chain *nftd_find_chain(const struct nftd_table *t, const char *name)
+static void nftd_index_put(struct nftd_index *x, uint64_t h, size_t i)
 {
-        for (size_t i = 0; i < t->n_chains; i++)
-                if (!strcmp(t->chains[i].name, name))
-                        return &t->chains[i];
-        return NULL;
+        size_t p = (size_t)h & x->mask;
+        while (x->slot[p])
+                p = (p + 1) & x->mask;
+        x->slot[p] = i + 1;
 }
 
-static int nftd_strp_cmp(const void *a, const void *b)
+struct nftd_dctx {
+        const struct nftm_table *old, *new;
+        const struct nftd_handles *h;
+        struct nr_buf b;
+        bool full;
+        int err;
+};
+
+/* Which rule of the other version each rule is: by id, and the rules without one by their
+ * place among those without. SIZE_MAX: none. */
+struct nftd_match {
+        size_t *n2o, *o2n;
+};
+
+static const char *nftd_s(const struct nftm_table *t, uint32_t off)
 {
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
+        return nftm_str(t, off);
 }
 
-/* e among the n texts of sorted (qsort'ed with nftd_strp_cmp); without sorted (no memory for
- * it) among the elements of s, one by one. */
-static bool nftd_has_elem(const struct nftd_set *s, const char **sorted, const char *e)
+/* Element i of `s` in `x` (an index of `other`'s elements): true when `other` has it. */
+static bool nftd_elem_in(const struct nftd_index *x, const struct nftm_table *st,
+                         const struct nftm_set *s, size_t i, const struct nftm_table *ot,
+                         const struct nftm_set *other)
 {
-        if (sorted)
-                return bsearch(&e, sorted, s->n_elems, sizeof(*sorted), nftd_strp_cmp) != NULL;
-        for (size_t i = 0; i < s->n_elems; i++)
-                if (!strcmp(s->elems[i], e))
+        uint64_t h = s->ehash[i];
+        const char *e = nftd_s(st, s->elems[i]);
+        for (size_t p = (size_t)h & x->mask; x->slot[p]; p = (p + 1) & x->mask) {
+                size_t j = x->slot[p] - 1;
+                if (other->ehash[j] == h && !strcmp(nftd_s(ot, other->elems[j]), e))
                         return true;
+        }
         return false;
 }
 
@@ -559,29 +321,31 @@ static int nftd_key_len(const char *e, bool key_only)
 }
 
 /* One `VERB element` line for the elements of `from` that `other` lacks; none if none. */
-static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nftd_set *from,
-                          const struct nftd_set *other, bool key_only)
+static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nftm_table *ft,
+                          const struct nftm_set *from, const struct nftm_table *ot,
+                          const struct nftm_set *other, bool key_only)
 {
+        struct nftd_index x;
         size_t n = 0;
-        /* thousands of elements (port forwards): a sorted copy, not a scan per element */
-        const char **sorted = other->n_elems ? malloc(other->n_elems * sizeof(*sorted)) : NULL;
-        if (sorted) {
-                memcpy(sorted, other->elems, other->n_elems * sizeof(*sorted));
-                qsort(sorted, other->n_elems, sizeof(*sorted), nftd_strp_cmp);
-        }
 
+        if (nftd_index_init(&x, other->n_elems) < 0) {
+                d->err = -ENOMEM;
+                return;
+        }
+        for (size_t j = 0; j < other->n_elems; j++)
+                nftd_index_put(&x, other->ehash[j], j);
         for (size_t i = 0; i < from->n_elems; i++) {
-                const char *e = from->elems[i];
-                if (nftd_has_elem(other, sorted, e))
+                if (nftd_elem_in(&x, ft, from, i, ot, other))
                         continue;
+                const char *e = nftd_s(ft, from->elems[i]);
                 if (!n++)
-                        buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family, d->new->name,
-                                   from->name);
+                        buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family,
+                                   nftd_s(d->new, d->new->name), nftd_s(ft, from->name));
                 else
                         buf_puts(&d->b, ", ");
                 buf_printf(&d->b, "%.*s", nftd_key_len(e, key_only), e);
         }
-        free(sorted);
+        free(x.slot);
         if (n)
                 buf_puts(&d->b, " }\n");
 }
@@ -591,91 +355,99 @@ static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nf
  * an interval set never sees the old and new prefix overlap). */
 static void nftd_delta_sets(struct nftd_dctx *d)
 {
-        const struct nftd_table *o = d->old, *n = d->new;
+        const struct nftm_table *o = d->old, *n = d->new;
 
-        for (size_t i = 0; i < o->n_sets; i++)
-                if (!nftd_find_set(n, o->sets[i].name))
-                        d->full = true;
         if (o->n_sets != n->n_sets)
                 d->full = true;
-        for (size_t i = 0; i < n->n_sets && !d->full; i++) {
-                const struct nftd_set *ns = &n->sets[i], *os = nftd_find_set(o, ns->name);
-                if (!os || os->is_map != ns->is_map ||
-                    strcmp(nftd_str(os->header), nftd_str(ns->header))) {
+        for (size_t i = 0; i < n->n_sets && !d->full && !d->err; i++) {
+                const struct nftm_set *ns = &n->sets[i];
+                const struct nftm_set *os = nftm_find_set(o, nftd_s(n, ns->name));
+                if (!os || os->map != ns->map || os->interval != ns->interval ||
+                    strcmp(nftd_s(o, os->type), nftd_s(n, ns->type)) ||
+                    strcmp(nftd_s(o, os->comment), nftd_s(n, ns->comment))) {
                         d->full = true;
                         return;
                 }
-                nftd_elems_op(d, "delete", os, ns, os->is_map);
-                nftd_elems_op(d, "add", ns, os, false);
+                if (os->digest == ns->digest)
+                        continue;
+                nftd_elems_op(d, "delete", o, os, n, ns, os->map);
+                nftd_elems_op(d, "add", n, ns, o, os, false);
         }
 }
 
-static bool nftd_handle_of(const struct nftd_dctx *d, const char *chain, const char *id,
-                           uint64_t *handle)
+/* For each rule of `c` (in table t), the same rule in `other`: 0, or -EEXIST when an id repeats
+ * in either (rules could not be told apart), -ENOMEM. */
+static int nftd_match_side(const struct nftm_table *t, const struct nftm_chain *c,
+                           const struct nftm_table *ot, const struct nftm_chain *other,
+                           size_t *out)
 {
-        if (!id[0] || !d->h)
-                return false;
-        for (size_t i = 0; i < d->h->n; i++)
-                if (!strcmp(d->h->v[i].chain, chain) && !strcmp(d->h->v[i].id, id)) {
-                        *handle = d->h->v[i].handle;
-                        return true;
-                }
-        return false;
-}
+        struct nftd_index x;
+        size_t nth = 0, *idless = calloc(other->n_rules + 1, sizeof(*idless)), n_idless = 0;
+        int ret = 0;
 
-/* Rule i of `c` in `other`: by id, and a rule without one by its place among those without. */
-static size_t nftd_rule_match(const struct nftd_chain *c, const struct nftd_chain *other,
-                              size_t i)
-{
-        const char *id = c->rules[i].id;
-        size_t nth = 0;
-
-        for (size_t j = 0; j < i && !id[0]; j++)
-                nth += !c->rules[j].id[0];
+        if (!idless || nftd_index_init(&x, other->n_rules) < 0) {
+                free(idless);
+                return -ENOMEM;
+        }
         for (size_t j = 0; j < other->n_rules; j++) {
-                const char *oid = other->rules[j].id;
-                if (id[0] ? !strcmp(oid, id) : !oid[0] && nth-- == 0)
-                        return j;
+                const char *id = nftd_s(ot, other->rules[j].id);
+                if (!id[0]) {
+                        idless[n_idless++] = j;
+                        continue;
+                }
+                uint64_t h = nftm_hash(id, strlen(id), NFTM_HASH_SEED);
+                for (size_t p = (size_t)h & x.mask; x.slot[p]; p = (p + 1) & x.mask)
+                        if (!strcmp(nftd_s(ot, other->rules[x.slot[p] - 1].id), id))
+                                ret = -EEXIST;
+                nftd_index_put(&x, h, j);
         }
-        return SIZE_MAX;
-}
-
-static bool nftd_dup_ids(const struct nftd_chain *c)
-{
-        for (size_t i = 0; i < c->n_rules; i++)
-                for (size_t j = i + 1; j < c->n_rules && c->rules[i].id[0]; j++)
-                        if (!strcmp(c->rules[i].id, c->rules[j].id))
-                                return true;
-        return false;
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const char *id = nftd_s(t, c->rules[i].id);
+                out[i] = SIZE_MAX;
+                if (!id[0]) {
+                        out[i] = nth < n_idless ? idless[nth] : SIZE_MAX;
+                        nth++;
+                        continue;
+                }
+                uint64_t h = nftm_hash(id, strlen(id), NFTM_HASH_SEED);
+                for (size_t p = (size_t)h & x.mask; x.slot[p]; p = (p + 1) & x.mask)
+                        if (!strcmp(nftd_s(ot, other->rules[x.slot[p] - 1].id), id))
+                                out[i] = x.slot[p] - 1;
+        }
+        free(x.slot);
+        free(idless);
+        return ret;
 }
 
 /* Rules without an id cannot be addressed, so they must be the same, in the same order. */
-static bool nftd_idless_same(const struct nftd_chain *o, const struct nftd_chain *n)
+static bool nftd_idless_same(const struct nftd_dctx *d, const struct nftm_chain *o,
+                             const struct nftm_chain *n)
 {
         size_t i = 0, j = 0;
 
         for (;;) {
-                while (i < o->n_rules && o->rules[i].id[0])
+                while (i < o->n_rules && o->rules[i].id)
                         i++;
-                while (j < n->n_rules && n->rules[j].id[0])
+                while (j < n->n_rules && n->rules[j].id)
                         j++;
                 if (i == o->n_rules || j == n->n_rules)
                         return i == o->n_rules && j == n->n_rules;
-                if (strcmp(o->rules[i++].text, n->rules[j++].text))
+                if (strcmp(nftd_s(d->old, o->rules[i++].text), nftd_s(d->new, n->rules[j++].text)))
                         return false;
         }
 }
 
 /* Rules can be patched one by one unless ids repeat, an id-less rule changed, or the rules
  * both versions have moved relative to each other (the kernel cannot move a rule). */
-static bool nftd_rules_patchable(const struct nftd_chain *o, const struct nftd_chain *n)
+static bool nftd_rules_patchable(const struct nftd_dctx *d, const struct nftm_chain *o,
+                                 const struct nftm_chain *n, const struct nftd_match *m)
 {
         size_t last = SIZE_MAX;
 
-        if (nftd_dup_ids(o) || nftd_dup_ids(n) || !nftd_idless_same(o, n))
+        if (!nftd_idless_same(d, o, n))
                 return false;
         for (size_t i = 0; i < n->n_rules; i++) {
-                size_t j = nftd_rule_match(n, o, i);
+                size_t j = m->n2o[i];
                 if (j == SIZE_MAX)
                         continue;
                 if (last != SIZE_MAX && j <= last)
@@ -685,80 +457,115 @@ static bool nftd_rules_patchable(const struct nftd_chain *o, const struct nftd_c
         return true;
 }
 
-static void nftd_rule_deletes(struct nftd_dctx *d, const struct nftd_chain *o,
-                              const struct nftd_chain *n)
+/* A rule as a command takes it: its text and its comment. */
+static void nftd_put_rule(struct nftd_dctx *d, const struct nftm_rule *r)
 {
+        buf_puts(&d->b, nftd_s(d->new, r->text));
+        if (r->id)
+                buf_printf(&d->b, " comment \"%s\"", nftd_s(d->new, r->id));
+        buf_puts(&d->b, "\n");
+}
+
+static bool nftd_handle_of(const struct nftd_dctx *d, const char *chain, uint32_t id,
+                           const struct nftm_table *t, uint64_t *handle)
+{
+        return id && nftd_handle_find(d->h, chain, nftd_s(t, id), handle);
+}
+
+static void nftd_rule_deletes(struct nftd_dctx *d, const struct nftm_chain *o,
+                              const struct nftd_match *m)
+{
+        const char *chain = nftd_s(d->old, o->name);
         uint64_t h;
 
         for (size_t i = 0; i < o->n_rules && !d->full; i++) {
-                if (nftd_rule_match(o, n, i) != SIZE_MAX)
+                if (m->o2n[i] != SIZE_MAX)
                         continue;
-                if (!nftd_handle_of(d, o->name, o->rules[i].id, &h))
+                if (!nftd_handle_of(d, chain, o->rules[i].id, d->old, &h))
                         d->full = true;
                 else
                         buf_printf(&d->b, "delete rule %s %s %s handle %" PRIu64 "\n",
-                                   d->new->family, d->new->name, o->name, h);
+                                   d->new->family, nftd_s(d->new, d->new->name), chain, h);
         }
 }
 
 /* The replaced rule keeps its handle, so these go after the adds that use it as an anchor. */
-static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftd_chain *o,
-                               const struct nftd_chain *n)
+static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftm_chain *o,
+                               const struct nftm_chain *n, const struct nftd_match *m)
 {
+        const char *chain = nftd_s(d->new, n->name);
         uint64_t h;
 
         for (size_t i = 0; i < n->n_rules && !d->full; i++) {
-                size_t j = nftd_rule_match(n, o, i);
-                if (j == SIZE_MAX || !strcmp(o->rules[j].text, n->rules[i].text))
+                size_t j = m->n2o[i];
+                if (j == SIZE_MAX || !strcmp(nftd_s(d->old, o->rules[j].text),
+                                             nftd_s(d->new, n->rules[i].text)))
                         continue;
-                if (!nftd_handle_of(d, n->name, n->rules[i].id, &h))
+                if (!nftd_handle_of(d, chain, n->rules[i].id, d->new, &h)) {
                         d->full = true;
-                else
-                        buf_printf(&d->b, "replace rule %s %s %s handle %" PRIu64 " %s\n",
-                                   d->new->family, d->new->name, n->name, h, n->rules[i].text);
+                } else {
+                        buf_printf(&d->b, "replace rule %s %s %s handle %" PRIu64 " ",
+                                   d->new->family, nftd_s(d->new, d->new->name), chain, h);
+                        nftd_put_rule(d, &n->rules[i]);
+                }
         }
 }
 
 /* New rules [a, b) of n, between the rules both versions have. `add ... position H` puts a rule
  * right after H, so a run after one anchor goes in backwards; `insert ... position H` puts it
- * right before H, so a run before one goes in forwards. Without any common rule, every old one
- * is deleted and plain adds in order build the chain. */
-static void nftd_add_run(struct nftd_dctx *d, const struct nftd_chain *n, size_t a, size_t b,
+ * right before H, so a run before one goes in forwards. A run at the end of the chain whose
+ * anchor has no known handle is appended in order (plain `add` goes after every rule), so a
+ * forward added at the end of the file needs no listing of the table. Without any common rule,
+ * every old one is deleted and plain adds in order build the chain. */
+static void nftd_add_run(struct nftd_dctx *d, const struct nftm_chain *n, size_t a, size_t b,
                          bool anchored)
 {
-        const char *f = d->new->family, *t = d->new->name, *c = n->name;
+        const char *f = d->new->family, *t = nftd_s(d->new, d->new->name);
+        const char *c = nftd_s(d->new, n->name);
         uint64_t h;
 
-        if (!anchored) {
-                for (size_t i = a; i < b; i++)
-                        buf_printf(&d->b, "add rule %s %s %s %s\n", f, t, c, n->rules[i].text);
-        } else if (a > 0 && n->rules[a - 1].id[0]) {
-                if (!nftd_handle_of(d, c, n->rules[a - 1].id, &h)) {
+        if (!anchored || (b == n->n_rules && !(a > 0 && nftd_handle_of(d, c, n->rules[a - 1].id,
+                                                                        d->new, &h)))) {
+                for (size_t i = a; i < b; i++) {
+                        buf_printf(&d->b, "add rule %s %s %s ", f, t, c);
+                        nftd_put_rule(d, &n->rules[i]);
+                }
+        } else if (a > 0 && n->rules[a - 1].id) {
+                if (!nftd_handle_of(d, c, n->rules[a - 1].id, d->new, &h)) {
                         d->full = true;
                         return;
                 }
-                for (size_t i = b; i-- > a;)
-                        buf_printf(&d->b, "add rule %s %s %s position %" PRIu64 " %s\n", f, t,
-                                   c, h, n->rules[i].text);
-        } else if (b < n->n_rules && nftd_handle_of(d, c, n->rules[b].id, &h)) {
-                for (size_t i = a; i < b; i++)
-                        buf_printf(&d->b, "insert rule %s %s %s position %" PRIu64 " %s\n",
-                                   f, t, c, h, n->rules[i].text);
+                for (size_t i = b; i-- > a;) {
+                        buf_printf(&d->b, "add rule %s %s %s position %" PRIu64 " ", f, t, c, h);
+                        nftd_put_rule(d, &n->rules[i]);
+                }
+        } else if (b < n->n_rules && nftd_handle_of(d, c, n->rules[b].id, d->new, &h)) {
+                for (size_t i = a; i < b; i++) {
+                        buf_printf(&d->b, "insert rule %s %s %s position %" PRIu64 " ", f, t, c,
+                                   h);
+                        nftd_put_rule(d, &n->rules[i]);
+                }
         } else {
                 d->full = true;
         }
 }
 
-static void nftd_rule_adds(struct nftd_dctx *d, const struct nftd_chain *o,
-                           const struct nftd_chain *n)
+static void nftd_rule_adds(struct nftd_dctx *d, const struct nftm_chain *n,
+                           const struct nftd_match *m)
 {
         bool anchored = false;
 
+        if (n->unordered) { /* wherever they go, plain adds at the end will do */
+                for (size_t i = 0; i < n->n_rules; i++)
+                        if (m->n2o[i] == SIZE_MAX)
+                                nftd_add_run(d, n, i, i + 1, false);
+                return;
+        }
         for (size_t i = 0; i < n->n_rules; i++)
-                anchored |= nftd_rule_match(n, o, i) != SIZE_MAX;
+                anchored |= m->n2o[i] != SIZE_MAX;
         for (size_t a = 0; a < n->n_rules && !d->full;) {
                 size_t b = a;
-                while (b < n->n_rules && nftd_rule_match(n, o, b) == SIZE_MAX)
+                while (b < n->n_rules && m->n2o[b] == SIZE_MAX)
                         b++;
                 if (b > a)
                         nftd_add_run(d, n, a, b, anchored);
@@ -766,46 +573,69 @@ static void nftd_rule_adds(struct nftd_dctx *d, const struct nftd_chain *o,
         }
 }
 
+static void nftd_delta_chain(struct nftd_dctx *d, const struct nftm_chain *oc,
+                             const struct nftm_chain *nc)
+{
+        struct nftd_match m = {calloc(nc->n_rules + 1, sizeof(size_t)),
+                               calloc(oc->n_rules + 1, sizeof(size_t))};
+        int r = m.n2o && m.o2n ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = nftd_match_side(d->new, nc, d->old, oc, m.n2o);
+        if (r >= 0)
+                r = nftd_match_side(d->old, oc, d->new, nc, m.o2n);
+        if (r == -ENOMEM)
+                d->err = r;
+        else if (r < 0 || !(nc->unordered ? nftd_idless_same(d, oc, nc)
+                                          : nftd_rules_patchable(d, oc, nc, &m)))
+                d->full = true;
+        if (!d->full && !d->err) {
+                nftd_rule_deletes(d, oc, &m);
+                nftd_rule_adds(d, nc, &m);
+                nftd_rule_replaces(d, oc, nc, &m);
+        }
+        free(m.n2o);
+        free(m.o2n);
+}
+
 static void nftd_delta_chains(struct nftd_dctx *d)
 {
-        const struct nftd_table *o = d->old, *n = d->new;
+        const struct nftm_table *o = d->old, *n = d->new;
 
-        for (size_t i = 0; i < o->n_chains; i++)
-                if (!nftd_find_chain(n, o->chains[i].name))
-                        d->full = true;
         if (o->n_chains != n->n_chains)
                 d->full = true;
-        for (size_t i = 0; i < n->n_chains && !d->full; i++) {
-                const struct nftd_chain *nc = &n->chains[i], *oc = nftd_find_chain(o, nc->name);
-                if (!oc || strcmp(nftd_str(oc->header), nftd_str(nc->header)) ||
-                    !nftd_rules_patchable(oc, nc)) {
+        for (size_t i = 0; i < n->n_chains && !d->full && !d->err; i++) {
+                const struct nftm_chain *nc = &n->chains[i];
+                const struct nftm_chain *oc = nftm_find_chain(o, nftd_s(n, nc->name));
+                if (!oc || strcmp(nftd_s(o, oc->hook), nftd_s(n, nc->hook))) {
                         d->full = true;
                         return;
                 }
-                nftd_rule_deletes(d, oc, nc);
-                nftd_rule_adds(d, oc, nc);
-                nftd_rule_replaces(d, oc, nc);
+                if (oc->digest != nc->digest)
+                        nftd_delta_chain(d, oc, nc);
         }
 }
 
-int nftd_delta(const struct nftd_table *old, const struct nftd_table *new,
+int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
                const struct nftd_handles *h, char **script, bool *full)
 {
         struct nftd_dctx d = {.old = old, .new = new, .h = h};
 
         *script = NULL;
         *full = false;
-        if (strcmp(old->family, new->family) || strcmp(old->name, new->name) ||
-            strcmp(nftd_str(old->top), nftd_str(new->top)))
+        if (old->oom || new->oom)
+                return -ENOMEM;
+        if (strcmp(old->family, new->family) || strcmp(nftd_s(old, old->name), nftd_s(new, new->name)) ||
+            strcmp(nftd_s(old, old->comment), nftd_s(new, new->comment)))
                 d.full = true;
         if (!d.full)
                 nftd_delta_sets(&d);
-        if (!d.full)
+        if (!d.full && !d.err)
                 nftd_delta_chains(&d);
-        if (d.full) {
+        if (d.full || d.err) {
                 buf_free(&d.b);
-                *full = true;
-                return 0;
+                *full = d.full && !d.err;
+                return d.err;
         }
-        return nftd_finish(&d.b, script);
+        *script = buf_finish(&d.b);
+        return *script ? 0 : -ENOMEM;
 }

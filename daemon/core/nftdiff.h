@@ -1,53 +1,35 @@
-/* Incremental nftables updates. A reload must change only what differs in `table inet
- * nestrouter` — set and map elements, single rules — in one transaction, so that counters and
- * the rest of the table survive. Pure: texts in, nft script text out.
+/* Incremental nftables updates. A reload must change only what differs in a table — set and map
+ * elements, single rules — in one transaction, so that counters and the rest of the table
+ * survive. Pure: two tables as data (nft_model.h) in, nft script text out.
  *
- * Input texts are what render_nft() (or render_nft_bridge()) produces: one `table inet NAME { ... }`
- * (or `table bridge NAME { ... }`) with set/map blocks
- * (`set X { type ...; flags ...; comment ...; elements = { a, b } }`, elements possibly over
- * several lines) and chain blocks whose first line is `type ... hook ... priority ...; policy
- * ...;`, '#' comment lines, and one rule per line, each rule ending in `comment "ID"` with an ID
- * unique in the table. Live listings (nft list table with handles, NFT_CTX_OUTPUT_HANDLE) end
- * rule lines in `# handle N`. */
+ * The only text read here is the kernel's: a listing (`nft list table`, with handles and
+ * counters) gives each rule's handle and counter, found by its chain and its trailing
+ * `comment "ID"`; one reader serves both. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct nftd_set {
-        char name[64];
-        bool is_map;
-        char *header;              /* every line of the block but the elements, joined */
-        char **elems;              /* trimmed element texts, in order */
-        size_t n_elems;
-};
+#include "nft_model.h"
 
-struct nftd_rule {
-        char id[64];               /* the comment; empty if the rule has none */
-        char *text;                /* the rule as written, without indentation */
-};
-
-struct nftd_chain {
-        char name[64];
-        char *header;              /* the `type ... hook ...; policy ...;` line */
-        struct nftd_rule *rules;
-        size_t n_rules;
-};
-
-struct nftd_table {
-        char family[8];            /* inet or bridge */
-        char name[64];
-        char *top;                 /* table-level lines (comment, flags), joined */
-        struct nftd_set *sets;
-        size_t n_sets;
-        struct nftd_chain *chains;
-        size_t n_chains;
-};
-
-struct nftd_handle {
-        char chain[64];
+/* What one rule line of a listing (`nft list table`, with NFT_CTX_OUTPUT_HANDLE for handles)
+ * says: its chain, its comment id, and its handle and counter where it shows them. */
+struct nftd_seen {
+        const char *chain;
         char id[64];
+        bool has_handle, has_counter;
+        uint64_t handle, packets, bytes;
+};
+
+/* The one reader of listings: fn for every rule line with a comment id inside a chain block.
+ * -EINVAL on a malformed listing, or what fn returned when negative. */
+int nftd_walk_listing(const char *listing, int (*fn)(void *ud, const struct nftd_seen *r),
+                      void *ud);
+
+/* Rule handles of a listing, by chain and comment id (a digest of the pair, sorted). */
+struct nftd_handle {
+        uint64_t key;
         uint64_t handle;
 };
 
@@ -69,11 +51,13 @@ struct nftd_counters {
         size_t n;
 };
 
-int nftd_parse(const char *text, struct nftd_table *t);
-void nftd_table_free(struct nftd_table *t);
-
+/* Both read a listing (`nft list table`, with NFT_CTX_OUTPUT_HANDLE for handles): every rule
+ * line inside a chain block with a comment id. -EINVAL on a malformed listing, -ENOMEM. */
 int nftd_parse_handles(const char *listing, struct nftd_handles *h);
 void nftd_handles_free(struct nftd_handles *h);
+/* The handle of rule `id` in `chain`: false when the listing had none. */
+bool nftd_handle_find(const struct nftd_handles *h, const char *chain, const char *id,
+                      uint64_t *handle);
 
 int nftd_parse_counters(const char *listing, struct nftd_counters *c);
 void nftd_counters_free(struct nftd_counters *c);
@@ -82,10 +66,10 @@ void nftd_counters_free(struct nftd_counters *c);
  * handles. *full is set, and *script NULL, when only recreating the whole table will do (a set
  * or chain added, removed or redefined, rules reordered, a handle missing). An empty script
  * means nothing differs. Returns 0 or -ENOMEM.
- * Rules are matched by id (live listings print rules normalized), and texts come from `new`.
- * Order: per set, `delete element` (maps: by key) then `add element`; then per chain (in `new`
- * order) `delete rule ... handle`, new rules via `add ... position` (after an old rule) or
- * `insert ... position` (before one), then `replace rule ... handle`. `h` may be NULL when no
- * rule needs a handle. nftd_parse also reads a live listing (`# handle N` tails dropped). */
-int nftd_delta(const struct nftd_table *old, const struct nftd_table *new,
+ * Rules are matched by id. Order: per set, `delete element` (maps: by key) then `add element`;
+ * then per chain (in `new` order) `delete rule ... handle`, new rules via `add ... position`
+ * (after an old rule) or `insert ... position` (before one) — a run at the end of a chain whose
+ * anchor has no known handle is appended with a plain `add` — then `replace rule ... handle`.
+ * `h` may be NULL when no rule needs a handle. */
+int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
                const struct nftd_handles *h, char **script, bool *full);

@@ -201,7 +201,7 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
         } else if (!present) {
                 op.kind = NR_OP_NFT_CREATE;
                 r |= push(p, &op);
-        } else if (!str_eq(h->nft, w->nft)) {
+        } else if (!nftm_equal(h->nft, w->nft)) {
                 op.kind = NR_OP_NFT_UPDATE;
                 r |= push(p, &op);
         }
@@ -212,7 +212,7 @@ static int plan_services(const struct nr_desired *w, const struct nr_observed *h
         } else if (!br_present) {
                 op.kind = NR_OP_NFTBR_CREATE;
                 r |= push(p, &op);
-        } else if (!str_eq(h->nft_bridge, w->nft_bridge)) {
+        } else if (!nftm_equal(h->nft_bridge, w->nft_bridge)) {
                 op.kind = NR_OP_NFTBR_UPDATE;
                 r |= push(p, &op);
         }
@@ -303,8 +303,8 @@ void observed_free(struct nr_observed *o)
         free(o->routes);
         free(o->rules);
         free(o->sysctls);
-        free(o->nft);
-        free(o->nft_bridge);
+        nftm_unref(o->nft);
+        nftm_unref(o->nft_bridge);
         free(o->dnsmasq_conf);
         free(o->dnsmasq_hosts);
         free(o->bird_conf);

@@ -37,9 +37,10 @@ struct nr_observed {
         struct nr_sysctl *sysctls; /* current values of the desired keys; missing keys absent */
         size_t n_sysctls;
         bool nft_present;
-        char *nft;                 /* the table as last applied, when present */
+        struct nftm_table *nft;    /* the table as last applied (a reference), when present
+                                    * and as we left it */
         bool nft_bridge_present;
-        char *nft_bridge;          /* the same for `table bridge nestrouter` */
+        struct nftm_table *nft_bridge; /* the same for `table bridge nestrouter` */
         bool dnsmasq_running;
         char *dnsmasq_conf;        /* what the running dnsmasq was started with */
         char *dnsmasq_hosts;

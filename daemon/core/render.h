@@ -3,19 +3,20 @@
 
 #include "config.h"
 #include "model.h"
+#include "nft_model.h"
 
 #define NR_NFT_TABLE "nestrouter"
 
-/* The whole `table inet nestrouter { ... }` definition (no flush/delete lines), as nft -f takes
- * it. Variable parts (port forwards, their allow-lists, uplink addresses) live in named maps and
+/* The whole `table inet nestrouter`, as data (nftm_text gives the definition nft -f takes).
+ * Variable parts (port forwards, their allow-lists, uplink addresses) live in named maps and
  * sets so that a reload can change elements only. NULL on allocation failure. */
-char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts);
+struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts *facts);
 
-/* The whole `table bridge nestrouter { ... }`: the MAC.address bindings of reserved and leased
+/* The whole `table bridge nestrouter`, as data: the MAC.address bindings of reserved and leased
  * guests and the gateway's address enforced on every frame from a port of the guest bridge
  * (facts->ports), and with guests.isolation no frame from one port to another. res: the merged
  * reservations. NULL on allocation failure. */
-char *render_nft_bridge(const struct nr_config *cfg, const struct nr_facts *facts,
+struct nftm_table *render_nft_bridge(const struct nr_config *cfg, const struct nr_facts *facts,
                         const struct nr_reservation *res, size_t n_res);
 
 /* dnsmasq main configuration (restart on change) and dhcp-hostsfile (SIGHUP on change) for the

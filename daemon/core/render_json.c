@@ -1,5 +1,6 @@
 /* `nestrouterd --check --json`: the desired state as one JSON object, for tools and tests. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "render_text.h"
 #include "strbuf.h"
@@ -86,6 +87,16 @@ static void j_rules(struct nr_buf *b, const struct nr_desired *d)
         buf_puts(b, "]");
 }
 
+/* The table's text as the nft backend would load it. */
+static void json_nft(struct nr_buf *b, const struct nftm_table *t)
+{
+        char *text = t ? nftm_text(t) : NULL;
+        if (t && !text)
+                b->oom = true;
+        json_str(b, text);
+        free(text);
+}
+
 static void j_misc(struct nr_buf *b, const struct nr_desired *d)
 {
         buf_puts(b, ",\"sysctls\":{");
@@ -109,9 +120,9 @@ static void j_misc(struct nr_buf *b, const struct nr_desired *d)
                 json_str(b, d->notes[i]);
         }
         buf_printf(b, "],\"dhcp\":%s,\"nft\":", d->dhcp ? "true" : "false");
-        json_str(b, d->nft);
+        json_nft(b, d->nft);
         buf_puts(b, ",\"nft_bridge\":");
-        json_str(b, d->nft_bridge);
+        json_nft(b, d->nft_bridge);
         buf_puts(b, ",\"dnsmasq_conf\":");
         json_str(b, d->dnsmasq_conf);
         buf_puts(b, ",\"dnsmasq_hosts\":");

@@ -1,42 +1,25 @@
-/* The router's nftables ruleset: one `table inet nestrouter` whose variable parts (port forwards,
- * their allow-lists, the uplink addresses) live in named sets and maps, so that a reload that only
- * changes those can replace elements and keep every rule, counter and conntrack entry. Pure. */
+/* The router's nftables ruleset: one `table inet nestrouter` (as data, nft_model.h) whose
+ * variable parts (port forwards, their allow-lists, the uplink addresses) live in named sets and
+ * maps, so that a reload that only changes those can replace elements and keep every rule,
+ * counter and conntrack entry. Pure. */
 #include "render.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
-#include "strbuf.h"
 
 struct nft_ctx {
         const struct nr_config *cfg;
         const struct nr_facts *facts;
-        struct nr_buf b;
+        struct nftm_table *t;
+        const char *note;                /* a comment for the next rule */
         const char *up[NR_UPLINK_COUNT]; /* interface of each usable uplink, else NULL */
         char up_match[48];               /* `"eth0"` or `{ "eth0", "eth1" }`; "" when none */
         const char *br;                  /* guest bridge, NULL when unusable */
         char subnet[20];
 };
-
-struct nft_elems {
-        struct nft_ctx *c;
-        size_t n;
-};
-
-static void nft_vappend(struct nr_buf *b, const char *prefix, const char *fmt, va_list ap)
-{
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0) {
-                b->oom = true;
-                return;
-        }
-        buf_puts(b, prefix);
-        buf_puts(b, s);
-        free(s);
-}
 
 /* One rule; every rule carries a stable id so status can show its counter. */
 __attribute__((format(printf, 3, 4))) static void nft_rule(struct nft_ctx *c, const char *id,
@@ -44,34 +27,23 @@ __attribute__((format(printf, 3, 4))) static void nft_rule(struct nft_ctx *c, co
 {
         va_list ap;
         va_start(ap, fmt);
-        nft_vappend(&c->b, "\t\t", fmt, ap);
+        nftm_rulev(c->t, id, c->note, fmt, ap);
         va_end(ap);
-        buf_printf(&c->b, " comment \"%s\"\n", id);
+        c->note = NULL;
 }
 
-__attribute__((format(printf, 2, 3))) static void nft_elem(struct nft_elems *e, const char *fmt,
-                                                            ...)
+__attribute__((format(printf, 2, 3))) static void nft_elem(struct nft_ctx *c, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        nft_vappend(&e->c->b, e->n++ ? ",\n\t\t\t     " : "\t\telements = { ", fmt, ap);
+        nftm_elemv(c->t, fmt, ap);
         va_end(ap);
-}
-
-/* nft rejects `elements = { }`: an empty set has no elements line at all. */
-static void nft_elems_end(struct nft_elems *e)
-{
-        if (e->n)
-                buf_puts(&e->c->b, " }\n");
 }
 
 static void nft_set_begin(struct nft_ctx *c, const char *kind, const char *name, const char *type,
                           bool interval, const char *comment)
 {
-        buf_printf(&c->b, "\n\t%s %s {\n\t\ttype %s\n", kind, name, type);
-        if (interval)
-                buf_puts(&c->b, "\t\tflags interval\n");
-        buf_printf(&c->b, "\t\tcomment \"%s\"\n", comment);
+        nftm_set(c->t, !strcmp(kind, "map"), name, type, interval, comment);
 }
 
 static struct nr_prefix nft_norm(struct nr_prefix p)
@@ -99,52 +71,44 @@ static uint16_t nft_to_port(const struct nr_port_forward *f)
 
 static void nft_set_uplink_addrs(struct nft_ctx *c)
 {
-        struct nft_elems e = {c, 0};
+        bool any = false;
         uint32_t prev = 0;
         nft_set_begin(c, "set", "uplink_addrs", "ipv4_addr", false,
                       "uplink addresses port forwards listen on");
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const struct nr_uplink_fact *f = &c->facts->uplink[r];
-                if (!c->up[r] || !f->have_addr || (e.n && f->addr.addr == prev))
+                if (!c->up[r] || !f->have_addr || (any && f->addr.addr == prev))
                         continue;
-                nft_elem(&e, "%s", ip_s(f->addr.addr).s);
+                nft_elem(c, "%s", ip_s(f->addr.addr).s);
                 prev = f->addr.addr;
+                any = true;
         }
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
 }
 
 static void nft_set_forwards(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
-        struct nft_elems e = {c, 0};
 
         nft_set_begin(c, "map", "pf_dnat", "inet_proto . inet_service : ipv4_addr . inet_service",
                       false, "port forwards: proto . port -> target . port");
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
-                nft_elem(&e, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
+                nft_elem(c, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
                          ip_s(f->to_ip).s, nft_to_port(f));
         }
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
 
-        e.n = 0;
         nft_set_begin(c, "set", "pf_open", "inet_proto . inet_service", false,
                       "port forwards open to every source");
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (!f->n_from)
-                        nft_elem(&e, "%s . %u", cfg_proto_name(f->proto), f->port);
+                        nft_elem(c, "%s . %u", cfg_proto_name(f->proto), f->port);
         }
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
 }
 
 static void nft_set_pf_from(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
-        struct nft_elems e = {c, 0};
 
         nft_set_begin(c, "set", "pf_from", "ipv4_addr . inet_proto . inet_service", true,
                       "port forwards with a from list: source . proto . port");
@@ -152,26 +116,21 @@ static void nft_set_pf_from(struct nft_ctx *c)
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 for (size_t j = 0; j < f->n_from; j++)
                         if (!nft_prefix_redundant(f->from, f->n_from, j))
-                                nft_elem(&e, "%s . %s . %u", prefix_s(nft_norm(f->from[j])).s,
+                                nft_elem(c, "%s . %s . %u", prefix_s(nft_norm(f->from[j])).s,
                                          cfg_proto_name(f->proto), f->port);
         }
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
 }
 
 static void nft_set_ssh_from(struct nft_ctx *c)
 {
         const struct nr_firewall *fw = &c->cfg->firewall;
-        struct nft_elems e = {c, 0};
 
         /* declared even when empty, so that adding the first source changes elements and one
          * rule, not the table's structure */
         nft_set_begin(c, "set", "ssh_from", "ipv4_addr", true, "sources SSH is accepted from");
         for (size_t i = 0; i < fw->n_ssh_from; i++)
                 if (!nft_prefix_redundant(fw->ssh_from, fw->n_ssh_from, i))
-                        nft_elem(&e, "%s", prefix_s(nft_norm(fw->ssh_from[i])).s);
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
+                        nft_elem(c, "%s", prefix_s(nft_norm(fw->ssh_from[i])).s);
 }
 
 /* Prometheus scraping node exporter on the appliance (metrics.scrape_from); declared even when
@@ -179,25 +138,17 @@ static void nft_set_ssh_from(struct nft_ctx *c)
 static void nft_set_metrics_from(struct nft_ctx *c)
 {
         const struct nr_metrics_cfg *m = &c->cfg->metrics;
-        struct nft_elems e = {c, 0};
 
         nft_set_begin(c, "set", "metrics_from", "ipv4_addr", true,
                       "sources node exporter's port is open to");
         for (size_t i = 0; i < m->n_scrape_from; i++)
                 if (!nft_prefix_redundant(m->scrape_from, m->n_scrape_from, i))
-                        nft_elem(&e, "%s", prefix_s(nft_norm(m->scrape_from[i])).s);
-        nft_elems_end(&e);
-        buf_puts(&c->b, "\t}\n");
+                        nft_elem(c, "%s", prefix_s(nft_norm(m->scrape_from[i])).s);
 }
 
 static void nft_chain_begin(struct nft_ctx *c, const char *name, const char *hook)
 {
-        buf_printf(&c->b, "\n\tchain %s {\n\t\t%s\n", name, hook);
-}
-
-static void nft_chain_end(struct nft_ctx *c)
-{
-        buf_puts(&c->b, "\t}\n");
+        nftm_chain(c->t, name, hook);
 }
 
 static void nft_chain_prerouting(struct nft_ctx *c)
@@ -208,10 +159,9 @@ static void nft_chain_prerouting(struct nft_ctx *c)
 
         nft_chain_begin(c, "prerouting",
                         "type nat hook prerouting priority dstnat; policy accept;");
-        buf_puts(&c->b, "\t\t# A connection remembers the uplink it came in by (this chain sees "
-                        "only its first\n"
-                        "\t\t# packet), so that the guest's replies can be routed back out by "
-                        "it.\n");
+        nftm_chain_note(c->t, "A connection remembers the uplink it came in by (this chain sees "
+                              "only its first\npacket), so that the guest's replies can be "
+                              "routed back out by it.");
         for (int r = 0; r < NR_UPLINK_COUNT; r++)
                 if (c->up[r])
                         nft_rule(c, ids[r],
@@ -231,13 +181,11 @@ static void nft_chain_prerouting(struct nft_ctx *c)
                  * No `... @pf_dnat` key match before the dnat: older kernels (Debian 12's 6.1)
                  * refuse a map used as a set with EINVAL, and the dnat's own map lookup already
                  * ends the rule for a key the map does not hold. */
-                buf_puts(&c->b, "\t\t# Hairpin: guests may use a forward through the uplink "
-                                "address too.\n");
+                c->note = "Hairpin: guests may use a forward through the uplink address too.";
                 nft_rule(c, "pre-pf-hairpin",
                          "iifname \"%s\" ip saddr %s ip daddr @uplink_addrs %s", c->br,
                          c->subnet, pf);
         }
-        nft_chain_end(c);
 }
 
 /* `meta mark set meta mark and ~MASK or (ct mark and MASK)` needs two registers, which nft 1.0.6
@@ -250,19 +198,15 @@ static void nft_chain_mangle(struct nft_ctx *c)
 
         nft_chain_begin(c, "mangle_prerouting",
                         "type filter hook prerouting priority mangle; policy accept;");
-        if (!c->br) {
-                nft_chain_end(c);
+        if (!c->br)
                 return;
-        }
-        buf_puts(&c->b, "\t\t# Replies from guests carry their connection's uplink mark, so the "
-                        "fwmark policy\n"
-                        "\t\t# rule sends them out by the uplink the connection came in by.\n");
+        c->note = "Replies from guests carry their connection's uplink mark, so the fwmark "
+                  "policy\nrule sends them out by the uplink the connection came in by.";
         for (int r = 0; r < NR_UPLINK_COUNT; r++)
                 nft_rule(c, ids[r],
                          "iifname \"%s\" ct mark and 0x%08x == 0x%08x "
                          "counter meta mark set meta mark and 0x%08x or 0x%08x",
                          c->br, NR_MARK_MASK, marks[r], ~NR_MARK_MASK, marks[r]);
-        nft_chain_end(c);
 }
 
 static void nft_input_guests(struct nft_ctx *c)
@@ -321,7 +265,6 @@ static void nft_chain_input(struct nft_ctx *c)
         nft_input_guests(c);
         nft_input_uplinks(c);
         nft_rule(c, "in-drop", "counter");
-        nft_chain_end(c);
 }
 
 static void nft_forward_guests(struct nft_ctx *c)
@@ -353,14 +296,14 @@ static void nft_chain_pf_count(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
         char id[32];
-        buf_printf(&c->b, "\n\tchain pf_count {\n");
+        nftm_chain(c->t, "pf_count", NULL);
+        nftm_chain_unordered(c->t); /* counters only: a new forward's rule is appended */
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);
                 nft_rule(c, id, "meta l4proto %s ct original proto-dst %u counter",
                          cfg_proto_name(f->proto), f->port);
         }
-        nft_chain_end(c);
 }
 
 static void nft_chain_forward(struct nft_ctx *c)
@@ -386,7 +329,6 @@ static void nft_chain_forward(struct nft_ctx *c)
                          "iifname \"%s\" ip daddr %s ct status dnat counter accept", nat,
                          c->subnet);
         nft_rule(c, "fwd-drop", "counter");
-        nft_chain_end(c);
 }
 
 static void nft_chain_postrouting(struct nft_ctx *c)
@@ -400,14 +342,13 @@ static void nft_chain_postrouting(struct nft_ctx *c)
                 nft_rule(c, "post-masq-nat", "oifname \"%s\" ip saddr %s counter masquerade", nat,
                          c->subnet);
         if (c->br) {
-                buf_puts(&c->b, "\t\t# Hairpin: the target must answer through us, not straight "
-                                "to the guest.\n");
+                c->note = "Hairpin: the target must answer through us, not straight to the "
+                          "guest.";
                 nft_rule(c, "post-hairpin",
                          "oifname \"%s\" ip saddr %s ip daddr %s ct status dnat "
                          "counter masquerade",
                          c->br, c->subnet, c->subnet);
         }
-        nft_chain_end(c);
 }
 
 static void nft_ctx_init(struct nft_ctx *c, const struct nr_config *cfg,
@@ -436,23 +377,24 @@ static void nft_ctx_init(struct nft_ctx *c, const struct nr_config *cfg,
 
 static void nft_header(struct nft_ctx *c)
 {
-        buf_printf(&c->b, "# nestrouter: guests on %s %s", c->br ? c->br : "(unusable bridge name)",
-                   c->subnet);
+        nftm_preamble(c->t, "# nestrouter: guests on %s %s",
+                      c->br ? c->br : "(unusable bridge name)", c->subnet);
         for (int r = 0; r < NR_UPLINK_COUNT; r++) {
                 const char *name = r == NR_UPLINK_NAT ? "nat" : "lan";
                 if (c->up[r])
-                        buf_printf(&c->b, ", %s uplink %s", name, c->up[r]);
+                        nftm_preamble(c->t, ", %s uplink %s", name, c->up[r]);
                 else if (c->cfg->uplinks[r].present)
-                        buf_printf(&c->b, ", %s uplink not usable yet (rules left out)", name);
+                        nftm_preamble(c->t, ", %s uplink not usable yet (rules left out)", name);
         }
-        buf_printf(&c->b, "\ntable inet %s {\n", NR_NFT_TABLE);
-        buf_puts(&c->b, "\tcomment \"managed by nestrouterd; edits are overwritten\"\n");
+        nftm_preamble(c->t, "\n");
 }
 
-char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
+struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
 {
         struct nft_ctx c;
         nft_ctx_init(&c, cfg, facts);
+        if (!(c.t = nftm_new("inet", NR_NFT_TABLE, "managed by nestrouterd; edits are overwritten")))
+                return NULL;
         nft_header(&c);
         nft_set_uplink_addrs(&c);
         nft_set_forwards(&c);
@@ -465,6 +407,9 @@ char *render_nft(const struct nr_config *cfg, const struct nr_facts *facts)
         nft_chain_pf_count(&c);
         nft_chain_forward(&c);
         nft_chain_postrouting(&c);
-        buf_puts(&c.b, "}\n");
-        return buf_finish(&c.b);
+        if (nftm_finish(c.t) < 0) {
+                nftm_unref(c.t);
+                return NULL;
+        }
+        return c.t;
 }

@@ -4,11 +4,11 @@
  * in from a port of the bridge. Pure. */
 #include "render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
-#include "strbuf.h"
 
 struct nftbr_bind {
         uint8_t mac[6];
@@ -64,140 +64,106 @@ static struct nftbr_bind *collect_binds(const struct nr_config *cfg, const struc
         return v;
 }
 
-static void set_begin(struct nr_buf *b, const char *name, const char *type, const char *comment)
-{
-        buf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tcomment \"%s\"\n", name, type, comment);
-}
-
-/* Elements like render_nft.c writes them: none at all when empty (nft refuses `{ }`). */
-static void set_elem(struct nr_buf *b, size_t *n, const char *text)
-{
-        buf_puts(b, (*n)++ ? ",\n\t\t\t     " : "\t\telements = { ");
-        buf_puts(b, text);
-}
-
-static void set_end(struct nr_buf *b, size_t n)
-{
-        buf_puts(b, n ? " }\n\t}\n" : "\t}\n");
-}
-
-static void sets(struct nr_buf *b, const struct nr_config *cfg, const struct nr_facts *facts,
+static void sets(struct nftm_table *t, const struct nr_config *cfg, const struct nr_facts *facts,
                  const struct nftbr_bind *v, size_t nb)
 {
-        char text[64];
-        size_t n = 0;
-        buf_printf(b, "\n\tset ports {\n\t\ttype ifname\n\t\tcomment \"the ports of %s\"\n",
-                   cfg->guests.bridge);
-        for (size_t i = 0; i < facts->n_ports; i++) {
-                if (!name_ifname_ok(facts->ports[i]))
-                        continue;
-                snprintf(text, sizeof(text), "\"%s\"", facts->ports[i]);
-                set_elem(b, &n, text);
-        }
-        set_end(b, n);
+        char comment[96];
+        snprintf(comment, sizeof(comment), "the ports of %s", cfg->guests.bridge);
+        nftm_set(t, false, "ports", "ifname", false, comment);
+        for (size_t i = 0; i < facts->n_ports; i++)
+                if (name_ifname_ok(facts->ports[i]))
+                        nftm_elem(t, "\"%s\"", facts->ports[i]);
 
-        n = 0;
-        set_begin(b, "bound", "ether_addr . ipv4_addr",
-                  "reserved and leased addresses: MAC . address");
-        for (size_t i = 0; i < nb; i++) {
-                snprintf(text, sizeof(text), "%s . %s", mac_s(v[i].mac).s, ip_s(v[i].ip).s);
-                set_elem(b, &n, text);
-        }
-        set_end(b, n);
+        nftm_set(t, false, "bound", "ether_addr . ipv4_addr",
+                 false, "reserved and leased addresses: MAC . address");
+        for (size_t i = 0; i < nb; i++)
+                nftm_elem(t, "%s . %s", mac_s(v[i].mac).s, ip_s(v[i].ip).s);
 
-        n = 0;
-        set_begin(b, "bound_ips", "ipv4_addr", "addresses only their bound MAC may use");
+        nftm_set(t, false, "bound_ips", "ipv4_addr", false,
+                 "addresses only their bound MAC may use");
         for (size_t i = 0; i < nb; i++)
                 if (!i || v[i].ip != v[i - 1].ip)
-                        set_elem(b, &n, ip_s(v[i].ip).s);
-        set_end(b, n);
+                        nftm_elem(t, "%s", ip_s(v[i].ip).s);
 
         /* a MAC bound to two addresses (a reservation and an old lease) is one element */
-        n = 0;
-        set_begin(b, "bound_macs", "ether_addr", "MACs that may use only their bound addresses");
+        nftm_set(t, false, "bound_macs", "ether_addr", false,
+                 "MACs that may use only their bound addresses");
         for (size_t i = 0; i < nb; i++) {
                 bool seen = false;
                 for (size_t j = 0; j < i && !seen; j++)
                         seen = !memcmp(v[j].mac, v[i].mac, 6);
                 if (!seen)
-                        set_elem(b, &n, mac_s(v[i].mac).s);
+                        nftm_elem(t, "%s", mac_s(v[i].mac).s);
         }
-        set_end(b, n);
-}
-
-static void rule(struct nr_buf *b, const char *id, const char *text)
-{
-        buf_printf(b, "\t\t%s comment \"%s\"\n", text, id);
 }
 
 /* Everything a port sends that claims an address: the gateway's is the router's alone, a bound
  * one its MAC's alone (as ARP sender hardware address and as the frame's source), and nothing
  * outside the guest subnet. The unbound rest of the subnet is free for all (a dynamic guest
  * before its lease is written, a guest configured by hand). */
-static void chain_ingress(struct nr_buf *b, const char *gw, const char *subnet)
+static void chain_ingress(struct nftm_table *t, const char *gw, const char *subnet)
 {
-        char r[192];
-        buf_puts(b, "\n\tchain guest_ingress {\n"
-                    "\t\ttype filter hook prerouting priority filter; policy accept;\n");
-        rule(b, "br-not-guest", "iifname != @ports accept");
-        snprintf(r, sizeof(r), "arp saddr ip %s counter drop", gw);
-        rule(b, "br-arp-gateway", r);
-        snprintf(r, sizeof(r), "arp saddr ip != { 0.0.0.0, %s } counter drop", subnet);
-        rule(b, "br-arp-subnet", r);
-        rule(b, "br-arp-bound",
-             "arp saddr ip @bound_ips arp saddr ether . arp saddr ip != @bound counter drop");
-        rule(b, "br-arp-bound-src",
-             "arp saddr ip @bound_ips ether saddr . arp saddr ip != @bound counter drop");
+        nftm_chain(t, "guest_ingress",
+                   "type filter hook prerouting priority filter; policy accept;");
+        nftm_rule(t, "br-not-guest", NULL, "iifname != @ports accept");
+        nftm_rule(t, "br-arp-gateway", NULL, "arp saddr ip %s counter drop", gw);
+        nftm_rule(t, "br-arp-subnet", NULL, "arp saddr ip != { 0.0.0.0, %s } counter drop", subnet);
+        nftm_rule(t, "br-arp-bound", NULL,
+                  "arp saddr ip @bound_ips arp saddr ether . arp saddr ip != @bound counter drop");
+        nftm_rule(t, "br-arp-bound-src", NULL,
+                  "arp saddr ip @bound_ips ether saddr . arp saddr ip != @bound counter drop");
         /* a bound MAC claiming another address would also move that MAC's bridge FDB entry */
-        rule(b, "br-arp-mac",
-             "ether saddr @bound_macs arp saddr ip != 0.0.0.0 "
-             "ether saddr . arp saddr ip != @bound counter drop");
-        snprintf(r, sizeof(r), "ip saddr %s counter drop", gw);
-        rule(b, "br-ip-gateway", r);
+        nftm_rule(t, "br-arp-mac", NULL,
+                  "ether saddr @bound_macs arp saddr ip != 0.0.0.0 "
+                  "ether saddr . arp saddr ip != @bound counter drop");
+        nftm_rule(t, "br-ip-gateway", NULL, "ip saddr %s counter drop", gw);
         /* 0.0.0.0 only for a client asking for its address */
-        rule(b, "br-ip-dhcp", "ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept");
-        snprintf(r, sizeof(r), "ip saddr != %s counter drop", subnet);
-        rule(b, "br-ip-subnet", r);
-        rule(b, "br-ip-bound", "ip saddr @bound_ips ether saddr . ip saddr != @bound counter drop");
-        rule(b, "br-ip-mac", "ether saddr @bound_macs ether saddr . ip saddr != @bound counter drop");
-        buf_puts(b, "\t}\n");
+        nftm_rule(t, "br-ip-dhcp", NULL, "ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept");
+        nftm_rule(t, "br-ip-subnet", NULL, "ip saddr != %s counter drop", subnet);
+        nftm_rule(t, "br-ip-bound", NULL,
+                  "ip saddr @bound_ips ether saddr . ip saddr != @bound counter drop");
+        nftm_rule(t, "br-ip-mac", NULL,
+                  "ether saddr @bound_macs ether saddr . ip saddr != @bound counter drop");
 }
 
 /* guests.isolation: the forward hook sees only frames going from one port to another; frames
  * to the router itself (DHCP, ARP for the gateway, routed traffic) take the input hook. */
-static void chain_forward(struct nr_buf *b)
+static void chain_forward(struct nftm_table *t)
 {
-        buf_puts(b, "\n\tchain guest_forward {\n"
-                    "\t\ttype filter hook forward priority filter; policy accept;\n");
-        rule(b, "br-isolate", "iifname @ports oifname @ports counter drop");
-        buf_puts(b, "\t}\n");
+        nftm_chain(t, "guest_forward", "type filter hook forward priority filter; policy accept;");
+        nftm_rule(t, "br-isolate", NULL, "iifname @ports oifname @ports counter drop");
 }
 
-char *render_nft_bridge(const struct nr_config *cfg, const struct nr_facts *facts,
-                        const struct nr_reservation *res, size_t n_res)
+struct nftm_table *render_nft_bridge(const struct nr_config *cfg, const struct nr_facts *facts,
+                                     const struct nr_reservation *res, size_t n_res)
 {
         const struct nr_guests *g = &cfg->guests;
-        struct nr_buf b = {0};
         char gw[20], subnet[20];
         size_t nb = 0;
         struct nftbr_bind *v = collect_binds(cfg, facts, res, n_res, &nb);
-        if (!v)
+        struct nftm_table *t =
+                nftm_new("bridge", NR_NFT_TABLE, "managed by nestrouterd; edits are overwritten");
+        if (!v || !t) {
+                free(v);
+                nftm_unref(t);
                 return NULL;
+        }
         snprintf(gw, sizeof(gw), "%s", ip_s(g->gateway).s);
         snprintf(subnet, sizeof(subnet), "%s",
                  prefix_s((struct nr_prefix){prefix_network(g->subnet), g->subnet.len}).s);
-        buf_printf(&b, "# nestrouter: address bindings on the ports of %s %s%s\n",
-                   name_ifname_ok(g->bridge) ? g->bridge : "(unusable bridge name)", subnet,
-                   g->isolation ? ", guests isolated from each other" : "");
+        nftm_preamble(t, "# nestrouter: address bindings on the ports of %s %s%s\n",
+                      name_ifname_ok(g->bridge) ? g->bridge : "(unusable bridge name)", subnet,
+                      g->isolation ? ", guests isolated from each other" : "");
         if (facts->ports_truncated || facts->leases_truncated)
-                buf_puts(&b, "# more ports or leases than nestrouterd tracks: some are left out\n");
-        buf_printf(&b, "table bridge %s {\n", NR_NFT_TABLE);
-        buf_puts(&b, "\tcomment \"managed by nestrouterd; edits are overwritten\"\n");
-        sets(&b, cfg, facts, v, nb);
-        chain_ingress(&b, gw, subnet);
+                nftm_preamble(t, "# more ports or leases than nestrouterd tracks: some are left out\n");
+        sets(t, cfg, facts, v, nb);
+        chain_ingress(t, gw, subnet);
         if (g->isolation)
-                chain_forward(&b);
-        buf_puts(&b, "}\n");
+                chain_forward(t);
         free(v);
-        return buf_finish(&b);
+        if (nftm_finish(t) < 0) {
+                nftm_unref(t);
+                return NULL;
+        }
+        return t;
 }

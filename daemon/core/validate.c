@@ -464,6 +464,9 @@ static void check_port_forwards(struct vctx *v)
         const struct nr_dhcp *d = &cfg->guests.dhcp;
         char p[YV_PATH_MAX];
         struct kidx names, ports;
+        if (cfg->n_port_forwards > NR_MAX_PORT_FORWARDS)
+                verr(v, "port_forwards", "%zu forwards: at most %d", cfg->n_port_forwards,
+                     NR_MAX_PORT_FORWARDS);
         kidx_init(&names, d->n_reservations);
         for (size_t i = 0; i < d->n_reservations; i++)
                 kidx_put(&names, i, 0, d->reservations[i].name);
@@ -526,6 +529,10 @@ int cfg_check_text(const char *file, const char *text, size_t len, struct nr_con
         if (r == -EBADMSG)
                 return r;
         int v = cfg_validate(cfg, diags);
+        /* the key positions serve only this check's diagnostics; the daemon keeps the config
+         * for as long as it runs (31,656 paths, 1.3 MiB at 4,096 forwards + 1,000 routes +
+         * 1,000 reservations) */
+        pos_free(&cfg->pos);
         return r < 0 ? r : v;
 }
 

@@ -13,7 +13,8 @@ int cfg_validate(struct nr_config *cfg, struct nr_diags *diags);
 void cfg_validate_bgp(struct nr_config *cfg, struct nr_diags *diags);
 
 /* Parse + validate in one step, as every entry point wants it. */
-/* cfg_parse + cfg_validate on text already read (the daemon keeps the accepted text). */
+/* cfg_parse + cfg_validate on text already read (the daemon keeps the accepted text); the key
+ * positions are dropped afterwards (cfg->pos empty). */
 int cfg_check_text(const char *file, const char *text, size_t len, struct nr_config *cfg,
                    struct nr_diags *diags);
 int cfg_load_checked(const char *file, struct nr_config *cfg, struct nr_diags *diags);

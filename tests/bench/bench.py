@@ -4,7 +4,7 @@ build/bench.json (every figure with its raw samples, the ratios, the commands, t
 build/bench-apply.png (apply time against the number of forwards and routes).
 
 Environment (defaults in brackets): BENCH_ONLY (comma list of sections: libvirt, control,
-scaling, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
+scaling, nft, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
 BENCH_COLD_ROUNDS [9], BENCH_SIZES ["100 300 1000 3000 10000"], BENCH_SCALE_REPS [3],
 BENCH_IDLE_SECS [60], BENCH_DHCP_GUESTS [250; 30 guests also run], BENCH_DRIFT_SAMPLES [25], BENCH_WORK
 [/tmp/nr-bench-work], BUILD [build].
@@ -25,9 +25,10 @@ import bench_bgp as G           # noqa: E402
 import bench_control as C       # noqa: E402
 import bench_data as D          # noqa: E402
 import bench_libvirt as L       # noqa: E402
+import bench_nft as N           # noqa: E402
 import bench_vnet as V          # noqa: E402
 
-SECTIONS = ["libvirt", "control", "scaling", "data", "vnet", "footprint", "dhcp", "bgp"]
+SECTIONS = ["libvirt", "control", "scaling", "nft", "data", "vnet", "footprint", "dhcp", "bgp"]
 
 
 def env_int(name, default):
@@ -83,6 +84,29 @@ def rows(r):
                     verdict(rl["only_elements_touched"])))
         out.append(("RSS after converging, 4096/1000/1000 config",
                     "%.1f MiB" % (c["after_converge"]["rss_kib"] / 1024), "(info)", ""))
+    n = r.get("nft")
+    if n:
+        for key, what, ms, mib in (("pf1000", "1000 forwards", 5, 8),
+                                   ("big", "4096 forwards + 1000 routes + 1000 res.", 10, 12)):
+            x = n[key]
+            out.append(("nft: reload +1 forward, %s: reload -> pass done" % what,
+                        fmt_s(x["reload"]["median_s"]), "<= %d ms" % ms,
+                        verdict(x["reload"]["median_s"] <= ms / 1e3)))
+            out.append(("  objects touched besides the element adds", "%d" % (
+                x["reload"]["n_nft_monitor_other"] + x["reload"]["n_ip_monitor_lines"]), "0",
+                verdict(x["reload"]["only_elements_touched"])))
+            out.append(("nft: daemon RSS, %s (anonymous %.1f MiB)" % (what, x["anon_kib"] / 1024),
+                        "%.1f MiB" % (x["rss_kib"] / 1024), "<= %d MiB" % mib,
+                        verdict(x["rss_kib"] <= mib * 1024)))
+        for x in n["largest"]:
+            if x["check_rc"]:
+                out.append(("nft: %d forwards" % x["forwards"], "refused by --check", "", ""))
+            else:
+                out.append(("nft: %d forwards: full applies / passes over 20 s idle"
+                            % x["forwards"], "%d / %d" % (x["full_applies_while_idle"],
+                                                         x["passes_while_idle"]), "0 / 0",
+                            verdict(not x["full_applies_while_idle"]
+                                    and not x["passes_while_idle"])))
     if r.get("bgp"):
         out += G.rows(r["bgp"], verdict)
     v = r.get("vnet")
@@ -263,6 +287,7 @@ def main():
         sc = section("scaling", lambda: C.scaling(sizes, env_int("BENCH_SCALE_REPS", 3), work))
         if sc:
             res["plot"] = plot(sc, os.path.join(B.BUILD, "bench-apply.png"))
+        section("nft", lambda: N.run(os.path.join(work, "nft")))
         if any(s in only for s in ("data", "vnet", "footprint", "dhcp")):
             d = D.setup(work, C.genconf("vnet", "--pf", 1000))
             vcfg = C.genconf("vnet", "--pf", 1000)

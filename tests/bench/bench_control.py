@@ -185,7 +185,9 @@ def reload_one_forward(d, base_cfg, rounds):
     nftmon.stop()
     ipmon.stop()
     c1 = d.status()
-    other_nft = [l for l in nft_lines if not re.match(r"(add element inet nestrouter (pf_dnat|pf_open|pf_from) |# new generation )", l)]
+    # the forward itself: its elements and its counting rule in pf_count (per-forward metrics)
+    other_nft = [l for l in nft_lines if not re.match(
+        r"(add element inet nestrouter (pf_dnat|pf_open|pf_from) |add rule inet nestrouter pf_count |# new generation )", l)]
     return {
         "rounds": rounds, "reload_to_pass_done_s": times, "median_s": B.median(times),
         "ctl_reload_returns_s": ctl_s, "status_last_pass_s": passes,

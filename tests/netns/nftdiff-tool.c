@@ -1,6 +1,7 @@
 /* Command-line face of daemon/core/nftdiff.c for tests/netns/test-nftdiff-kernel.sh: the delta
- * between two rendered tables given a live listing, and the handles, counters and untouched rules
- * the script checks the kernel's result against. Not part of the daemon. */
+ * between two rendered tables (read into the model by the tests' reader, tests/unit/nft_read.h)
+ * given a live listing, and the handles, counters and untouched rules the script checks the
+ * kernel's result against. Not part of the daemon. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "nftdiff.h"
+#include "nft_read.h"
 
 static char *slurp(const char *path)
 {
@@ -26,10 +28,10 @@ static char *slurp(const char *path)
         return s;
 }
 
-static void parse(const char *path, struct nftd_table *t)
+static void parse(const char *path, struct nftm_table **t)
 {
         char *s = slurp(path);
-        int r = nftd_parse(s, t);
+        int r = nft_read(s, t);
         free(s);
         if (r < 0) {
                 fprintf(stderr, "%s: parse: %s\n", path, strerror(-r));
@@ -40,13 +42,13 @@ static void parse(const char *path, struct nftd_table *t)
 /* exit 0 and the script on stdout, or exit 3 when the table must be recreated */
 static int cmd_delta(const char *old_p, const char *new_p, const char *listing_p)
 {
-        struct nftd_table o, n;
+        struct nftm_table *o, *n;
         struct nftd_handles h;
         char *listing = slurp(listing_p), *script;
         bool full;
         parse(old_p, &o);
         parse(new_p, &n);
-        if (nftd_parse_handles(listing, &h) < 0 || nftd_delta(&o, &n, &h, &script, &full) < 0) {
+        if (nftd_parse_handles(listing, &h) < 0 || nftd_delta(o, n, &h, &script, &full) < 0) {
                 fprintf(stderr, "delta failed\n");
                 return 2;
         }
@@ -55,22 +57,26 @@ static int cmd_delta(const char *old_p, const char *new_p, const char *listing_p
         free(script);
         free(listing);
         nftd_handles_free(&h);
-        nftd_table_free(&o);
-        nftd_table_free(&n);
+        nftm_unref(o);
+        nftm_unref(n);
         return full ? 3 : 0;
+}
+
+/* chain id handle, one line per rule with an id and a handle */
+static int handle_line(void *ud, const struct nftd_seen *r)
+{
+        (void)ud;
+        if (r->has_handle)
+                printf("%s %s %" PRIu64 "\n", r->chain, r->id, r->handle);
+        return 0;
 }
 
 static int cmd_handles(const char *listing_p)
 {
-        struct nftd_handles h;
         char *listing = slurp(listing_p);
-        if (nftd_parse_handles(listing, &h) < 0)
-                return 2;
-        for (size_t i = 0; i < h.n; i++)
-                printf("%s %s %" PRIu64 "\n", h.v[i].chain, h.v[i].id, h.v[i].handle);
-        nftd_handles_free(&h);
+        int r = nftd_walk_listing(listing, handle_line, NULL);
         free(listing);
-        return 0;
+        return r < 0 ? 2 : 0;
 }
 
 static int cmd_counters(const char *listing_p)
@@ -90,23 +96,24 @@ static int cmd_counters(const char *listing_p)
 /* rules (chain id) with the same text in both renderings: the delta must leave them alone */
 static int cmd_untouched(const char *old_p, const char *new_p)
 {
-        struct nftd_table o, n;
+        struct nftm_table *o, *n;
         parse(old_p, &o);
         parse(new_p, &n);
-        for (size_t i = 0; i < n.n_chains; i++)
-                for (size_t k = 0; k < o.n_chains; k++) {
-                        if (strcmp(n.chains[i].name, o.chains[k].name))
-                                continue;
-                        for (size_t j = 0; j < n.chains[i].n_rules; j++)
-                                for (size_t m = 0; m < o.chains[k].n_rules; m++)
-                                        if (n.chains[i].rules[j].id[0] &&
-                                            !strcmp(n.chains[i].rules[j].text,
-                                                    o.chains[k].rules[m].text))
-                                                printf("%s %s\n", n.chains[i].name,
-                                                       n.chains[i].rules[j].id);
-                }
-        nftd_table_free(&o);
-        nftd_table_free(&n);
+        for (size_t i = 0; i < n->n_chains; i++) {
+                const struct nftm_chain *nc = &n->chains[i];
+                const struct nftm_chain *oc = nftm_find_chain(o, nftm_str(n, nc->name));
+                for (size_t j = 0; oc && j < nc->n_rules; j++)
+                        for (size_t m = 0; m < oc->n_rules; m++)
+                                if (nc->rules[j].id &&
+                                    !strcmp(nftm_str(n, nc->rules[j].id),
+                                            nftm_str(o, oc->rules[m].id)) &&
+                                    !strcmp(nftm_str(n, nc->rules[j].text),
+                                            nftm_str(o, oc->rules[m].text)))
+                                        printf("%s %s\n", nftm_str(n, nc->name),
+                                               nftm_str(n, nc->rules[j].id));
+        }
+        nftm_unref(o);
+        nftm_unref(n);
         return 0;
 }
 

@@ -470,9 +470,9 @@ static void observed_from(const struct nr_desired *w, struct nr_observed *o)
         for (size_t i = 0; i < w->n_sysctls; i++)
                 o->sysctls[o->n_sysctls++] = w->sysctls[i];
         o->nft_present = true;
-        o->nft = strdup(w->nft);
+        o->nft = nftm_ref(w->nft);
         o->nft_bridge_present = true;
-        o->nft_bridge = strdup(w->nft_bridge);
+        o->nft_bridge = nftm_ref(w->nft_bridge);
         o->dnsmasq_running = w->dhcp;
         o->dnsmasq_conf = w->dnsmasq_conf ? strdup(w->dnsmasq_conf) : NULL;
         o->dnsmasq_hosts = w->dnsmasq_hosts ? strdup(w->dnsmasq_hosts) : NULL;
@@ -669,8 +669,9 @@ static void test_plan_nft(void **state)
 {
         (void)state;
         converged();
-        free(H.nft);
-        H.nft = strdup("table inet nestrouter {\n}\n");
+        nftm_unref(H.nft);
+        H.nft = nftm_new("inet", "nestrouter", "managed by nestrouterd; edits are overwritten");
+        assert_int_equal(nftm_finish(H.nft), 0); /* an empty table: not what is wanted */
         plan(NULL);
         expect_plan_text(&P, "nft update table inet nestrouter\n");
         H.nft_present = false;
@@ -683,7 +684,7 @@ static void test_plan_nft_bridge(void **state)
 {
         (void)state;
         converged();
-        free(H.nft_bridge);
+        nftm_unref(H.nft_bridge);
         H.nft_bridge = NULL; /* drifted: the backend found it, not as applied */
         plan(NULL);
         expect_plan_text(&P, "nft update table bridge nestrouter\n");
@@ -751,8 +752,9 @@ static void test_plan_full_order(void **state)
         have_route(1002, 0, 0)->r.gateway = IP(10, 0, 1, 254);
         H.rules[3] = (struct nr_rule){.priority = 5004, .from = {IP(10, 0, 9, 4), 32}, .table = 1003};
         add_obs_route(&H, route(NR_TABLE_MAIN, IP(192, 168, 99, 0), 24, IP(10, 0, 1, 1), "eth1"), 78);
-        free(H.nft);
-        H.nft = strdup("");
+        nftm_unref(H.nft);
+        H.nft = nftm_new("inet", "nestrouter", "");
+        assert_int_equal(nftm_finish(H.nft), 0);
         free(H.dnsmasq_hosts);
         H.dnsmasq_hosts = strdup("");
         plan(&PREV);

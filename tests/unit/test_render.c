@@ -175,7 +175,10 @@ static void dump(const char *name, const char *ext, const char *text)
 
 static char *nft(const struct fx *f, const char *dump_name)
 {
-        char *s = render_nft(&f->cfg, &f->facts);
+        struct nftm_table *t = render_nft(&f->cfg, &f->facts);
+        assert_non_null(t);
+        char *s = nftm_text(t);
+        nftm_unref(t);
         assert_non_null(s);
         dump(dump_name, "nft", s);
         return s;

@@ -36,6 +36,26 @@ static void test_forward_duplicate_port(void **state)
         expect_error(t, 13, 24, "port_forwards[1].port", "udp port 53 is already forwarded");
 }
 
+/* At most NR_MAX_PORT_FORWARDS forwards (docs/config.md 8): one more is refused, at the key. */
+static void test_forward_limit(void **state)
+{
+        (void)state;
+        size_t n = NR_MAX_PORT_FORWARDS, len = strlen(PF_BASE) + (n + 1) * 48;
+        char *text = malloc(len), *p = text;
+        assert_non_null(text);
+        p += sprintf(p, "%s", PF_BASE);
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "  - {proto: %s, port: %zu, to: web1}\n", i % 2 ? "udp" : "tcp",
+                             1000 + i / 2);
+        struct tcfg *t = check_text(text);
+        expect_clean(t);
+        sprintf(p, "  - {proto: tcp, port: 65000, to: web1}\n");
+        t = check_text(text);
+        expect_error(t, 12, 3, "port_forwards", "16385 forwards: at most 16384");
+        assert_int_equal(t->d.n, 1);
+        free(text);
+}
+
 static void test_forward_target_address(void **state)
 {
         (void)state;
@@ -480,6 +500,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TEST(test_forward_duplicate_port),
+                TEST(test_forward_limit),
                 TEST(test_forward_target_address),
                 TEST(test_forward_target_name),
                 TEST(test_forward_target_without_ip),

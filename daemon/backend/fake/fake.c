@@ -26,8 +26,8 @@ void fake_free(struct fake *k)
         free(k->routes);
         free(k->rules);
         free(k->sysctls);
-        free(k->nft);
-        free(k->nft_bridge);
+        nftm_unref(k->nft);
+        nftm_unref(k->nft_bridge);
         free(k->dnsmasq_conf);
         free(k->dnsmasq_hosts);
         buf_free(&k->log);
@@ -211,24 +211,30 @@ int fake_sysctl_set(struct fake *k, const char *key, const char *value)
 
 int fake_nft_del(struct fake *k, bool bridge)
 {
-        char **t = bridge ? &k->nft_bridge : &k->nft;
+        struct nftm_table **t = bridge ? &k->nft_bridge : &k->nft;
         if (!*t)
                 return -ENOENT;
-        free(*t);
+        nftm_unref(*t);
         *t = NULL;
         return 0;
 }
 
 int fake_nft_tamper(struct fake *k, bool bridge)
 {
-        char **t = bridge ? &k->nft_bridge : &k->nft;
+        struct nftm_table **t = bridge ? &k->nft_bridge : &k->nft;
         if (!*t)
                 return -ENOENT;
-        size_t n = strlen(*t);
-        char *v = realloc(*t, n + 32);
+        /* another table of the same name: what the kernel holds is no longer what was loaded */
+        struct nftm_table *v = nftm_new((*t)->family, nftm_str(*t, (*t)->name), "");
         if (!v)
                 return -ENOMEM;
-        memcpy(v + n, "# a rule changed by hand\n", 26);
+        nftm_chain(v, "input", "");
+        nftm_rule(v, "", NULL, "a rule changed by hand");
+        if (nftm_finish(v) < 0) {
+                nftm_unref(v);
+                return -ENOMEM;
+        }
+        nftm_unref(*t);
         *t = v;
         return 0;
 }
@@ -301,9 +307,8 @@ static int nft_observe(void *self, const struct nr_desired *w, const struct nr_d
         (void)w, (void)prev;
         h->nft_present = k->nft != NULL;
         h->nft_bridge_present = k->nft_bridge != NULL;
-        if ((k->nft && !(h->nft = strdup(k->nft))) ||
-            (k->nft_bridge && !(h->nft_bridge = strdup(k->nft_bridge))))
-                return -ENOMEM;
+        h->nft = nftm_ref(k->nft);
+        h->nft_bridge = nftm_ref(k->nft_bridge);
         return 0;
 }
 
@@ -437,13 +442,20 @@ static int set_text(char **dst, const char *src)
         return 0;
 }
 
+static int set_table(struct nftm_table **dst, struct nftm_table *src)
+{
+        nftm_unref(*dst);
+        *dst = nftm_ref(src);
+        return 0;
+}
+
 static int apply_nft(struct fake *k, const struct nr_desired *w, const struct nr_op *op)
 {
         bool br = op->kind == NR_OP_NFTBR_CREATE || op->kind == NR_OP_NFTBR_UPDATE ||
                   op->kind == NR_OP_NFTBR_DELETE;
         if (op->kind == NR_OP_NFT_DELETE || op->kind == NR_OP_NFTBR_DELETE)
-                return br ? set_text(&k->nft_bridge, NULL) : set_text(&k->nft, NULL);
-        return br ? set_text(&k->nft_bridge, w->nft_bridge) : set_text(&k->nft, w->nft);
+                return set_table(br ? &k->nft_bridge : &k->nft, NULL);
+        return set_table(br ? &k->nft_bridge : &k->nft, br ? w->nft_bridge : w->nft);
 }
 
 static int apply_dnsmasq(struct fake *k, const struct nr_desired *w, const struct nr_op *op)

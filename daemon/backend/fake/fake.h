@@ -30,7 +30,8 @@ struct fake {
         size_t n_rules;
         struct nr_sysctl *sysctls;
         size_t n_sysctls;
-        char *nft, *nft_bridge;    /* the tables as loaded; NULL: absent */
+        struct nftm_table *nft, *nft_bridge; /* the tables as loaded (references); NULL:
+                                              * absent */
         bool dnsmasq_running;
         char *dnsmasq_conf, *dnsmasq_hosts;
         struct fake_fail fails[FAKE_FAILS_MAX];
