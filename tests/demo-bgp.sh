@@ -9,8 +9,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (network namespaces)" >&2; exit 2; }
-BF_P=nr-demo-bgp
-BF_DIR=/tmp/nr-demo-bgp
+BF_P=nr-dbgp   # veth names are BF_P plus up to 5 characters: at most 15
+BF_DIR=/tmp/nr-dbgp
 . tests/netns/bgp-fabric.sh
 W=$BF_DIR/hosts
 NRD=$top/build/nestrouterd
