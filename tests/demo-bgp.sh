@@ -11,6 +11,7 @@ top=$(pwd)
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (network namespaces)" >&2; exit 2; }
 BF_P=nr-dbgp   # veth names are BF_P plus up to 5 characters: at most 15
 BF_DIR=/tmp/nr-dbgp
+. tests/lib.sh
 . tests/netns/bgp-fabric.sh
 W=$BF_DIR/hosts
 NRD=$top/build/nestrouterd
@@ -55,12 +56,6 @@ bgp:
   peers: [10.0.4.4, 10.0.4.5]
 EOC
 }
-wait_until() { # TENTHS CMD...: bounded
-        t=$1
-        shift
-        while [ "$t" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; t=$((t - 1)); sleep 0.1; done
-        return 1
-}
 
 echo "== the simulated VNet: fabric, Azure VM 10.0.3.4, on-premises 172.16.0.10, two hosts"
 if ! { bf_up && bf_host 1 && bf_host 2 &&
@@ -78,14 +73,14 @@ for n in 1 2; do
         echo $! >"$W/h$n/pid"
 done
 for n in 1 2; do
-        wait_until 300 sh -c "[ \"\$(timeout 10 '$NRCTL' --run-dir '$W/h$n/run' status --json | jq -r .converged)\" = true ]" ||
+        wait_for 300 sh -c "[ \"\$(timeout 10 '$NRCTL' --run-dir '$W/h$n/run' status --json | jq -r .converged)\" = true ]" ||
                 { echo "host $n did not converge:"; tail -n 20 "$W/h$n/log"; exit 1; }
 done
 up() { [ "$(sj "$1" '[.bgp.sessions[] | select(.established)] | length')" = 2 ]; }
-wait_until 300 up 1 && wait_until 300 up 2 || echo "(the BGP sessions are not all up yet)"
+wait_for 300 up 1 && wait_for 300 up 2 || echo "(the BGP sessions are not all up yet)"
 has() { bf_routes 1 | grep -q "^$1 .*via $2"; }
-wait_until 100 has 10.100.0.0/24 10.0.1.4
-wait_until 100 has 10.100.1.0/24 10.0.1.5
+wait_for 100 has 10.100.0.0/24 10.0.1.4
+wait_for 100 has 10.100.1.0/24 10.0.1.5
 for n in 1 2; do
         echo "host $n (NIC2 10.0.1.$((3 + n)), guests 10.100.$((n - 1)).0/24):" \
                 "sessions $(sj "$n" '[.bgp.sessions[] | select(.established)] | length') of 2 Established," \
@@ -118,7 +113,7 @@ echo
 echo "== nestrouterctl drain on host 1: its subnet is withdrawn"
 ctl 1 drain
 gone() { ! bf_routes 1 | grep -q "^10.100.0.0/24 "; }
-if wait_until 20 gone; then
+if wait_for 20 gone; then
         printf '  %-58s ok\n' "10.100.0.0/24 gone from the fabric within 2 s"
         ok=$((ok + 1))
 else
@@ -126,7 +121,7 @@ else
         bad=$((bad + 1))
 fi
 ctl 1 undrain
-if wait_until 20 has 10.100.0.0/24 10.0.1.4; then
+if wait_for 20 has 10.100.0.0/24 10.0.1.4; then
         printf '  %-58s ok\n' "undrain: 10.100.0.0/24 back via 10.0.1.4"
         ok=$((ok + 1))
 else

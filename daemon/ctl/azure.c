@@ -73,47 +73,40 @@ static int print_owned(char *text)
         return 0;
 }
 
-static int routes(char **files, size_t n, enum nr_azure_format fmt, bool remove)
+/* One command's work on the loaded hosts: build its plan (diagnostics into diags[i]) and
+ * render it into *text. 0, -EINVAL (reported in diags) or -ENOMEM. */
+typedef int (*hosts_fn)(const struct nr_azure_host *hosts, size_t n, struct nr_diags *diags,
+                        enum nr_azure_format fmt, bool remove, char **text);
+
+static int routes_text(const struct nr_azure_host *hosts, size_t n, struct nr_diags *diags,
+                       enum nr_azure_format fmt, bool remove, char **text)
 {
-        struct nr_config *cfgs = calloc(n, sizeof(*cfgs));
-        struct nr_azure_host *hosts = calloc(n, sizeof(*hosts));
-        struct nr_diags *diags = calloc(n, sizeof(*diags));
         struct nr_azure_plan plan = {0};
-        int rc = 1;
-        if (!cfgs || !hosts || !diags) {
-                fprintf(stderr, "nestrouterctl: out of memory\n");
-                goto out;
-        }
-        if (load_all(files, n, cfgs) < 0)
-                goto out;
-        for (size_t i = 0; i < n; i++)
-                hosts[i] = (struct nr_azure_host){&cfgs[i], files[i]};
         int r = azure_plan_build(hosts, n, &plan, diags);
-        for (size_t i = 0; i < n; i++)
-                diag_print(&diags[i], files[i], stderr);
         if (r == 0)
-                rc = print_owned(remove ? render_azure_remove(&plan)
-                                        : render_azure_routes(&plan, fmt));
-        else if (r != -EINVAL)
-                fprintf(stderr, "nestrouterctl: out of memory\n");
+                *text = remove ? render_azure_remove(&plan) : render_azure_routes(&plan, fmt);
         azure_plan_free(&plan);
-out:
-        for (size_t i = 0; cfgs && diags && i < n; i++) {
-                cfg_free(&cfgs[i]);
-                diag_free(&diags[i]);
-        }
-        free(cfgs);
-        free(hosts);
-        free(diags);
-        return rc;
+        return r;
 }
 
-static int routeserver(char **files, size_t n, enum nr_azure_format fmt, bool remove)
+static int routeserver_text(const struct nr_azure_host *hosts, size_t n, struct nr_diags *diags,
+                            enum nr_azure_format fmt, bool remove, char **text)
+{
+        struct nr_azure_rs_plan plan = {0};
+        int r = azure_rs_build(hosts, n, &plan, diags);
+        if (r == 0)
+                *text = remove ? render_azure_rs_remove(&plan) : render_azure_rs(&plan, fmt);
+        azure_rs_free(&plan);
+        return r;
+}
+
+/* Loads every file, runs fn over them, prints its diagnostics and its text. */
+static int run_hosts(char **files, size_t n, enum nr_azure_format fmt, bool remove, hosts_fn fn)
 {
         struct nr_config *cfgs = calloc(n, sizeof(*cfgs));
         struct nr_azure_host *hosts = calloc(n, sizeof(*hosts));
         struct nr_diags *diags = calloc(n, sizeof(*diags));
-        struct nr_azure_rs_plan plan = {0};
+        char *text = NULL;
         int rc = 1;
         if (!cfgs || !hosts || !diags) {
                 fprintf(stderr, "nestrouterctl: out of memory\n");
@@ -123,15 +116,13 @@ static int routeserver(char **files, size_t n, enum nr_azure_format fmt, bool re
                 goto out;
         for (size_t i = 0; i < n; i++)
                 hosts[i] = (struct nr_azure_host){&cfgs[i], files[i]};
-        int r = azure_rs_build(hosts, n, &plan, diags);
+        int r = fn(hosts, n, diags, fmt, remove, &text);
         for (size_t i = 0; i < n; i++)
                 diag_print(&diags[i], files[i], stderr);
         if (r == 0)
-                rc = print_owned(remove ? render_azure_rs_remove(&plan)
-                                        : render_azure_rs(&plan, fmt));
+                rc = print_owned(text);
         else if (r != -EINVAL)
                 fprintf(stderr, "nestrouterctl: out of memory\n");
-        azure_rs_free(&plan);
 out:
         for (size_t i = 0; cfgs && diags && i < n; i++) {
                 cfg_free(&cfgs[i]);
@@ -209,7 +200,7 @@ int ctl_azure(int argc, char **argv)
                 return 2;
         }
         if (rs)
-                return routeserver(a.files, a.n, a.fmt, a.remove);
+                return run_hosts(a.files, a.n, a.fmt, a.remove, routeserver_text);
         if (a.remove && a.n != 1) {
                 fprintf(stderr, "nestrouterctl: azure routes --remove: give the one host to "
                                 "decommission\n");
@@ -222,5 +213,5 @@ int ctl_azure(int argc, char **argv)
                                 "or run the az steps.\n");
                 return 2;
         }
-        return routes(a.files, a.n, a.fmt, a.remove);
+        return run_hosts(a.files, a.n, a.fmt, a.remove, routes_text);
 }

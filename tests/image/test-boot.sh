@@ -480,6 +480,9 @@ reimage_boot() {
                 fail "$fw: re-image boots to nestrouterd READY within $BOOT_TIMEOUT s"
                 return
         fi
+        # a new OS disk is provisioned from scratch: cloud-init regenerates the host keys and
+        # restarts sshd, possibly after READY; the checks start once it is done
+        check "$fw: re-image: cloud-init provisioned the new OS disk (status: done)" cloud_init_done
         res=$(cut -d' ' -f2 "$WORK/$fw/fabric/health.log" | paste -sd' ')
         expect "$fw: re-image: provisioned again through the fabric (a second Ready report)" "Ready Ready" "$res"
         res=$(vssh 'sudo journalctl -b -u nestrouter-datadisk -o cat | grep -c formatting;

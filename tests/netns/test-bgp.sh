@@ -8,7 +8,8 @@
 # to the guests of both hosts and between them; drain/undrain within 1 s; a health failure
 # withdraws (a BGP withdraw, not a hold timer) and the repair re-advertises; SIGTERM and a new
 # daemon keep the sessions and routes; a reload changing timers and adding a prefix resets no
-# session; the standby takes over when the active host is drained.
+# session; the standby takes over when the active host is drained; a host over Route Server's
+# route cap is dropped.
 # Needs root, iproute2, nftables, dnsmasq, bird2. Every wait is bounded; cleanup by trap.
 # shellcheck disable=SC3043
 set -u
@@ -16,6 +17,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/tests/lib.sh"
 BF_P=nr-bgp
+# a small per-peer route cap, so that a host can exceed it (Azure's is 1,000 or 4,000)
+BF_ROUTE_CAP=4
 . "$HERE/bgp-fabric.sh"
 
 NRD=${NRD:-$ROOT/build/nestrouterd}
@@ -58,32 +61,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() {
-        local n=$1
-        shift
-        while [ "$n" -gt 0 ]; do
-                "$@" >/dev/null 2>&1 && return 0
-                n=$((n - 1))
-                sleep 0.1
-        done
-        return 1
-}
-# poll_ms MAXMS CMD...: prints how long CMD took to succeed (20 ms steps), fails after MAXMS
-poll_ms() {
-        local max=$1 t0 n
-        shift
-        t0=$(now_ms)
-        n=$((max / 20 + 10))
-        while [ "$n" -gt 0 ]; do
-                if "$@" >/dev/null 2>&1; then echo $(($(now_ms) - t0)); return 0; fi
-                [ $(($(now_ms) - t0)) -gt "$max" ] && break
-                n=$((n - 1))
-                sleep 0.02
-        done
-        echo $(($(now_ms) - t0))
-        return 1
-}
 expect() {
         local n=$1
         shift
@@ -335,6 +312,27 @@ sleep 1
 expect "host 1: the reload reset no session (since $s0)" "$(rs_since 1)" = "$s0"
 expect "status: the new hold time waits for the sessions to restart" \
         "$(sj 1 .bgp.sessions_settings_deferred)" = true
+
+# ---------------------------------------------------------------- the route cap
+# Route Server drops a peer that sends more routes than its cap (4 here): host 2 advertising
+# five prefixes loses both sessions and every route of it; under the cap again, and the
+# sessions enabled again (Azure: the peering comes back by itself), it is back.
+host_conf 2 10.100.1.0/24 0 "10.101.1.0/24, 10.101.2.0/24, 10.101.3.0/24, 10.101.4.0/24"
+ctl 2 reload >/dev/null && pass "host 2: reload with five prefixes accepted" ||
+        fail "host 2: reload with five prefixes accepted"
+t=$(poll_ms 5000 both_lack 10.100.1.0/24) &&
+        pass "route cap: host 2 over it -> dropped by both instances, its routes gone ($t ms)" ||
+        { bf_routes 1 | sed 's/^/# /'; fail "route cap: host 2 dropped"; }
+expect "route cap: host 1 keeps its route" "$(both_have 10.100.0.0/24 10.0.1.4 && echo yes)" = yes
+expect "route cap: host 2's status shows no Established session" \
+        "$(sj 2 '[.bgp.sessions[] | select(.established)] | length')" = 0
+host_conf 2 10.100.1.0/24 0
+ctl 2 reload >/dev/null
+RS 1 enable host_10_0_1_5 >/dev/null
+RS 2 enable host_10_0_1_5 >/dev/null
+t=$(poll_ms 120000 both_have 10.100.1.0/24 10.0.1.5) &&
+        pass "route cap: under it again and re-enabled -> host 2's route is back ($t ms)" ||
+        fail "route cap: host 2's route back"
 
 echo "# $(basename "$0"): $((($(now_ms) - T0) / 1000)) s"
 summary
