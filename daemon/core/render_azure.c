@@ -120,7 +120,7 @@ static void az_header(struct nr_buf *b, const struct nr_azure_plan *p)
                     "set -euo pipefail\n\n");
 }
 
-static void az_var(struct nr_buf *b, const char *name, const char *value, const char *comment)
+void render_az_var(struct nr_buf *b, const char *name, const char *value, const char *comment)
 {
         buf_printf(b, "%s=", name);
         sh_str(b, value);
@@ -137,30 +137,30 @@ static void az_names(struct nr_buf *b, const struct nr_azure_plan *p, struct nr_
                             "section).\n");
         else
                 buf_puts(b, "# Names, from the azure: section.\n");
-        az_var(b, "RG", or_placeholder(p->resource_group, PH_RG), NULL);
-        az_var(b, "LOCATION", p->location, "empty: the resource group's region");
-        az_var(b, "VNET", or_placeholder(p->vnet, PH_VNET), NULL);
-        az_var(b, "ROUTE_TABLE", table_name(p), NULL);
+        render_az_var(b, "RG", or_placeholder(p->resource_group, PH_RG), NULL);
+        render_az_var(b, "LOCATION", p->location, "empty: the resource group's region");
+        render_az_var(b, "VNET", or_placeholder(p->vnet, PH_VNET), NULL);
+        render_az_var(b, "ROUTE_TABLE", table_name(p), NULL);
         buf_puts(missing, p->resource_group[0] ? "" : " RG");
         buf_puts(missing, p->vnet[0] ? "" : " VNET");
         buf_puts(b, "# Subnets whose hosts talk to the guests. Never a host's own LAN subnet "
                     "(NIC2's): that can\n"
                     "# loop packets between the host and Azure (docs/azure.md).\n");
         if (!p->named) {
-                az_var(b, "SUBNET_1", PH_SUBNET, NULL);
+                render_az_var(b, "SUBNET_1", PH_SUBNET, NULL);
                 buf_puts(missing, " SUBNET_1");
         }
         for (size_t i = 0; i < p->n_subnets; i++) {
                 char v[32];
                 snprintf(v, sizeof(v), "SUBNET_%zu", i + 1);
-                az_var(b, v, p->subnets[i], NULL);
+                render_az_var(b, v, p->subnets[i], NULL);
         }
         if (p->named && !p->n_subnets)
                 buf_puts(b, "# (none listed in azure.subnets)\n");
         if (p->gateway_subnet) {
                 buf_puts(b, "# The on-premises return path; skipped with a message while the "
                             "VNet has no GatewaySubnet.\n");
-                az_var(b, "GATEWAY_SUBNET", NR_AZURE_GATEWAY_SUBNET, NULL);
+                render_az_var(b, "GATEWAY_SUBNET", NR_AZURE_GATEWAY_SUBNET, NULL);
         } else {
                 buf_puts(b, "# GatewaySubnet is left out (azure.gateway_subnet: false).\n");
         }
@@ -179,15 +179,15 @@ static void az_hosts(struct nr_buf *b, const struct nr_azure_plan *p, struct nr_
                 next_hop_of(r, hop);
                 nic2_of(r, nic);
                 snprintf(v, sizeof(v), "ROUTE_%zu", i + 1);
-                az_var(b, v, r->name, NULL);
+                render_az_var(b, v, r->name, NULL);
                 snprintf(v, sizeof(v), "PREFIX_%zu", i + 1);
-                az_var(b, v, prefix_s(r->guests).s, NULL);
+                render_az_var(b, v, prefix_s(r->guests).s, NULL);
                 snprintf(v, sizeof(v), "NEXT_HOP_%zu", i + 1);
-                az_var(b, v, hop, r->next_hop_known ? NULL : "uplinks.lan.address is dhcp");
+                render_az_var(b, v, hop, r->next_hop_known ? NULL : "uplinks.lan.address is dhcp");
                 if (!r->next_hop_known)
                         buf_printf(missing, " NEXT_HOP_%zu", i + 1);
                 snprintf(v, sizeof(v), "NIC2_%zu", i + 1);
-                az_var(b, v, nic, NULL);
+                render_az_var(b, v, nic, NULL);
                 if (!r->lan_nic[0])
                         buf_printf(missing, " NIC2_%zu", i + 1);
         }
@@ -195,7 +195,7 @@ static void az_hosts(struct nr_buf *b, const struct nr_azure_plan *p, struct nr_
 
 /* `missing` lists the variables (space-separated) that hold a placeholder; the script stops
  * while any of them still does. Consumes `missing` (strtok). */
-static void az_check_missing(struct nr_buf *b, char *missing)
+void render_az_check_missing(struct nr_buf *b, char *missing)
 {
         char *save = NULL, *name = strtok_r(missing, " ", &save);
         if (!name)
@@ -304,7 +304,7 @@ static char *render_az(const struct nr_azure_plan *p)
                 buf_free(&b);
                 return NULL;
         }
-        az_check_missing(&b, m);
+        render_az_check_missing(&b, m);
         free(m);
         az_actions(&b, p);
         return buf_finish(&b);
@@ -645,11 +645,11 @@ char *render_azure_remove(const struct nr_azure_plan *p)
         if (!p->resource_group[0])
                 buf_puts(&b, "# Names: replace each <...> (the configuration has no "
                              "azure.resource_group).\n");
-        az_var(&b, "RG", or_placeholder(p->resource_group, PH_RG), NULL);
-        az_var(&b, "ROUTE_TABLE", table_name(p), NULL);
-        az_var(&b, "ROUTE", r->name, NULL);
+        render_az_var(&b, "RG", or_placeholder(p->resource_group, PH_RG), NULL);
+        render_az_var(&b, "ROUTE_TABLE", table_name(p), NULL);
+        render_az_var(&b, "ROUTE", r->name, NULL);
         if (!p->resource_group[0])
-                az_check_missing(&b, (char[]){"RG"});
+                render_az_check_missing(&b, (char[]){"RG"});
         buf_puts(&b, az_remove_steps);
         return buf_finish(&b);
 }

@@ -3,6 +3,8 @@
  * that decommission one host. Pure: no syscalls. */
 #pragma once
 
+struct nr_buf;
+
 #include "azure_plan.h"
 
 enum nr_azure_format {
@@ -18,3 +20,10 @@ char *render_azure_routes(const struct nr_azure_plan *plan, enum nr_azure_format
 /* The az CLI steps that decommission the plan's first host: delete its route; if it was the
  * last, detach the table from every subnet and delete it. NULL on allocation failure. */
 char *render_azure_remove(const struct nr_azure_plan *plan);
+
+/* Shared by the az scripts of render_azure.c and render_azure_rs.c. One shell variable
+ * assignment, single-quoted, with an optional comment. */
+void render_az_var(struct nr_buf *b, const char *name, const char *value, const char *comment);
+/* `missing` lists the variables (space-separated) that hold a placeholder; the script stops
+ * while any of them still does. Consumes `missing` (strtok). */
+void render_az_check_missing(struct nr_buf *b, char *missing);

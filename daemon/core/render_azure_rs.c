@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_azure.h"
 #include "render_text.h"
 #include "strbuf.h"
 
@@ -32,17 +33,6 @@ static void put_safe(struct nr_buf *b, const char *s)
                 buf_printf(b, "%c", (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
-static void sh_var(struct nr_buf *b, const char *name, const char *v, const char *comment)
-{
-        buf_printf(b, "%s='", name);
-        for (; *v; v++)
-                buf_puts(b, *v == '\'' ? "'\\''" : (char[]){*v, 0});
-        buf_puts(b, "'");
-        if (comment)
-                buf_printf(b, "  # %s", comment);
-        buf_puts(b, "\n");
-}
-
 /* "host NAME (FILE): NIC2 A, ASN N, advertises P, Q (prepend K)" for comments */
 static void host_line(struct nr_buf *b, const struct nr_azure_rs_host *h)
 {
@@ -64,15 +54,16 @@ static void az_names(struct nr_buf *b, const struct nr_azure_rs_plan *p, struct 
 {
         buf_puts(b, p->named ? "# Names, from the azure: section.\n"
                              : "# Names: replace each <...> (no azure: section).\n");
-        sh_var(b, "RG", or_ph(p->resource_group, PH_RG), NULL);
-        sh_var(b, "LOCATION", p->location, "empty: the resource group's region");
-        sh_var(b, "VNET", or_ph(p->vnet, PH_VNET), NULL);
-        sh_var(b, "ROUTE_SERVER", rs_name(p), NULL);
+        render_az_var(b, "RG", or_ph(p->resource_group, PH_RG), NULL);
+        render_az_var(b, "LOCATION", p->location, "empty: the resource group's region");
+        render_az_var(b, "VNET", or_ph(p->vnet, PH_VNET), NULL);
+        render_az_var(b, "ROUTE_SERVER", rs_name(p), NULL);
         buf_puts(b, "PIP=\"$ROUTE_SERVER-pip\"\n");
-        sh_var(b, "RS_SUBNET_PREFIX", p->rs_subnet.len ? prefix_s(p->rs_subnet).s : PH_SUBNET,
-               "azure.route_server_subnet; inside the VNet's address space");
-        sh_var(b, "B2B", p->b2b ? "true" : "false",
-               "azure.branch_to_branch: routes to the VPN/ExpressRoute gateways");
+        render_az_var(b, "RS_SUBNET_PREFIX",
+                      p->rs_subnet.len ? prefix_s(p->rs_subnet).s : PH_SUBNET,
+                      "azure.route_server_subnet; inside the VNet's address space");
+        render_az_var(b, "B2B", p->b2b ? "true" : "false",
+                      "azure.branch_to_branch: routes to the VPN/ExpressRoute gateways");
         buf_puts(missing, p->resource_group[0] ? "" : " RG");
         buf_puts(missing, p->vnet[0] ? "" : " VNET");
         buf_puts(missing, p->rs_subnet.len ? "" : " RS_SUBNET_PREFIX");
@@ -83,38 +74,23 @@ static void az_names(struct nr_buf *b, const struct nr_azure_rs_plan *p, struct 
                 host_line(b, h);
                 buf_puts(b, ".\n");
                 snprintf(v, sizeof(v), "PEER_%zu", i + 1);
-                sh_var(b, v, h->name, NULL);
+                render_az_var(b, v, h->name, NULL);
                 snprintf(v, sizeof(v), "PEER_IP_%zu", i + 1);
-                sh_var(b, v, h->ip_known ? ip_s(h->ip).s : "<NIC2 address>",
-                       h->ip_known ? NULL : "uplinks.lan.address is dhcp");
+                render_az_var(b, v, h->ip_known ? ip_s(h->ip).s : "<NIC2 address>",
+                              h->ip_known ? NULL : "uplinks.lan.address is dhcp");
                 if (!h->ip_known)
                         buf_printf(missing, " PEER_IP_%zu", i + 1);
                 snprintf(v, sizeof(v), "PEER_ASN_%zu", i + 1);
-                sh_var(b, v, (snprintf(nic, sizeof(nic), "%u", h->asn), nic), NULL);
+                render_az_var(b, v, (snprintf(nic, sizeof(nic), "%u", h->asn), nic), NULL);
                 snprintf(v, sizeof(v), "NIC2_%zu", i + 1);
                 if (h->lan_nic[0])
                         snprintf(nic, sizeof(nic), "%s", h->lan_nic);
                 else
                         snprintf(nic, sizeof(nic), "<NIC2 of %s>", h->name);
-                sh_var(b, v, nic, NULL);
+                render_az_var(b, v, nic, NULL);
                 if (!h->lan_nic[0])
                         buf_printf(missing, " NIC2_%zu", i + 1);
         }
-}
-
-static void az_missing(struct nr_buf *b, char *missing)
-{
-        char *save = NULL, *name = strtok_r(missing, " ", &save);
-        if (!name)
-                return;
-        buf_puts(b, "\nmissing=''\n"
-                    "need() { case $2 in *'<'*) missing=\"$missing $1\" ;; esac; }\n");
-        for (; name; name = strtok_r(NULL, " ", &save))
-                buf_printf(b, "need %s \"$%s\"\n", name, name);
-        buf_puts(b, "if [ -n \"$missing\" ]; then\n"
-                    "        echo \"$0: replace the <...> placeholders first:$missing\" >&2\n"
-                    "        exit 1\n"
-                    "fi\n");
 }
 
 static const char az_create[] =
@@ -165,7 +141,7 @@ static char *render_az(const struct nr_azure_rs_plan *p)
                 buf_free(&b);
                 return NULL;
         }
-        az_missing(&b, m);
+        render_az_check_missing(&b, m);
         free(m);
         buf_puts(&b, az_create);
         buf_puts(&b, "\n# One peering per host: its NIC2 address and ASN.\n");
@@ -423,9 +399,9 @@ char *render_azure_rs_remove(const struct nr_azure_rs_plan *p)
                      "table is what carries the guests' traffic. A route table's route beats "
                      "a\n# BGP route of the same prefix, so the routes must go for Route "
                      "Server's to take effect.\nset -euo pipefail\n\n");
-        sh_var(&b, "RG", or_ph(p->resource_group, PH_RG), NULL);
-        sh_var(&b, "VNET", or_ph(p->vnet, PH_VNET), NULL);
-        sh_var(&b, "ROUTE_TABLE", or_ph(p->route_table, NR_AZURE_DEFAULT_ROUTE_TABLE), NULL);
+        render_az_var(&b, "RG", or_ph(p->resource_group, PH_RG), NULL);
+        render_az_var(&b, "VNET", or_ph(p->vnet, PH_VNET), NULL);
+        render_az_var(&b, "ROUTE_TABLE", or_ph(p->route_table, NR_AZURE_DEFAULT_ROUTE_TABLE), NULL);
         buf_puts(&b, "case \"$RG$VNET\" in *'<'*) echo \"$0: replace the <...> placeholders "
                      "first\" >&2; exit 1 ;; esac\n\n"
                      "# Each host's route (named as `nestrouterctl azure routes` names it).\n");
