@@ -4,6 +4,7 @@
 #include "core/config/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,53 +17,30 @@
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
-static void k_version(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+static bool check_version(struct pctx *c, yaml_node_t *v, const char *path, const void *val)
 {
-        long long x;
-        (void)obj;
-        if (!yv_int(&c->yv, v, path, 0, 1000000, &x))
-                return;
+        long long x = *(const long long *)val;
         if (x != 1) {
                 yv_error(&c->yv, v, path, "unsupported version %lld (this nestrouterd reads version 1)",
                          x);
-                return;
+                return false;
         }
-        c->cfg->version = 1;
+        return true;
 }
 
-static void k_fw_ssh(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->ssh);
-}
+static const struct keydef firewall_keys[] = {
+        {.name = "ssh", .kind = CFG_BOOL, CFG_FIELD(struct nr_firewall, ssh), .def = true,
+         .doc_type = "boolean"},
+        {.name = "ssh_from", .kind = CFG_PREFIX_LIST, CFG_FIELD(struct nr_firewall, ssh_from),
+         .off_n = offsetof(struct nr_firewall, n_ssh_from), .doc_type = "list of prefixes"},
+        {.name = "block_metadata", .kind = CFG_BOOL,
+         CFG_FIELD(struct nr_firewall, block_metadata), .def = true, .doc_type = "boolean"},
+        {0},
+};
 
-static void k_fw_ssh_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_firewall *f = o;
-        f->n_ssh_from = cw_prefix_list(c, v, p, &f->ssh_from);
-}
-
-static void k_fw_meta(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->block_metadata);
-}
-
-static void k_firewall(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"ssh", k_fw_ssh, false},
-                {"ssh_from", k_fw_ssh_from, false},
-                {"block_metadata", k_fw_meta, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->firewall);
-}
-
-static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (!yv_int(&c->yv, v, p, 0, 255, &x))
-                return;
+        long long x = *(const long long *)val;
         static const struct {
                 int proto;
                 const char *who;
@@ -75,37 +53,28 @@ static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         };
         if (x <= 4) {
                 yv_error(&c->yv, v, p, "protocol %lld is reserved by the kernel (use 5 to 255)", x);
-                return;
+                return false;
         }
         /* every route carrying this number that we do not want is deleted: never share it */
         for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++)
                 if (taken[i].proto == x) {
                         yv_error(&c->yv, v, p, "protocol %lld belongs to %s; pick a free one "
                                  "(default 78)", x, taken[i].who);
-                        return;
+                        return false;
                 }
-        ((struct nr_router *)o)->route_protocol = (uint8_t)x;
+        return true;
 }
 
-static void k_rt_prio(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        /* 0 is the local table's rule and 32766/32767 main/default: stay between them, with
-         * room for the handful of rules nestrouter adds */
-        if (yv_int(&c->yv, v, p, 1, 32700, &x))
-                ((struct nr_router *)o)->rule_priority = (uint32_t)x;
-}
-
-static void k_router(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"route_protocol", k_rt_proto, false},
-                {"rule_priority", k_rt_prio, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->router);
-}
+/* rule_priority 1 to 32700: 0 is the local table's rule and 32766/32767 main/default; stay
+ * between them, with room for the handful of rules nestrouter adds */
+static const struct keydef router_keys[] = {
+        {.name = "route_protocol", .kind = CFG_UINT, CFG_FIELD(struct nr_router, route_protocol),
+         .min = 0, .max = 255, .check = check_rt_proto, .def = 78,
+         .doc_type = "integer 5–255, except the numbers in the table below"},
+        {.name = "rule_priority", .kind = CFG_UINT, CFG_FIELD(struct nr_router, rule_priority),
+         .min = 1, .max = 32700, .def = 5000, .doc_type = "integer 1–32700"},
+        {0},
+};
 
 /* ---- uplinks ----------------------------------------------------------------------------- */
 
@@ -153,10 +122,10 @@ static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o
 static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
-                {"name", k_match_name, false},
-                {"mac", k_match_mac, false},
-                {"azure", k_match_azure, false},
-                {"azure_subnet", k_match_azsub, false},
+                {.name = "name", .fn = k_match_name, .required = false},
+                {.name = "mac", .fn = k_match_mac, .required = false},
+                {.name = "azure", .fn = k_match_azure, .required = false},
+                {.name = "azure_subnet", .fn = k_match_azsub, .required = false},
                 {0},
         };
         struct nr_uplink *u = obj;
@@ -212,11 +181,11 @@ static void k_up_table(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
 {
         static const struct keydef keys[] = {
-                {"match", k_up_match, true},
-                {"address", k_up_address, true},
-                {"gateway", k_up_gateway, false},
-                {"routes", k_up_routes, false},
-                {"table", k_up_table, false},
+                {.name = "match", .fn = k_up_match, .required = true},
+                {.name = "address", .fn = k_up_address, .required = true},
+                {.name = "gateway", .fn = k_up_gateway, .required = false},
+                {.name = "routes", .fn = k_up_routes, .required = false},
+                {.name = "table", .fn = k_up_table, .required = false},
                 {0},
         };
         struct nr_uplink *u = &c->cfg->uplinks[role];
@@ -244,8 +213,8 @@ static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void k_uplinks(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
-                {"nat", k_up_nat, false},
-                {"lan", k_up_lan, false},
+                {.name = "nat", .fn = k_up_nat, .required = false},
+                {.name = "lan", .fn = k_up_lan, .required = false},
                 {0},
         };
         (void)obj;
@@ -254,40 +223,41 @@ static void k_uplinks(struct pctx *c, yaml_node_t *v, const char *path, void *ob
 
 /* ---- top level --------------------------------------------------------------------------- */
 
-static const struct keydef top_keys[] = {
-        {"version", k_version, true},
-        {"uplinks", k_uplinks, true},
-        {"guests", cfg_k_guests, true},
-        {"port_forwards", cfg_k_port_forwards, false},
-        {"vms", cfg_k_vms, false},
-        {"firewall", k_firewall, false},
-        {"router", k_router, false},
-        {"libvirt", cfg_k_libvirt, false},
-        {"azure", cfg_k_azure, false},
-        {"metrics", cfg_k_metrics, false},
-        {"bgp", cfg_k_bgp, false},
+const struct keydef cfg_top_keys[] = {
+        {.name = "version", .required = true, .kind = CFG_UINT,
+         CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version, .doc_type = "integer"},
+        {.name = "uplinks", .fn = k_uplinks, .required = true, .print = render_yaml_uplinks,
+         .doc_type = "mapping with `nat` and/or `lan`"},
+        {.name = "guests", .fn = cfg_k_guests, .required = true, .print = render_yaml_guests,
+         .doc_type = "mapping"},
+        {.name = "port_forwards", .fn = cfg_k_port_forwards, .print = render_yaml_forwards,
+         .doc_type = "list of mappings", .doc_default = "empty"},
+        {.name = "vms", .fn = cfg_k_vms, .print = render_yaml_vms, .doc_type = "list of mappings",
+         .doc_default = "empty"},
+        {.name = "firewall", .kind = CFG_MAP, .off = offsetof(struct nr_config, firewall),
+         .sub = firewall_keys, .doc_type = "mapping"},
+        {.name = "router", .kind = CFG_MAP, .off = offsetof(struct nr_config, router),
+         .sub = router_keys, .doc_type = "mapping"},
+        {.name = "libvirt", .kind = CFG_MAP, .off = offsetof(struct nr_config, libvirt),
+         .sub = cfg_libvirt_keys, .doc_type = "mapping"},
+        {.name = "azure", .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = offsetof(struct nr_config, azure), .sub = cfg_azure_keys, .doc_type = "mapping",
+         .doc_default = "absent: generated Azure artefacts use placeholders"},
+        {.name = "metrics", .kind = CFG_MAP, .off = offsetof(struct nr_config, metrics),
+         .sub = cfg_metrics_keys, .doc_type = "mapping"},
+        {.name = "bgp", .fn = cfg_k_bgp, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = offsetof(struct nr_config, bgp), .sub = cfg_bgp_keys, .doc_type = "mapping",
+         .doc_default = "absent: no BGP (route-table mode); with it `asn` and `peers` are "
+                        "required"},
         {0},
 };
 
 static void cfg_init_defaults(struct nr_config *cfg)
 {
+        cfg_schema_defaults(cfg_top_keys, cfg);
         cfg->guests.dhcp.enabled = true;
         cfg->guests.dhcp.lease_time = 12 * 3600;
         cfg->guests.dhcp.ping_check = false; /* Windows DHCP's conflict detection is off too */
-        cfg->firewall.ssh = true;
-        cfg->firewall.block_metadata = true;
-        cfg->router.route_protocol = 78;
-        cfg->router.rule_priority = 5000;
-        snprintf(cfg->libvirt.uri, sizeof(cfg->libvirt.uri), "qemu:///system");
-        cfg->libvirt.shutdown_timeout = 120;
-        cfg->azure.gateway_subnet = true;
-        cfg->azure.scheduled_events = true;
-        cfg->azure.event_shutdown_timeout = 120;
-        cfg->metrics.interval = 15;
-        cfg->metrics.scrape_port = 9100;
-        cfg->bgp.peer_asn = NR_BGP_ASN_ROUTE_SERVER;
-        cfg->bgp.hold_time = 180; /* Route Server's: keepalive 60 s, hold 180 s */
-        cfg->bgp.multihop = 2;    /* NIC2 -> the subnet's gateway -> Route Server */
 }
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)
@@ -313,7 +283,7 @@ static void parse_root(struct pctx *c)
                 diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
                 return;
         }
-        cw_map(c, root, "", top_keys, NULL);
+        cw_map(c, root, "", cfg_top_keys, c->cfg);
         struct nr_config *cfg = c->cfg;
         int line, col;
         if (!cfg->uplinks[NR_UPLINK_NAT].present && !cfg->uplinks[NR_UPLINK_LAN].present &&

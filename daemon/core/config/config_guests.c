@@ -115,9 +115,9 @@ static void k_res_ip(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void k_dhcp_res(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         static const struct keydef keys[] = {
-                {"name", k_res_name, false},
-                {"mac", k_res_mac, true},
-                {"ip", k_res_ip, true},
+                {.name = "name", .fn = k_res_name, .required = false},
+                {.name = "mac", .fn = k_res_mac, .required = true},
+                {.name = "ip", .fn = k_res_ip, .required = true},
                 {0},
         };
         struct nr_dhcp *d = o;
@@ -129,15 +129,15 @@ static void k_dhcp_res(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void k_g_dhcp(struct pctx *c, yaml_node_t *v, const char *path, void *o)
 {
         static const struct keydef keys[] = {
-                {"enabled", k_dhcp_enabled, false},
-                {"range", k_dhcp_range, false},
-                {"lease_time", k_dhcp_lease, false},
-                {"dynamic_lease_time", k_dhcp_dyn_lease, false},
-                {"max_leases", k_dhcp_max, false},
-                {"ping_check", k_dhcp_ping, false},
-                {"dns", k_dhcp_dns, false},
-                {"domain", k_dhcp_domain, false},
-                {"reservations", k_dhcp_res, false},
+                {.name = "enabled", .fn = k_dhcp_enabled, .required = false},
+                {.name = "range", .fn = k_dhcp_range, .required = false},
+                {.name = "lease_time", .fn = k_dhcp_lease, .required = false},
+                {.name = "dynamic_lease_time", .fn = k_dhcp_dyn_lease, .required = false},
+                {.name = "max_leases", .fn = k_dhcp_max, .required = false},
+                {.name = "ping_check", .fn = k_dhcp_ping, .required = false},
+                {.name = "dns", .fn = k_dhcp_dns, .required = false},
+                {.name = "domain", .fn = k_dhcp_domain, .required = false},
+                {.name = "reservations", .fn = k_dhcp_res, .required = false},
                 {0},
         };
         cw_map(c, v, path, keys, &((struct nr_guests *)o)->dhcp);
@@ -198,13 +198,13 @@ static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
-                {"bridge", k_g_bridge, false},
-                {"subnet", k_g_subnet, true},
-                {"gateway", k_g_gateway, false},
-                {"mtu", k_g_mtu, false},
-                {"ports", k_g_ports, false},
-                {"dhcp", k_g_dhcp, false},
-                {"isolation", k_g_isolation, false},
+                {.name = "bridge", .fn = k_g_bridge, .required = false},
+                {.name = "subnet", .fn = k_g_subnet, .required = true},
+                {.name = "gateway", .fn = k_g_gateway, .required = false},
+                {.name = "mtu", .fn = k_g_mtu, .required = false},
+                {.name = "ports", .fn = k_g_ports, .required = false},
+                {.name = "dhcp", .fn = k_g_dhcp, .required = false},
+                {.name = "isolation", .fn = k_g_isolation, .required = false},
                 {0},
         };
         (void)obj;
@@ -272,11 +272,11 @@ static void k_pf_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
-                {"proto", k_pf_proto, false},
-                {"port", k_pf_port, true},
-                {"to", k_pf_to, true},
-                {"to_port", k_pf_to_port, false},
-                {"from", k_pf_from, false},
+                {.name = "proto", .fn = k_pf_proto, .required = false},
+                {.name = "port", .fn = k_pf_port, .required = true},
+                {.name = "to", .fn = k_pf_to, .required = true},
+                {.name = "to_port", .fn = k_pf_to_port, .required = false},
+                {.name = "from", .fn = k_pf_from, .required = false},
                 {0},
         };
         struct nr_config *cfg = c->cfg;
@@ -504,7 +504,10 @@ static void k_vmd_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 /* disks: items are a qcow2 path, or {size: SIZE} for a new blank disk */
 static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const struct keydef keys[] = {{"size", k_vmd_size, true}, {0}};
+        static const struct keydef keys[] = {
+                {.name = "size", .fn = k_vmd_size, .required = true},
+                {0},
+        };
         struct nr_vm *vm = o;
         char sub[YV_PATH_MAX];
         size_t n = cw_seq_len(c, v, p);
@@ -589,10 +592,10 @@ static void k_ci_network_file(struct pctx *c, yaml_node_t *v, const char *p, voi
 static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         static const struct keydef keys[] = {
-                {"user_data", k_ci_user_data, false},
-                {"user_data_file", k_ci_user_data_file, false},
-                {"network_config", k_ci_network, false},
-                {"network_config_file", k_ci_network_file, false},
+                {.name = "user_data", .fn = k_ci_user_data, .required = false},
+                {.name = "user_data_file", .fn = k_ci_user_data_file, .required = false},
+                {.name = "network_config", .fn = k_ci_network, .required = false},
+                {.name = "network_config_file", .fn = k_ci_network_file, .required = false},
                 {0},
         };
         struct nr_cloud_init *ci = &((struct nr_vm *)o)->cloud_init;
@@ -659,28 +662,28 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
         static const struct keydef keys[] = {
-                {"name", k_vm_name, true},
-                {"disk", k_vm_disk, false},
-                {"kernel", k_vm_kernel, false},
-                {"initrd", k_vm_initrd, false},
-                {"cmdline", k_vm_cmdline, false},
-                {"format", k_vm_format, false},
-                {"vcpus", k_vm_vcpus, false},
-                {"memory", k_vm_memory, false},
-                {"mac", k_vm_mac, false},
-                {"ip", k_vm_ip, false},
-                {"cpu", k_vm_cpu, false},
-                {"autostart", k_vm_autostart, false},
-                {"firmware", k_vm_firmware, false},
-                {"secure_boot", k_vm_secure_boot, false},
-                {"tpm", k_vm_tpm, false},
-                {"os", k_vm_os, false},
-                {"devices", k_vm_devices, false},
-                {"disk_size", k_vm_disk_size, false},
-                {"base", k_vm_base, false},
-                {"cloud_init", k_vm_cloud_init, false},
-                {"disks", k_vm_disks, false},
-                {"cdrom", k_vm_cdrom, false},
+                {.name = "name", .fn = k_vm_name, .required = true},
+                {.name = "disk", .fn = k_vm_disk, .required = false},
+                {.name = "kernel", .fn = k_vm_kernel, .required = false},
+                {.name = "initrd", .fn = k_vm_initrd, .required = false},
+                {.name = "cmdline", .fn = k_vm_cmdline, .required = false},
+                {.name = "format", .fn = k_vm_format, .required = false},
+                {.name = "vcpus", .fn = k_vm_vcpus, .required = false},
+                {.name = "memory", .fn = k_vm_memory, .required = false},
+                {.name = "mac", .fn = k_vm_mac, .required = false},
+                {.name = "ip", .fn = k_vm_ip, .required = false},
+                {.name = "cpu", .fn = k_vm_cpu, .required = false},
+                {.name = "autostart", .fn = k_vm_autostart, .required = false},
+                {.name = "firmware", .fn = k_vm_firmware, .required = false},
+                {.name = "secure_boot", .fn = k_vm_secure_boot, .required = false},
+                {.name = "tpm", .fn = k_vm_tpm, .required = false},
+                {.name = "os", .fn = k_vm_os, .required = false},
+                {.name = "devices", .fn = k_vm_devices, .required = false},
+                {.name = "disk_size", .fn = k_vm_disk_size, .required = false},
+                {.name = "base", .fn = k_vm_base, .required = false},
+                {.name = "cloud_init", .fn = k_vm_cloud_init, .required = false},
+                {.name = "disks", .fn = k_vm_disks, .required = false},
+                {.name = "cdrom", .fn = k_vm_cdrom, .required = false},
                 {0},
         };
         struct nr_config *cfg = c->cfg;

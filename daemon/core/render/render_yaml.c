@@ -1,54 +1,19 @@
-/* The normalized config (`nestrouterd --check -v`): every key with its default filled in, in a
- * fixed order, as YAML that parses back to the same config. */
+/* The normalized config (`nestrouterd --check -v`): every key with its default filled in, in
+ * the schema's order (core/config/schema.h), as YAML that parses back to the same config. The
+ * table-driven sections print from their rows; uplinks, guests, port_forwards and vms here. */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "core/render/render_text.h"
+#include "core/config/schema.h"
 #include "core/lib/strbuf.h"
-
-static void put_duration(struct nr_buf *b, uint32_t s)
-{
-        if (s == 0)
-                buf_puts(b, "infinite");
-        else if (s % 86400 == 0)
-                buf_printf(b, "%ud", s / 86400);
-        else if (s % 3600 == 0)
-                buf_printf(b, "%uh", s / 3600);
-        else if (s % 60 == 0)
-                buf_printf(b, "%um", s / 60);
-        else
-                buf_printf(b, "%us", s);
-}
-
-static void put_size(struct nr_buf *b, uint64_t v)
-{
-        if (v % (1ull << 30) == 0)
-                buf_printf(b, "%" PRIu64 "GiB", v >> 30);
-        else
-                buf_printf(b, "%" PRIu64 "MiB", v >> 20);
-}
-
-/* YAML double-quoted scalar: always safe, whatever the path holds. */
-static void put_quoted(struct nr_buf *b, const char *s)
-{
-        buf_puts(b, "\"");
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\')
-                        buf_printf(b, "\\%c", *s);
-                else if ((unsigned char)*s < 0x20)
-                        buf_printf(b, "\\x%02x", (unsigned char)*s);
-                else
-                        buf_printf(b, "%c", *s);
-        }
-        buf_puts(b, "\"");
-}
 
 static void put_opt(struct nr_buf *b, const char *key, const char *value)
 {
         if (!value)
                 return;
         buf_printf(b, "    %s: ", key);
-        put_quoted(b, value);
+        cfg_put_quoted(b, value);
         buf_puts(b, "\n");
 }
 
@@ -58,16 +23,8 @@ static void put_block(struct nr_buf *b, const char *key, const char *text)
         if (!text)
                 return;
         buf_printf(b, "      %s: ", key);
-        put_quoted(b, text);
+        cfg_put_quoted(b, text);
         buf_puts(b, "\n");
-}
-
-static void put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n)
-{
-        buf_puts(b, "[");
-        for (size_t i = 0; i < n; i++)
-                buf_printf(b, "%s%s", i ? ", " : "", prefix_s(p[i]).s);
-        buf_puts(b, "]");
 }
 
 static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *name)
@@ -97,7 +54,7 @@ static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *
                 buf_printf(b, "    gateway: %s\n", ip_s(u->gateway).s);
         }
         buf_puts(b, "    routes: ");
-        put_prefixes(b, u->routes, u->n_routes);
+        cfg_put_prefixes(b, u->routes, u->n_routes);
         buf_printf(b, "\n    table: %u\n", u->table);
 }
 
@@ -114,9 +71,9 @@ static void put_guests(struct nr_buf *b, const struct nr_guests *g)
         buf_printf(b, "]\n  isolation: %s", g->isolation ? "true" : "false");
         buf_printf(b, "\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
                    d->enabled ? "true" : "false", ip_s(d->range_start).s, ip_s(d->range_end).s);
-        put_duration(b, d->lease_time);
+        cfg_put_duration(b, d->lease_time);
         buf_puts(b, "\n    dynamic_lease_time: ");
-        put_duration(b, d->dynamic_lease_time);
+        cfg_put_duration(b, d->dynamic_lease_time);
         buf_printf(b, "\n    max_leases: %u", d->max_leases);
         buf_printf(b, "\n    ping_check: %s", d->ping_check ? "true" : "false");
         buf_puts(b, "\n    dns: [");
@@ -144,7 +101,7 @@ static void put_forwards(struct nr_buf *b, const struct nr_config *cfg)
                            f->port, f->to_name[0] ? f->to_name : ip_s(f->to_ip).s, f->to_port);
                 if (f->n_from) {
                         buf_puts(b, ", from: ");
-                        put_prefixes(b, f->from, f->n_from);
+                        cfg_put_prefixes(b, f->from, f->n_from);
                 }
                 buf_puts(b, "}\n");
         }
@@ -163,7 +120,7 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                 put_opt(b, "initrd", vm->initrd);
                 put_opt(b, "cmdline", vm->cmdline);
                 buf_printf(b, "    vcpus: %u\n    memory: ", vm->vcpus);
-                put_size(b, vm->memory);
+                cfg_put_size(b, vm->memory);
                 buf_printf(b, "\n    mac: \"%s\"\n", mac_s(vm->mac).s);
                 if (vm->ip)
                         buf_printf(b, "    ip: %s\n", ip_s(vm->ip).s);
@@ -179,7 +136,7 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                 put_opt(b, "base", vm->base);
                 if (vm->disk_size) {
                         buf_puts(b, "    disk_size: ");
-                        put_size(b, vm->disk_size);
+                        cfg_put_size(b, vm->disk_size);
                         buf_puts(b, "\n");
                 }
                 if (vm->n_disks)
@@ -187,11 +144,11 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                 for (size_t k = 0; k < vm->n_disks; k++) {
                         if (vm->disks[k].path) {
                                 buf_puts(b, "      - ");
-                                put_quoted(b, vm->disks[k].path);
+                                cfg_put_quoted(b, vm->disks[k].path);
                                 buf_puts(b, "\n");
                         } else {
                                 buf_puts(b, "      - size: ");
-                                put_size(b, vm->disks[k].size);
+                                cfg_put_size(b, vm->disks[k].size);
                                 buf_puts(b, "\n");
                         }
                 }
@@ -207,96 +164,43 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                         buf_puts(b, "    cdrom:\n");
                 for (size_t k = 0; k < vm->n_cdroms; k++) {
                         buf_puts(b, "      - ");
-                        put_quoted(b, vm->cdroms[k]);
+                        cfg_put_quoted(b, vm->cdroms[k]);
                         buf_puts(b, "\n");
                 }
         }
 }
 
-static void put_azname(struct nr_buf *b, const char *key, const char *v)
+void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        if (v[0])
-                buf_printf(b, "  %s: \"%s\"\n", key, v);
+        const struct nr_config *cfg = obj;
+        buf_printf(b, "%*s%s:\n", indent, "", k->name);
+        for (int r = 0; r < NR_UPLINK_COUNT; r++)
+                if (cfg->uplinks[r].present)
+                        put_uplink(b, &cfg->uplinks[r], cfg_uplink_name(r));
 }
 
-static void put_azure(struct nr_buf *b, const struct nr_azure *a)
+void render_yaml_guests(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        if (!a->present)
-                return;
-        buf_puts(b, "azure:\n");
-        put_azname(b, "resource_group", a->resource_group);
-        put_azname(b, "location", a->location);
-        put_azname(b, "vnet", a->vnet);
-        put_azname(b, "route_table", a->route_table);
-        buf_puts(b, "  subnets: [");
-        for (size_t i = 0; i < a->n_subnets; i++)
-                buf_printf(b, "%s\"%s\"", i ? ", " : "", a->subnets[i]);
-        buf_printf(b, "]\n  gateway_subnet: %s\n", a->gateway_subnet ? "true" : "false");
-        put_azname(b, "lan_nic", a->lan_nic);
-        put_azname(b, "vm_name", a->vm_name);
-        buf_printf(b, "  scheduled_events: %s\n  event_shutdown_timeout: ",
-                   a->scheduled_events ? "true" : "false");
-        put_duration(b, a->event_shutdown_timeout);
-        buf_puts(b, "\n");
-        if (a->n_address_space) {
-                buf_puts(b, "  address_space: ");
-                put_prefixes(b, a->address_space, a->n_address_space);
-                buf_puts(b, "\n");
-        }
-        put_azname(b, "route_server", a->route_server);
-        if (a->route_server_subnet.len)
-                buf_printf(b, "  route_server_subnet: %s\n", prefix_s(a->route_server_subnet).s);
-        buf_printf(b, "  branch_to_branch: %s\n", a->branch_to_branch ? "true" : "false");
+        (void)k, (void)indent;
+        put_guests(b, &((const struct nr_config *)obj)->guests);
 }
 
-static void put_bgp(struct nr_buf *b, const struct nr_bgp *g)
+void render_yaml_forwards(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        if (!g->present)
-                return;
-        buf_printf(b, "bgp:\n  asn: %u\n  peer_asn: %u\n  peers: [", g->asn, g->peer_asn);
-        for (size_t i = 0; i < g->n_peers; i++)
-                buf_printf(b, "%s%s", i ? ", " : "", ip_s(g->peers[i]).s);
-        buf_puts(b, "]\n");
-        if (g->router_id)
-                buf_printf(b, "  router_id: %s\n", ip_s(g->router_id).s);
-        buf_puts(b, "  hold_time: ");
-        put_duration(b, g->hold_time);
-        buf_puts(b, "\n  keepalive: ");
-        put_duration(b, g->keepalive);
-        buf_printf(b, "\n  multihop: %u\n  advertise: ", g->multihop);
-        put_prefixes(b, g->advertise, g->n_advertise);
-        buf_printf(b, "\n  prepend: %u\n  install_routes: %s\n", g->prepend,
-                   g->install_routes ? "true" : "false");
+        (void)k, (void)indent;
+        put_forwards(b, obj);
 }
 
+void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        (void)k, (void)indent;
+        put_vms(b, obj);
+}
+
+/* Every key in the schema's order; the sections not yet table-driven print themselves. */
 char *render_config_yaml(const struct nr_config *cfg)
 {
         struct nr_buf b = {0};
-        buf_printf(&b, "version: %d\nuplinks:\n", cfg->version);
-        for (int r = 0; r < NR_UPLINK_COUNT; r++)
-                if (cfg->uplinks[r].present)
-                        put_uplink(&b, &cfg->uplinks[r], cfg_uplink_name(r));
-        put_guests(&b, &cfg->guests);
-        put_forwards(&b, cfg);
-        put_vms(&b, cfg);
-        buf_printf(&b, "firewall:\n  ssh: %s\n  ssh_from: ", cfg->firewall.ssh ? "true" : "false");
-        put_prefixes(&b, cfg->firewall.ssh_from, cfg->firewall.n_ssh_from);
-        buf_printf(&b, "\n  block_metadata: %s\n", cfg->firewall.block_metadata ? "true" : "false");
-        buf_printf(&b, "router:\n  route_protocol: %u\n  rule_priority: %u\n",
-                   cfg->router.route_protocol, cfg->router.rule_priority);
-        buf_printf(&b, "libvirt:\n  uri: \"%s\"\n  accel: %s\n  shutdown_timeout: ", cfg->libvirt.uri,
-                   cfg_accel_name(cfg->libvirt.accel));
-        put_duration(&b, cfg->libvirt.shutdown_timeout);
-        buf_puts(&b, "\n");
-        put_azure(&b, &cfg->azure);
-        if (cfg->metrics.textfile[0])
-                buf_printf(&b, "metrics:\n  textfile: \"%s\"\n  interval: ", cfg->metrics.textfile);
-        else
-                buf_puts(&b, "metrics:\n  textfile: false\n  interval: ");
-        put_duration(&b, cfg->metrics.interval);
-        buf_puts(&b, "\n  scrape_from: ");
-        put_prefixes(&b, cfg->metrics.scrape_from, cfg->metrics.n_scrape_from);
-        buf_printf(&b, "\n  scrape_port: %u\n", cfg->metrics.scrape_port);
-        put_bgp(&b, &cfg->bgp);
+        cfg_schema_print(&b, cfg_top_keys, cfg, 0);
         return buf_finish(&b);
 }
