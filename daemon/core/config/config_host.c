@@ -112,7 +112,7 @@ const struct keydef cfg_azure_keys[] = {
         {.name = "gateway_subnet", .kind = CFG_BOOL, CFG_FIELD(struct nr_azure, gateway_subnet),
          .def = true, .doc_type = "boolean"},
         {AZNAME(lan_nic, "a placeholder in the artefacts")},
-        {AZNAME(vm_name, "the file's name, in the artefacts")},
+        {AZNAME(vm_name, "the file's name without `.yaml`, in the artefacts")},
         {.name = "scheduled_events", .kind = CFG_BOOL,
          CFG_FIELD(struct nr_azure, scheduled_events), .def = true, .doc_type = "boolean"},
         {.name = "event_shutdown_timeout",
