@@ -5,6 +5,7 @@
  * sub-table (not table-driven yet) print only their own row. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/config/schema.h"
 #include "core/lib/strbuf.h"
@@ -20,6 +21,11 @@ static int print_section(const char *section, const struct keydef *keys)
                         return -1;
                 if (!k->doc_type) {
                         fprintf(stderr, "config-keys: %s.%s has no doc_type\n", section, k->name);
+                        missing++;
+                }
+                if (strstr(def, "`?`")) { /* a kind without a default value of its own */
+                        fprintf(stderr, "config-keys: %s.%s needs a doc_default\n", section,
+                                k->name);
                         missing++;
                 }
                 printf("%s\t%s\t%s\t%s\t%s\n", section, k->name, k->doc_type ? k->doc_type : "",

@@ -14,16 +14,24 @@ trap 'rm -rf "$tmp"' EXIT
 build/tests/config-keys >"$tmp/schema" || exit 1
 
 # Each section's first key table after its heading (`## 17. \`libvirt\``, `### 7.6
-# \`guests.dhcp\``; `## 4. Top-level keys` is "(top)"), as SECTION TAB KEY TAB TYPE TAB
-# REQUIRED TAB DEFAULT lines.
+# \`guests.dhcp\``; `## 4. Top-level keys` is "(top)"), or after a paragraph that starts with a
+# key in bold (`**\`reservations\`.**` in guests.dhcp: guests.dhcp.reservations), as SECTION TAB
+# KEY TAB TYPE TAB REQUIRED TAB DEFAULT lines; DEFAULT is "-" when the table has no such column.
 awk -F'|' -v OFS='\t' '
 function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
 /^#+ / {
-        section = ""; table = 0; done = 0
+        base = section = ""; table = 0; done = 0
         if ($0 ~ /^## 4\. Top-level keys/) section = "(top)"
         else if (match($0, /^#+ [0-9.]+ `[a-z_.]+`$/)) {
                 section = $0; sub(/^[^`]*`/, "", section); sub(/`$/, "", section)
         }
+        base = section
+        next
+}
+# a paragraph starting with a key in bold inside a section: the next table is for that key
+base != "" && base != "(top)" && /^\*\*`[a-z_]+`\.\*\*/ {
+        k = $0; sub(/^\*\*`/, "", k); sub(/`.*$/, "", k)
+        section = base "." k; table = 0; done = 0
         next
 }
 section == "" || done { next }
@@ -39,7 +47,7 @@ section == "" || done { next }
 table && /^\|---/ { next }
 table && /^\|/ {
         key = trim($kc); sub(/^[^`]*`/, "", key); sub(/`.*$/, "", key)
-        def = dc ? trim($dc) : "?"
+        def = dc ? trim($dc) : "-"
         if (rc) {
                 req = trim($rc); gsub(/\*/, "", req); req = (req ~ /^yes/) ? "yes" : "no"
         } else if (def == "required") {
@@ -53,23 +61,23 @@ table { done = 1 }
 
 fails=0
 bad() { echo "test-config-keys: $*" >&2; fails=$((fails + 1)); }
+# the rows of section $1 in file $2, without the section
+rows() { awk -F'\t' -v OFS='\t' -v s="$1" '$1 == s { $1 = ""; sub(/^\t/, ""); print }' "$2" | sort -t '	' -k1,1; }
 for s in $(cut -f1 "$tmp/schema" | uniq); do
-        grep -q "^$s	" "$tmp/docs" || { bad "docs/config.md has no key table for section $s"; continue; }
-        grep "^$s	" "$tmp/schema" | sort >"$tmp/want"
-        grep "^$s	" "$tmp/docs" | sort >"$tmp/have"
-        for k in $(cut -f2 "$tmp/want"); do
-                grep -q "^$s	$k	" "$tmp/have" || bad "$s: key $k is in the schema but not in docs/config.md's table"
+        rows "$s" "$tmp/schema" >"$tmp/want"
+        rows "$s" "$tmp/docs" >"$tmp/have"
+        [ -s "$tmp/have" ] || { bad "docs/config.md has no key table for section $s"; continue; }
+        for k in $(cut -f1 "$tmp/want"); do
+                cut -f1 "$tmp/have" | grep -qxF "$k" || bad "$s: key $k is in the schema but not in docs/config.md's table"
         done
-        for k in $(cut -f2 "$tmp/have"); do
-                grep -q "^$s	$k	" "$tmp/want" || bad "$s: docs/config.md lists key $k, which the schema does not have"
+        for k in $(cut -f1 "$tmp/have"); do
+                cut -f1 "$tmp/want" | grep -qxF "$k" || bad "$s: docs/config.md lists key $k, which the schema does not have"
         done
-        # keys in both: the cells must be the same
-        cut -f2- "$tmp/want" | sort -t '	' -k1,1 >"$tmp/w"
-        cut -f2- "$tmp/have" | sort -t '	' -k1,1 >"$tmp/h"
-        join -t '	' "$tmp/w" "$tmp/h" | while IFS='	' read -r k wt wr wd ht hr hd; do
+        # keys in both: the cells must be the same (a table without a Default column: "-")
+        join -t '	' "$tmp/want" "$tmp/have" | while IFS='	' read -r k wt wr wd ht hr hd; do
                 [ "$wt" = "$ht" ] || echo "$s: $k: type is \"$ht\" in docs/config.md, \"$wt\" in the schema"
                 [ "$wr" = "$hr" ] || echo "$s: $k: required is $hr in docs/config.md, $wr in the schema"
-                [ "$wd" = "$hd" ] || echo "$s: $k: default is \"$hd\" in docs/config.md, \"$wd\" in the schema"
+                [ "$hd" = "-" ] || [ "$wd" = "$hd" ] || echo "$s: $k: default is \"$hd\" in docs/config.md, \"$wd\" in the schema"
         done >"$tmp/diff"
         while IFS= read -r line; do bad "$line"; done <"$tmp/diff"
 done

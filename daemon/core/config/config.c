@@ -228,7 +228,8 @@ const struct keydef cfg_top_keys[] = {
          CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version, .doc_type = "integer"},
         {.name = "uplinks", .fn = k_uplinks, .required = true, .print = render_yaml_uplinks,
          .doc_type = "mapping with `nat` and/or `lan`"},
-        {.name = "guests", .fn = cfg_k_guests, .required = true, .print = render_yaml_guests,
+        {.name = "guests", .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_config, guests), .sub = cfg_guests_keys,
          .doc_type = "mapping"},
         {.name = "port_forwards", .fn = cfg_k_port_forwards, .print = render_yaml_forwards,
          .doc_type = "list of mappings", .doc_default = "empty"},
@@ -251,14 +252,6 @@ const struct keydef cfg_top_keys[] = {
                         "required"},
         {0},
 };
-
-static void cfg_init_defaults(struct nr_config *cfg)
-{
-        cfg_schema_defaults(cfg_top_keys, cfg);
-        cfg->guests.dhcp.enabled = true;
-        cfg->guests.dhcp.lease_time = 12 * 3600;
-        cfg->guests.dhcp.ping_check = false; /* Windows DHCP's conflict detection is off too */
-}
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)
 {
@@ -346,7 +339,7 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
 
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
-        cfg_init_defaults(cfg);
+        cfg_schema_defaults(cfg_top_keys, cfg);
         if (!depth_ok(text, len, diags))
                 return -EBADMSG;
         if (!yaml_parser_initialize(&parser)) {

@@ -1,23 +1,15 @@
 /* The guest side of the config: guests (bridge, subnet, DHCP, reservations), port_forwards and
  * vms. Values are checked one by one here; how they fit together is validate.c's job. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/config/config_walk.h"
+#include "core/lib/strbuf.h"
 
 /* ---- guests.dhcp ------------------------------------------------------------------------- */
-
-static void k_dhcp_enabled(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_dhcp *)o)->enabled);
-}
-
-static void k_dhcp_ping(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_dhcp *)o)->ping_check);
-}
 
 static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
@@ -37,12 +29,18 @@ static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
-/* A lease time: a duration of at least 2 minutes, or 0 (infinite). */
-static bool dhcp_lease_value(struct pctx *c, yaml_node_t *v, const char *p, uint32_t *t)
+static void put_dhcp_range(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        if (!yv_duration(&c->yv, v, p, t))
-                return false;
-        if (*t != 0 && *t < 120) {
+        const struct nr_dhcp *d = obj;
+        buf_printf(b, "%*s%s: %s-%s\n", indent, "", k->name, ip_s(d->range_start).s,
+                   ip_s(d->range_end).s);
+}
+
+/* A lease time: a duration of at least 2 minutes, or 0 (infinite). */
+static bool check_lease(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+{
+        long long t = *(const long long *)val;
+        if (t != 0 && t < 120) {
                 /* dnsmasq's own floor; shorter leases would silently become 2 minutes */
                 yv_error(&c->yv, v, p, "a lease must last at least 2m (or be infinite)");
                 return false;
@@ -50,30 +48,17 @@ static bool dhcp_lease_value(struct pctx *c, yaml_node_t *v, const char *p, uint
         return true;
 }
 
-static void k_dhcp_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_dhcp *d = o;
-        uint32_t t;
-        if (dhcp_lease_value(c, v, p, &t))
-                d->lease_time = t;
-}
-
 static void k_dhcp_dyn_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         uint32_t t;
-        if (!dhcp_lease_value(c, v, p, &t))
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        long long x = t;
+        if (!check_lease(c, v, p, &x))
                 return;
         d->dynamic_lease_time = t;
         d->dynamic_lease_set = true;
-}
-
-static void k_dhcp_max(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        /* dnsmasq keeps every lease in memory; 2^20 is far beyond any bridge */
-        if (yv_int(&c->yv, v, p, 1, 1 << 20, &x))
-                ((struct nr_dhcp *)o)->max_leases = (uint32_t)x;
 }
 
 static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -91,14 +76,13 @@ static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
-static void k_dhcp_domain(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void put_dhcp_dns(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        yv_domain(&c->yv, v, p, ((struct nr_dhcp *)o)->domain, NR_NAME_MAX);
-}
-
-static void k_res_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_name(&c->yv, v, p, ((struct nr_reservation *)o)->name, NR_NAME_MAX);
+        const struct nr_dhcp *d = obj;
+        buf_printf(b, "%*s%s: [", indent, "", k->name);
+        for (size_t i = 0; i < d->n_dns; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", ip_s(d->dns[i]).s);
+        buf_puts(b, "]\n");
 }
 
 static void k_res_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -107,78 +91,73 @@ static void k_res_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         r->has_mac = yv_mac(&c->yv, v, p, r->mac);
 }
 
-static void k_res_ip(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static const struct keydef reservation_keys[] = {
+        {.name = "name", .kind = CFG_HOSTNAME, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_reservation, name), .doc_type = "host name", .doc_default = "none"},
+        {.name = "mac", .fn = k_res_mac, .required = true, .kind = CFG_MAC,
+         CFG_FIELD(struct nr_reservation, mac), .doc_type = "MAC address"},
+        {.name = "ip", .required = true, .kind = CFG_IPV4, CFG_FIELD(struct nr_reservation, ip),
+         .doc_type = "IPv4 address"},
+        {0},
+};
+
+/* one line each, `- {name: web1, mac: "52:54:00:00:00:10", ip: 10.0.2.10}` */
+static void put_reservations(struct nr_buf *b, const struct keydef *k, const void *obj,
+                             int indent)
 {
-        yv_ip(&c->yv, v, p, &((struct nr_reservation *)o)->ip);
+        const struct nr_dhcp *d = obj;
+        buf_printf(b, "%*s%s:%s\n", indent, "", k->name, d->n_reservations ? "" : " []");
+        for (size_t i = 0; i < d->n_reservations; i++) {
+                const struct nr_reservation *r = &d->reservations[i];
+                buf_printf(b, "%*s- {", indent + 2, "");
+                if (r->name[0])
+                        buf_printf(b, "name: %s, ", r->name);
+                buf_printf(b, "mac: \"%s\", ip: %s}\n", mac_s(r->mac).s, ip_s(r->ip).s);
+        }
 }
 
-static void k_dhcp_res(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        static const struct keydef keys[] = {
-                {.name = "name", .fn = k_res_name, .required = false},
-                {.name = "mac", .fn = k_res_mac, .required = true},
-                {.name = "ip", .fn = k_res_ip, .required = true},
-                {0},
-        };
-        struct nr_dhcp *d = o;
-        size_t n = cw_seq_len(c, v, p);
-        d->reservations = cw_calloc(n, sizeof(*d->reservations));
-        d->n_reservations = cw_list(c, v, p, d->reservations, sizeof(*d->reservations), keys);
-}
+#define LEASE_TYPE "duration, at least `2m`, or `infinite`/`0`"
 
-static void k_g_dhcp(struct pctx *c, yaml_node_t *v, const char *path, void *o)
-{
-        static const struct keydef keys[] = {
-                {.name = "enabled", .fn = k_dhcp_enabled, .required = false},
-                {.name = "range", .fn = k_dhcp_range, .required = false},
-                {.name = "lease_time", .fn = k_dhcp_lease, .required = false},
-                {.name = "dynamic_lease_time", .fn = k_dhcp_dyn_lease, .required = false},
-                {.name = "max_leases", .fn = k_dhcp_max, .required = false},
-                {.name = "ping_check", .fn = k_dhcp_ping, .required = false},
-                {.name = "dns", .fn = k_dhcp_dns, .required = false},
-                {.name = "domain", .fn = k_dhcp_domain, .required = false},
-                {.name = "reservations", .fn = k_dhcp_res, .required = false},
-                {0},
-        };
-        cw_map(c, v, path, keys, &((struct nr_guests *)o)->dhcp);
-}
+static const struct keydef dhcp_keys[] = {
+        {.name = "enabled", .kind = CFG_BOOL, CFG_FIELD(struct nr_dhcp, enabled), .def = true,
+         .doc_type = "boolean"},
+        {.name = "range", .fn = k_dhcp_range, .print = put_dhcp_range,
+         .doc_type = "`FIRST-LAST` (two IPv4 addresses)",
+         .doc_default = "the larger side of the gateway (see below)"},
+        {.name = "lease_time", .kind = CFG_DURATION, CFG_FIELD(struct nr_dhcp, lease_time),
+         .check = check_lease, .def = 12 * 3600, .doc_type = LEASE_TYPE},
+        {.name = "dynamic_lease_time", .fn = k_dhcp_dyn_lease, .kind = CFG_DURATION,
+         CFG_FIELD(struct nr_dhcp, dynamic_lease_time), .doc_type = LEASE_TYPE,
+         .doc_default = "`lease_time`"},
+        /* dnsmasq keeps every lease in memory; 2^20 is far beyond any bridge */
+        {.name = "max_leases", .kind = CFG_UINT, CFG_FIELD(struct nr_dhcp, max_leases), .min = 1,
+         .max = 1 << 20, .doc_type = "integer 1–1048576",
+         .doc_default = "the number of addresses in `range`"},
+        /* Windows DHCP's conflict detection is off too */
+        {.name = "ping_check", .kind = CFG_BOOL, CFG_FIELD(struct nr_dhcp, ping_check),
+         .doc_type = "boolean"},
+        {.name = "dns", .fn = k_dhcp_dns, .print = put_dhcp_dns,
+         .doc_type = "list of IPv4 addresses", .doc_default = "`[<guests.gateway>]`"},
+        {.name = "domain", .kind = CFG_DOMAIN, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_dhcp, domain), .doc_type = "DNS domain", .doc_default = "none"},
+        {.name = "reservations", .kind = CFG_LIST, CFG_FIELD(struct nr_dhcp, reservations),
+         .item_size = sizeof(struct nr_reservation),
+         .off_n = offsetof(struct nr_dhcp, n_reservations), .sub = reservation_keys,
+         .print = put_reservations, .doc_type = "list of mappings", .doc_default = "`[]`"},
+        {0},
+};
 
 /* ---- guests ------------------------------------------------------------------------------ */
 
-static void k_g_bridge(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_guest_subnet(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        yv_ifname(&c->yv, v, p, ((struct nr_guests *)o)->bridge);
-}
-
-static void k_g_subnet(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_guests *g = o;
-        if (!yv_subnet(&c->yv, v, p, &g->subnet)) {
-                g->subnet = (struct nr_prefix){0}; /* "no subnet": guest checks are skipped */
-                return;
+        const struct nr_prefix *s = val;
+        if (s->len > 30 || s->len < 8) {
+                /* left at {0}, "no subnet": the guest checks are skipped */
+                yv_error(&c->yv, v, p, "a guest subnet must be /8 to /30, not /%u", s->len);
+                return false;
         }
-        if (g->subnet.len > 30 || g->subnet.len < 8) {
-                yv_error(&c->yv, v, p, "a guest subnet must be /8 to /30, not /%u",
-                         g->subnet.len);
-                g->subnet = (struct nr_prefix){0};
-        }
-}
-
-static void k_g_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_ip(&c->yv, v, p, &((struct nr_guests *)o)->gateway);
-}
-
-static void k_g_mtu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (yv_int(&c->yv, v, p, 576, 65535, &x))
-                ((struct nr_guests *)o)->mtu = (uint32_t)x;
-}
-
-static void k_g_isolation(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_guests *)o)->isolation);
+        return true;
 }
 
 static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -195,21 +174,34 @@ static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
-void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+static void put_g_ports(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        static const struct keydef keys[] = {
-                {.name = "bridge", .fn = k_g_bridge, .required = false},
-                {.name = "subnet", .fn = k_g_subnet, .required = true},
-                {.name = "gateway", .fn = k_g_gateway, .required = false},
-                {.name = "mtu", .fn = k_g_mtu, .required = false},
-                {.name = "ports", .fn = k_g_ports, .required = false},
-                {.name = "dhcp", .fn = k_g_dhcp, .required = false},
-                {.name = "isolation", .fn = k_g_isolation, .required = false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->guests);
+        const struct nr_guests *g = obj;
+        buf_printf(b, "%*s%s: [", indent, "", k->name);
+        for (size_t i = 0; i < g->n_ports; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", g->ports[i]);
+        buf_puts(b, "]\n");
 }
+
+const struct keydef cfg_guests_keys[] = {
+        {.name = "bridge", .kind = CFG_IFNAME, CFG_FIELD(struct nr_guests, bridge),
+         .def_str = "nr0", .doc_type = "interface name"},
+        {.name = "subnet", .required = true, .kind = CFG_PREFIX,
+         CFG_FIELD(struct nr_guests, subnet), .check = check_guest_subnet,
+         .doc_type = "prefix, /8 to /30"},
+        {.name = "gateway", .kind = CFG_IPV4, CFG_FIELD(struct nr_guests, gateway),
+         .doc_type = "IPv4 address", .doc_default = "first host of `subnet`"},
+        {.name = "mtu", .kind = CFG_UINT, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_guests, mtu), .min = 576, .max = 65535,
+         .doc_type = "integer 576–65535", .doc_default = "not set"},
+        {.name = "ports", .fn = k_g_ports, .print = put_g_ports,
+         .doc_type = "list of interface names", .doc_default = "`[]`"},
+        {.name = "isolation", .kind = CFG_BOOL, CFG_FIELD(struct nr_guests, isolation),
+         .doc_type = "boolean", .doc_default = "`false` (see [7.7](#77-guestsisolation))"},
+        {.name = "dhcp", .kind = CFG_MAP, .off = offsetof(struct nr_guests, dhcp),
+         .sub = dhcp_keys, .doc_type = "mapping", .doc_default = "see [7.6](#76-guestsdhcp)"},
+        {0},
+};
 
 /* ---- port_forwards ----------------------------------------------------------------------- */
 

@@ -180,6 +180,13 @@ static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const stru
                 *(size_t *)((char *)obj + k->off_n) =
                         cw_prefix_list(c, v, p, (struct nr_prefix **)f);
                 break;
+        case CFG_LIST: {
+                size_t n = cw_seq_len(c, v, p);
+                void *items = cw_calloc(n, k->item_size);
+                *(void **)f = items;
+                *(size_t *)((char *)obj + k->off_n) = cw_list(c, v, p, items, k->item_size, k->sub);
+                break;
+        }
         case CFG_MAP:
                 if (k->flags & CFG_F_PRESENT)
                         *(bool *)f = true;

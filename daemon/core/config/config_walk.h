@@ -33,7 +33,7 @@ size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
 void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
 
 /* Section readers in config_guests.c. */
-void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+extern const struct keydef cfg_guests_keys[];
 void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 /* The host sections' tables, in config_host.c. */

@@ -52,6 +52,9 @@ void cfg_schema_defaults(const struct keydef *keys, void *obj)
                         cfg_field_set_uint(f, k->size, (unsigned long long)k->def);
                         break;
                 case CFG_STRING:
+                case CFG_IFNAME:
+                case CFG_HOSTNAME:
+                case CFG_DOMAIN:
                         if (k->def_str && strlen(k->def_str) < k->size)
                                 strcpy(f, k->def_str);
                         break;
@@ -65,10 +68,8 @@ void cfg_schema_defaults(const struct keydef *keys, void *obj)
                 case CFG_PREFIX:
                 case CFG_IFADDR:
                 case CFG_MAC:
-                case CFG_IFNAME:
-                case CFG_HOSTNAME:
-                case CFG_DOMAIN:
                 case CFG_PREFIX_LIST:
+                case CFG_LIST:
                         break; /* no default but zero, or one that depends on other keys */
                 }
         }
@@ -141,6 +142,7 @@ static bool is_zero(const struct keydef *k, const void *f, const void *obj)
         case CFG_STRING:
                 return !*(const char *)f;
         case CFG_PREFIX_LIST:
+        case CFG_LIST:
                 return *(const size_t *)((const char *)obj + k->off_n) == 0;
         case CFG_MAP:
         case CFG_CUSTOM:
@@ -196,6 +198,7 @@ static void put_value(struct nr_buf *b, const struct keydef *k, const void *f, c
                 cfg_put_prefixes(b, *(struct nr_prefix *const *)f,
                                  *(const size_t *)((const char *)obj + k->off_n));
                 break;
+        case CFG_LIST: /* a list of mappings has its .print */
         case CFG_MAP:
         case CFG_CUSTOM:
                 break;
@@ -244,9 +247,13 @@ static void put_default(struct nr_buf *b, const struct keydef *k)
                 buf_puts(b, k->names[k->def]);
                 break;
         case CFG_STRING:
-                buf_puts(b, k->def_str ? k->def_str : "");
+        case CFG_IFNAME:
+        case CFG_HOSTNAME:
+        case CFG_DOMAIN:
+                buf_puts(b, k->def_str ? k->def_str : "?");
                 break;
         case CFG_PREFIX_LIST:
+        case CFG_LIST:
                 buf_puts(b, "[]");
                 break;
         case CFG_CUSTOM:
@@ -255,9 +262,6 @@ static void put_default(struct nr_buf *b, const struct keydef *k)
         case CFG_PREFIX:
         case CFG_IFADDR:
         case CFG_MAC:
-        case CFG_IFNAME:
-        case CFG_HOSTNAME:
-        case CFG_DOMAIN:
         case CFG_MAP:
                 buf_puts(b, "?"); /* such a key needs its doc_default */
                 break;

@@ -29,13 +29,15 @@ enum cfg_kind {
         CFG_PREFIX,      /* struct nr_prefix, host bits clear */
         CFG_IFADDR,      /* struct nr_prefix, an interface's address */
         CFG_MAC,         /* uint8_t[6] */
-        CFG_IFNAME,      /* char[16] */
+        CFG_IFNAME,      /* char[16]; .def_str */
         CFG_HOSTNAME,    /* char[.size], a DHCP host name */
         CFG_DOMAIN,      /* char[.size], a DNS domain */
         CFG_ENUM,        /* an enum, one of .names (in the enum's order) */
         CFG_STRING,      /* char[.size]: .what, then .check (which also bounds the length) */
         CFG_PREFIX_LIST, /* struct nr_prefix * with its count at .off_n */
         CFG_MAP,         /* a nested section whose keys are .sub, at .off */
+        CFG_LIST,        /* a list of mappings whose keys are .sub: items of .item_size at
+                          * .off (an array the parser allocates), their count at .off_n */
 };
 
 enum {
@@ -55,6 +57,7 @@ struct keydef {
         size_t off;              /* of the field in the section's struct */
         size_t size;             /* of the field: a uint's width, a string's capacity */
         size_t off_n;            /* a list's count */
+        size_t item_size;        /* CFG_LIST: of one item */
         long long min, max;
         const char *range_msg;   /* a duration outside min..max */
         const char *what;        /* CFG_STRING: the value expected ("an Azure resource name") */
@@ -91,6 +94,5 @@ void cfg_put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n);
 
 /* The printers of the sections that are not table-driven yet (render_yaml.c). */
 void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
-void render_yaml_guests(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
 void render_yaml_forwards(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
 void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);

@@ -58,40 +58,6 @@ static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *
         buf_printf(b, "\n    table: %u\n", u->table);
 }
 
-static void put_guests(struct nr_buf *b, const struct nr_guests *g)
-{
-        const struct nr_dhcp *d = &g->dhcp;
-        buf_printf(b, "guests:\n  bridge: %s\n  subnet: %s\n  gateway: %s\n", g->bridge,
-                   prefix_s(g->subnet).s, ip_s(g->gateway).s);
-        if (g->mtu)
-                buf_printf(b, "  mtu: %u\n", g->mtu);
-        buf_puts(b, "  ports: [");
-        for (size_t i = 0; i < g->n_ports; i++)
-                buf_printf(b, "%s%s", i ? ", " : "", g->ports[i]);
-        buf_printf(b, "]\n  isolation: %s", g->isolation ? "true" : "false");
-        buf_printf(b, "\n  dhcp:\n    enabled: %s\n    range: %s-%s\n    lease_time: ",
-                   d->enabled ? "true" : "false", ip_s(d->range_start).s, ip_s(d->range_end).s);
-        cfg_put_duration(b, d->lease_time);
-        buf_puts(b, "\n    dynamic_lease_time: ");
-        cfg_put_duration(b, d->dynamic_lease_time);
-        buf_printf(b, "\n    max_leases: %u", d->max_leases);
-        buf_printf(b, "\n    ping_check: %s", d->ping_check ? "true" : "false");
-        buf_puts(b, "\n    dns: [");
-        for (size_t i = 0; i < d->n_dns; i++)
-                buf_printf(b, "%s%s", i ? ", " : "", ip_s(d->dns[i]).s);
-        buf_puts(b, "]\n");
-        if (d->domain[0])
-                buf_printf(b, "    domain: %s\n", d->domain);
-        buf_printf(b, "    reservations:%s\n", d->n_reservations ? "" : " []");
-        for (size_t i = 0; i < d->n_reservations; i++) {
-                const struct nr_reservation *r = &d->reservations[i];
-                buf_puts(b, "      - {");
-                if (r->name[0])
-                        buf_printf(b, "name: %s, ", r->name);
-                buf_printf(b, "mac: \"%s\", ip: %s}\n", mac_s(r->mac).s, ip_s(r->ip).s);
-        }
-}
-
 static void put_forwards(struct nr_buf *b, const struct nr_config *cfg)
 {
         buf_printf(b, "port_forwards:%s\n", cfg->n_port_forwards ? "" : " []");
@@ -177,12 +143,6 @@ void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *o
         for (int r = 0; r < NR_UPLINK_COUNT; r++)
                 if (cfg->uplinks[r].present)
                         put_uplink(b, &cfg->uplinks[r], cfg_uplink_name(r));
-}
-
-void render_yaml_guests(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
-{
-        (void)k, (void)indent;
-        put_guests(b, &((const struct nr_config *)obj)->guests);
 }
 
 void render_yaml_forwards(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
