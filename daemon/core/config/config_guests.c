@@ -101,21 +101,6 @@ static const struct keydef reservation_keys[] = {
         {0},
 };
 
-/* one line each, `- {name: web1, mac: "52:54:00:00:00:10", ip: 10.0.2.10}` */
-static void put_reservations(struct nr_buf *b, const struct keydef *k, const void *obj,
-                             int indent)
-{
-        const struct nr_dhcp *d = obj;
-        buf_printf(b, "%*s%s:%s\n", indent, "", k->name, d->n_reservations ? "" : " []");
-        for (size_t i = 0; i < d->n_reservations; i++) {
-                const struct nr_reservation *r = &d->reservations[i];
-                buf_printf(b, "%*s- {", indent + 2, "");
-                if (r->name[0])
-                        buf_printf(b, "name: %s, ", r->name);
-                buf_printf(b, "mac: \"%s\", ip: %s}\n", mac_s(r->mac).s, ip_s(r->ip).s);
-        }
-}
-
 #define LEASE_TYPE "duration, at least `2m`, or `infinite`/`0`"
 
 static const struct keydef dhcp_keys[] = {
@@ -143,7 +128,7 @@ static const struct keydef dhcp_keys[] = {
         {.name = "reservations", .kind = CFG_LIST, CFG_FIELD(struct nr_dhcp, reservations),
          .item_size = sizeof(struct nr_reservation),
          .off_n = offsetof(struct nr_dhcp, n_reservations), .sub = reservation_keys,
-         .print = put_reservations, .doc_type = "list of mappings", .doc_default = "`[]`"},
+         .flags = CFG_F_FLOW, .doc_type = "list of mappings", .doc_default = "`[]`"},
         {0},
 };
 
@@ -205,36 +190,6 @@ const struct keydef cfg_guests_keys[] = {
 
 /* ---- port_forwards ----------------------------------------------------------------------- */
 
-static void k_pf_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_port_forward *f = o;
-        if (!yv_want_scalar(&c->yv, v, p, "tcp or udp"))
-                return;
-        if (!strcmp(yv_str(v), "tcp"))
-                f->proto = NR_PROTO_TCP;
-        else if (!strcmp(yv_str(v), "udp"))
-                f->proto = NR_PROTO_UDP;
-        else
-                yv_error(&c->yv, v, p, "proto must be tcp or udp, not '%s'", yv_str(v));
-}
-
-static void get_port(struct pctx *c, yaml_node_t *v, const char *p, uint16_t *out)
-{
-        long long x;
-        if (yv_int(&c->yv, v, p, 1, 65535, &x))
-                *out = (uint16_t)x;
-}
-
-static void k_pf_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        get_port(c, v, p, &((struct nr_port_forward *)o)->port);
-}
-
-static void k_pf_to_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        get_port(c, v, p, &((struct nr_port_forward *)o)->to_port);
-}
-
 static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_port_forward *f = o;
@@ -255,29 +210,31 @@ static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         yv_name(&c->yv, v, p, f->to_name, NR_NAME_MAX);
 }
 
-static void k_pf_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+/* inside the forward's flow mapping (indent < 0) */
+static void put_pf_to(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        struct nr_port_forward *f = o;
-        f->n_from = cw_prefix_list(c, v, p, &f->from);
+        const struct nr_port_forward *f = obj;
+        (void)indent;
+        buf_printf(b, "%s: %s", k->name, f->to_name[0] ? f->to_name : ip_s(f->to_ip).s);
 }
 
-void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {.name = "proto", .fn = k_pf_proto, .required = false},
-                {.name = "port", .fn = k_pf_port, .required = true},
-                {.name = "to", .fn = k_pf_to, .required = true},
-                {.name = "to_port", .fn = k_pf_to_port, .required = false},
-                {.name = "from", .fn = k_pf_from, .required = false},
-                {0},
-        };
-        struct nr_config *cfg = c->cfg;
-        (void)obj;
-        size_t n = cw_seq_len(c, v, path);
-        cfg->port_forwards = cw_calloc(n, sizeof(*cfg->port_forwards));
-        cfg->n_port_forwards =
-                cw_list(c, v, path, cfg->port_forwards, sizeof(*cfg->port_forwards), keys);
-}
+static const char *const proto_names[] = {"tcp", "udp", NULL};
+
+const struct keydef cfg_forward_keys[] = {
+        {.name = "proto", .kind = CFG_ENUM, CFG_FIELD(struct nr_port_forward, proto),
+         .names = proto_names, .def = NR_PROTO_TCP, .doc_type = "`tcp` or `udp` (lower case)"},
+        {.name = "port", .required = true, .kind = CFG_UINT,
+         CFG_FIELD(struct nr_port_forward, port), .min = 1, .max = 65535,
+         .doc_type = "integer 1–65535"},
+        {.name = "to", .fn = k_pf_to, .required = true, .print = put_pf_to,
+         .doc_type = "IPv4 address, or the host name of a reservation or VM"},
+        {.name = "to_port", .kind = CFG_UINT, CFG_FIELD(struct nr_port_forward, to_port),
+         .min = 1, .max = 65535, .doc_type = "integer 1–65535", .doc_default = "same as `port`"},
+        {.name = "from", .kind = CFG_PREFIX_LIST, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_port_forward, from), .off_n = offsetof(struct nr_port_forward, n_from),
+         .doc_type = "list of prefixes", .doc_default = "`[]` (every source)"},
+        {0},
+};
 
 /* ---- vms --------------------------------------------------------------------------------- */
 

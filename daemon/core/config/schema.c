@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/lib/ipaddr.h"
@@ -205,6 +206,54 @@ static void put_value(struct nr_buf *b, const struct keydef *k, const void *f, c
         }
 }
 
+/* `{k: v, k: v}`: one list item's keys on one line */
+static void put_flow(struct nr_buf *b, const struct keydef *keys, const void *obj)
+{
+        bool first = true;
+        buf_puts(b, "{");
+        for (const struct keydef *k = keys; k->name; k++) {
+                const char *f = (const char *)obj + k->off;
+                if (!k->print && ((k->flags & CFG_F_OMIT_ZERO) && is_zero(k, f, obj)))
+                        continue;
+                buf_puts(b, first ? "" : ", ");
+                first = false;
+                if (k->print) {
+                        k->print(b, k, obj, -1);
+                } else {
+                        buf_printf(b, "%s: ", k->name);
+                        put_value(b, k, f, obj);
+                }
+        }
+        buf_puts(b, "}");
+}
+
+/* A list of mappings: `key: []`, or each item as `- {...}` (CFG_F_FLOW) or as a block whose
+ * first key follows the dash. */
+static void put_list(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const char *items = *(const char *const *)((const char *)obj + k->off);
+        size_t n = *(const size_t *)((const char *)obj + k->off_n);
+        buf_printf(b, "%*s%s:%s\n", indent, "", k->name, n ? "" : " []");
+        for (size_t i = 0; i < n; i++) {
+                const void *item = items + i * k->item_size;
+                if (k->flags & CFG_F_FLOW) {
+                        buf_printf(b, "%*s- ", indent + 2, "");
+                        put_flow(b, k->sub, item);
+                        buf_puts(b, "\n");
+                        continue;
+                }
+                struct nr_buf sub = {0};
+                cfg_schema_print(&sub, k->sub, item, indent + 4);
+                char *s = buf_finish(&sub);
+                if (!s) {
+                        b->oom = true;
+                        return;
+                }
+                buf_printf(b, "%*s- %s", indent + 2, "", s + indent + 4);
+                free(s);
+        }
+}
+
 void cfg_schema_print(struct nr_buf *b, const struct keydef *keys, const void *obj, int indent)
 {
         for (const struct keydef *k = keys; k->name; k++) {
@@ -215,6 +264,10 @@ void cfg_schema_print(struct nr_buf *b, const struct keydef *keys, const void *o
                 }
                 if (k->kind == CFG_CUSTOM)
                         continue;
+                if (k->kind == CFG_LIST) {
+                        put_list(b, k, obj, indent);
+                        continue;
+                }
                 if (k->kind == CFG_MAP) {
                         if ((k->flags & CFG_F_PRESENT) && !*(const bool *)f)
                                 continue;

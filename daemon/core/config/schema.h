@@ -16,7 +16,8 @@ typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void 
 /* Per-key checks beyond the kind's: val is the value read (a long long for uint and duration,
  * a struct nr_prefix for prefix, a uint32_t for ipv4); false after reporting the error. */
 typedef bool (*key_check)(struct pctx *c, yaml_node_t *val, const char *path, const void *v);
-/* Prints the whole "key: value" entry (or nothing) at indent for a key the kinds cannot. */
+/* Prints the whole "key: value" entry (or nothing) at indent, with its newline, for a key the
+ * kinds cannot; indent < 0: inside a flow mapping, only "key: value" (and always something). */
 typedef void (*key_print)(struct nr_buf *b, const struct keydef *k, const void *obj, int indent);
 
 enum cfg_kind {
@@ -45,6 +46,7 @@ enum {
         CFG_F_QUOTE = 1 << 1,     /* printed as a quoted scalar */
         CFG_F_PRESENT = 1 << 2,   /* a map whose struct starts with `bool present`: set when the
                                    * key is given, printed only then */
+        CFG_F_FLOW = 1 << 3,      /* a list of mappings printed one item a line, `- {k: v, ...}` */
 };
 
 struct keydef {
@@ -94,5 +96,4 @@ void cfg_put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n);
 
 /* The printers of the sections that are not table-driven yet (render_yaml.c). */
 void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
-void render_yaml_forwards(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
 void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);

@@ -58,21 +58,6 @@ static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *
         buf_printf(b, "\n    table: %u\n", u->table);
 }
 
-static void put_forwards(struct nr_buf *b, const struct nr_config *cfg)
-{
-        buf_printf(b, "port_forwards:%s\n", cfg->n_port_forwards ? "" : " []");
-        for (size_t i = 0; i < cfg->n_port_forwards; i++) {
-                const struct nr_port_forward *f = &cfg->port_forwards[i];
-                buf_printf(b, "  - {proto: %s, port: %u, to: %s, to_port: %u", cfg_proto_name(f->proto),
-                           f->port, f->to_name[0] ? f->to_name : ip_s(f->to_ip).s, f->to_port);
-                if (f->n_from) {
-                        buf_puts(b, ", from: ");
-                        cfg_put_prefixes(b, f->from, f->n_from);
-                }
-                buf_puts(b, "}\n");
-        }
-}
-
 static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
 {
         buf_printf(b, "vms:%s\n", cfg->n_vms ? "" : " []");
@@ -143,12 +128,6 @@ void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *o
         for (int r = 0; r < NR_UPLINK_COUNT; r++)
                 if (cfg->uplinks[r].present)
                         put_uplink(b, &cfg->uplinks[r], cfg_uplink_name(r));
-}
-
-void render_yaml_forwards(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
-{
-        (void)k, (void)indent;
-        put_forwards(b, obj);
 }
 
 void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
