@@ -22,7 +22,7 @@ function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
 /^#+ / {
         base = section = ""; table = 0; done = 0
         if ($0 ~ /^## 4\. Top-level keys/) section = "(top)"
-        else if (match($0, /^#+ [0-9.]+ `[a-z_.]+`$/)) {
+        else if (match($0, /^#+ [0-9.]+ `[a-z_.*]+`$/)) {
                 section = $0; sub(/^[^`]*`/, "", section); sub(/`$/, "", section)
         }
         base = section

@@ -14,6 +14,7 @@
 
 #include "core/config/config_walk.h"
 #include "core/config/yamlval.h"
+#include "core/lib/strbuf.h"
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
@@ -119,18 +120,22 @@ static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o
         m->kind = NR_MATCH_AZURE_SUBNET;
 }
 
+static const struct keydef match_keys[] = {
+        {.name = "name", .fn = k_match_name, .kind = CFG_IFNAME,
+         CFG_FIELD(struct nr_match, name), .doc_type = "interface name", .doc_default = "none"},
+        {.name = "mac", .fn = k_match_mac, .kind = CFG_MAC, CFG_FIELD(struct nr_match, mac),
+         .doc_type = "MAC address", .doc_default = "none"},
+        {.name = "azure", .fn = k_match_azure, .doc_type = "`primary`", .doc_default = "none"},
+        {.name = "azure_subnet", .fn = k_match_azsub, .kind = CFG_PREFIX,
+         CFG_FIELD(struct nr_match, azure_subnet), .doc_type = "prefix", .doc_default = "none"},
+        {0},
+};
+
 static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
-        static const struct keydef keys[] = {
-                {.name = "name", .fn = k_match_name, .required = false},
-                {.name = "mac", .fn = k_match_mac, .required = false},
-                {.name = "azure", .fn = k_match_azure, .required = false},
-                {.name = "azure_subnet", .fn = k_match_azsub, .required = false},
-                {0},
-        };
         struct nr_uplink *u = obj;
         size_t errs = c->yv.diags->n_errors;
-        cw_map(c, v, path, keys, &u->match);
+        cw_map(c, v, path, match_keys, &u->match);
         if (c->yv.diags->n_errors != errs)
                 return;
         if (u->match.n_kinds > 1)
@@ -139,6 +144,29 @@ static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *o
         else if (u->match.kind == NR_MATCH_NONE)
                 yv_error(&c->yv, v, path, "needs name, mac, azure: primary or azure_subnet, "
                          "e.g. {name: eth0}");
+}
+
+/* the one way it was given, `match: {name: eth0}` */
+static void put_up_match(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const struct nr_match *m = &((const struct nr_uplink *)obj)->match;
+        buf_printf(b, "%*s%s: {", indent, "", k->name);
+        switch (m->kind) {
+        case NR_MATCH_MAC:
+                buf_printf(b, "mac: \"%s\"", mac_s(m->mac).s);
+                break;
+        case NR_MATCH_AZURE_PRIMARY:
+                buf_puts(b, "azure: primary");
+                break;
+        case NR_MATCH_AZURE_SUBNET:
+                buf_printf(b, "azure_subnet: %s", prefix_s(m->azure_subnet).s);
+                break;
+        case NR_MATCH_NAME:
+        case NR_MATCH_NONE:
+                buf_printf(b, "name: %s", m->name);
+                break;
+        }
+        buf_puts(b, "}\n");
 }
 
 static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -153,41 +181,63 @@ static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         yv_ifaddr(&c->yv, v, p, &u->address);
 }
 
+/* the address and, when it is static or was given, the gateway */
+static void put_up_address(struct nr_buf *b, const struct keydef *k, const void *obj,
+                           int indent)
+{
+        const struct nr_uplink *u = obj;
+        if (u->dhcp)
+                buf_printf(b, "%*s%s: dhcp\n", indent, "", k->name);
+        else
+                buf_printf(b, "%*s%s: %s\n", indent, "", k->name, prefix_s(u->address).s);
+}
+
+static void put_up_gateway(struct nr_buf *b, const struct keydef *k, const void *obj,
+                           int indent)
+{
+        const struct nr_uplink *u = obj;
+        if (!u->dhcp || u->gateway_set)
+                buf_printf(b, "%*s%s: %s\n", indent, "", k->name, ip_s(u->gateway).s);
+}
+
 static void k_up_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         u->gateway_set = yv_ip(&c->yv, v, p, &u->gateway);
 }
 
-static void k_up_routes(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_up_table(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_uplink *u = o;
-        u->n_routes = cw_prefix_list(c, v, p, &u->routes);
-}
-
-static void k_up_table(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (!yv_int(&c->yv, v, p, 1, 0xffffffffLL, &x))
-                return;
+        long long x = *(const long long *)val;
         if (x >= 253 && x <= 255) {
                 yv_error(&c->yv, v, p, "table %lld is the kernel's %s table; pick another", x,
                          x == 253 ? "default" : x == 254 ? "main" : "local");
-                return;
+                return false;
         }
-        ((struct nr_uplink *)o)->table = (uint32_t)x;
+        return true;
 }
+
+static const struct keydef uplink_keys[] = {
+        {.name = "match", .fn = k_up_match, .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_uplink, match), .sub = match_keys, .print = put_up_match,
+         .doc_type = "mapping: `name`, `mac`, `azure` or `azure_subnet`"},
+        {.name = "address", .fn = k_up_address, .required = true, .print = put_up_address,
+         .doc_type = "interface address (/8 to /30), or `dhcp`"},
+        {.name = "gateway", .fn = k_up_gateway, .kind = CFG_IPV4,
+         CFG_FIELD(struct nr_uplink, gateway), .print = put_up_gateway,
+         .doc_type = "IPv4 address",
+         .doc_default = "first host of the address's subnet (static address only)"},
+        {.name = "routes", .kind = CFG_PREFIX_LIST, CFG_FIELD(struct nr_uplink, routes),
+         .off_n = offsetof(struct nr_uplink, n_routes), .doc_type = "list of prefixes"},
+        {.name = "table", .kind = CFG_UINT, CFG_FIELD(struct nr_uplink, table), .min = 1,
+         .max = 0xffffffffLL, .check = check_up_table,
+         .doc_type = "integer 1–4294967295, except 253, 254, 255",
+         .doc_default = "`1001` (nat), `1002` (lan)"},
+        {0},
+};
 
 static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
 {
-        static const struct keydef keys[] = {
-                {.name = "match", .fn = k_up_match, .required = true},
-                {.name = "address", .fn = k_up_address, .required = true},
-                {.name = "gateway", .fn = k_up_gateway, .required = false},
-                {.name = "routes", .fn = k_up_routes, .required = false},
-                {.name = "table", .fn = k_up_table, .required = false},
-                {0},
-        };
         struct nr_uplink *u = &c->cfg->uplinks[role];
         if (yv_is_null(v)) {
                 yv_error(&c->yv, v, path, "is empty; give match and address, or remove it");
@@ -195,7 +245,7 @@ static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_upl
         }
         u->present = true;
         u->address.len = NR_PREFIX_INVALID; /* until `address:` reads well */
-        cw_map(c, v, path, keys, u);
+        cw_map(c, v, path, uplink_keys, u);
 }
 
 static void k_up_nat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -210,23 +260,24 @@ static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         uplink(c, v, p, NR_UPLINK_LAN);
 }
 
-static void k_uplinks(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {.name = "nat", .fn = k_up_nat, .required = false},
-                {.name = "lan", .fn = k_up_lan, .required = false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, NULL);
-}
+/* nat and lan have the same keys; the handlers refuse an empty uplink */
+static const struct keydef uplink_roles[] = {
+        {.name = "nat", .fn = k_up_nat, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = NR_UPLINK_NAT * sizeof(struct nr_uplink), .sub = uplink_keys,
+         .doc_type = "mapping", .doc_default = "none"},
+        {.name = "lan", .fn = k_up_lan, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = NR_UPLINK_LAN * sizeof(struct nr_uplink), .sub = uplink_keys,
+         .doc_type = "mapping", .doc_default = "none"},
+        {0},
+};
 
 /* ---- top level --------------------------------------------------------------------------- */
 
 const struct keydef cfg_top_keys[] = {
         {.name = "version", .required = true, .kind = CFG_UINT,
          CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version, .doc_type = "integer"},
-        {.name = "uplinks", .fn = k_uplinks, .required = true, .print = render_yaml_uplinks,
+        {.name = "uplinks", .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_config, uplinks), .sub = uplink_roles,
          .doc_type = "mapping with `nat` and/or `lan`"},
         {.name = "guests", .required = true, .kind = CFG_MAP,
          .off = offsetof(struct nr_config, guests), .sub = cfg_guests_keys,

@@ -95,5 +95,4 @@ struct nr_prefix;
 void cfg_put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n);
 
 /* The printers of the sections that are not table-driven yet (render_yaml.c). */
-void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
 void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);

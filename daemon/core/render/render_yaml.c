@@ -27,37 +27,6 @@ static void put_block(struct nr_buf *b, const char *key, const char *text)
         buf_puts(b, "\n");
 }
 
-static void put_uplink(struct nr_buf *b, const struct nr_uplink *u, const char *name)
-{
-        buf_printf(b, "  %s:\n", name);
-        switch (u->match.kind) {
-        case NR_MATCH_MAC:
-                buf_printf(b, "    match: {mac: \"%s\"}\n", mac_s(u->match.mac).s);
-                break;
-        case NR_MATCH_AZURE_PRIMARY:
-                buf_puts(b, "    match: {azure: primary}\n");
-                break;
-        case NR_MATCH_AZURE_SUBNET:
-                buf_printf(b, "    match: {azure_subnet: %s}\n", prefix_s(u->match.azure_subnet).s);
-                break;
-        case NR_MATCH_NAME:
-        case NR_MATCH_NONE:
-                buf_printf(b, "    match: {name: %s}\n", u->match.name);
-                break;
-        }
-        if (u->dhcp) {
-                buf_puts(b, "    address: dhcp\n");
-                if (u->gateway_set)
-                        buf_printf(b, "    gateway: %s\n", ip_s(u->gateway).s);
-        } else {
-                buf_printf(b, "    address: %s\n", prefix_s(u->address).s);
-                buf_printf(b, "    gateway: %s\n", ip_s(u->gateway).s);
-        }
-        buf_puts(b, "    routes: ");
-        cfg_put_prefixes(b, u->routes, u->n_routes);
-        buf_printf(b, "\n    table: %u\n", u->table);
-}
-
 static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
 {
         buf_printf(b, "vms:%s\n", cfg->n_vms ? "" : " []");
@@ -119,15 +88,6 @@ static void put_vms(struct nr_buf *b, const struct nr_config *cfg)
                         buf_puts(b, "\n");
                 }
         }
-}
-
-void render_yaml_uplinks(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
-{
-        const struct nr_config *cfg = obj;
-        buf_printf(b, "%*s%s:\n", indent, "", k->name);
-        for (int r = 0; r < NR_UPLINK_COUNT; r++)
-                if (cfg->uplinks[r].present)
-                        put_uplink(b, &cfg->uplinks[r], cfg_uplink_name(r));
 }
 
 void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
