@@ -275,7 +275,8 @@ static const struct keydef uplink_roles[] = {
 
 const struct keydef cfg_top_keys[] = {
         {.name = "version", .required = true, .kind = CFG_UINT,
-         CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version, .doc_type = "integer"},
+         CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version,
+         .doc_type = "integer"},
         {.name = "uplinks", .required = true, .kind = CFG_MAP,
          .off = offsetof(struct nr_config, uplinks), .sub = uplink_roles,
          .doc_type = "mapping with `nat` and/or `lan`"},
@@ -287,8 +288,9 @@ const struct keydef cfg_top_keys[] = {
          .item_size = sizeof(struct nr_port_forward),
          .off_n = offsetof(struct nr_config, n_port_forwards), .sub = cfg_forward_keys,
          .doc_type = "list of mappings", .doc_default = "empty"},
-        {.name = "vms", .fn = cfg_k_vms, .print = render_yaml_vms, .doc_type = "list of mappings",
-         .doc_default = "empty"},
+        {.name = "vms", .fn = cfg_k_vms, .kind = CFG_LIST, CFG_FIELD(struct nr_config, vms),
+         .item_size = sizeof(struct nr_vm), .off_n = offsetof(struct nr_config, n_vms),
+         .sub = cfg_vm_keys, .doc_type = "list of mappings", .doc_default = "empty"},
         {.name = "firewall", .kind = CFG_MAP, .off = offsetof(struct nr_config, firewall),
          .sub = firewall_keys, .doc_type = "mapping"},
         {.name = "router", .kind = CFG_MAP, .off = offsetof(struct nr_config, router),

@@ -191,10 +191,6 @@ void cfg_fill_defaults(struct nr_config *cfg)
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 struct nr_vm *vm = &cfg->vms[i];
                 vm_from_reservation(&g->dhcp, vm);
-                if (!vm->vcpus)
-                        vm->vcpus = 1;
-                if (!vm->memory)
-                        vm->memory = 1ull << 30;
                 if (!vm->mac_set) {
                         cfg_vm_default_mac(vm->name, vm->mac);
                         vm->mac_set = true;

@@ -238,16 +238,12 @@ const struct keydef cfg_forward_keys[] = {
 
 /* ---- vms --------------------------------------------------------------------------------- */
 
-static void k_vm_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_name(&c->yv, v, p, ((struct nr_vm *)o)->name, NR_NAME_MAX);
-}
+static const char *const format_names[] = {"qcow2", "raw", "vhd", "vhdx", NULL};
 
 static bool disk_format_parse(const char *s, enum nr_disk_format *f)
 {
-        static const char *const names[] = {"qcow2", "raw", "vhd", "vhdx"};
-        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-                if (!strcmp(s, names[i]))
+        for (size_t i = 0; format_names[i]; i++)
+                if (!strcmp(s, format_names[i]))
                         return *f = (enum nr_disk_format)i, true;
         return false;
 }
@@ -286,26 +282,14 @@ static char *abs_path(struct pctx *c, yaml_node_t *v, const char *p, const char 
         return strdup(yv_str(v));
 }
 
-static void k_vm_kernel(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_cmdline(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        ((struct nr_vm *)o)->kernel = abs_path(c, v, p, "a kernel image path");
-}
-
-static void k_vm_initrd(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_vm *)o)->initrd = abs_path(c, v, p, "an initramfs path");
-}
-
-static void k_vm_cmdline(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_vm *vm = o;
-        if (!yv_want_scalar(&c->yv, v, p, "a kernel command line"))
-                return;
-        if (strlen(yv_str(v)) > 2048 || strpbrk(yv_str(v), "\n\r")) {
+        const char *s = val;
+        if (strlen(s) > 2048 || strpbrk(s, "\n\r")) {
                 yv_error(&c->yv, v, p, "a kernel command line is one line of at most 2048 bytes");
-                return;
+                return false;
         }
-        vm->cmdline = strdup(yv_str(v));
+        return true;
 }
 
 static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -318,6 +302,15 @@ static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                          yv_str(v));
         else
                 vm->format_set = true;
+}
+
+/* a disk's format: given or from its file name, so printed with the disk only */
+static void put_vm_format(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const struct nr_vm *vm = obj;
+        if (vm->disk)
+                buf_printf(b, "%*s%s: %s\n", indent, "", k->name,
+                           cfg_disk_format_name(vm->disk_format));
 }
 
 static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -337,25 +330,23 @@ static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 static void k_vm_memory(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
-        if (!yv_size(&c->yv, v, p, &vm->memory))
+        uint64_t m;
+        if (!yv_size(&c->yv, v, p, &m))
                 return;
-        if (vm->memory < (16u << 20)) {
+        if (m < (16u << 20)) {
+                /* the default stays: later checks keep quiet about a value already wrong */
                 yv_error(&c->yv, v, p, "a VM needs at least 16MiB of memory");
-                vm->memory = 1ull << 30; /* keep later checks quiet about a value already wrong */
+                return;
         }
-        else if (vm->memory % (1u << 20))
+        if (m % (1u << 20))
                 yv_error(&c->yv, v, p, "memory must be a whole number of MiB");
+        vm->memory = m;
 }
 
 static void k_vm_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         vm->mac_set = yv_mac(&c->yv, v, p, vm->mac);
-}
-
-static void k_vm_ip(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_ip(&c->yv, v, p, &((struct nr_vm *)o)->ip);
 }
 
 static void k_vm_cpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -371,92 +362,72 @@ static void k_vm_cpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 vm->cpu_mode = NR_CPU_NAMED;
 }
 
-static void k_vm_autostart(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void put_vm_cpu(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->autostart);
+        const struct nr_vm *vm = obj;
+        buf_printf(b, "%*s%s: %s\n", indent, "", k->name,
+                   vm->cpu_mode == NR_CPU_NAMED ? vm->cpu_model : cfg_cpu_mode_name(vm->cpu_mode));
 }
 
-/* one of a few words; names[i] is enum value i */
+/* One of a few words; names[i] is enum value i. The message names no key (as it always has),
+ * unlike CFG_ENUM's. */
 static bool word(struct pctx *c, yaml_node_t *v, const char *p, const char *const *names,
-                 size_t n, const char *what, int *out)
+                 const char *what, int *out)
 {
         if (!yv_want_scalar(&c->yv, v, p, what))
                 return false;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; names[i]; i++)
                 if (!strcmp(yv_str(v), names[i]))
                         return *out = (int)i, true;
         yv_error(&c->yv, v, p, "must be %s, not '%s'", what, yv_str(v));
         return false;
 }
 
+static const char *const firmware_names[] = {"auto", "bios", "uefi", NULL};
+static const char *const os_names[] = {"linux", "windows", NULL};
+static const char *const devices_names[] = {"virtio", "compat", NULL};
+
 static void k_vm_firmware(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const char *const n[] = {"auto", "bios", "uefi"};
         int x;
-        if (word(c, v, p, n, 3, "auto, bios or uefi", &x))
+        if (word(c, v, p, firmware_names, "auto, bios or uefi", &x))
                 ((struct nr_vm *)o)->firmware = (enum nr_firmware)x;
-}
-
-static void k_vm_secure_boot(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->secure_boot);
-}
-
-static void k_vm_tpm(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_vm *)o)->tpm);
 }
 
 static void k_vm_os(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const char *const n[] = {"linux", "windows"};
         int x;
-        if (word(c, v, p, n, 2, "linux or windows", &x))
+        if (word(c, v, p, os_names, "linux or windows", &x))
                 ((struct nr_vm *)o)->os = (enum nr_guest_os)x;
 }
 
 static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const char *const n[] = {"virtio", "compat"};
         int x;
-        if (word(c, v, p, n, 2, "virtio or compat", &x))
+        if (word(c, v, p, devices_names, "virtio or compat", &x))
                 ((struct nr_vm *)o)->devices = (enum nr_guest_devices)x;
 }
 
 /* a disk size: whole MiB, at least 1MiB (qemu-img's qcow2 sizes are any multiple of 512) */
-static bool disk_size(struct pctx *c, yaml_node_t *v, const char *p, uint64_t *out)
+static bool check_disk_size(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        if (!yv_size(&c->yv, v, p, out))
-                return false;
-        if (*out < (1u << 20) || *out % (1u << 20)) {
+        uint64_t z = *(const uint64_t *)val;
+        if (z < (1u << 20) || z % (1u << 20)) {
                 yv_error(&c->yv, v, p, "a disk size is a whole number of MiB, at least 1MiB");
                 return false;
         }
         return true;
 }
 
-static void k_vm_base(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_vm *)o)->base = abs_path(c, v, p, "a base image path (qcow2 or raw)");
-}
-
-static void k_vm_disk_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        disk_size(c, v, p, &((struct nr_vm *)o)->disk_size);
-}
-
-static void k_vmd_size(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        disk_size(c, v, p, &((struct nr_vm_disk *)o)->size);
-}
+static const struct keydef vm_disk_keys[] = {
+        {.name = "size", .required = true, .kind = CFG_SIZE, CFG_FIELD(struct nr_vm_disk, size),
+         .check = check_disk_size, .doc_type = "size, whole MiB"},
+        {0},
+};
 
 /* disks: items are a qcow2 path, or {size: SIZE} for a new blank disk */
 static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const struct keydef keys[] = {
-                {.name = "size", .fn = k_vmd_size, .required = true},
-                {0},
-        };
         struct nr_vm *vm = o;
         char sub[YV_PATH_MAX];
         size_t n = cw_seq_len(c, v, p);
@@ -467,7 +438,7 @@ static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 cw_pos(c, sub, it);
                 struct nr_vm_disk *d = &vm->disks[vm->n_disks++];
                 if (it->type == YAML_MAPPING_NODE) {
-                        cw_map(c, it, sub, keys, d);
+                        cw_map(c, it, sub, vm_disk_keys, d);
                         continue;
                 }
                 d->path = abs_path(c, it, sub, "a qcow2 path or {size: SIZE}");
@@ -478,6 +449,23 @@ static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                         free(d->path);
                         d->path = NULL;
                 }
+        }
+}
+
+static void put_vm_disks(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const struct nr_vm *vm = obj;
+        if (vm->n_disks)
+                buf_printf(b, "%*s%s:\n", indent, "", k->name);
+        for (size_t i = 0; i < vm->n_disks; i++) {
+                buf_printf(b, "%*s- ", indent + 2, "");
+                if (vm->disks[i].path) {
+                        cfg_put_quoted(b, vm->disks[i].path);
+                } else {
+                        buf_puts(b, "size: ");
+                        cfg_put_size(b, vm->disks[i].size);
+                }
+                buf_puts(b, "\n");
         }
 }
 
@@ -504,51 +492,50 @@ static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         }
 }
 
+static void put_vm_cdrom(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const struct nr_vm *vm = obj;
+        if (vm->n_cdroms)
+                buf_printf(b, "%*s%s:\n", indent, "", k->name);
+        for (size_t i = 0; i < vm->n_cdroms; i++) {
+                buf_printf(b, "%*s- ", indent + 2, "");
+                cfg_put_quoted(b, vm->cdroms[i]);
+                buf_puts(b, "\n");
+        }
+}
+
 /* inline user data or network config: any text up to 64 KiB (NoCloud's own limit is larger;
  * this keeps the seed small) */
-static char *ci_text(struct pctx *c, yaml_node_t *v, const char *p)
+static bool check_ci_text(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        if (!yv_want_scalar(&c->yv, v, p, "text (a YAML block, like user_data: |)"))
-                return NULL;
-        if (strlen(yv_str(v)) > 65536) {
+        if (strlen(val) > 65536) {
                 yv_error(&c->yv, v, p, "at most 64 KiB inline; use a _file key for more");
-                return NULL;
+                return false;
         }
-        return strdup(yv_str(v));
+        return true;
 }
 
-static void k_ci_user_data(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_cloud_init *)o)->user_data = ci_text(c, v, p);
-}
+#define CI_TEXT(field)                                                                        \
+        .name = #field, .kind = CFG_TEXT, .flags = CFG_F_OMIT_ZERO,                           \
+        CFG_FIELD(struct nr_cloud_init, field), .what = "text (a YAML block, like user_data: |)", \
+        .check = check_ci_text, .doc_type = "text, at most 64 KiB", .doc_default = "none"
+#define CI_FILE(field, what_)                                                                 \
+        .name = #field, .kind = CFG_PATH, .flags = CFG_F_OMIT_ZERO,                           \
+        CFG_FIELD(struct nr_cloud_init, field), .what = what_, .doc_type = "absolute path",   \
+        .doc_default = "none"
 
-static void k_ci_user_data_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_cloud_init *)o)->user_data_file = abs_path(c, v, p, "a user data file path");
-}
-
-static void k_ci_network(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_cloud_init *)o)->network_config = ci_text(c, v, p);
-}
-
-static void k_ci_network_file(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        ((struct nr_cloud_init *)o)->network_config_file =
-                abs_path(c, v, p, "a network config file path");
-}
+static const struct keydef cloud_init_keys[] = {
+        {CI_TEXT(user_data)},
+        {CI_FILE(user_data_file, "a user data file path")},
+        {CI_TEXT(network_config)},
+        {CI_FILE(network_config_file, "a network config file path")},
+        {0},
+};
 
 static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
-        static const struct keydef keys[] = {
-                {.name = "user_data", .fn = k_ci_user_data, .required = false},
-                {.name = "user_data_file", .fn = k_ci_user_data_file, .required = false},
-                {.name = "network_config", .fn = k_ci_network, .required = false},
-                {.name = "network_config_file", .fn = k_ci_network_file, .required = false},
-                {0},
-        };
         struct nr_cloud_init *ci = &((struct nr_vm *)o)->cloud_init;
-        cw_map(c, v, p, keys, ci);
+        cw_map(c, v, p, cloud_init_keys, ci);
         ci->set = true;
         if (!ci->user_data == !ci->user_data_file)
                 yv_error(&c->yv, v, p, "cloud_init needs user_data or user_data_file (one of "
@@ -556,6 +543,70 @@ static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void 
         if (ci->network_config && ci->network_config_file)
                 yv_error(&c->yv, v, p, "network_config or network_config_file, not both");
 }
+
+#define VM_PATH(field, what_, type, dflt)                                                     \
+        .name = #field, .kind = CFG_PATH, .flags = CFG_F_OMIT_ZERO,                           \
+        CFG_FIELD(struct nr_vm, field), .what = what_, .doc_type = type, .doc_default = dflt
+#define VM_BOOL(field, def_, type)                                                            \
+        .name = #field, .kind = CFG_BOOL, CFG_FIELD(struct nr_vm, field), .def = def_,        \
+        .doc_type = type
+
+/* In the order --check -v has always printed them. */
+const struct keydef cfg_vm_keys[] = {
+        {.name = "name", .required = true, .kind = CFG_HOSTNAME, CFG_FIELD(struct nr_vm, name),
+         .doc_type = "host name"},
+        {.name = "disk", .fn = k_vm_disk, .kind = CFG_PATH, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_vm, disk), .doc_type = "absolute path",
+         .doc_default = "(none)"},
+        {.name = "format", .fn = k_vm_format, .kind = CFG_ENUM,
+         CFG_FIELD(struct nr_vm, disk_format), .names = format_names, .print = put_vm_format,
+         .doc_type = "`qcow2`, `raw`, `vhd`, `vhdx`", .doc_default = "from the file name"},
+        {VM_PATH(kernel, "a kernel image path", "absolute path", "none: boot from the disk")},
+        {VM_PATH(initrd, "an initramfs path", "absolute path, only with `kernel`", "none")},
+        {.name = "cmdline", .kind = CFG_TEXT, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_vm, cmdline), .what = "a kernel command line",
+         .check = check_cmdline, .doc_type = "one line, at most 2048 bytes, only with `kernel`",
+         .doc_default = "none"},
+        {.name = "vcpus", .fn = k_vm_vcpus, .kind = CFG_UINT, CFG_FIELD(struct nr_vm, vcpus),
+         .def = 1, .doc_type = "integer 1–512"},
+        {.name = "memory", .fn = k_vm_memory, .kind = CFG_SIZE, CFG_FIELD(struct nr_vm, memory),
+         .def = 1ll << 30, .doc_type = "size, at least 16MiB, whole MiB"},
+        {.name = "mac", .fn = k_vm_mac, .kind = CFG_MAC, CFG_FIELD(struct nr_vm, mac),
+         .doc_type = "MAC address", .doc_default = "the matching reservation's MAC, else "
+                                                   "`52:54:00:xx:xx:xx` from the name"},
+        {.name = "ip", .kind = CFG_IPV4, .flags = CFG_F_OMIT_ZERO, CFG_FIELD(struct nr_vm, ip),
+         .doc_type = "IPv4 address", .doc_default = "the matching reservation's IP, else none"},
+        {.name = "cpu", .fn = k_vm_cpu, .print = put_vm_cpu,
+         .doc_type = "`host-model`, `host-passthrough`, or a CPU model name",
+         .doc_default = "`host-model`"},
+        {VM_BOOL(autostart, true, "boolean")},
+        {.name = "firmware", .fn = k_vm_firmware, .kind = CFG_ENUM,
+         CFG_FIELD(struct nr_vm, firmware), .names = firmware_names, .def = NR_FW_AUTO,
+         .doc_type = "`auto`, `bios`, `uefi`"},
+        {VM_BOOL(secure_boot, false, "boolean, needs `uefi` or `auto`")},
+        {VM_BOOL(tpm, false, "boolean")},
+        {.name = "os", .fn = k_vm_os, .kind = CFG_ENUM, CFG_FIELD(struct nr_vm, os),
+         .names = os_names, .def = NR_OS_LINUX, .doc_type = "`linux`, `windows`"},
+        {.name = "devices", .fn = k_vm_devices, .kind = CFG_ENUM,
+         CFG_FIELD(struct nr_vm, devices), .names = devices_names, .def = NR_DEVICES_VIRTIO,
+         .doc_type = "`virtio`, `compat`"},
+        {VM_PATH(base, "a base image path (qcow2 or raw)",
+                 "absolute path of a qcow2 or raw image, only without `disk` and `disk_size`",
+                 "none")},
+        {.name = "disk_size", .kind = CFG_SIZE, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_vm, disk_size), .check = check_disk_size,
+         .doc_type = "size, whole MiB, only without `disk`", .doc_default = "none"},
+        {.name = "disks", .fn = k_vm_disks, .print = put_vm_disks,
+         .doc_type = "list of `.qcow2` paths and `{size: SIZE}`", .doc_default = "`[]`"},
+        {.name = "cloud_init", .fn = k_vm_cloud_init, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = offsetof(struct nr_vm, cloud_init), .sub = cloud_init_keys,
+         .doc_type = "map: `user_data` or `user_data_file`, optional `network_config` or "
+                     "`network_config_file`",
+         .doc_default = "none"},
+        {.name = "cdrom", .fn = k_vm_cdrom, .print = put_vm_cdrom,
+         .doc_type = "an ISO path, or a list of them", .doc_default = "none"},
+        {0},
+};
 
 static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -610,38 +661,13 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
 
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
-        static const struct keydef keys[] = {
-                {.name = "name", .fn = k_vm_name, .required = true},
-                {.name = "disk", .fn = k_vm_disk, .required = false},
-                {.name = "kernel", .fn = k_vm_kernel, .required = false},
-                {.name = "initrd", .fn = k_vm_initrd, .required = false},
-                {.name = "cmdline", .fn = k_vm_cmdline, .required = false},
-                {.name = "format", .fn = k_vm_format, .required = false},
-                {.name = "vcpus", .fn = k_vm_vcpus, .required = false},
-                {.name = "memory", .fn = k_vm_memory, .required = false},
-                {.name = "mac", .fn = k_vm_mac, .required = false},
-                {.name = "ip", .fn = k_vm_ip, .required = false},
-                {.name = "cpu", .fn = k_vm_cpu, .required = false},
-                {.name = "autostart", .fn = k_vm_autostart, .required = false},
-                {.name = "firmware", .fn = k_vm_firmware, .required = false},
-                {.name = "secure_boot", .fn = k_vm_secure_boot, .required = false},
-                {.name = "tpm", .fn = k_vm_tpm, .required = false},
-                {.name = "os", .fn = k_vm_os, .required = false},
-                {.name = "devices", .fn = k_vm_devices, .required = false},
-                {.name = "disk_size", .fn = k_vm_disk_size, .required = false},
-                {.name = "base", .fn = k_vm_base, .required = false},
-                {.name = "cloud_init", .fn = k_vm_cloud_init, .required = false},
-                {.name = "disks", .fn = k_vm_disks, .required = false},
-                {.name = "cdrom", .fn = k_vm_cdrom, .required = false},
-                {0},
-        };
         struct nr_config *cfg = c->cfg;
         (void)obj;
         size_t n = cw_seq_len(c, v, path);
         cfg->vms = cw_calloc(n, sizeof(*cfg->vms));
         for (size_t i = 0; i < n; i++)
-                cfg->vms[i].autostart = true;
-        cfg->n_vms = cw_list(c, v, path, cfg->vms, sizeof(*cfg->vms), keys);
+                cfg_schema_defaults(cfg_vm_keys, &cfg->vms[i]);
+        cfg->n_vms = cw_list(c, v, path, cfg->vms, sizeof(*cfg->vms), cfg_vm_keys);
         for (size_t i = 0; i < cfg->n_vms; i++)
                 check_vm_boot(c, path, i, &cfg->vms[i]);
 }

@@ -121,6 +121,26 @@ static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const str
                 strcpy(f, s);
 }
 
+/* An absolute path or a text, strdup'ed into a char * */
+static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                      void *f)
+{
+        if (!yv_want_scalar(&c->yv, v, p, k->what))
+                return;
+        const char *s = yv_str(v);
+        if (k->kind == CFG_PATH && s[0] != '/') {
+                yv_error(&c->yv, v, p, "'%s' is not an absolute path", s);
+                return;
+        }
+        if (k->check && !k->check(c, v, p, s))
+                return;
+        char **out = f;
+        free(*out); /* never set twice (duplicate keys are refused), but stay leak-free */
+        *out = strdup(s);
+        if (!*out)
+                abort();
+}
+
 /* The typed read of a key without a handler: obj + .off gets the value only when it is good. */
 static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
                        void *obj)
@@ -141,8 +161,12 @@ static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const stru
                 read_duration(c, v, p, k, f);
                 break;
         case CFG_SIZE:
-                if (yv_size(&c->yv, v, p, &z))
+                if (yv_size(&c->yv, v, p, &z) && (!k->check || k->check(c, v, p, &z)))
                         cfg_field_set_uint(f, k->size, z);
+                break;
+        case CFG_TEXT:
+        case CFG_PATH:
+                read_text(c, v, p, k, f);
                 break;
         case CFG_IPV4:
                 if (yv_ip(&c->yv, v, p, &a) && (!k->check || k->check(c, v, p, &a)))
@@ -182,7 +206,9 @@ static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const stru
                 break;
         case CFG_LIST: {
                 size_t n = cw_seq_len(c, v, p);
-                void *items = cw_calloc(n, k->item_size);
+                char *items = cw_calloc(n, k->item_size);
+                for (size_t i = 0; i < n; i++)
+                        cfg_schema_defaults(k->sub, items + i * k->item_size);
                 *(void **)f = items;
                 *(size_t *)((char *)obj + k->off_n) = cw_list(c, v, p, items, k->item_size, k->sub);
                 break;

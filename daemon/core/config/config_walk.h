@@ -35,6 +35,8 @@ void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
 /* Section readers in config_guests.c. */
 extern const struct keydef cfg_guests_keys[];
 extern const struct keydef cfg_forward_keys[];
+extern const struct keydef cfg_vm_keys[];
+/* reads the list by cfg_vm_keys, then checks what each VM boots from */
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
 /* The host sections' tables, in config_host.c. */
 extern const struct keydef cfg_libvirt_keys[];

@@ -50,6 +50,7 @@ void cfg_schema_defaults(const struct keydef *keys, void *obj)
                 case CFG_UINT:
                 case CFG_DURATION:
                 case CFG_ENUM:
+                case CFG_SIZE:
                         cfg_field_set_uint(f, k->size, (unsigned long long)k->def);
                         break;
                 case CFG_STRING:
@@ -64,11 +65,12 @@ void cfg_schema_defaults(const struct keydef *keys, void *obj)
                                 cfg_schema_defaults(k->sub, f);
                         break;
                 case CFG_CUSTOM:
-                case CFG_SIZE:
                 case CFG_IPV4:
                 case CFG_PREFIX:
                 case CFG_IFADDR:
                 case CFG_MAC:
+                case CFG_TEXT:
+                case CFG_PATH:
                 case CFG_PREFIX_LIST:
                 case CFG_LIST:
                         break; /* no default but zero, or one that depends on other keys */
@@ -142,6 +144,9 @@ static bool is_zero(const struct keydef *k, const void *f, const void *obj)
         case CFG_DOMAIN:
         case CFG_STRING:
                 return !*(const char *)f;
+        case CFG_TEXT:
+        case CFG_PATH:
+                return !*(char *const *)f;
         case CFG_PREFIX_LIST:
         case CFG_LIST:
                 return *(const size_t *)((const char *)obj + k->off_n) == 0;
@@ -194,6 +199,10 @@ static void put_value(struct nr_buf *b, const struct keydef *k, const void *f, c
         case CFG_DOMAIN:
         case CFG_STRING:
                 put_string(b, k, f);
+                break;
+        case CFG_TEXT:
+        case CFG_PATH:
+                cfg_put_quoted(b, *(char *const *)f);
                 break;
         case CFG_PREFIX_LIST:
                 cfg_put_prefixes(b, *(struct nr_prefix *const *)f,
@@ -296,6 +305,9 @@ static void put_default(struct nr_buf *b, const struct keydef *k)
         case CFG_DURATION:
                 cfg_put_duration(b, (unsigned long)k->def);
                 break;
+        case CFG_SIZE:
+                cfg_put_size(b, (unsigned long long)k->def);
+                break;
         case CFG_ENUM:
                 buf_puts(b, k->names[k->def]);
                 break;
@@ -310,11 +322,12 @@ static void put_default(struct nr_buf *b, const struct keydef *k)
                 buf_puts(b, "[]");
                 break;
         case CFG_CUSTOM:
-        case CFG_SIZE:
         case CFG_IPV4:
         case CFG_PREFIX:
         case CFG_IFADDR:
         case CFG_MAC:
+        case CFG_TEXT:
+        case CFG_PATH:
         case CFG_MAP:
                 buf_puts(b, "?"); /* such a key needs its doc_default */
                 break;

@@ -14,7 +14,8 @@ struct keydef;
 
 typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
 /* Per-key checks beyond the kind's: val is the value read (a long long for uint and duration,
- * a struct nr_prefix for prefix, a uint32_t for ipv4); false after reporting the error. */
+ * a uint64_t for size, a struct nr_prefix for prefix, a uint32_t for ipv4, the text for string
+ * and text); false after reporting the error. */
 typedef bool (*key_check)(struct pctx *c, yaml_node_t *val, const char *path, const void *v);
 /* Prints the whole "key: value" entry (or nothing) at indent, with its newline, for a key the
  * kinds cannot; indent < 0: inside a flow mapping, only "key: value" (and always something). */
@@ -25,7 +26,7 @@ enum cfg_kind {
         CFG_BOOL,        /* bool */
         CFG_UINT,        /* unsigned integer of .size bytes, .min to .max, then .check */
         CFG_DURATION,    /* uint32_t seconds; outside .min to .max (max 0: none): .range_msg */
-        CFG_SIZE,        /* uint64_t bytes */
+        CFG_SIZE,        /* uint64_t bytes, then .check */
         CFG_IPV4,        /* uint32_t host address */
         CFG_PREFIX,      /* struct nr_prefix, host bits clear */
         CFG_IFADDR,      /* struct nr_prefix, an interface's address */
@@ -35,6 +36,8 @@ enum cfg_kind {
         CFG_DOMAIN,      /* char[.size], a DNS domain */
         CFG_ENUM,        /* an enum, one of .names (in the enum's order) */
         CFG_STRING,      /* char[.size]: .what, then .check (which also bounds the length) */
+        CFG_TEXT,        /* char * (NULL: not given), printed quoted: .what, then .check */
+        CFG_PATH,        /* char * (NULL: not given), an absolute path: .what */
         CFG_PREFIX_LIST, /* struct nr_prefix * with its count at .off_n */
         CFG_MAP,         /* a nested section whose keys are .sub, at .off */
         CFG_LIST,        /* a list of mappings whose keys are .sub: items of .item_size at
@@ -93,6 +96,3 @@ void cfg_put_size(struct nr_buf *b, unsigned long long v);
 void cfg_put_quoted(struct nr_buf *b, const char *s);
 struct nr_prefix;
 void cfg_put_prefixes(struct nr_buf *b, const struct nr_prefix *p, size_t n);
-
-/* The printers of the sections that are not table-driven yet (render_yaml.c). */
-void render_yaml_vms(struct nr_buf *b, const struct keydef *k, const void *cfg, int indent);
