@@ -54,8 +54,9 @@ enum {
 
 struct keydef {
         const char *name;
-        key_fn fn;               /* reads the value instead of the kind (CFG_CUSTOM, or a map
-                                  * that needs more than its keys) */
+        key_fn fn;               /* reads the value instead of the kind (CFG_CUSTOM, or a value
+                                  * that needs more than its kind; the kind still gives its
+                                  * default and prints it) */
         bool required;
         enum cfg_kind kind;
         unsigned flags;
