@@ -66,6 +66,10 @@ int fake_nft_del(struct fake *k, bool bridge);
 int fake_nft_tamper(struct fake *k, bool bridge);         /* a rule changed by hand */
 int fake_dnsmasq_kill(struct fake *k);
 
+/* An injected failure (fake_fail) for the op with this line, if any: -errno with err set, and
+ * counted down; 0 otherwise. */
+int fake_injected(struct fake *k, const char *line, char *err, size_t errlen);
+
 /* The transcript so far (owned by the fake); fake_note adds a line of the test's own. */
 const char *fake_transcript(struct fake *k);
 void fake_note(struct fake *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
