@@ -11,11 +11,11 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "control.h"
+#include "control/control.h"
 #include "daemon.h"
-#include "fileio.h"
-#include "imds_client.h"
-#include "log.h"
+#include "lib/fileio.h"
+#include "azure/imds_client.h"
+#include "lib/log.h"
 
 #define EVENT_COALESCE_USEC 10000ull    /* bursts of kernel events become one pass */
 

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/model.h"
+#include "core/model/model.h"
 #include "daemon.h"
-#include "core/plan.h"
-#include "core/render_text.h"
-#include "core/validate.h"
-#include "log.h"
+#include "core/model/plan.h"
+#include "core/render/render_text.h"
+#include "core/config/validate.h"
+#include "lib/log.h"
 
 #define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
 #define DEFAULT_RUN_DIR "/run/nestrouter"

@@ -2,7 +2,7 @@
  * through the backend it names. Failures are kept per object (its plan_op_object key): a failing
  * object is retried with exponential backoff while every other object keeps converging, and is
  * reported once when it starts failing, once when its reason changes and once when it recovers. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -12,8 +12,8 @@
 #include "backend/fake/fake.h"
 #include "engine/engine.h"
 #include "golden_file.h"
-#include "model.h"
-#include "owned.h"
+#include "core/model/model.h"
+#include "core/model/owned.h"
 
 #define GOLDEN "tests/golden/engine"
 

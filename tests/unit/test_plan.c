@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
-#include "model.h"
-#include "plan.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
 
 static const char AZURE[] = "version: 1\n"
                             "uplinks:\n"

@@ -29,7 +29,7 @@
 #include "backend/virt/import.h"
 #include "backend/virt/kvm_probe.h"
 #include "backend/virt/virt.h"
-#include "core/render_domain.h"
+#include "core/render/render_domain.h"
 
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)

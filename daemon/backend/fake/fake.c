@@ -3,7 +3,7 @@
  * what a kernel keeps (links with their master, addresses, routes with their protocol, rules,
  * sysctls, two nft tables, one dnsmasq, one BIRD with its sessions) and refuses what a kernel
  * refuses (an address or route on a missing device, a port of a missing bridge). */
-#include "fake.h"
+#include "backend/fake/fake.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/render_bird.h"
+#include "core/lib/array.h"
+#include "core/render/render_bird.h"
 #include "engine/engine.h"
 
 void fake_init(struct fake *k)

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "backend/backend.h"
-#include "core/plan.h"
-#include "core/strbuf.h"
+#include "core/model/plan.h"
+#include "core/lib/strbuf.h"
 
 #define FAKE_FAILS_MAX 8
 

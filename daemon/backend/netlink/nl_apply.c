@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nl.h"
-#include "nl_msg.h"
+#include "backend/netlink/nl.h"
+#include "backend/netlink/nl_msg.h"
 
 static int send_msg(struct nlb *b, struct nl_msg *m)
 {

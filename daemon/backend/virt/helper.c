@@ -22,7 +22,7 @@
  * Helper -> daemon:  "accel kvm|tcg\nWHY", "conn up\nINFO", "conn down\nERROR",
  *                    "busy WHAT", "idle",
  *                    "snap\n" + lines NAME\tSTATE\tREASON\tOWNED\tLIVEHASH\tCONFHASH\tERROR */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,16 +37,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "chan.h"
-#include "core/strbuf.h"
-#include "kvm_probe.h"
+#include "lib/clock.h"
+#include "backend/virt/chan.h"
+#include "core/lib/strbuf.h"
+#include "backend/virt/kvm_probe.h"
 #include "lib/debounce.h"
-#include "log.h"
-#include "shutdown.h"
-#include "blank.h"
-#include "virt_dom.h"
-#include "virt_event.h"
+#include "lib/log.h"
+#include "backend/virt/shutdown.h"
+#include "backend/virt/blank.h"
+#include "backend/virt/virt_dom.h"
+#include "backend/virt/virt_event.h"
 
 #define RESYNC_USEC (60ull * 1000000)
 #define RETRY_START_USEC (30ull * 1000000)

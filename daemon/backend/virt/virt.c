@@ -2,7 +2,7 @@
  * backoff when it dies or when libvirt.uri/accel change), its messages, disk imports, and the
  * guest pass that renders the domains and sends them when they changed. Nothing here blocks on
  * libvirt. */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "core/guest_resources.h"
-#include "blank.h"
-#include "seed.h"
-#include "fileio.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "core/model/guest_resources.h"
+#include "backend/virt/blank.h"
+#include "backend/virt/seed.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 #include "helper/path.h"
 
 /* the first restart is immediate; then 1 s, 2 s, ... up to 30 s. SIGTERM kills the helper at

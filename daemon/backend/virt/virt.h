@@ -1,6 +1,6 @@
 /* The nested guests, daemon side. The daemon never calls libvirt itself (its RPCs block); it
  * supervises the virt helper process (helper.c) and talks to it over a socketpair: it renders
- * the desired domains (core/render_domain.c) once the helper has reported whether KVM works and
+ * the desired domains (core/render/render_domain.c) once the helper has reported whether KVM works and
  * the network pass has made the guest bridge, runs disk imports as child processes (import.c),
  * and keeps the helper's latest snapshot of the domains for status and `nestrouterctl vm`.
  * Guest work runs in its own pass on its own timer, never inside the network pass. */
@@ -11,13 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "chan.h"
-#include "core/config.h"
-#include "core/render_domain.h"
-#include "core/render_metrics.h"
-#include "core/strbuf.h"
-#include "firmware.h"
-#include "import.h"
+#include "backend/virt/chan.h"
+#include "core/config/config.h"
+#include "core/render/render_domain.h"
+#include "core/render/render_metrics.h"
+#include "core/lib/strbuf.h"
+#include "backend/virt/firmware.h"
+#include "backend/virt/import.h"
 #include "lib/debounce.h"
 #include "lib/supervise.h"
 

@@ -3,15 +3,15 @@
  * and `vm list` answer from what the daemon already knows (the helper's last snapshot, import
  * progress), so they never wait for libvirt; `vm start` and `vm stop` go to the helper and are
  * answered when it is done, with a timeout. */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "core/render_text.h"
+#include "lib/clock.h"
+#include "core/render/render_text.h"
 
 #define START_TIMEOUT_S 90
 
