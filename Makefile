@@ -27,7 +27,7 @@ CORE_SRC := $(sort $(wildcard daemon/core/*/*.c))
 LIB_EV_SRC  := daemon/lib/debounce.c daemon/lib/supervise.c
 LIB_CTL_SRC := daemon/lib/imds_http.c
 # the engine and the recording fake backend: pure, so the engine's unit test runs without root
-FAKE_SRC := daemon/backend/fake/fake.c
+FAKE_SRC := daemon/backend/fake/fake.c daemon/backend/fake/fake_virt.c
 ENGINE_TEST_SRC := daemon/engine/engine.c $(FAKE_SRC)
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it

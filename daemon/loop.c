@@ -186,7 +186,7 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "dnsmasq: %m");
         if ((r = bgpb_open(&d->bgp, d->o.run_dir, d->o.state_dir)) < 0)
                 return log_err_errno(r, "bgp: %m");
-        if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir)) < 0)
+        if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir, &d->n)) < 0)
                 return log_err_errno(r, "guests: %m");
         daemon_engine_init(d);
         return 0;
@@ -197,6 +197,7 @@ static void daemon_free(struct nr_daemon *d)
         imdsc_cancel_all();
         azw_close(&d->azw);
         aze_close(&d->aze);
+        daemon_drain_wait_close(d);
         virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
         dmb_close(&d->dm);
         bgpb_close(&d->bgp); /* BIRD stays: its routes stay advertised */

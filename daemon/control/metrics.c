@@ -94,6 +94,10 @@ char *daemon_metrics(struct nr_daemon *d)
         for (size_t i = 0; i < n_fail; i++)
                 if (f[i].obj < NR_OBJ_COUNT)
                         fail[f[i].obj].n++;
+        f = engine_failures(&d->virt.eng, &n_fail); /* the guests' */
+        for (size_t i = 0; i < n_fail; i++)
+                if (f[i].obj < NR_OBJ_COUNT)
+                        fail[f[i].obj].n++;
         struct nr_metrics m = {
                 .config_ok = d->config_ok, .config_applied = d->cfg != NULL,
                 .converged = d->converged, .reloads = d->n.reloads,

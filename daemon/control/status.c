@@ -174,12 +174,14 @@ static void uplinks(struct nr_daemon *d, struct nr_buf *b, bool json)
 /* Objects failing or in conflict, with their reason and next retry (engine.c's backoff). */
 static void failing(const struct nr_daemon *d, struct nr_buf *b, bool json)
 {
-        size_t n;
-        const struct nr_engine_fail *f = engine_failures(&d->eng, &n);
+        size_t n_net, n_vm;
+        const struct nr_engine_fail *net = engine_failures(&d->eng, &n_net);
+        const struct nr_engine_fail *vm = engine_failures(&d->virt.eng, &n_vm);
         uint64_t now = now_usec();
         if (json)
                 buf_puts(b, ",\"failing\":[");
-        for (size_t i = 0; i < n; i++, f++) {
+        for (size_t i = 0; i < n_net + n_vm; i++) { /* the network's objects, then the guests' */
+                const struct nr_engine_fail *f = i < n_net ? &net[i] : &vm[i - n_net];
                 double retry = f->next_usec > now ? (double)(f->next_usec - now) / 1e6 : 0;
                 double since = (double)(now - f->since_usec) / 1e6;
                 if (!json) {
@@ -308,6 +310,14 @@ char *daemon_plan_text(struct nr_daemon *d)
         char *s = plan_render(&p.plan);
         plan_free(&p.plan);
         model_free(&want);
+        char *g = d->virt.cfg ? virtb_plan_text(&d->virt) : NULL;
+        if (s && g && *g) { /* the guests' ops follow the network's */
+                struct nr_buf b = {0};
+                buf_printf(&b, "%s%s", s, g);
+                free(s);
+                s = buf_finish(&b);
+        }
+        free(g);
         return s;
 }
 

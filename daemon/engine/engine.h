@@ -79,6 +79,11 @@ int engine_observe(struct nr_engine *e, const struct nr_desired *want,
 int engine_pass(struct nr_engine *e, const struct nr_desired *want,
                 const struct nr_desired *prev, bool changed, struct nr_pass_result *res);
 
+/* An op its backend's apply() answered with -EINPROGRESS (sent to another process) has
+ * finished: r 0 applied, else failed with err. Counted, logged and backed off like an op
+ * applied in a pass. */
+void engine_complete(struct nr_engine *e, const struct nr_op *op, int r, const char *err);
+
 /* Something changed that may cure a failing object (a reload, a link appeared): retry every
  * failing object at the next pass instead of waiting for its backoff. */
 void engine_retry_now(struct nr_engine *e);

@@ -1,7 +1,9 @@
 /* The engine against the recording fake, without root: whole reconcile scenarios (cold start,
  * converged, every drift kind the netns suite injects, reloads, a file changed while the daemon
- * was stopped, a permanent conflict, a transient failure with backoff, teardown) as golden
- * transcripts under tests/golden/engine. Each transcript shows the passes with their time, the
+ * was stopped, a permanent conflict, a transient failure with backoff, teardown; with bgp:
+ * BIRD's start, reloads, the health gate, drain and teardown; the guests' domains through the
+ * virt backend) as golden transcripts under tests/golden/engine. Each transcript shows the
+ * passes with their time, the
  * ops the fake applied (or refused), and what the engine logged at notice level and above. */
 #include "unit_helpers.h"
 
@@ -9,6 +11,7 @@
 #include <syslog.h>
 
 #include "backend/fake/fake.h"
+#include "backend/fake/fake_virt.h"
 #include "engine/engine.h"
 #include "golden_file.h"
 #include "core/model/model.h"
@@ -48,6 +51,35 @@ struct variant {
 };
 
 static const struct variant BASE = {"", "nr0", "", "", ""};
+
+/* Route Server mode: {hold_time} {extra advertised prefix} */
+static const char BGP_CONFIG[] = "version: 1\n"
+                                 "uplinks:\n"
+                                 "  nat: {match: {name: eth0}, address: 10.0.0.4/24, "
+                                 "gateway: 10.0.0.1}\n"
+                                 "  lan:\n"
+                                 "    match: {name: eth1}\n"
+                                 "    address: 10.0.1.4/24\n"
+                                 "    gateway: 10.0.1.1\n"
+                                 "    routes: [10.0.0.0/22, 10.0.4.0/26]\n"
+                                 "guests:\n"
+                                 "  bridge: nr0\n"
+                                 "  subnet: 10.100.0.0/24\n"
+                                 "azure:\n"
+                                 "  address_space: [10.0.0.0/22, 10.0.4.0/26]\n"
+                                 "  route_server_subnet: 10.0.4.0/26\n"
+                                 "bgp:\n"
+                                 "  asn: 65010\n"
+                                 "  peers: [10.0.4.4, 10.0.4.5]\n"
+                                 "  hold_time: %s\n"
+                                 "  advertise: [10.100.0.0/24%s]\n";
+
+struct bvariant {
+        const char *hold, *extra;
+        bool drained;              /* nestrouterctl drain (a fact of the pass) */
+};
+
+static const struct bvariant BGP = {"180s", "", false};
 
 struct scene {
         struct fake k;
@@ -155,6 +187,43 @@ static struct nr_pass_result pass(const struct variant *v, bool changed, const c
         struct nr_desired want;
         desired(v, &want);
         return pass_want(&want, changed, why);
+}
+
+static void desired_bgp(const struct bvariant *v, struct nr_desired *want)
+{
+        char text[2048];
+        struct nr_facts facts;
+        snprintf(text, sizeof(text), BGP_CONFIG, v->hold, v->extra);
+        struct tcfg *t = check_text(text);
+        if (t->parse_r < 0 || t->validate_r < 0)
+                dump_diags(&t->d);
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(t->validate_r, 0);
+        model_facts_assumed(&t->cfg, &facts);
+        facts.bgp_drained = v->drained;
+        assert_int_equal(model_build(&t->cfg, &facts, &PATHS, want), 0);
+}
+
+static struct nr_pass_result pass_bgp(const struct bvariant *v, bool changed, const char *why)
+{
+        struct nr_desired want;
+        desired_bgp(v, &want);
+        return pass_want(&want, changed, why);
+}
+
+/* How many of the fake's transcript lines since `from` start with `prefix`. */
+static unsigned lines_since(size_t from, const char *prefix)
+{
+        unsigned n = 0;
+        const char *t = fake_transcript(&S.k);
+        for (const char *l = t + from; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                n += !strncmp(l, prefix, strlen(prefix));
+        return n;
+}
+
+static size_t mark(void)
+{
+        return strlen(fake_transcript(&S.k));
 }
 
 static void converge(const struct variant *v)
@@ -391,6 +460,139 @@ static void teardown(void **state)
         golden("teardown.txt");
 }
 
+/* ---- bgp: ------------------------------------------------------------------------------- */
+
+/* BIRD starts with the prefixes withdrawn (nothing of the host observed yet), then advertises
+ * once the pass has built the path; a converged system writes nothing, BIRD included. */
+static void bgp_cold_start(void **state)
+{
+        (void)state;
+        scene_start();
+        struct nr_pass_result r = pass_bgp(&BGP, true, "cold start");
+        assert_int_equal(r.failed, 0);
+        assert_true(S.k.bird_running);
+        assert_int_equal(S.k.bgp_up, 3);
+        assert_int_equal(lines_since(0, "  bgp start BIRD, withdrawn (guest bridge nr0 is "
+                                        "missing)"), 1);
+        r = pass_bgp(&BGP, false, "our own writes come back as events");
+        assert_int_equal(r.n_ops, 1);
+        assert_int_equal(lines_since(0, "  bgp configure BIRD, advertising"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "converged: nothing to do").n_ops, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        golden("bgp-cold-start.txt");
+}
+
+static void bgp_converge(void)
+{
+        pass_bgp(&BGP, true, "start");
+        pass_bgp(&BGP, false, "the host is up: advertise");
+        assert_int_equal(pass_bgp(&BGP, false, "converged").n_ops, 0);
+}
+
+/* Reloads by difference: a changed hold time alone waits for the sessions to restart (no op);
+ * a prefix added is a configure that keeps the sessions' old settings; never a BIRD restart. */
+static void bgp_reloads(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        struct bvariant v = BGP;
+        fake_note(&S.k, "# reload: hold time 90s (sessions are up: it waits for them)");
+        v.hold = "90s";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 0);
+        fake_note(&S.k, "# reload: hold time 90s and a prefix added");
+        v.extra = ", 10.100.9.0/24";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising, sessions kept"), 1);
+        assert_non_null(strstr(S.k.bird_conf, "route 10.100.9.0/24 blackhole;"));
+        assert_non_null(strstr(S.k.bird_conf, "hold time 180;"));
+        assert_int_equal(pass_bgp(&v, false, "converged").n_ops, 0);
+        fake_note(&S.k, "# reload: the prefix removed again");
+        v.extra = "";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp start"), 0);
+        assert_int_equal(lines_since(m, "  bgp stop"), 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        fake_note(&S.k, "# the sessions drop (Route Server restarted): they come back with "
+                        "the new hold time");
+        assert_int_equal(fake_bgp_sessions_down(&S.k), 0);
+        assert_int_equal(pass_bgp(&v, false, "BIRD: sessions down").n_ops, 1);
+        assert_non_null(strstr(S.k.bird_conf, "hold time 90;"));
+        assert_int_equal(pass_bgp(&v, false, "converged").n_ops, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        golden("bgp-reloads.txt");
+}
+
+/* The health gate: what the host cannot serve is withdrawn in the pass that sees it, and
+ * advertised again in the pass after the repair; a BIRD that died is started again. */
+static void bgp_health(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        fake_note(&S.k, "# dnsmasq killed");
+        assert_int_equal(fake_dnsmasq_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "SIGCHLD").n_ops, 2);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (dnsmasq"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "dnsmasq runs again").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 1);
+        fake_note(&S.k, "# the guest bridge deleted");
+        assert_int_equal(fake_link_del(&S.k, "nr0"), 0);
+        pass_bgp(&BGP, false, "link event");
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (guest bridge nr0 is "
+                                        "missing)"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "the bridge is back").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 2);
+        fake_note(&S.k, "# ip_forward turned off");
+        assert_int_equal(fake_sysctl_set(&S.k, "net/ipv4/ip_forward", "0"), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "resync").n_ops, 2);
+        assert_int_equal(pass_bgp(&BGP, false, "forwarding is back").n_ops, 1);
+        fake_note(&S.k, "# BIRD killed");
+        assert_int_equal(fake_bird_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "resync").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp start BIRD, advertising"), 1);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 1);
+        assert_int_equal(pass_bgp(&BGP, false, "converged").n_ops, 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        golden("bgp-health.txt");
+}
+
+/* Drain and undrain are passes like any other: the drain switch is a fact of the pass. Then
+ * --teardown stops BIRD. */
+static void bgp_drain(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        struct bvariant v = BGP;
+        fake_note(&S.k, "# nestrouterctl drain");
+        v.drained = true;
+        assert_int_equal(pass_bgp(&v, false, "drain").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (drained"), 1);
+        assert_null(strstr(S.k.bird_conf, "blackhole"));
+        assert_int_equal(pass_bgp(&v, false, "converged, drained").n_ops, 0);
+        fake_note(&S.k, "# dnsmasq killed while drained: repaired, still withdrawn");
+        assert_int_equal(fake_dnsmasq_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&v, false, "SIGCHLD").n_ops, 1);
+        assert_int_equal(pass_bgp(&v, false, "converged, drained").n_ops, 0);
+        fake_note(&S.k, "# nestrouterctl undrain");
+        v.drained = false;
+        assert_int_equal(pass_bgp(&v, false, "undrain").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 1);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        struct nr_desired none;
+        assert_int_equal(model_empty(S.prev.route_protocol, &none), 0);
+        fake_note(&S.k, "# --teardown");
+        assert_int_equal(pass_want(&none, true, "teardown").failed, 0);
+        assert_false(S.k.bird_running);
+        golden("bgp-drain.txt");
+}
+
 /* The record is ours, but a newer version may add kinds and a crash may cut a line: what is
  * not understood is skipped, what is understood is kept. */
 static void owned_record_tolerant(void **state)
@@ -425,6 +627,133 @@ static void owned_record_tolerant(void **state)
         model_free(&d);
 }
 
+/* ---- guests: the guest pass's engine, libvirt through the virt backend ---------------------- */
+
+static const char VMS[] = "vms:\n"
+                          "  - {name: g1, kernel: /k/vmlinuz, memory: 64MiB}\n"
+                          "  - {name: g2, kernel: /k/vmlinuz, memory: 64MiB, autostart: false}\n"
+                          "  - {name: g3, kernel: /k/vmlinuz, memory: 64MiB}\n";
+
+/* The guests' desired state as the guest pass makes it: every VM of the file, each ready with
+ * the hash its rendered definition has ("" names one that is not ready: its disk is still
+ * being imported), the definition's text standing in as "<domain NAME HASH>". */
+static void guests_desired(const char *vms, bool hold, const char *const *hashes,
+                           struct nr_desired *want, char xml[][128])
+{
+        struct variant v = BASE;
+        v.vms = vms;
+        char text[4096];
+        snprintf(text, sizeof(text), CONFIG, v.route, v.bridge, v.reservation, v.forward, v.vms);
+        struct tcfg *t = check_text(text);
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(model_doms(&t->cfg, hold, want), 0);
+        for (size_t i = 0; i < want->n_doms; i++) {
+                if (!hashes[i][0])
+                        continue;
+                want->doms[i].ready = true;
+                snprintf(want->doms[i].hash, sizeof(want->doms[i].hash), "%s", hashes[i]);
+                snprintf(xml[i], 128, "<domain %s %s>", want->doms[i].name, hashes[i]);
+                want->doms[i].xml = xml[i];
+        }
+}
+
+static struct nr_pass_result guest_pass(struct fake_virt *fv, const char *vms, bool hold,
+                                        const char *const *hashes, const char *why)
+{
+        struct nr_desired want;
+        struct nr_pass_result res;
+        char xml[8][128];
+        (void)fv;
+        guests_desired(vms, hold, hashes, &want, xml);
+        fake_note(&S.k, "guest pass %u at +%.1f s (%s)", ++S.passes,
+                  (double)(S.now - 1000000000ull) / 1e6, why);
+        assert_int_equal(engine_pass(&S.e, &want, NULL, false, &res), 0);
+        fake_note(&S.k, "  = %zu ops, %u not converged", res.n_ops, res.failed);
+        if (res.retry_at_usec)
+                fake_note(&S.k, "  = next pass in %.1f s",
+                          (double)(res.retry_at_usec - S.now) / 1e6);
+        model_free(&want);
+        return res;
+}
+
+/* Guests planned like every other object: defined, autostarted once per boot, a foreign domain
+ * in the way is a conflict, ours no longer configured are undefined, a guest whose disk is still
+ * being imported is neither defined nor undefined, hold stops autostarts, a failed start backs
+ * off, and ops answered later (the helper is another process) are counted when they are. */
+static void guests(void **state)
+{
+        static struct fake_virt fv;
+        const char *v1[] = {"h1", "h2", "h3"}, *v2[] = {"h1b", "h2", "h3"};
+        const char *importing[] = {"", "h2", "h3"};
+        (void)state;
+        scene_start();
+        fake_virt_init(&fv, &S.k);
+        fake_virt_attach(&fv, &S.e);
+        assert_int_equal(fake_dom_add(&fv, "web1", false, true), 0); /* someone else's */
+        assert_int_equal(fake_dom_add(&fv, "old1", true, true), 0);  /* ours, from an old file */
+        assert_int_equal(fake_dom_add(&fv, "g3", false, false), 0);  /* in the way of ours */
+        fake_note(&S.k, "# the helper is not connected yet: nothing is known, nothing planned");
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "start").n_ops, 0);
+        fake_note(&S.k, "# libvirt answers: define and autostart ours, g3 is someone else's, "
+                        "old1 loses its definition and runs on");
+        fv.up = true;
+        struct nr_pass_result r = guest_pass(&fv, VMS, false, v1, "libvirt connected");
+        assert_int_equal(r.n_ops, 5);
+        assert_int_equal(r.failed, 1); /* the conflict */
+        r = guest_pass(&fv, VMS, false, v1, "converged but for the conflict");
+        assert_int_equal(r.n_ops, 1);
+        fake_note(&S.k, "# g1 shuts down from inside: autostart is once per boot");
+        assert_int_equal(fake_dom_stop(&fv, "g1"), 0);
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g1 stopped").n_ops, 1);
+        fake_note(&S.k, "# the foreign g3 goes away: ours is defined and started");
+        fv.n_doms = 0;
+        assert_int_equal(fake_dom_add(&fv, "g1", true, false), 0);
+        fv.doms[0].started = true;
+        snprintf(fv.doms[0].hash, sizeof(fv.doms[0].hash), "h1");
+        assert_int_equal(fake_dom_add(&fv, "g2", true, false), 0);
+        snprintf(fv.doms[1].hash, sizeof(fv.doms[1].hash), "h2");
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g3 gone").n_ops, 2);
+        fake_note(&S.k, "# a new boot: the autostarted guests start again");
+        fake_virt_reboot(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "booted").n_ops, 2);
+        fake_note(&S.k, "# reload: g1's definition changed while it runs; g2 removed");
+        static const char VMS2[] = "vms:\n"
+                                   "  - {name: g1, kernel: /k/vmlinuz, memory: 128MiB}\n"
+                                   "  - {name: g3, kernel: /k/vmlinuz, memory: 64MiB}\n";
+        const char *v3[] = {"h1b", "h3"};
+        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "reload").n_ops, 2);
+        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "converged").n_ops, 0);
+        fake_note(&S.k, "# reload: g2 is back; g1 gets a disk to import: g1 is neither defined nor undefined meanwhile");
+        assert_int_equal(guest_pass(&fv, VMS, false, importing, "reload").n_ops, 1);
+        assert_int_equal(guest_pass(&fv, VMS, false, v2, "import done").n_ops, 0);
+        fake_note(&S.k, "# host shutdown: starts held; a new boot with hold starts nothing");
+        fake_virt_reboot(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, true, v2, "held").n_ops, 0);
+        fake_note(&S.k, "# the helper answers later: one op per guest at a time, counted when "
+                        "answered; a start that fails backs off");
+        fv.async = true;
+        fake_fail(&S.k, "vm start g3", EIO, 1);
+        uint64_t writes = S.n.writes;
+        r = guest_pass(&fv, VMS, false, v2, "not held any more");
+        assert_int_equal(r.n_ops, 2);
+        assert_int_equal(S.n.writes, writes);
+        r = guest_pass(&fv, VMS, false, v2, "before the answers");
+        assert_int_equal(r.n_ops, 2);
+        fake_virt_answer(&fv);
+        assert_int_equal(S.n.writes, writes + 1);
+        r = guest_pass(&fv, VMS, false, v2, "after the answers: g3 backs off");
+        assert_int_equal(r.n_ops, 1);
+        assert_true(r.retry_at_usec > S.now);
+        S.now += 2000000;
+        r = guest_pass(&fv, VMS, false, v2, "retry");
+        fake_virt_answer(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, false, v2, "converged").n_ops, 0);
+        size_t n;
+        assert_null(engine_failures(&S.e, &n));
+        golden("guests.txt");
+        fake_virt_free(&fv);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -432,6 +761,9 @@ int main(void)
                 ETEST(reloads),                  ETEST(changed_while_stopped),
                 ETEST(permanent_conflict),       ETEST(transient_failure),
                 ETEST(teardown),                 ETEST(owned_record_tolerant),
+                ETEST(bgp_cold_start),           ETEST(bgp_reloads),
+                ETEST(bgp_health),               ETEST(bgp_drain),
+                ETEST(guests),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,7 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
         case NR_OBJ_NFT:
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_BGP:
+        case NR_OBJ_VM:
         case NR_OBJ_COUNT:
                 break;
         }

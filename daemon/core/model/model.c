@@ -313,8 +313,27 @@ int model_empty(uint8_t route_protocol, struct nr_desired *out)
         return 0;
 }
 
+int model_doms(const struct nr_config *cfg, bool hold, struct nr_desired *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->doms_on = true;
+        out->route_protocol = cfg->router.route_protocol;
+        if (!cfg->n_vms)
+                return 0;
+        if (!(out->doms = calloc(cfg->n_vms, sizeof(*out->doms))))
+                return -ENOMEM;
+        for (size_t i = 0; i < cfg->n_vms; i++) {
+                struct nr_dom *d = &out->doms[i];
+                snprintf(d->name, sizeof(d->name), "%s", cfg->vms[i].name);
+                d->autostart = cfg->vms[i].autostart && !hold;
+        }
+        out->n_doms = cfg->n_vms;
+        return 0;
+}
+
 void model_free(struct nr_desired *d)
 {
+        free(d->doms);
         free(d->links);
         free(d->addrs);
         free(d->routes);

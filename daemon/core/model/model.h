@@ -92,6 +92,18 @@ struct nr_paths {
         const char *state_dir;     /* leases */
 };
 
+/* A nested guest as a libvirt domain (vms:). Every configured VM has one, ready or not: a VM
+ * that is not ready (its disk is being imported, a firmware file is missing, ...) is neither
+ * defined nor undefined. */
+struct nr_dom {
+        char name[NR_NAME_MAX];
+        bool autostart;            /* start it once per boot (false while starts are held) */
+        bool ready;                /* its definition is rendered: xml and hash are set (--plan:
+                                    * ready without them, an empty system needs a define) */
+        char hash[17];             /* of the definition (render_domain's) */
+        const char *xml;           /* the definition: the caller's, not freed with the state */
+};
+
 struct nr_desired {
         struct nr_link *links;
         size_t n_links;
@@ -116,6 +128,10 @@ struct nr_desired {
         bool bgp_drained;
         char dhcp_bridge[NR_IFNAMSIZ]; /* the bridge it serves */
         uint8_t route_protocol;
+        bool doms_on;              /* guests are planned with this state (the guest pass's);
+                                    * the network pass leaves them to it */
+        struct nr_dom *doms;       /* one per configured VM, in the file's order */
+        size_t n_doms;
         char notes[4][160];        /* why parts are missing (e.g. waiting for a DHCP address) */
         size_t n_notes;
 };
@@ -130,6 +146,9 @@ void model_free(struct nr_desired *d);
 /* Nothing at all (no tables, no dnsmasq): what --teardown plans towards, with the ownership
  * record as prev. */
 int model_empty(uint8_t route_protocol, struct nr_desired *out);
+/* The guests' part: one nr_dom per VM of cfg, none ready (the caller renders and sets them);
+ * hold: no automatic starts (the host is shutting down). */
+int model_doms(const struct nr_config *cfg, bool hold, struct nr_desired *out);
 
 /* Orderings and identities used by the planner: two objects with the same key are "the same
  * object" (a difference in the rest means replace). */

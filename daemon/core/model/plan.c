@@ -1,4 +1,4 @@
-/* The planner. Order: links, sysctls, addresses, routes, rules, nftables, dnsmasq; removals
+/* The planner. Order: links, sysctls, addresses, routes, rules, nftables, dnsmasq, BIRD, guests; removals
  * first and in reverse dependency order (rules, routes, addresses, links). A converged system
  * yields an empty plan, which is what keeps the daemon from writing anything when idle. */
 #include "core/model/plan.h"
@@ -262,6 +262,71 @@ static int plan_bgp(const struct nr_desired *w, const struct nr_observed *h, str
         return push(p, &op) < 0 ? -ENOMEM : 0;
 }
 
+static const struct nr_obs_dom *find_dom(const struct nr_observed *h, const char *name)
+{
+        for (size_t i = 0; h && i < h->n_doms; i++)
+                if (!strcmp(h->doms[i].name, name))
+                        return &h->doms[i];
+        return NULL;
+}
+
+static bool dom_wanted(const struct nr_desired *w, const char *name)
+{
+        for (size_t i = 0; i < w->n_doms; i++)
+                if (!strcmp(w->doms[i].name, name))
+                        return true;
+        return false;
+}
+
+/* One configured guest: a foreign domain of its name is a conflict; a ready one is defined when
+ * libvirt lacks its definition, and started once per boot when autostarted. */
+static int plan_dom(const struct nr_dom *d, const struct nr_obs_dom *h, struct nr_plan *p)
+{
+        struct nr_op op = {.obj = NR_OBJ_VM};
+        int r = 0;
+        snprintf(op.vm.name, sizeof(op.vm.name), "%s", d->name);
+        if (h && !h->owned) {
+                op.kind = NR_OP_CONFLICT;
+                snprintf(op.why, sizeof(op.why),
+                         "a domain named %s exists that nestrouter does not own; left alone",
+                         d->name);
+                return push(p, &op);
+        }
+        if (!d->ready)
+                return 0;
+        op.vm.running = h && h->active;
+        if (!h || !h->persistent || strcmp(h->conf_hash, d->hash)) {
+                op.kind = NR_OP_VM_DEFINE;
+                op.vm.update = h != NULL;
+                r = push(p, &op);
+        }
+        if (r >= 0 && d->autostart && !(h && (h->active || h->started))) {
+                op.kind = NR_OP_VM_START;
+                r = push(p, &op);
+        }
+        return r;
+}
+
+/* Guests, when this state plans them and libvirt has answered; ours that are no longer
+ * configured lose their definition (a running one keeps running until it stops). */
+static int plan_doms(const struct nr_desired *w, const struct nr_observed *h, struct nr_plan *p)
+{
+        int r = 0;
+        if (!w->doms_on || (h && !h->doms_known))
+                return 0;
+        for (size_t i = 0; r >= 0 && i < w->n_doms; i++)
+                r = plan_dom(&w->doms[i], find_dom(h, w->doms[i].name), p);
+        for (size_t i = 0; r >= 0 && h && i < h->n_doms; i++) {
+                const struct nr_obs_dom *d = &h->doms[i];
+                if (!d->owned || !d->persistent || dom_wanted(w, d->name))
+                        continue;
+                struct nr_op op = {.kind = NR_OP_VM_UNDEFINE, .vm.running = d->active};
+                snprintf(op.vm.name, sizeof(op.vm.name), "%s", d->name);
+                r = push(p, &op);
+        }
+        return r;
+}
+
 int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                const struct nr_desired *prev, struct nr_plan *out)
 {
@@ -285,6 +350,8 @@ int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                 r = plan_services(want, have, out);
         if (r >= 0)
                 r = plan_bgp(want, have, out);
+        if (r >= 0)
+                r = plan_doms(want, have, out);
         if (r < 0)
                 plan_free(out);
         return r;
@@ -308,5 +375,6 @@ void observed_free(struct nr_observed *o)
         free(o->dnsmasq_conf);
         free(o->dnsmasq_hosts);
         free(o->bird_conf);
+        free(o->doms);
         memset(o, 0, sizeof(*o));
 }

@@ -25,6 +25,16 @@ struct nr_obs_route {
         uint8_t protocol;
 };
 
+/* A libvirt domain as the virt helper last reported it. */
+struct nr_obs_dom {
+        char name[NR_NAME_MAX];
+        bool owned;                /* carries nestrouter's metadata */
+        bool persistent;           /* defined (not only running) */
+        bool active;               /* running, paused, ... */
+        bool started;              /* started (or found running) since this boot */
+        char conf_hash[17];        /* the definition's hash in our metadata */
+};
+
 struct nr_observed {
         struct nr_obs_link *links; /* the links the desired state names, where they exist */
         size_t n_links;
@@ -47,6 +57,9 @@ struct nr_observed {
         bool bird_running;         /* BIRD answers on its control socket */
         char *bird_conf;           /* the text it was last configured with */
         unsigned bgp_up;           /* bit i: session NR_BIRD_PROTO_PREFIX(i+1) is Established */
+        bool doms_known;           /* libvirt answered: doms is every domain it has */
+        struct nr_obs_dom *doms;
+        size_t n_doms;
 };
 
 /* What an op is about: the journal's object kind, the status counters' index, and with the
@@ -60,6 +73,7 @@ enum nr_obj {
         NR_OBJ_NFT,
         NR_OBJ_DNSMASQ,
         NR_OBJ_BGP,                /* BIRD and what it advertises */
+        NR_OBJ_VM,                 /* a nested guest's libvirt domain */
         NR_OBJ_COUNT,
 };
 
@@ -70,6 +84,7 @@ enum nr_backend_id {
         NR_BACKEND_NFT,            /* both nft tables */
         NR_BACKEND_DNSMASQ,
         NR_BACKEND_BGP,            /* BIRD, through its control socket */
+        NR_BACKEND_VIRT,           /* libvirt, through the virt helper */
         NR_BACKEND_COUNT,
 };
 
@@ -97,6 +112,9 @@ enum nr_op_kind {
         NR_OP_BGP_START,           /* write bird.conf, start BIRD */
         NR_OP_BGP_CONFIGURE,       /* write bird.conf, `configure` (no session reset) */
         NR_OP_BGP_STOP,            /* bgp: removed: BIRD shuts the sessions down and exits */
+        NR_OP_VM_DEFINE,           /* define the domain (new, or its definition changed) */
+        NR_OP_VM_START,            /* autostart: once per boot */
+        NR_OP_VM_UNDEFINE,         /* ours, no longer configured: a running one runs on */
         NR_OP_CONFLICT,            /* something foreign is in the way: reported, not touched */
 };
 
@@ -114,6 +132,12 @@ struct nr_op {
                         bool keep_sessions;/* established sessions keep their settings
                                             * (bird_conf_keep_sessions on the running text) */
                 } bgp;
+                struct nr_vm_op {
+                        char name[NR_NAME_MAX];
+                        bool update;       /* define: the domain exists (a new definition) */
+                        bool running;      /* it runs: a definition applies at its next start,
+                                            * an undefined one runs until it stops */
+                } vm;
         };
         char why[128];             /* for conflicts and status */
 };

@@ -54,6 +54,12 @@ const char *plan_op_name(enum nr_op_kind k)
                 return "bgp configure";
         case NR_OP_BGP_STOP:
                 return "bgp stop";
+        case NR_OP_VM_DEFINE:
+                return "vm define";
+        case NR_OP_VM_START:
+                return "vm start";
+        case NR_OP_VM_UNDEFINE:
+                return "vm undefine";
         case NR_OP_CONFLICT:
                 return "conflict";
         }
@@ -161,6 +167,19 @@ void plan_op_line(const struct nr_plan *p, const struct nr_op *op, char *buf, si
         case NR_OP_BGP_STOP:
                 snprintf(body, sizeof(body), "BIRD");
                 break;
+        case NR_OP_VM_DEFINE:
+                snprintf(body, sizeof(body), "%s%s", op->vm.name,
+                         !op->vm.update ? ""
+                         : op->vm.running ? " (new definition: applies when it next starts)"
+                                          : " (new definition)");
+                break;
+        case NR_OP_VM_START:
+                snprintf(body, sizeof(body), "%s (autostart)", op->vm.name);
+                break;
+        case NR_OP_VM_UNDEFINE:
+                snprintf(body, sizeof(body), "%s (no longer configured%s)", op->vm.name,
+                         op->vm.running ? "; it runs until it stops" : "");
+                break;
         case NR_OP_CONFLICT:
                 snprintf(body, sizeof(body), "%s", op->why);
                 break;
@@ -215,6 +234,10 @@ enum nr_obj plan_kind_obj(enum nr_op_kind k)
         case NR_OP_BGP_CONFIGURE:
         case NR_OP_BGP_STOP:
                 return NR_OBJ_BGP;
+        case NR_OP_VM_DEFINE:
+        case NR_OP_VM_START:
+        case NR_OP_VM_UNDEFINE:
+                return NR_OBJ_VM;
         case NR_OP_CONFLICT:
                 break;
         }
@@ -235,6 +258,8 @@ enum nr_backend_id plan_obj_backend(enum nr_obj o)
                 return NR_BACKEND_NFT;
         case NR_OBJ_BGP:
                 return NR_BACKEND_BGP;
+        case NR_OBJ_VM:
+                return NR_BACKEND_VIRT;
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:
                 break;
@@ -245,7 +270,7 @@ enum nr_backend_id plan_obj_backend(enum nr_obj o)
 const char *plan_obj_name(enum nr_obj o)
 {
         static const char *const names[NR_OBJ_COUNT] = {
-                "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq", "bgp",
+                "link", "sysctl", "address", "route", "rule", "nft", "dnsmasq", "bgp", "vm",
         };
         return o < NR_OBJ_COUNT ? names[o] : "?";
 }
@@ -280,6 +305,9 @@ void plan_op_object(const struct nr_op *op, char *buf, size_t size)
                 return;
         case NR_OBJ_BGP:
                 snprintf(buf, size, "bird");
+                return;
+        case NR_OBJ_VM:
+                snprintf(buf, size, "%s", op->vm.name);
                 return;
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_COUNT:
