@@ -5,6 +5,9 @@
 # forwarding), the VM with its cloud-init user data, the route table and its associations.
 #
 #   configs/azure/deploy.sh                      deploy (after `az login`)
+#   configs/azure/deploy.sh --security-type TrustedLaunch
+#                                                the same as a Trusted Launch VM (Secure Boot, vTPM)
+#                                                from an Azure Compute Gallery image version
 #   IMAGE_PREFIX=nestrouter-0.2 configs/azure/deploy.sh --upgrade
 #                                                a new image version: upload it, re-create the VM
 #                                                from it on the same NICs and data disk
@@ -25,6 +28,14 @@ VHD=${VHD:-build/image/nestrouter.vhd}
 GENERATIONS=${GENERATIONS:-V1 V2}          # images to register
 VM_GENERATION=${VM_GENERATION:-V2}         # the one the VM boots (v6 sizes need V2)
 IMAGE_PREFIX=${IMAGE_PREFIX:-nestrouter}   # images nestrouter-gen1, nestrouter-gen2
+# The VM's security type (also --security-type): Standard boots a managed image (above);
+# TrustedLaunch (Secure Boot and a vTPM, Generation 2 only) needs an Azure Compute Gallery
+# image version whose definition says TrustedLaunchSupported, published from the same upload.
+SECURITY_TYPE=${SECURITY_TYPE:-Standard}
+GALLERY=${GALLERY:-nestrouter}             # letters, digits, "_" and "." only
+GALLERY_IMAGE=${GALLERY_IMAGE:-nestrouter-gen2}
+GALLERY_IMAGE_VERSION=${GALLERY_IMAGE_VERSION:-1.0.0}   # MAJOR.MINOR.PATCH; a new one per image
+GALLERY_PUBLISHER=${GALLERY_PUBLISHER:-nestrouter}
 UPLOAD=${UPLOAD:-disk}                     # disk: managed disk + azcopy; blob: page blob
 STORAGE_ACCOUNT=${STORAGE_ACCOUNT:-}       # UPLOAD=blob only: globally unique, lower case
 STORAGE_CONTAINER=${STORAGE_CONTAINER:-vhds}
@@ -167,8 +178,50 @@ upload_blob() { # once for every generation: the images point at the same page b
         SOURCE="https://$STORAGE_ACCOUNT.blob.core.windows.net/$STORAGE_CONTAINER/$blob"
 }
 
+# Trusted Launch: the gallery, its Gen2 definition (features are fixed at creation: Trusted
+# Launch supported, so Standard VMs can use it too; Accelerated Networking; SCSI and NVMe for v6
+# sizes) and one image version per image. A managed disk becomes a version through a snapshot.
+create_gallery_image() {
+        local snapshot snapshot_id source=()
+        exists az sig show -g "$RG" --gallery-name "$GALLERY" ||
+                az sig create -g "$RG" --gallery-name "$GALLERY" -l "$LOCATION" -o none
+        exists az sig image-definition show -g "$RG" --gallery-name "$GALLERY" \
+                --gallery-image-definition "$GALLERY_IMAGE" ||
+                az sig image-definition create -g "$RG" --gallery-name "$GALLERY" \
+                        --gallery-image-definition "$GALLERY_IMAGE" -l "$LOCATION" \
+                        --publisher "$GALLERY_PUBLISHER" --offer nestrouter --sku gen2 \
+                        --os-type Linux --os-state Generalized --hyper-v-generation V2 \
+                        --features "SecurityType=TrustedLaunchSupported IsAcceleratedNetworkSupported=True DiskControllerTypes=SCSI,NVMe" \
+                        -o none
+        exists az sig image-version show -g "$RG" --gallery-name "$GALLERY" \
+                --gallery-image-definition "$GALLERY_IMAGE" \
+                --gallery-image-version "$GALLERY_IMAGE_VERSION" && return 0
+        say "gallery image $GALLERY/$GALLERY_IMAGE $GALLERY_IMAGE_VERSION (Trusted Launch supported)"
+        case $UPLOAD in
+        disk)
+                upload_disk V2
+                snapshot=$IMAGE_PREFIX-gen2-snapshot
+                exists az snapshot show -g "$RG" -n "$snapshot" ||
+                        az snapshot create -g "$RG" -n "$snapshot" -l "$LOCATION" --source "$SOURCE" \
+                                --hyper-v-generation V2 -o none
+                snapshot_id=$(az snapshot show -g "$RG" -n "$snapshot" --query id -o tsv)
+                source=(--os-snapshot "$snapshot_id") ;;
+        blob)
+                upload_blob
+                source=(--os-vhd-uri "$SOURCE" --os-vhd-storage-account "$STORAGE_ACCOUNT") ;;
+        *) die "UPLOAD=$UPLOAD: use disk or blob" ;;
+        esac
+        az sig image-version create -g "$RG" --gallery-name "$GALLERY" \
+                --gallery-image-definition "$GALLERY_IMAGE" \
+                --gallery-image-version "$GALLERY_IMAGE_VERSION" -l "$LOCATION" "${source[@]}" -o none
+}
+
 create_images() {
         local gen
+        if [ "$SECURITY_TYPE" = TrustedLaunch ]; then
+                create_gallery_image
+                return
+        fi
         for gen in $GENERATIONS; do
                 exists az image show -g "$RG" -n "$(image_name "$gen")" && continue
                 say "image $(image_name "$gen") (Hyper-V generation $gen)"
@@ -230,10 +283,10 @@ create_nics() {
 }
 
 # ---- the VM -------------------------------------------------------------------------------
-# Security type Standard: Microsoft's nested-virtualization guide asks for it, Trusted Launch
-# cannot use a managed image (what create_images registers), and the image's boot chain is not
-# signed for Secure Boot (docs/azure.md §3.1). No VM agent: cloud-init provisions and reports
-# ready by itself; VM extensions and run-command are therefore unavailable.
+# Security type Standard by default: Microsoft's nested-virtualization guide asks for it (docs/
+# azure.md §3.1). TrustedLaunch boots the gallery image version with Secure Boot (the image's
+# ESP holds Debian's signed shim, GRUB and kernel) and a vTPM. No VM agent: cloud-init
+# provisions and reports ready by itself; VM extensions and run-command are therefore unavailable.
 create_data_disk() { # the data disk, once: it outlives the VM (an upgrade re-creates the VM)
         [ "$DATA_DISK_GB" != 0 ] || return 0
         exists az disk show -g "$RG" -n "$DATA_DISK" && return 0
@@ -242,17 +295,24 @@ create_data_disk() { # the data disk, once: it outlives the VM (an upgrade re-cr
 }
 
 create_vm() {
-        local image custom_data data=()
+        local image custom_data data=() security=(--security-type Standard)
         exists az vm show -g "$RG" -n "$VM" && return 0
         # the first (only) attached data disk gets LUN 0: /dev/disk/azure/scsi1/lun0 in the VM
         [ "$DATA_DISK_GB" = 0 ] || data=(--attach-data-disks "$(az disk show -g "$RG" -n "$DATA_DISK" --query id -o tsv)")
-        image=$(az image show -g "$RG" -n "$(image_name "$VM_GENERATION")" --query id -o tsv)
+        if [ "$SECURITY_TYPE" = TrustedLaunch ]; then
+                image=$(az sig image-version show -g "$RG" --gallery-name "$GALLERY" \
+                        --gallery-image-definition "$GALLERY_IMAGE" \
+                        --gallery-image-version "$GALLERY_IMAGE_VERSION" --query id -o tsv)
+                security=(--security-type TrustedLaunch --enable-secure-boot true --enable-vtpm true)
+        else
+                image=$(az image show -g "$RG" -n "$(image_name "$VM_GENERATION")" --query id -o tsv)
+        fi
         NIC1_MAC=$(mac_of "$NIC1")
         NIC2_MAC=$(mac_of "$NIC2")
         custom_data=$(mktemp)
         print_custom_data >"$custom_data"
         az vm create -g "$RG" -n "$VM" -l "$LOCATION" --image "$image" --size "$VM_SIZE" \
-                --nics "$NIC1" "$NIC2" --security-type Standard --enable-agent false \
+                --nics "$NIC1" "$NIC2" "${security[@]}" --enable-agent false \
                 --custom-data "$custom_data" --admin-username "$ADMIN_USER" \
                 --ssh-key-values "$SSH_KEY" --os-disk-size-gb "$OS_DISK_GB" "${data[@]}" -o none
         rm -f "$custom_data"
@@ -302,7 +362,11 @@ upgrade_vm() {
         local os_disk
         [ "$DATA_DISK_GB" = 0 ] && say "DATA_DISK_GB=0: there is no data disk; guests and leases on the OS disk are lost"
         os_disk=$(az vm show -g "$RG" -n "$VM" --query storageProfile.osDisk.managedDisk.id -o tsv)
-        say "upgrade: $VM is re-created from $(image_name "$VM_GENERATION"); its NICs and data disk $DATA_DISK stay"
+        if [ "$SECURITY_TYPE" = TrustedLaunch ]; then
+                say "upgrade: $VM is re-created from $GALLERY/$GALLERY_IMAGE $GALLERY_IMAGE_VERSION; its NICs and data disk $DATA_DISK stay"
+        else
+                say "upgrade: $VM is re-created from $(image_name "$VM_GENERATION"); its NICs and data disk $DATA_DISK stay"
+        fi
         az vm stop -g "$RG" -n "$VM" -o none          # a clean shutdown: guests stop first
         az vm delete -g "$RG" -n "$VM" --yes -o none  # the NICs and data disk are detached, not deleted
         [ -z "$os_disk" ] || az disk delete --ids "$os_disk" --yes -o none
@@ -311,12 +375,22 @@ upgrade_vm() {
 
 main() {
         local upgrade=0
-        case ${1:-} in
-        --print-config) print_config; return ;;
-        --print-custom-data) print_custom_data; return ;;
-        --upgrade) upgrade=1 ;;
-        "") ;;
-        *) die "usage: $0 [--print-config | --print-custom-data | --upgrade]" ;;
+        while [ $# -gt 0 ]; do
+                case $1 in
+                --print-config) print_config; return ;;
+                --print-custom-data) print_custom_data; return ;;
+                --upgrade) upgrade=1 ;;
+                --security-type) [ $# -ge 2 ] || die "--security-type: Standard or TrustedLaunch"
+                        SECURITY_TYPE=$2; shift ;;
+                *) die "usage: $0 [--print-config | --print-custom-data | [--security-type Standard|TrustedLaunch] [--upgrade]]" ;;
+                esac
+                shift
+        done
+        case $SECURITY_TYPE in
+        Standard) ;;
+        TrustedLaunch) [ "$VM_GENERATION" = V2 ] ||
+                die "TrustedLaunch needs a Generation 2 VM (VM_GENERATION=V2), not $VM_GENERATION" ;;
+        *) die "security type $SECURITY_TYPE: Standard or TrustedLaunch" ;;
         esac
         [ -n "$SSH_SOURCE" ] || die "set SSH_SOURCE (who may SSH to the VM, e.g. 203.0.113.7/32)"
         [ -f "$SSH_KEY" ] || die "$SSH_KEY: no such file (set SSH_KEY)"

@@ -176,6 +176,24 @@ run_fake deploy-upgrade env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" SSH_SOURC
 state
 run_fake deploy-upgrade-novm env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" \
         SSH_SOURCE=203.0.113.7/32 "$(pwd)/$deploy" --upgrade
+# Trusted Launch: the upload disk becomes a snapshot and an image version of a gallery
+# definition with SecurityType=TrustedLaunchSupported (no managed images); the VM is created
+# from that version with Secure Boot and a vTPM. Then the same again (nothing new), and an
+# upgrade to a new image version of the same definition.
+state
+run_fake deploy-tl env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" SSH_SOURCE=203.0.113.7/32 \
+        bash -c '"$0" --security-type TrustedLaunch && echo "--- the same script again" >>state/log &&
+                SECURITY_TYPE=TrustedLaunch "$0"' "$(pwd)/$deploy"
+mv "$tmp/state/log" "$tmp/state/log.first"
+run_fake deploy-tl-upgrade env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" \
+        SSH_SOURCE=203.0.113.7/32 IMAGE_PREFIX=nestrouter-0.2 GALLERY_IMAGE_VERSION=1.1.0 \
+        "$(pwd)/$deploy" --security-type TrustedLaunch --upgrade
+# refused before anything is called: an unknown security type, Trusted Launch on Generation 1
+state
+run_fake deploy-tl-refused env VHD="$tmp/disk.vhd" SSH_KEY="$tmp/key.pub" \
+        SSH_SOURCE=203.0.113.7/32 bash -c '"$0" --security-type Confidential;
+                VM_GENERATION=V1 "$0" --security-type TrustedLaunch; "$0" --security-type' \
+        "$(pwd)/$deploy"
 # A VHD that is not whole MiB plus the footer is refused before anything is uploaded.
 head -c 1048576 /dev/zero >"$tmp/disk.vhd"
 state
