@@ -1,8 +1,8 @@
 /* `nestrouterctl doctor`: uplinks (from the daemon), IMDS and the wireserver through NIC1, the
  * guest subnet against this VM's NIC subnets (IMDS), a probe from the guests' gateway address
- * to a VNet host (UDR and IP forwarding), and nested virtualisation. Each line is a check; a
- * failure says what to change and where. Blocking sockets with short timeouts: this is a
- * one-shot command, not the daemon. */
+ * to a VNet host (UDR and IP forwarding), and the host (doctor_host.c: KVM, Secure Boot, vTPM,
+ * security type). Each line is a check; a failure says what to change and where. Blocking
+ * sockets with short timeouts: this is a one-shot command, not the daemon. */
 #include "ctl/doctor.h"
 
 #include <arpa/inet.h>
@@ -25,6 +25,7 @@
 #include "core/parse/json.h"
 #include "lib/imds_http.h"
 #include "ctl/doctor_bgp.h"
+#include "ctl/doctor_host.h"
 
 enum dr_result {
         DR_RESULT_OK,
@@ -311,96 +312,6 @@ static void check_forwarding(struct doctor *d, const char *probe)
                 close(fd);
 }
 
-static bool cpu_flag(const char *flag)
-{
-        FILE *f = fopen("/proc/cpuinfo", "r");
-        char line[4096];
-        bool found = false;
-        size_t n = strlen(flag);
-        while (f && !found && fgets(line, sizeof(line), f)) {
-                if (strncmp(line, "flags", 5))
-                        continue;
-                for (char *p = strstr(line, flag); p && !found; p = strstr(p + 1, flag))
-                        found = p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n');
-        }
-        if (f)
-                fclose(f);
-        return found;
-}
-
-/* UEFI Secure Boot: the last byte of the SecureBoot variable (after 4 bytes of attributes);
- * -1 when there is no such variable (BIOS boot, Azure Gen1, or no efivarfs) */
-static int secure_boot_state(void)
-{
-        unsigned char b[5];
-        int fd = open("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
-                      O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        ssize_t n = read(fd, b, sizeof(b));
-        close(fd);
-        return n == (ssize_t)sizeof(b) ? b[4] == 1 : -1;
-}
-
-static void check_kvm(struct doctor *d)
-{
-        bool want_kvm = d->have_cfg && d->cfg.libvirt.accel == NR_ACCEL_KVM;
-        enum dr_result bad = want_kvm ? DR_RESULT_FAIL : DR_RESULT_WARN;
-        bool vmx = cpu_flag("vmx"), svm = cpu_flag("svm");
-        char detail[400];
-        int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-        if (fd >= 0)
-                close(fd);
-        snprintf(detail, sizeof(detail), "%s%s", fd >= 0 ? "/dev/kvm usable" : "/dev/kvm: ",
-                 fd >= 0 ? "" : strerror(errno));
-        report(d, "/dev/kvm", fd >= 0 ? DR_RESULT_OK : bad, detail,
-               "guests run with TCG (slow); use a VM size with nested virtualisation "
-               "(Dv3/Dv4/Dv5, Ev3+) and load kvm_intel or kvm_amd");
-        bool slat = vmx ? cpu_flag("ept") : svm && cpu_flag("npt");
-        snprintf(detail, sizeof(detail), "%s%s", vmx ? "VT-x" : svm ? "AMD-V" : "no VT-x/AMD-V",
-                 vmx || svm ? (slat ? (vmx ? " with EPT" : " with NPT") : " without SLAT") : "");
-        report(d, "CPU virtualisation", (vmx || svm) && slat ? DR_RESULT_OK : bad, detail,
-               "the VM size does not pass virtualisation through: resize to one that supports "
-               "nested virtualisation");
-        int nested = read_int(vmx ? "/sys/module/kvm_intel/parameters/nested"
-                                  : "/sys/module/kvm_amd/parameters/nested");
-        snprintf(detail, sizeof(detail), "nested KVM %s",
-                 nested == 1 ? "enabled" : nested == 0 ? "disabled" : "not loaded");
-        report(d, "nested KVM", nested == 1 ? DR_RESULT_OK : bad, detail,
-               "modprobe kvm_intel nested=1 (or kvm_amd nested=1); persist in "
-               "/etc/modprobe.d/kvm.conf");
-        if (d->accel[0]) {
-                snprintf(detail, sizeof(detail), "nestrouterd's probe: %s%s%s", d->accel,
-                         d->accel_reason[0] ? ": " : "", d->accel_reason);
-                report(d, "KVM probe", strcmp(d->accel, "kvm") ? bad : DR_RESULT_OK, detail,
-                       "a real guest could not run under KVM: the guests use TCG (see the "
-                       "checks above and `nestrouterctl status`)");
-        }
-        struct stat st;
-        bool tpm = stat("/dev/tpm0", &st) == 0, efi = stat("/sys/firmware/efi", &st) == 0;
-        int sb = secure_boot_state();
-        bool tl = tpm && efi;
-        bool suspect = !(vmx || svm);
-        snprintf(detail, sizeof(detail), "%s; /dev/kvm %s; Secure Boot %s; vTPM %s",
-                 suspect ? (tl ? "no virtualisation flags, and a vTPM + UEFI: Trusted Launch or "
-                                 "Confidential VM"
-                               : "no virtualisation flags: the VM size may not support nested "
-                                 "virtualisation")
-                         : "nested virtualisation is exposed",
-                 access("/dev/kvm", F_OK) == 0 ? "present" : "absent",
-                 sb == 1 ? "on" : sb == 0 ? "off" : efi ? "unknown" : "n/a (BIOS)",
-                 tpm ? "present" : "absent");
-        /* Microsoft: Trusted Launch lists nested virtualisation as unsupported except on most
-         * v5 size families; the Hyper-V nested guide asks for Standard (docs/azure.md §3.1) */
-        report(d, "VM size / security type", suspect ? bad : DR_RESULT_OK, detail,
-               "pick a size whose page says \"Nested Virtualization: Supported\"; with Trusted "
-               "Launch Microsoft supports nesting only on most v5 families: use such a size or "
-               "the Standard security type");
-        if (fd < 0 || !(vmx || svm))
-                printf("%-26s       guests will run with TCG%s\n", "",
-                       want_kvm ? ", but libvirt.accel is kvm" : "");
-}
-
 static void usage(FILE *f)
 {
         fprintf(f, "usage: nestrouterctl doctor [--probe ADDR[:PORT]] [--timeout MS]\n"
@@ -444,7 +355,10 @@ int ctl_doctor(int argc, char **argv, const char *config, const char *run_dir)
         check_wireserver(&d);
         check_subnet(&d);
         check_forwarding(&d, probe);
-        check_kvm(&d);
+        struct dr_host_counts host = {0};
+        doctor_host(d.have_cfg && d.cfg.libvirt.accel == NR_ACCEL_KVM, d.accel, d.accel_reason,
+                    &host);
+        d.fails += host.fails, d.warns += host.warns;
         struct dr_bgp_counts bgp = {0};
         doctor_bgp(&d.cfg, d.have_cfg, run_dir, &bgp);
         d.fails += bgp.fails, d.warns += bgp.warns;
