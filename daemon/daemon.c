@@ -281,9 +281,6 @@ void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,
 {
         *old = d->cfg;
         *old_text = d->cfg_text;
-        /* the key positions served the checks; nothing after them needs one (a 4,096-forward
-         * file has some 30,000 keys) */
-        pos_free(&cfg->pos);
         d->cfg = cfg;
         d->cfg_text = text;
         virtb_set_config(&d->virt, d->cfg); /* guests: re-render in their own pass */
