@@ -2,14 +2,17 @@
 # Step 3 of the image build: a GPT disk image that boots with BIOS (Azure Gen1, SeaBIOS) and
 # UEFI (Azure Gen2, OVMF) from a root directory, without loop devices or mounts:
 #   p1 BIOS boot (1 MiB): GRUB i386-pc core.img; boot.img in the protective MBR
-#   p2 ESP (64 MiB FAT32): EFI/BOOT/BOOTX64.EFI, a standalone GRUB x86_64-efi (removable path,
-#      so no NVRAM entry is needed)
+#   p2 ESP (64 MiB FAT32): Debian's signed chain for Secure Boot (Azure Trusted Launch) on the
+#      removable path, so no NVRAM entry is needed: EFI/BOOT/BOOTX64.EFI is shim (signed by
+#      Microsoft), EFI/BOOT/grubx64.efi GRUB (signed by Debian, verifies the kernel through
+#      shim), EFI/debian/grub.cfg (where that GRUB looks) hands over to the root partition's
 #   p3 root (ext4, the rest): last, so cloud-init's growpart can grow it; found by PARTUUID
 # The filesystems are built as files (mkfs.ext4 -d, mkfs.vfat + mtools) and placed by
-# systemd-repart with CopyBlocks=; GRUB's images come from grub-mkimage, and the BIOS stage is
-# written by grub-bios-embed.py. Both GRUBs read one static /boot/grub/grub.cfg on the root
-# partition ("(,gpt3)": partition 3 of the disk GRUB was loaded from) that boots the /vmlinuz
-# and /initrd.img links the kernel package maintains.
+# systemd-repart with CopyBlocks=; the BIOS GRUB comes from grub-mkimage and its stage is
+# written by grub-bios-embed.py; shim and the signed GRUB from the root tree (signed-efi.sh put
+# them in /usr/lib/nestrouter-image/efi). Both GRUBs read one static /boot/grub/grub.cfg on the
+# root partition (partition 3 of the disk GRUB was loaded from) that boots the /vmlinuz and
+# /initrd.img links the kernel package maintains; the kernel is Debian's signed cloud kernel.
 #   assemble.sh ROOTDIR OUT.raw       SIZE_MIB (2048), ESP_MIB (64), GRUB_TIMEOUT (1)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,17 +52,37 @@ menuentry 'nestrouter (previous kernel)' {
 }
 GRUBCFG
 
-say "GRUB images (grub-mkimage, BIOS and UEFI)"
-MODS="part_gpt ext2 normal configfile linux boot echo test search serial terminal gzio"
+say "GRUB image for BIOS (grub-mkimage)"
+MODS="part_gpt ext2 normal configfile linux boot echo test search serial terminal gzio biosdisk"
 # shellcheck disable=SC2086
-grub-mkimage -O x86_64-efi -p '(,gpt3)/boot/grub' -o "$WORK/BOOTX64.EFI" $MODS fat efi_gop all_video
-# shellcheck disable=SC2086
-grub-mkimage -O i386-pc -p '(,gpt3)/boot/grub' -o "$WORK/core.img" $MODS biosdisk
+grub-mkimage -O i386-pc -p '(,gpt3)/boot/grub' -o "$WORK/core.img" $MODS
 
-say "ESP: FAT32, $ESP_MIB MiB"
+# Debian's signed GRUB has its modules built in and its prefix set to /EFI/debian on the ESP it
+# was loaded from ($root is that partition): this file sends it to partition 3 of the same disk,
+# by FS UUID should the disk's name not parse. Under Secure Boot it loads only a kernel that
+# shim accepts (signed by Debian); initrd and grub.cfg are not signed.
+EFI=$R/usr/lib/nestrouter-image/efi
+for f in shimx64.efi grubx64.efi versions; do
+        [ -s "$EFI/$f" ] || { say "$EFI/$f missing (image/signed-efi.sh)"; exit 1; }
+done
+cat >"$WORK/esp-grub.cfg" <<ESPCFG
+# nestrouter image: shim -> this signed GRUB (prefix /EFI/debian) -> the root partition's grub.cfg
+regexp --set=1:nr_disk '^([^,]+),' "\$root"
+if [ -n "\$nr_disk" -a -e "(\$nr_disk,gpt3)/boot/grub/grub.cfg" ]; then
+  set root="\$nr_disk,gpt3"
+else
+  search --no-floppy --fs-uuid --set=root $FS_UUID
+fi
+set prefix=(\$root)/boot/grub
+configfile (\$root)/boot/grub/grub.cfg
+ESPCFG
+
+say "ESP: FAT32, $ESP_MIB MiB: shim, signed GRUB ($(paste -sd, "$EFI/versions"))"
 mkfs.vfat -F 32 -n ESP -i "$(echo "$ESP_UUID" | cut -c1-8)" -C "$WORK/esp.img" $((ESP_MIB * 1024)) >/dev/null
-mmd -i "$WORK/esp.img" ::/EFI ::/EFI/BOOT
-mcopy -i "$WORK/esp.img" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mmd -i "$WORK/esp.img" ::/EFI ::/EFI/BOOT ::/EFI/debian
+mcopy -i "$WORK/esp.img" "$EFI/shimx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$WORK/esp.img" "$EFI/grubx64.efi" ::/EFI/BOOT/grubx64.efi
+mcopy -i "$WORK/esp.img" "$WORK/esp-grub.cfg" ::/EFI/debian/grub.cfg
 
 say "root: ext4, $ROOT_MIB MiB, $(du -sm "$R" | cut -f1) MiB of files (mkfs.ext4 -d)"
 # GRUB 2.06 cannot read ext4 with orphan_file or metadata_csum_seed (e2fsprogs >= 1.47 may

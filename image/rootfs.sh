@@ -16,8 +16,8 @@ mkdir -p "$CACHE/debs"
 CACHE=$(cd "$CACHE" && pwd)
 
 pkgs=$(sed 's/#.*//' "$HERE/packages.txt" | tr -s ' \n' '\n' | grep . | sort -u | paste -sd, -)
-key=$( { echo "$SUITE $MIRROR $SECMIRROR $pkgs"; cat "$HERE/rootfs.sh" "$HERE/customize.sh" \
-        "$HERE"/initramfs/*; } | sha256sum | cut -c1-16)
+key=$( { echo "$SUITE $MIRROR $SECMIRROR $pkgs"; cat "$HERE/rootfs.sh" "$HERE/signed-efi.sh" \
+        "$HERE/customize.sh" "$HERE"/initramfs/*; } | sha256sum | cut -c1-16)
 tarball=$CACHE/rootfs-$key.tar
 if [ -s "$tarball" ] && [ "${IMAGE_REFRESH:-0}" != 1 ]; then
         echo "rootfs: cached $tarball" >&2
@@ -29,6 +29,8 @@ rm -f "$tarball.tmp"
 # --variant=minbase and no Recommends keep it small; the merged-usr hook avoids the usrmerge
 # package (and perl). The essential hook puts the initramfs configuration in place before the
 # kernel is installed. /usr/share/{doc,man,info,locale} are left out (copyrights stay).
+# signed-efi.sh fetches the signed shim and GRUB for the ESP (Secure Boot) before customize.sh
+# points resolv.conf at resolved's stub (no name service in the chroot after that).
 mmdebstrap --variant=minbase --mode=root --format=tar \
         --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
         --aptopt='APT::Install-Recommends "false"' \
@@ -46,6 +48,7 @@ mmdebstrap --variant=minbase --mode=root --format=tar \
         --essential-hook="copy-in '$HERE/initramfs/modules.conf' '$HERE/initramfs/fstype.conf' /etc/initramfs-tools/conf.d/" \
         --essential-hook="copy-in '$HERE/initramfs/nestrouter-drivers' /etc/initramfs-tools/hooks/" \
         --customize-hook="sync-out /var/cache/apt/archives '$CACHE/debs'" \
+        --customize-hook="'$HERE/signed-efi.sh' \"\$1\"" \
         --customize-hook="'$HERE/customize.sh' \"\$1\"" \
         "$SUITE" "$tarball.tmp" \
         "deb $MIRROR $SUITE main" \

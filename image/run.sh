@@ -13,8 +13,11 @@
 # kept between runs: /var/lib/nestrouter).
 # The serial console is this terminal: log in as nr / nestrouter; Ctrl-A X quits QEMU. The
 # VNet and QEMU are taken down on exit. Each run boots a fresh overlay of the image: a first boot.
+# TRUSTED_LAUNCH=1 boots it as Azure's Trusted Launch does: UEFI with Secure Boot on
+# (Microsoft's keys) and a TPM 2.0 (swtpm).
 # Environment: FIRMWARE=bios|uefi (bios), RUN_CONFIG=FILE (configs/azure-nested.yaml),
-# ACCEL=kvm|tcg, VM_MEM (2048), VM_SMP (2), NR_VNET_ID (run), AZURE=1, DATA_DISK=1.
+# ACCEL=kvm|tcg, VM_MEM (2048), VM_SMP (2), NR_VNET_ID (run), AZURE=1, DATA_DISK=1,
+# TRUSTED_LAUNCH=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=image/vm.sh
@@ -22,6 +25,10 @@ cd "$(dirname "$0")/.."
 IMG=${IMAGE_RAW:-build/image/nestrouter.raw}
 CONFIG=${RUN_CONFIG:-configs/azure-nested.yaml}
 FW=${FIRMWARE:-bios}
+if [ "${TRUSTED_LAUNCH:-0}" = 1 ]; then
+        FW=uefi VM_SECURE_BOOT=1 VM_TPM=1
+        export VM_SECURE_BOOT VM_TPM
+fi
 VM_ID=${NR_VNET_ID:-run}
 VM_MEM=${VM_MEM:-2048}
 WORK=build/image/run
@@ -32,6 +39,7 @@ WORK=build/image/run
 # in the VNet's namespaces (QEMU, the guest's DHCP client) by pid, then deletes them
 cleanup() {
         trap - EXIT INT TERM
+        [ -f "$WORK/swtpm.pid" ] && kill "$(cat "$WORK/swtpm.pid")" 2>/dev/null
         NR_VNET_QUIET=1 vm_vnet down || true
 }
 trap cleanup EXIT

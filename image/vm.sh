@@ -19,6 +19,11 @@ VM_NIC2_MAC=00:0d:3a:00:00:02
 VM_NIC3_MAC=52:54:00:12:34:03
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# VM_SECURE_BOOT=1 (uefi only): Debian's OVMF build with Secure Boot (it needs SMM: q35 with
+# smm=on and the flash locked to SMM) and a variable store with Microsoft's keys enrolled and
+# Secure Boot on, as Azure's Trusted Launch has
+VM_OVMF_SB_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+VM_OVMF_SB_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 # what cloud-init's ds-identify and Azure datasource look for (cloud-init: ChassisAssetTag)
 VM_AZURE_ASSET_TAG=7783-7084-3265-9085-8269-3286-77
 VM_FABRIC=$VM_ROOT/tests/image/azure-fabric.py
@@ -54,7 +59,9 @@ vm_disk() {
 
 # vm_qemu_args FIRMWARE DISK.qcow2 SEED.img WORKDIR: the QEMU arguments (one per line) for a VM
 # with the three NICs; FIRMWARE bios (SeaBIOS, i440fx: Azure Gen1) or uefi (OVMF, q35: Gen2).
-# SEED.img: a NoCloud seed, or empty for none. VM_MEM (MiB) and VM_SMP size it. VM_UUID: the
+# SEED.img: a NoCloud seed, or empty for none. VM_SECURE_BOOT=1: uefi with Secure Boot on
+# (Microsoft's keys); VM_TPM=1: a TPM 2.0 (both: what Azure's Trusted Launch gives a VM).
+# VM_MEM (MiB) and VM_SMP size it. VM_UUID: the
 # SMBIOS system UUID (Azure's vmId, cloud-init's instance-id on Azure). VM_AZURE=1: Azure's
 # chassis asset tag; VM_OVF_ISO: the provisioning CD; VM_DATA_DISK: a qcow2 as SCSI LUN 0.
 vm_qemu_args() {
@@ -72,12 +79,26 @@ vm_qemu_args() {
         case $fw in
         bios) printf '%s\n' -machine pc ;;
         uefi)
-                cp "$VM_OVMF_VARS" "$work/OVMF_VARS.fd" || return 1
-                printf '%s\n' -machine q35 \
-                        -drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE" \
-                        -drive "if=pflash,format=raw,unit=1,file=$work/OVMF_VARS.fd" ;;
+                if [ "${VM_SECURE_BOOT:-0}" = 1 ]; then
+                        cp "$VM_OVMF_SB_VARS" "$work/OVMF_VARS.fd" || return 1
+                        printf '%s\n' -machine q35,smm=on \
+                                -global driver=cfi.pflash01,property=secure,value=on \
+                                -drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_SB_CODE" \
+                                -drive "if=pflash,format=raw,unit=1,file=$work/OVMF_VARS.fd"
+                else
+                        cp "$VM_OVMF_VARS" "$work/OVMF_VARS.fd" || return 1
+                        printf '%s\n' -machine q35 \
+                                -drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE" \
+                                -drive "if=pflash,format=raw,unit=1,file=$work/OVMF_VARS.fd"
+                fi ;;
         *) echo "vm: firmware '$fw': bios or uefi" >&2; return 1 ;;
         esac
+        # VM_TPM=1: an emulated TPM 2.0 (Trusted Launch's vTPM), swtpm on a socket in WORKDIR
+        if [ "${VM_TPM:-0}" = 1 ]; then
+                vm_swtpm "$work" || return 1
+                printf '%s\n' -chardev "socket,id=chrtpm,path=$(realpath "$work")/swtpm.sock" \
+                        -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0
+        fi
         # bootindex: the firmware boots the OS disk, never the provisioning CD or a data disk
         printf '%s\n' -drive "file=$disk,if=none,id=os,format=qcow2,discard=unmap" \
                 -device virtio-blk-pci,drive=os,bootindex=0
@@ -105,6 +126,23 @@ vm_qemu_args() {
                 printf '%s\n' -netdev "tap,id=nic$i,ifname=nic$i,script=no,downscript=no" \
                         -device "virtio-net-pci,netdev=nic$i,mac=$mac,romfile="
         done
+}
+
+# vm_swtpm WORKDIR: swtpm for one VM, its state in WORKDIR/tpm (a fresh TPM 2.0 the first time),
+# its socket WORKDIR/swtpm.sock, its pid in WORKDIR/swtpm.pid; it ends when QEMU closes the
+# socket (--terminate), and whoever started the VM kills it should QEMU never connect
+vm_swtpm() {
+        local i d
+        mkdir -p "$1/tpm" && d=$(realpath "$1") || return 1   # swtpm --daemon runs in /
+        rm -f "$d/swtpm.sock" "$d/swtpm.pid"
+        swtpm socket --tpm2 --tpmstate "dir=$d/tpm" --ctrl "type=unixio,path=$d/swtpm.sock" \
+                --terminate --daemon --pid "file=$d/swtpm.pid" --log "file=$d/swtpm.log" || return 1
+        for i in $(seq 50); do
+                [ -S "$d/swtpm.sock" ] && return 0
+                sleep 0.1
+        done
+        echo "vm: swtpm did not create $d/swtpm.sock" >&2
+        return 1
 }
 
 # vm_vnet_up ID: the simulated VNet with the router namespace prepared for the VM
@@ -212,11 +250,13 @@ vm_azure_iso() {
 vm_azure_fabric() {
         mkdir -p "$1" && chmod 755 "$1" || return 1
         vm_vnet kill fab wire && vm_vnet kill fab imds || return 1
+        local tl=
+        [ "${VM_SECURE_BOOT:-0}" = 1 ] && [ "${VM_TPM:-0}" = 1 ] && tl=--trusted-launch
         NR_VNET_QUIET=1 vm_vnet spawn fab azure /usr/bin/python3 "$VM_FABRIC" --dir "$(realpath "$1")" \
                 --vm-id "$VM_UUID" --user "$2" --host "$3" --key "$(realpath "$4")" \
                 --nic "$VM_NIC1_MAC,10.0.0.4,10.0.0.0,24" --nic "$VM_NIC2_MAC,10.0.1.4,10.0.1.0,24" \
                 --incarnation 1 --container-id "c-${VM_UUID%%-*}" --instance-id "$VM_UUID._nestrouter1" \
-                --lifetime "${VM_FABRIC_LIFETIME:-7200}" >/dev/null || return 1
+                --lifetime "${VM_FABRIC_LIFETIME:-7200}" ${tl:+"$tl"} >/dev/null || return 1
         local i
         for i in $(seq 50); do
                 [ -s "$1/instance.json" ] &&

@@ -54,7 +54,9 @@ def instance_document(a, keydata):
             "osProfile": {"adminUsername": a.user, "computerName": a.host,
                           "disablePasswordAuthentication": "true"},
             "publicKeys": [{"keyData": keydata, "path": "/home/%s/.ssh/authorized_keys" % a.user}],
-            "securityProfile": {"secureBootEnabled": "false", "virtualTpmEnabled": "false"},
+            # Trusted Launch: Secure Boot and the vTPM on, as the VM itself finds them
+            "securityProfile": {"secureBootEnabled": "true" if a.trusted_launch else "false",
+                                "virtualTpmEnabled": "true" if a.trusted_launch else "false"},
             "storageProfile": {"dataDisks": [], "osDisk": {"osType": "Linux"}},
         },
         "network": {"interface": [nic_entry(n) for n in a.nic]},
@@ -236,6 +238,8 @@ def main():
     p.add_argument("--incarnation", default="1")
     p.add_argument("--container-id", required=True)
     p.add_argument("--instance-id", required=True)
+    p.add_argument("--trusted-launch", action="store_true",
+                   help="securityProfile: Secure Boot and vTPM on")
     p.add_argument("--lifetime", type=int, default=3600, help="seconds until it exits")
     a = p.parse_args()
     with open(a.key) as f:

@@ -5,8 +5,11 @@
 #   bios     Azure Gen1: SeaBIOS, i440fx, build/image/nestrouter.raw grown to 4 GiB, provisioned
 #            through the simulated Azure fabric; a blank data disk at LUN 0; then a second boot,
 #            then a re-image (a fresh OS disk from the image, the same data disk)
-#   uefi     Azure Gen2: OVMF, q35, build/image/nestrouter.vhd (the Azure upload itself), through
-#            the fabric; a data disk at LUN 0 that already has a partition table
+#   uefi     Azure Gen2 with Trusted Launch: OVMF's Secure Boot build with Microsoft's keys
+#            enrolled (q35, SMM) and a TPM 2.0 (swtpm), build/image/nestrouter.vhd (the Azure
+#            upload itself), through the fabric; a data disk at LUN 0 that already has a
+#            partition table. Then, from a copy of the image, the signed GRUB is made to load a
+#            kernel with one byte changed (refused) and the unchanged kernel (booted)
 #   nocloud  SeaBIOS, the raw image, a NoCloud seed (the QEMU path), no data disk
 # The Azure path (image/vm.sh VM_AZURE=1, tests/image/azure-fabric.py): Azure's chassis asset tag,
 # a provisioning CD with ovf-env.xml (admin user azureuser, its SSH key, host name nestrouter1,
@@ -23,7 +26,10 @@
 # VM with its own address and the internet as NIC1's address; with BIOS also a bad file
 # (rejected reload; a start with it: SSH stays reachable, errors in status and journal) and
 # the example configs' rulesets against the image's kernel. Boot-to-READY is measured on the
-# serial console. Ends with `N passed, N failed`; logs and timings in build/image/test/.
+# serial console. Every boot runs `nestrouterctl doctor` in the VM: Secure Boot, vTPM and the
+# security type as the boot's firmware has them. The uefi boot shows Debian's signed chain under
+# Secure Boot: the kernel's EFI stub reports it, the kernel is in lockdown, nothing was refused.
+# Ends with `N passed, N failed`; logs and timings in build/image/test/.
 # Environment: BOOTS ("bios uefi nocloud"), BOOT_TIMEOUT (900 s), ACCEL, KEEP=1 (leave the work dir).
 # shellcheck disable=SC2016,SC2001  # remote commands are single-quoted on purpose
 set -uo pipefail
@@ -53,12 +59,18 @@ VM_ID=
 QPID=
 RECPID=
 cleanup() {
+        local pidf
         [ -n "$RECPID" ] && kill "$RECPID" 2>/dev/null
         if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
                 kill "$QPID" 2>/dev/null
                 wait "$QPID" 2>/dev/null
         fi
         RECPID='' QPID=''
+        # swtpm ends with QEMU's connection; one that QEMU never reached is stopped here
+        for pidf in "$WORK"/*/swtpm.pid; do
+                [ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
+                rm -f "$pidf"
+        done
         [ -n "$VM_ID" ] && NR_VNET_QUIET=1 vm_vnet down >/dev/null 2>&1
         VM_ID=
 }
@@ -148,6 +160,12 @@ wait_for() {
 # check NAME CMD...: one test (tests/lib.sh's run: CMD may be a function; its output is shown on
 # failure). NB: run sets the globals name and out, so no function here uses those names.
 check() { run "$@"; }
+# check_grep NAME REGEX CMD...: CMD's output matches the extended REGEX
+check_grep() {
+        local n=$1 re=$2
+        shift 2
+        if "$@" 2>/dev/null | grep -aqE -- "$re"; then pass "$n"; else fail "$n"; fi
+}
 # expect NAME WANT GOT
 expect() {
         if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; echo "  want '$2', got '$3'"; fi
@@ -318,6 +336,97 @@ check_rulesets() {
                          echo "$res" | sed 's/^/  /' ;;
         *) pass "$fw: every example config's ruleset loads on the image's kernel" ;;
         esac
+}
+
+# ---------------------------------------------------------------- Secure Boot, vTPM
+# doctor_row KIND ROW: that row of `nestrouterctl doctor` as run in the VM (check_security),
+# result and detail
+doctor_row() { grep -E "^$2 " "$WORK/$1/doctor.out" | head -n1 | cut -c28- | tr -s ' '; }
+# check_security KIND: what the doctor reports of the firmware; for uefi (Trusted Launch) also
+# the signed chain's evidence on the console and in the kernel
+check_security() {
+        local kind=$1 fw=$2 res
+        vssh 'sudo nestrouterctl doctor --timeout 1000 2>&1' >"$WORK/$kind/doctor.out"
+        case $fw in
+        bios)
+                expect "$kind: doctor: Secure Boot: no UEFI" "ok no UEFI: a BIOS boot (Azure Generation 1)" \
+                        "$(doctor_row "$kind" 'Secure Boot')"
+                expect "$kind: doctor: vTPM absent" "ok absent" "$(doctor_row "$kind" vTPM)"
+                res=$(doctor_row "$kind" 'security type')
+                case $res in
+                *"Standard: no Secure Boot, no vTPM"*) pass "$kind: doctor: security type Standard ($res)" ;;
+                *) fail "$kind: doctor: security type Standard"; echo "  $res" ;;
+                esac ;;
+        uefi)
+                check_grep "$kind: the kernel's EFI stub reports Secure Boot enabled (firmware -> shim -> GRUB -> kernel, each verified)" \
+                        'EFI stub: UEFI Secure Boot is enabled' cat "$WORK/$kind/console.log"
+                expect "$kind: nothing was refused on the way (no 'bad shim signature', no 'Verification failed')" 0 \
+                        "$(grep -acE 'bad shim signature|Verification failed|Security Violation' "$WORK/$kind/console.log")"
+                res=$(vssh 'cat /sys/kernel/security/lockdown' 2>&1)
+                expect "$kind: the kernel put itself in lockdown (integrity), as Debian's does under Secure Boot" \
+                        "none [integrity] confidentiality" "$res"
+                expect "$kind: doctor: Secure Boot on" "ok on (UEFI): the firmware ran signed boot code only" \
+                        "$(doctor_row "$kind" 'Secure Boot')"
+                expect "$kind: doctor: vTPM present, TPM 2.0" "ok present: tpm0, TPM 2.0" "$(doctor_row "$kind" vTPM)"
+                res=$(grep -A1 -E '^security type ' "$WORK/$kind/doctor.out")
+                case $res in
+                *"Trusted Launch"*"/dev/kvm missing"*"fix: Trusted Launch is on and /dev/kvm is missing"*)
+                        pass "$kind: doctor: Trusted Launch without /dev/kvm (TCG) warns, with the hint" ;;
+                *"Trusted Launch"*"/dev/kvm usable"*)
+                        pass "$kind: doctor: Trusted Launch, /dev/kvm usable (KVM)" ;;
+                *) fail "$kind: doctor: the security type row"; echo "$res" | sed 's/^/  /' ;;
+                esac ;;
+        esac
+}
+
+# tampered_refused: the image's own ESP, with the signed GRUB sent (EFI/debian/grub.cfg) to a
+# copy of the image's kernel with one byte changed and then to the unchanged copy, under
+# Secure Boot: GRUB must refuse the first (shim's verifier) and boot the second. No network,
+# no disks but a copy of the raw image; QEMU stops once the good kernel has started.
+tampered_refused() {
+        local d=$WORK/uefi-tampered p2 off i qp end t0
+        mkdir -p "$d"
+        [ -s "$WORK/uefi/vmlinuz" ] || { fail "uefi-tampered: the image's kernel (from the uefi boot)"; return; }
+        cp "$WORK/uefi/vmlinuz" "$d/vmlinuz.good" && cp "$d/vmlinuz.good" "$d/vmlinuz.bad" &&
+                printf '\125' | dd of="$d/vmlinuz.bad" bs=1 seek=$((1024 * 1024)) conv=notrunc 2>/dev/null
+        if cmp -s "$d/vmlinuz.good" "$d/vmlinuz.bad"; then fail "uefi-tampered: the kernel copy did not change"; return; fi
+        cat >"$d/grub.cfg" <<'CFG'
+if linux /vmlinuz.bad console=ttyS0,115200n8 panic=-1; then
+  echo "NR-TAMPERED: loaded"
+else
+  echo "NR-TAMPERED: refused"
+fi
+linux /vmlinuz.good console=ttyS0,115200n8 earlyprintk=ttyS0,115200 panic=-1
+boot
+CFG
+        cp --sparse=always "$OUT/nestrouter.raw" "$d/disk.raw" || { fail "uefi-tampered: copy of the image"; return; }
+        p2=$(sfdisk --json "$d/disk.raw" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"])')
+        off=$((p2 * 512))
+        if ! mcopy -o -i "$d/disk.raw@@$off" "$d/vmlinuz.bad" "$d/vmlinuz.good" :: ||
+                ! mcopy -o -i "$d/disk.raw@@$off" "$d/grub.cfg" ::/EFI/debian/grub.cfg; then
+                fail "uefi-tampered: the test kernels onto the ESP"; rm -f "$d/disk.raw"; return
+        fi
+        mapfile -t qp < <(VM_SECURE_BOOT=1 VM_TPM=0 vm_qemu_args uefi /dev/null "" "$d" | sed -n '/^-machine$/,/OVMF_VARS/p')
+        echo "# uefi-tampered: booting the image's ESP with a changed kernel ($(vm_accel)); console in $d/console.log"
+        t0=$SECONDS
+        qemu-system-x86_64 -accel "$(vm_accel)" -m 512 -smp 1 -cpu qemu64,+rdrand "${qp[@]}" \
+                -drive "file=$d/disk.raw,if=none,id=os,format=raw" -device virtio-blk-pci,drive=os,bootindex=0 \
+                -nic none -display none -vga none -monitor none -serial "file:$d/console.log" -no-reboot \
+                </dev/null >"$d/qemu.log" 2>&1 &
+        i=$!
+        end=$((SECONDS + 180))
+        while kill -0 "$i" 2>/dev/null && [ $SECONDS -lt $end ] &&
+                ! grep -aq 'Linux version [0-9]' "$d/console.log" 2>/dev/null; do sleep 1; done
+        kill "$i" 2>/dev/null
+        wait "$i" 2>/dev/null
+        rm -f "$d/disk.raw"
+        echo "uefi-tampered ($(vm_accel)): QEMU start to the good kernel's start $((SECONDS - t0)) s" |
+                tee -a "$WORK/times.txt"
+        check_grep "uefi-tampered: the signed GRUB refuses the kernel with one byte changed (bad shim signature)" \
+                'bad shim signature' cat "$d/console.log"
+        check_grep "uefi-tampered: ... and did not load it" 'NR-TAMPERED: refused' cat "$d/console.log"
+        check_grep "uefi-tampered: the unchanged kernel from the same ESP starts, Secure Boot enabled" \
+                'EFI stub: UEFI Secure Boot is enabled' cat "$d/console.log"
 }
 
 # ---------------------------------------------------------------- the Azure path
@@ -518,7 +627,9 @@ boot_one() {
         NR_VNET_QUIET=1 vm_vnet down >/dev/null 2>&1     # a previous run's leftovers
         mkdir -p "$d"
         VM_UUID=$(cat /proc/sys/kernel/random/uuid)
-        VM_AZURE=$azure VM_OVF_ISO='' VM_DATA_DISK='' seed=''
+        VM_AZURE=$azure VM_OVF_ISO='' VM_DATA_DISK='' seed='' VM_SECURE_BOOT=0 VM_TPM=0
+        # Gen2 as Trusted Launch has it: Secure Boot with Microsoft's keys, and a vTPM
+        [ "$kind" = uefi ] && VM_SECURE_BOOT=1 VM_TPM=1
         if [ "$azure" = 1 ]; then
                 VM_USER=$AZ_USER VM_OVF_ISO=$d/ovf.iso
                 vm_azure_iso "$VM_OVF_ISO" "$AZ_USER" "$AZ_HOST" "$(cat "$WORK/id_ed25519.pub")" \
@@ -534,7 +645,7 @@ boot_one() {
                 echo 'label: gpt' | sfdisk -q "$d/data.raw" >/dev/null &&
                 qemu-img convert -f raw -O qcow2 "$d/data.raw" "$VM_DATA_DISK" && rm -f "$d/data.raw" ;;
         esac || { fail "$kind: the data disk"; return; }
-        export VM_UUID VM_AZURE VM_OVF_ISO VM_DATA_DISK
+        export VM_UUID VM_AZURE VM_OVF_ISO VM_DATA_DISK VM_SECURE_BOOT VM_TPM
         if ! vm_disk "$base" "$fmt" "$d/disk.qcow2" $size || ! vm_vnet_up "$VM_ID" ||
                 { [ "$azure" = 1 ] && ! vm_azure_fabric "$d/fabric" "$AZ_USER" "$AZ_HOST" "$WORK/id_ed25519.pub"; } ||
                 ! mapfile -t args < <(vm_qemu_args "$fw" "$d/disk.qcow2" "$seed" "$d"); then
@@ -559,6 +670,7 @@ boot_one() {
                 check "$kind: cloud-init chose the NoCloud datasource (cloud-id: nocloud)" cloud_id_nocloud
         fi
         check_vm "$kind"
+        check_security "$kind" "$fw"
         case $data in
         blank) check "$kind: the blank data disk at LUN 0 was formatted and holds /var/lib/nestrouter (mounted by label)" datadisk_mounted ;;
         gpt) check "$kind: a data disk with a partition table is left untouched (OS disk used, noted)" datadisk_untouched ;;
@@ -592,6 +704,8 @@ boot_one() {
                 printf '%s re-image boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
                         "$(marker "$kind-reimage" kernel)" "$(marker "$kind-reimage" ready)" | tee -a "$WORK/times.txt"
         fi
+        # the kernel the uefi boot ran, for tampered_refused
+        [ "$kind" = uefi ] && vssh 'sudo cat "$(readlink -f /vmlinuz)"' >"$WORK/uefi/vmlinuz" 2>/dev/null
         poweroff_vm "$kind"
         if grep -aqE "$KERNEL_STALL" "$WORK/$kind"*/console.log; then
                 fail "$kind: the guest kernel reported no stall, lockup or panic on the console"
@@ -600,6 +714,7 @@ boot_one() {
                 pass "$kind: the guest kernel reported no stall, lockup or panic on the console"
         fi
         cleanup
+        [ "$kind" = uefi ] && tampered_refused
 }
 
 for kind in $BOOTS; do
