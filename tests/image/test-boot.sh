@@ -160,11 +160,13 @@ wait_for() {
 # check NAME CMD...: one test (tests/lib.sh's run: CMD may be a function; its output is shown on
 # failure). NB: run sets the globals name and out, so no function here uses those names.
 check() { run "$@"; }
-# check_grep NAME REGEX CMD...: CMD's output matches the extended REGEX
+# check_grep NAME REGEX CMD...: CMD's output matches the extended REGEX (read whole first: with
+# pipefail, grep -q leaving early would fail CMD with SIGPIPE)
 check_grep() {
-        local n=$1 re=$2
+        local n=$1 re=$2 o
         shift 2
-        if "$@" 2>/dev/null | grep -aqE -- "$re"; then pass "$n"; else fail "$n"; fi
+        o=$("$@" 2>/dev/null)
+        if grep -aqE -- "$re" <<<"$o"; then pass "$n"; else fail "$n"; fi
 }
 # expect NAME WANT GOT
 expect() {
