@@ -17,7 +17,7 @@
 # Needs what test-guests.sh needs and a built image (make image). Environment: NR_IMAGE (default
 # build/image/nestrouter.raw), CI_BOOT_TIMEOUT (240 s), CI_CPU (Snowridge: RDRAND, so the
 # guest's crng is ready at once (see image/vm.sh), and no AVX, which glibc would pick and TCG
-# emulates slowly: Broadwell-noTSX-IBRS took 134 s to the result line, Snowridge 85 s),
+# emulates slowly: one run each, Broadwell-noTSX-IBRS 134 s to the result line, Snowridge 85 s),
 # NR_VNET_ID (default dciimg), KEEP=1 keeps the work dir.
 # shellcheck disable=SC3043,SC2016
 set -u
