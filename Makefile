@@ -12,7 +12,7 @@ V_PKGS   := libvirt libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -D_GNU_SOURCE -Idaemon/core -Idaemon
+CPPFLAGS += -D_GNU_SOURCE -Idaemon
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(D_PKGS) $(V_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 D_LIBS     = $(shell pkg-config --libs $(PKGS) $(D_PKGS) 2>/dev/null)
@@ -20,24 +20,24 @@ V_LIBS     = $(shell pkg-config --libs $(PKGS) $(V_PKGS) 2>/dev/null)
 L_LIBS     = $(shell pkg-config --libs $(PKGS) libsystemd 2>/dev/null)
 ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-CORE_SRC := $(sort $(wildcard daemon/core/*.c))
+CORE_SRC := $(sort $(wildcard daemon/core/*/*.c))
 # daemon/lib: small modules shared by the programs. The sd-event ones (child supervisor,
 # debounced pass) go into nestrouterd and nestrouter-virt; nestrouterctl links no event loop,
 # only the IMDS client's blocking side.
 LIB_EV_SRC  := daemon/lib/debounce.c daemon/lib/supervise.c
 LIB_CTL_SRC := daemon/lib/imds_http.c
 # the engine and the recording fake backend: pure, so the engine's unit test runs without root
-FAKE_SRC := daemon/backend/fake/fake.c
+FAKE_SRC := daemon/backend/fake/fake.c daemon/backend/fake/fake_virt.c
 ENGINE_TEST_SRC := daemon/engine/engine.c $(FAKE_SRC)
 # nestrouter-virt (daemon/helper/main.c): everything that links libvirt, so that nestrouterd
 # and nestrouterctl load none of it
 V_ONLY   := daemon/backend/virt/helper.c daemon/backend/virt/shutdown.c \
             daemon/backend/virt/virt_dom.c daemon/backend/virt/virt_event.c
 V_SRC    := $(sort $(wildcard daemon/helper/*.c)) $(V_ONLY) daemon/backend/virt/kvm_probe.c \
-            daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/log.c \
-            daemon/backend/virt/blank.c daemon/fileio.c $(LIB_EV_SRC)
+            daemon/backend/virt/import.c daemon/backend/virt/chan.c daemon/lib/log.c \
+            daemon/backend/virt/blank.c daemon/lib/fileio.c $(LIB_EV_SRC)
 D_SRC    := $(filter-out $(V_ONLY) $(FAKE_SRC),$(sort $(wildcard daemon/*.c daemon/lib/*.c \
-            daemon/engine/*.c daemon/backend/*/*.c)))
+            daemon/control/*.c daemon/azure/*.c daemon/engine/*.c daemon/backend/*/*.c)))
 CTL_SRC  := $(sort $(wildcard daemon/ctl/*.c)) $(LIB_CTL_SRC)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # what the tests/unit/test_virt_*.c programs link besides the core (they run on libvirt's test
@@ -98,7 +98,7 @@ $(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \
 
 # tests/unit/test_lib_*.c: daemon/lib's event-loop modules (and the log they write to)
 $(BUILD)/asan/tests/unit/test_lib_%: $(BUILD)/asan/tests/unit/test_lib_%.o \
-		$(call obj,asan,$(CORE_SRC) $(LIB_EV_SRC) daemon/log.c)
+		$(call obj,asan,$(CORE_SRC) $(LIB_EV_SRC) daemon/lib/log.c)
 	$(CC) $(ASAN) -o $@ $^ $(L_LIBS) -lcmocka
 
 $(BUILD)/asan/nestrouterd: $(call obj,asan,$(CORE_SRC) $(D_SRC)) $(BUILD)/asan/nestrouter-virt

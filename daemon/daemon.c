@@ -12,14 +12,14 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "clock.h"
+#include "lib/clock.h"
 #include "backend/dnsmasq/dm_leases.h"
 #include "backend/sysctl/sysctl.h"
-#include "core/owned.h"
-#include "core/render.h"
-#include "fileio.h"
-#include "core/validate.h"
-#include "log.h"
+#include "core/model/owned.h"
+#include "core/render/render.h"
+#include "lib/fileio.h"
+#include "core/config/validate.h"
+#include "lib/log.h"
 
 #define RETRY_USEC (1000000ull)
 
@@ -144,7 +144,7 @@ static int adopt_orphans(struct nr_daemon *d, struct nr_desired *want)
         return r;
 }
 
-/* The ownership record (core/owned.h) follows what the last pass wanted; written only when it
+/* The ownership record (core/model/owned.h) follows what the last pass wanted; written only when it
  * changes. A failed write is retried at the next change and logged: the running daemon still
  * knows (prev), only a restart with a changed file would miss it. */
 static void owned_save(struct nr_daemon *d)

@@ -6,22 +6,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "azure_events.h"
-#include "azure_watch.h"
+#include "azure/azure_events.h"
+#include "azure/azure_watch.h"
 #include "backend/bgp/bgp.h"
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
 #include "backend/virt/virt.h"
-#include "confirm.h"
-#include "core/config.h"
-#include "core/diag.h"
-#include "core/model.h"
-#include "core/plan.h"
-#include "core/render_metrics.h"
+#include "control/confirm.h"
+#include "core/config/config.h"
+#include "core/config/diag.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
+#include "core/render/render_metrics.h"
 #include "engine/engine.h"
 #include "lib/debounce.h"
-#include "metrics.h"
+#include "control/metrics.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -94,7 +94,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want);
  * the guest bridge's ports); leases are not included. */
 void daemon_facts(struct nlb *nl, const struct nr_config *cfg, const struct imds_roles *roles,
                   struct nr_facts *facts);
-/* The ownership record in the state dir (core/owned.h). */
+/* The ownership record in the state dir (core/model/owned.h). */
 #define NR_OWNED_FILE "owned"
 void daemon_owned_load(struct nr_daemon *d);
 /* The engine over the daemon's backends (once they are open). */

@@ -11,11 +11,11 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "control.h"
+#include "control/control.h"
 #include "daemon.h"
-#include "fileio.h"
-#include "imds_client.h"
-#include "log.h"
+#include "lib/fileio.h"
+#include "azure/imds_client.h"
+#include "lib/log.h"
 
 #define EVENT_COALESCE_USEC 10000ull    /* bursts of kernel events become one pass */
 
@@ -186,7 +186,7 @@ static int open_backends(struct nr_daemon *d)
                 return log_err_errno(r, "dnsmasq: %m");
         if ((r = bgpb_open(&d->bgp, d->o.run_dir, d->o.state_dir)) < 0)
                 return log_err_errno(r, "bgp: %m");
-        if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir)) < 0)
+        if ((r = virtb_open(&d->virt, d->ev, d->o.run_dir, d->o.state_dir, &d->n)) < 0)
                 return log_err_errno(r, "guests: %m");
         daemon_engine_init(d);
         return 0;

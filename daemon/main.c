@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/model.h"
+#include "core/model/model.h"
 #include "daemon.h"
-#include "core/plan.h"
-#include "core/render_text.h"
-#include "core/validate.h"
-#include "log.h"
+#include "core/model/plan.h"
+#include "core/render/render_text.h"
+#include "core/config/validate.h"
+#include "lib/log.h"
 
 #define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
 #define DEFAULT_RUN_DIR "/run/nestrouter"
@@ -101,7 +101,7 @@ static int cmd_plan(const struct opts *o)
 {
         struct nr_config cfg;
         struct nr_facts facts;
-        struct nr_desired d;
+        struct nr_desired d, g;
         struct nr_plan plan;
         struct nr_paths paths = {o->run_dir, o->state_dir};
         int rc = 1;
@@ -110,6 +110,17 @@ static int cmd_plan(const struct opts *o)
         model_facts_assumed(&cfg, &facts);
         if (model_build(&cfg, &facts, &paths, &d) < 0)
                 goto out_cfg;
+        /* the guests, as an empty libvirt would need them: each defined, autostarted ones
+         * started (their definitions are rendered only by the daemon, with its facts) */
+        if (model_doms(&cfg, false, &g) < 0) {
+                model_free(&d);
+                goto out_cfg;
+        }
+        for (size_t i = 0; i < g.n_doms; i++)
+                g.doms[i].ready = true;
+        d.doms_on = true;
+        d.doms = g.doms;
+        d.n_doms = g.n_doms;
         if (plan_build(&d, NULL, NULL, &plan) == 0) {
                 for (size_t i = 0; i < d.n_notes; i++)
                         printf("# %s\n", d.notes[i]);

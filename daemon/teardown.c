@@ -9,15 +9,15 @@
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
-#include "azure_watch.h"
-#include "clock.h"
-#include "core/owned.h"
-#include "core/imds.h"
-#include "core/validate.h"
+#include "azure/azure_watch.h"
+#include "lib/clock.h"
+#include "core/model/owned.h"
+#include "core/azure/imds.h"
+#include "core/config/validate.h"
 #include "daemon.h"
-#include "fileio.h"
-#include "imds_client.h"
-#include "log.h"
+#include "lib/fileio.h"
+#include "azure/imds_client.h"
+#include "lib/log.h"
 
 struct td_imds {
         bool done, have;

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/model.h"
-#include "core/plan.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
 
 struct nr_backend_ops {
         const char *name;
@@ -18,8 +18,9 @@ struct nr_backend_ops {
         int (*observe)(void *self, const struct nr_desired *want, const struct nr_desired *prev,
                        struct nr_observed *have);
         /* Applies one op whose plan_op_backend() is this backend. 0 done; -EAGAIN: put off,
-         * the backend backs off by itself (retry_usec() says when); other -errno: failed, with
-         * the reason in err. */
+         * the backend backs off by itself (retry_usec() says when); -EINPROGRESS: handed to
+         * another process, the backend calls engine_complete() when it is done (and answers
+         * -EINPROGRESS again while it is not); other -errno: failed, with the reason in err. */
         int (*apply)(void *self, const struct nr_desired *want, const struct nr_op *op,
                      char *err, size_t errlen);
         /* Optional: the op follows from a change the daemon made (new lease, new port, reload)

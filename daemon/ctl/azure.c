@@ -2,7 +2,7 @@
  * and checks each host's configuration as nestrouterd --check does (same diagnostics on
  * stderr), merges them into one route table (render_azure.c) or one Route Server with a
  * peering per host (render_azure_rs.c) and prints the artefacts. */
-#include "azure.h"
+#include "ctl/azure.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/azure_rs.h"
-#include "core/render_azure.h"
-#include "core/validate.h"
+#include "core/azure/azure_rs.h"
+#include "core/azure/render_azure.h"
+#include "core/config/validate.h"
 
 static void usage(FILE *f)
 {

@@ -3,7 +3,7 @@
  * to a VNet host (UDR and IP forwarding), and nested virtualisation. Each line is a check; a
  * failure says what to change and where. Blocking sockets with short timeouts: this is a
  * one-shot command, not the daemon. */
-#include "doctor.h"
+#include "ctl/doctor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,11 +20,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/imds.h"
-#include "core/json.h"
+#include "core/config/config.h"
+#include "core/azure/imds.h"
+#include "core/parse/json.h"
 #include "lib/imds_http.h"
-#include "doctor_bgp.h"
+#include "ctl/doctor_bgp.h"
 
 enum dr_result {
         DR_RESULT_OK,

@@ -1,14 +1,14 @@
 /* `nestrouterctl doctor`'s BGP rows (bgp:): asks the daemon's status for BIRD's sessions and
  * the health gate, and says what is wrong in Route Server terms. Self-contained: the rest of the
  * doctor only calls doctor_bgp(). */
-#include "doctor_bgp.h"
+#include "ctl/doctor_bgp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
-#include "doctor.h"
+#include "core/parse/json.h"
+#include "ctl/doctor.h"
 
 static void row(struct dr_bgp_counts *n, const char *check, int result, const char *detail,
                 const char *fix)

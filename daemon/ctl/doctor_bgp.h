@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 struct dr_bgp_counts {
         unsigned fails, warns;

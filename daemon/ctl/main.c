@@ -11,8 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "azure.h"
-#include "doctor.h"
+#include "ctl/azure.h"
+#include "ctl/doctor.h"
 #include "helper/path.h"
 
 #define DEFAULT_RUN_DIR "/run/nestrouter"

@@ -2,7 +2,7 @@
  * through the backend it names. Failures are kept per object (its plan_op_object key): a failing
  * object is retried with exponential backoff while every other object keeps converging, and is
  * reported once when it starts failing, once when its reason changes and once when it recovers. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -219,6 +219,10 @@ static int apply_one(struct nr_engine *e, const struct nr_plan *plan, const stru
                 r = b->ops->apply(b->self, want, op, err, sizeof(err));
         else
                 snprintf(err, sizeof(err), "no %s backend", plan_obj_name(op->obj));
+        if (r == -EINPROGRESS) { /* sent; engine_complete() reports how it went */
+                say(e, LOG_DEBUG, op->obj, object, "%s: in progress", line);
+                return 1;
+        }
         if (r == -EAGAIN) {
                 e->n->backoffs++;
                 say(e, LOG_DEBUG, op->obj, object, "%s: put off (backing off)", line);
@@ -237,6 +241,23 @@ static int apply_one(struct nr_engine *e, const struct nr_plan *plan, const stru
             (unsigned long long)(e->now(e->ctx) - now), line);
         on_success(e, op, object, line, change, f);
         return 0;
+}
+
+void engine_complete(struct nr_engine *e, const struct nr_op *op, int r, const char *err)
+{
+        static const struct nr_plan none = {0};
+        char line[400], object[160];
+        uint64_t now = e->now(e->ctx);
+        plan_op_line(&none, op, line, sizeof(line));
+        plan_op_object(op, object, sizeof(object));
+        struct nr_engine_fail *f = fail_find(e, op->obj, object);
+        const struct nr_backend *b = &e->be[plan_obj_backend(op->obj)];
+        if (r < 0) {
+                on_failure(e, op, object, line, err && *err ? err : "failed", f, now);
+                return;
+        }
+        on_success(e, op, object, line,
+                   b->ops && b->ops->is_change && b->ops->is_change(b->self, op), f);
 }
 
 /* Failing objects the plan no longer names: fixed behind our back, no longer wanted, or the

@@ -1,4 +1,4 @@
-/* The reconcile engine: observe through every backend, plan (core/plan.c), apply each op through
+/* The reconcile engine: observe through every backend, plan (core/model/plan.c), apply each op through
  * the backend it names, and keep per-object failure state. No event loop, no clock of its own,
  * no kernel: the daemon gives it the real backends and the monotonic clock; the unit tests give
  * it the recording fake (backend/fake) and a clock they move by hand. */
@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-#include "core/model.h"
-#include "core/plan.h"
-#include "core/render_metrics.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
+#include "core/render/render_metrics.h"
 
 /* Per-object backoff: first retry after 1 s, doubling, at most NR_ENGINE_BACKOFF_MAX_USEC. */
 #define NR_ENGINE_BACKOFF_MIN_USEC 1000000ull
@@ -78,6 +78,11 @@ int engine_observe(struct nr_engine *e, const struct nr_desired *want,
  * NULL. changed: this pass follows a (re)load, so its ops are changes, not repairs. */
 int engine_pass(struct nr_engine *e, const struct nr_desired *want,
                 const struct nr_desired *prev, bool changed, struct nr_pass_result *res);
+
+/* An op its backend's apply() answered with -EINPROGRESS (sent to another process) has
+ * finished: r 0 applied, else failed with err. Counted, logged and backed off like an op
+ * applied in a pass. */
+void engine_complete(struct nr_engine *e, const struct nr_op *op, int r, const char *err);
 
 /* Something changed that may cure a failing object (a reload, a link appeared): retry every
  * failing object at the next pass instead of waiting for its backoff. */

@@ -6,7 +6,7 @@
  * destroyed; one line per guest, clean or forced; exit status 0 only if all were clean. Domains
  * without nestrouter's metadata are never touched. Runs as `nestrouter-virt --ctl-guests` (see
  * guests_shutdown.h). */
-#include "guests_shutdown.h"
+#include "helper/guests_shutdown.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,8 +22,8 @@
 #include "backend/virt/shutdown.h"
 #include "backend/virt/virt_dom.h"
 #include "backend/virt/virt_event.h"
-#include "core/config.h"
-#include "core/strbuf.h"
+#include "core/config/config.h"
+#include "core/lib/strbuf.h"
 
 /* Tell a running daemon not to start guests any more; quietly skipped when it is not there. */
 static void hold_daemon(const char *run_dir)

@@ -10,7 +10,7 @@
 
 #include "backend/virt/virt.h"
 #include "helper/guests_shutdown.h"
-#include "log.h"
+#include "lib/log.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 /* The debounced pass timer (debounce.h): one one-shot timer, re-armed only to run earlier. */
-#include "debounce.h"
+#include "lib/debounce.h"
 
 #include <string.h>
 #include <systemd/sd-event.h>

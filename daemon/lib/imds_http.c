@@ -1,6 +1,6 @@
 /* The IMDS exchange (imds_http.h): connect, send, read to EOF or the size bound; no waiting
  * here except in imds_http_fetch, the blocking driver. */
-#include "imds_http.h"
+#include "lib/imds_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/http.h"
+#include "core/parse/http.h"
 
 void imds_http_close(struct imds_http *x)
 {

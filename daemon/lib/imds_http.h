@@ -2,7 +2,7 @@
  * socket, optionally bound to a device (SO_BINDTODEVICE), as a state machine that never waits.
  * Whoever drives it waits for readiness its own way: the daemon on its sd-event loop
  * (imds_client.c), `nestrouterctl doctor` with poll() (imds_http_fetch below, which links no
- * event loop). The request text and the reading of the answer are core/http.c's. */
+ * event loop). The request text and the reading of the answer are core/parse/http.c's. */
 #pragma once
 
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Child processes on the sd-event loop (supervise.h). The loop never waits for a child: a stop
  * is a signal and a timer, the exit arrives through the child source like any other event. */
-#include "supervise.h"
+#include "lib/supervise.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 static uint64_t realtime_usec(void)
 {

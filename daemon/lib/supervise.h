@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/strbuf.h"
+#include "core/lib/strbuf.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "render_text.h"
-#include "validate.h"
+#include "core/model/model.h"
+#include "core/render/render_text.h"
+#include "core/config/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

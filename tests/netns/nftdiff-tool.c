@@ -1,4 +1,4 @@
-/* Command-line face of daemon/core/nftdiff.c for tests/netns/test-nftdiff-kernel.sh: the delta
+/* Command-line face of daemon/core/model/nftdiff.c for tests/netns/test-nftdiff-kernel.sh: the delta
  * between two rendered tables (read into the model by the tests' reader, tests/unit/nft_read.h)
  * given a live listing, and the handles, counters and untouched rules the script checks the
  * kernel's result against. Not part of the daemon. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nftdiff.h"
+#include "core/model/nftdiff.h"
 #include "nft_read.h"
 
 static char *slurp(const char *path)

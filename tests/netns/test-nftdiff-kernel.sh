@@ -29,9 +29,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p build
-gcc -std=gnu11 -D_GNU_SOURCE -Idaemon/core -Itests/unit -Wall -Wextra -Werror -g \
+gcc -std=gnu11 -D_GNU_SOURCE -Idaemon -Itests/unit -Wall -Wextra -Werror -g \
         -fsanitize=address,undefined -o "$TOOL" tests/netns/nftdiff-tool.c \
-        daemon/core/nftdiff.c daemon/core/nft_model.c daemon/core/strbuf.c || { echo "$0: cannot build $TOOL" >&2; exit 2; }
+        daemon/core/model/nftdiff.c daemon/core/model/nft_model.c daemon/core/lib/strbuf.c || { echo "$0: cannot build $TOOL" >&2; exit 2; }
 
 # cfg NAME: the seed topology (configs/azure-nested.yaml) with the knobs below changed, rendered
 # to NAME.nft by the daemon itself.

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft_model.h"
+#include "core/model/nft_model.h"
 
 struct nftr {
         const char *r;             /* the rest of the text */

@@ -5,11 +5,11 @@
 
 #include <stdlib.h>
 
-#include "bgp_gate.h"
-#include "bird_show.h"
-#include "model.h"
-#include "plan.h"
-#include "render_bird.h"
+#include "core/model/bgp_gate.h"
+#include "core/parse/bird_show.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
+#include "core/render/render_bird.h"
 
 #define CFG(extra)                                                                             \
         "version: 1\n"                                                                         \

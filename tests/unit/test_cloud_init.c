@@ -4,8 +4,8 @@
 #include "golden_file.h"
 #include "unit_helpers.h"
 
-#include "cloud_init.h"
-#include "render_domain.h"
+#include "core/render/cloud_init.h"
+#include "core/render/render_domain.h"
 
 #define HEAD "version: 1\nuplinks:\n  nat: {match: {name: eth0}, address: 10.0.0.4/24}\n" \
              "guests: {subnet: 10.0.2.0/24}\nvms:\n"

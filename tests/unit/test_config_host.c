@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include "render.h"
-#include "render_text.h"
+#include "core/render/render.h"
+#include "core/render/render_text.h"
 
 static void test_libvirt_defaults_and_values(void **state)
 {

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-#include "yamlval.h"
+#include "core/config/yamlval.h"
 
 static void test_durations(void **state)
 {

@@ -1,4 +1,4 @@
-/* core/diskprobe.c: an EFI system partition found in a raw GPT image and through a qcow2's
+/* core/parse/diskprobe.c: an EFI system partition found in a raw GPT image and through a qcow2's
  * L1/L2 tables; none on MBR, on a GPT with only other partitions, or in an empty qcow2; qcow2
  * files it cannot follow (compressed cluster, encryption) are errors, not guesses. */
 #include "unit_helpers.h"
@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "diskprobe.h"
+#include "core/parse/diskprobe.h"
 
 struct mem {
         uint8_t *p;

@@ -1,6 +1,7 @@
 /* The engine against the recording fake, without root: whole reconcile scenarios (cold start,
  * converged, every drift kind the netns suite injects, reloads, a file changed while the daemon
- * was stopped, a permanent conflict, a transient failure with backoff, teardown) as golden
+ * was stopped, a permanent conflict, a transient failure with backoff, teardown, and the guests'
+ * domains through the virt backend) as golden
  * transcripts under tests/golden/engine. Each transcript shows the passes with their time, the
  * ops the fake applied (or refused), and what the engine logged at notice level and above. */
 #include "unit_helpers.h"
@@ -9,10 +10,11 @@
 #include <syslog.h>
 
 #include "backend/fake/fake.h"
+#include "backend/fake/fake_virt.h"
 #include "engine/engine.h"
 #include "golden_file.h"
-#include "model.h"
-#include "owned.h"
+#include "core/model/model.h"
+#include "core/model/owned.h"
 
 #define GOLDEN "tests/golden/engine"
 
@@ -425,6 +427,133 @@ static void owned_record_tolerant(void **state)
         model_free(&d);
 }
 
+/* ---- guests: the guest pass's engine, libvirt through the virt backend ---------------------- */
+
+static const char VMS[] = "vms:\n"
+                          "  - {name: g1, kernel: /k/vmlinuz, memory: 64MiB}\n"
+                          "  - {name: g2, kernel: /k/vmlinuz, memory: 64MiB, autostart: false}\n"
+                          "  - {name: g3, kernel: /k/vmlinuz, memory: 64MiB}\n";
+
+/* The guests' desired state as the guest pass makes it: every VM of the file, each ready with
+ * the hash its rendered definition has ("" names one that is not ready: its disk is still
+ * being imported), the definition's text standing in as "<domain NAME HASH>". */
+static void guests_desired(const char *vms, bool hold, const char *const *hashes,
+                           struct nr_desired *want, char xml[][128])
+{
+        struct variant v = BASE;
+        v.vms = vms;
+        char text[4096];
+        snprintf(text, sizeof(text), CONFIG, v.route, v.bridge, v.reservation, v.forward, v.vms);
+        struct tcfg *t = check_text(text);
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(model_doms(&t->cfg, hold, want), 0);
+        for (size_t i = 0; i < want->n_doms; i++) {
+                if (!hashes[i][0])
+                        continue;
+                want->doms[i].ready = true;
+                snprintf(want->doms[i].hash, sizeof(want->doms[i].hash), "%s", hashes[i]);
+                snprintf(xml[i], 128, "<domain %s %s>", want->doms[i].name, hashes[i]);
+                want->doms[i].xml = xml[i];
+        }
+}
+
+static struct nr_pass_result guest_pass(struct fake_virt *fv, const char *vms, bool hold,
+                                        const char *const *hashes, const char *why)
+{
+        struct nr_desired want;
+        struct nr_pass_result res;
+        char xml[8][128];
+        (void)fv;
+        guests_desired(vms, hold, hashes, &want, xml);
+        fake_note(&S.k, "guest pass %u at +%.1f s (%s)", ++S.passes,
+                  (double)(S.now - 1000000000ull) / 1e6, why);
+        assert_int_equal(engine_pass(&S.e, &want, NULL, false, &res), 0);
+        fake_note(&S.k, "  = %zu ops, %u not converged", res.n_ops, res.failed);
+        if (res.retry_at_usec)
+                fake_note(&S.k, "  = next pass in %.1f s",
+                          (double)(res.retry_at_usec - S.now) / 1e6);
+        model_free(&want);
+        return res;
+}
+
+/* Guests planned like every other object: defined, autostarted once per boot, a foreign domain
+ * in the way is a conflict, ours no longer configured are undefined, a guest whose disk is still
+ * being imported is neither defined nor undefined, hold stops autostarts, a failed start backs
+ * off, and ops answered later (the helper is another process) are counted when they are. */
+static void guests(void **state)
+{
+        static struct fake_virt fv;
+        const char *v1[] = {"h1", "h2", "h3"}, *v2[] = {"h1b", "h2", "h3"};
+        const char *importing[] = {"", "h2", "h3"};
+        (void)state;
+        scene_start();
+        fake_virt_init(&fv, &S.k);
+        fake_virt_attach(&fv, &S.e);
+        assert_int_equal(fake_dom_add(&fv, "web1", false, true), 0); /* someone else's */
+        assert_int_equal(fake_dom_add(&fv, "old1", true, true), 0);  /* ours, from an old file */
+        assert_int_equal(fake_dom_add(&fv, "g3", false, false), 0);  /* in the way of ours */
+        fake_note(&S.k, "# the helper is not connected yet: nothing is known, nothing planned");
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "start").n_ops, 0);
+        fake_note(&S.k, "# libvirt answers: define and autostart ours, g3 is someone else's, "
+                        "old1 loses its definition and runs on");
+        fv.up = true;
+        struct nr_pass_result r = guest_pass(&fv, VMS, false, v1, "libvirt connected");
+        assert_int_equal(r.n_ops, 5);
+        assert_int_equal(r.failed, 1); /* the conflict */
+        r = guest_pass(&fv, VMS, false, v1, "converged but for the conflict");
+        assert_int_equal(r.n_ops, 1);
+        fake_note(&S.k, "# g1 shuts down from inside: autostart is once per boot");
+        assert_int_equal(fake_dom_stop(&fv, "g1"), 0);
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g1 stopped").n_ops, 1);
+        fake_note(&S.k, "# the foreign g3 goes away: ours is defined and started");
+        fv.n_doms = 0;
+        assert_int_equal(fake_dom_add(&fv, "g1", true, false), 0);
+        fv.doms[0].started = true;
+        snprintf(fv.doms[0].hash, sizeof(fv.doms[0].hash), "h1");
+        assert_int_equal(fake_dom_add(&fv, "g2", true, false), 0);
+        snprintf(fv.doms[1].hash, sizeof(fv.doms[1].hash), "h2");
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g3 gone").n_ops, 2);
+        fake_note(&S.k, "# a new boot: the autostarted guests start again");
+        fake_virt_reboot(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, false, v1, "booted").n_ops, 2);
+        fake_note(&S.k, "# reload: g1's definition changed while it runs; g2 removed");
+        static const char VMS2[] = "vms:\n"
+                                   "  - {name: g1, kernel: /k/vmlinuz, memory: 128MiB}\n"
+                                   "  - {name: g3, kernel: /k/vmlinuz, memory: 64MiB}\n";
+        const char *v3[] = {"h1b", "h3"};
+        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "reload").n_ops, 2);
+        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "converged").n_ops, 0);
+        fake_note(&S.k, "# reload: g2 is back; g1 gets a disk to import: g1 is neither defined nor undefined meanwhile");
+        assert_int_equal(guest_pass(&fv, VMS, false, importing, "reload").n_ops, 1);
+        assert_int_equal(guest_pass(&fv, VMS, false, v2, "import done").n_ops, 0);
+        fake_note(&S.k, "# host shutdown: starts held; a new boot with hold starts nothing");
+        fake_virt_reboot(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, true, v2, "held").n_ops, 0);
+        fake_note(&S.k, "# the helper answers later: one op per guest at a time, counted when "
+                        "answered; a start that fails backs off");
+        fv.async = true;
+        fake_fail(&S.k, "vm start g3", EIO, 1);
+        uint64_t writes = S.n.writes;
+        r = guest_pass(&fv, VMS, false, v2, "not held any more");
+        assert_int_equal(r.n_ops, 2);
+        assert_int_equal(S.n.writes, writes);
+        r = guest_pass(&fv, VMS, false, v2, "before the answers");
+        assert_int_equal(r.n_ops, 2);
+        fake_virt_answer(&fv);
+        assert_int_equal(S.n.writes, writes + 1);
+        r = guest_pass(&fv, VMS, false, v2, "after the answers: g3 backs off");
+        assert_int_equal(r.n_ops, 1);
+        assert_true(r.retry_at_usec > S.now);
+        S.now += 2000000;
+        r = guest_pass(&fv, VMS, false, v2, "retry");
+        fake_virt_answer(&fv);
+        assert_int_equal(guest_pass(&fv, VMS, false, v2, "converged").n_ops, 0);
+        size_t n;
+        assert_null(engine_failures(&S.e, &n));
+        golden("guests.txt");
+        fake_virt_free(&fv);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -432,6 +561,7 @@ int main(void)
                 ETEST(reloads),                  ETEST(changed_while_stopped),
                 ETEST(permanent_conflict),       ETEST(transient_failure),
                 ETEST(teardown),                 ETEST(owned_record_tolerant),
+                ETEST(guests),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
-/* core/guest_resources.c: the autostarted guests' memory and vCPUs against the host's. */
+/* core/model/guest_resources.c: the autostarted guests' memory and vCPUs against the host's. */
 #include "unit_helpers.h"
 
-#include "guest_resources.h"
+#include "core/model/guest_resources.h"
 
 static const char *const yaml =
         "version: 1\n"

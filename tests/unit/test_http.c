@@ -1,4 +1,4 @@
-/* The HTTP/1.0 both IMDS clients speak (core/http.c). */
+/* The HTTP/1.0 both IMDS clients speak (core/parse/http.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "core/parse/http.h"
 
 static void test_request(void **state)
 {

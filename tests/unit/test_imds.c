@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imds.h"
-#include "json.h"
+#include "core/azure/imds.h"
+#include "core/parse/json.h"
 
 #define NIC(mac, ip, net)                                                                        \
         "{\"ipv4\":{\"ipAddress\":[{\"privateIpAddress\":\"" ip "\",\"publicIpAddress\":\"\"}],"  \

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft_model.h"
+#include "core/model/nft_model.h"
 
 static struct nftm_table *small(const char *note, const char *elem2)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nftdiff.h"
+#include "core/model/nftdiff.h"
 #include "nft_read.h"
 
 /* One per test; the teardown frees it, also after a failed assertion, so ASan stays quiet. */

@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
-#include "model.h"
-#include "plan.h"
+#include "core/model/model.h"
+#include "core/model/plan.h"
 
 static const char AZURE[] = "version: 1\n"
                             "uplinks:\n"
@@ -308,7 +308,7 @@ static void test_desired_dhcp_uplink_with_facts(void **state)
 /* ---- plans --------------------------------------------------------------------------------- */
 
 /* Where an op belongs in the documented order: removals (rules, routes, addresses, links), then
- * links, sysctls, addresses, routes, rules, nft, dnsmasq, bgp. Conflicts stand in for what they block
+ * links, sysctls, addresses, routes, rules, nft, dnsmasq, bgp, guests. Conflicts stand in for what they block
  * and are skipped (-1). */
 static int phase(const struct nr_op *op)
 {
@@ -348,7 +348,11 @@ static int phase(const struct nr_op *op)
         case NR_OP_BGP_START:
         case NR_OP_BGP_CONFIGURE:
         case NR_OP_BGP_STOP:
-                return 11; /* last: the health gate judges what the pass left */
+                return 11; /* the health gate judges what the pass left */
+        case NR_OP_VM_DEFINE:
+        case NR_OP_VM_START:
+        case NR_OP_VM_UNDEFINE:
+                return 12; /* guests: in the guest pass's plan only */
         case NR_OP_CONFLICT:
                 return -1;
         }

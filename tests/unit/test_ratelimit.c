@@ -1,4 +1,4 @@
-/* The log rate limiter (core/ratelimit.c): the first message goes out, repeats within the window
+/* The log rate limiter (core/lib/ratelimit.c): the first message goes out, repeats within the window
  * are counted, the count comes out with the next occurrence after the window or with a flush,
  * different texts are independent, and a flood of distinct messages reuses the least recently
  * seen slot without losing a pending count while a quiet slot is available. */
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "core/lib/ratelimit.h"
 
 #define SEC 1000000ull
 

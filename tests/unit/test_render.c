@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "golden_file.h"
-#include "render.h"
+#include "core/render/render.h"
 
 #define GOLDEN_DIR "tests/golden/render"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render_azure.h"
-#include "validate.h"
+#include "core/azure/render_azure.h"
+#include "core/config/validate.h"
 
 #define MAX_HOSTS 4
 

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "golden_file.h"
-#include "nftdiff.h"
-#include "render.h"
+#include "core/model/nftdiff.h"
+#include "core/render/render.h"
 
 struct fx {
         struct nr_config cfg;

@@ -1,4 +1,4 @@
-/* Domain XML for the vms: section (core/render_domain.c): the whole text against golden files in
+/* Domain XML for the vms: section (core/render/render_domain.c): the whole text against golden files in
  * tests/golden/domain/ (run from the repo root; NR_UPDATE_GOLDEN=1 rewrites them), the CPU
  * choice under KVM and TCG, the hash that tells a changed definition, the metadata that marks
  * nestrouter's domains, the stable UUID, and escaping. The VMs come from YAML through the real
@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "render_domain.h"
+#include "core/render/render_domain.h"
 
 #define GOLDEN_DIR "tests/golden/domain"
 

@@ -1,4 +1,4 @@
-/* The Prometheus exposition (core/render_metrics.c): a full set of numbers and a bare one against
+/* The Prometheus exposition (core/render/render_metrics.c): a full set of numbers and a bare one against
  * golden files in tests/golden/metrics/ (run from the repo root; NR_UPDATE_GOLDEN=1 rewrites
  * them; tests/golden/test-metrics.sh runs promtool on them), the histogram's buckets and their
  * boundaries, drop reasons read from the right nft rules, and label escaping. */
@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include "render_metrics.h"
+#include "core/render/render_metrics.h"
 
 #define GOLDEN_DIR "tests/golden/metrics"
 

@@ -1,4 +1,4 @@
-/* Uplink matching (core/uplinks.c), table-driven: the Azure cases of the reference notes —
+/* Uplink matching (core/model/uplinks.c), table-driven: the Azure cases of the reference notes —
  * Accelerated Networking's VF carrying the synthetic NIC's MAC (enslaved, or not yet and without
  * an address), roles from IMDS, a bridge or bond carrying a member's MAC — and the addresses
  * and gateways the facts then hold. */
@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include "uplinks.h"
+#include "core/model/uplinks.h"
 
 #define MAC1 {0x00, 0x0d, 0x3a, 0x00, 0x00, 0x01}
 #define MAC2 {0x00, 0x0d, 0x3a, 0x00, 0x00, 0x02}

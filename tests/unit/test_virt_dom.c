@@ -18,7 +18,7 @@
 #include "backend/virt/shutdown.h"
 #include "backend/virt/virt_dom.h"
 #include "backend/virt/virt_event.h"
-#include "core/render_domain.h"
+#include "core/render/render_domain.h"
 
 /* libvirt keeps per-process state (error objects, the driver registry) until exit */
 const char *__lsan_default_suppressions(void);

@@ -1,8 +1,10 @@
 /* The virt helper process end to end on libvirt's test driver, spoken to over its socketpair the
- * way nestrouterd does (chan.c): the desired set defines and autostarts guests, a foreign domain
- * with a configured name is reported and left alone, a domain of ours that is no longer
- * configured is undefined, `stop` shuts a guest down cleanly and it is not autostarted again,
- * `start` brings it back, a changed definition of a running guest is stored for its next start.
+ * way nestrouterd does (chan.c). It carries out the guests' engine ops (what to do is planned by
+ * the daemon: core/model/plan.c, tests/golden/engine/vm-*.txt): `define` defines and never over
+ * a foreign domain, `autostart` starts once per boot, `undefine` leaves a running guest running;
+ * each op is answered after a snapshot of every domain. `stop` shuts a guest down cleanly and an
+ * autostart does not bring it back, `start` does, a changed definition of a running guest is
+ * stored for its next start.
  * Also the pieces around it: the KVM probe (bounded time, cached), disk imports with qemu-img
  * (progress, the .source record, failures leave nothing behind) and the message channel. */
 #include <setjmp.h>
@@ -29,7 +31,7 @@
 #include "backend/virt/import.h"
 #include "backend/virt/kvm_probe.h"
 #include "backend/virt/virt.h"
-#include "core/render_domain.h"
+#include "core/render/render_domain.h"
 
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
@@ -129,24 +131,32 @@ static char *render(const char *name, uint64_t mem_mib, char hash[17])
         return d.xml;
 }
 
-/* "want N" with the given guests: name, autostart, memory */
-static void send_want(struct peer *p, size_t n, const char *const *names, const int *autostart,
-                      const uint64_t *mem, char hashes[][17])
+/* the engine's define op for one guest (name, memory); its definition's hash in hash */
+static void send_define(struct peer *p, long id, const char *name, uint64_t mem, char *hash)
 {
-        struct nr_buf b = {0};
-        buf_printf(&b, "want %zu\n", n);
-        for (size_t i = 0; i < n; i++) {
-                char *xml = render(names[i], mem[i], hashes[i]);
-                buf_printf(&b, "%s %d %s %zu\n%s", names[i], autostart[i], hashes[i], strlen(xml),
-                           xml);
-                free(xml);
-        }
-        char *s = buf_finish(&b);
-        assert_int_equal(chan_send(&p->ch, s, strlen(s)), 0);
-        free(s);
+        char *xml = render(name, mem, hash);
+        assert_int_equal(chan_sendf(&p->ch, "cmd %ld define %s\n%s", id, name, xml), 0);
+        free(xml);
 }
 
-/* the snapshot line of a guest: "NAME\tSTATE\tREASON\tOWNED\tLIVE\tCONF\tERROR" */
+/* sends an op and returns its reply ("reply ID RC\nTEXT"), which follows a snapshot */
+static const char *op(struct peer *p, size_t *at, long id, const char *fmt, ...)
+{
+        char cmd[200], key[32];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        if (*cmd)
+                assert_int_equal(chan_sendf(&p->ch, "cmd %ld %s", id, cmd), 0);
+        snprintf(key, sizeof(key), "reply %ld ", id);
+        size_t k = wait_msg(p, at, key, NULL);
+        assert_true(k > 0);
+        assert_non_null(strstr(p->msgs[k - 1], "snap\n")); /* the snapshot came first */
+        return p->msgs[k];
+}
+
+/* the snapshot line of a domain: "NAME\tSTATE\tREASON\tOURS\tLIVE\tCONF\tPERSISTENT\tACTIVE\tSTARTED" */
 static const char *snap_line(const char *snap, const char *name, char *out, size_t size)
 {
         char key[80];
@@ -185,36 +195,48 @@ static void test_helper(void **state)
         wait_msg(&p, &at, "accel tcg", NULL);
         wait_msg(&p, &at, "conn up", "libvirt ");
 
-        const char *names[] = {"g1", "web1", "g3"};
-        const int autostart[] = {1, 1, 0};
-        const uint64_t mem[] = {128, 128, 128};
-        send_want(&p, 3, names, autostart, mem, h);
-        wait_snap(&p, &at, "g1", "g1\trunning\tbooted\t1\t");
-        k = at - 1;
-        /* a foreign domain with a configured name: reported, left alone */
-        assert_non_null(snap_line(p.msgs[k], "web1", line, sizeof(line)));
-        assert_non_null(strstr(line, "web1\trunning\t"));
-        assert_non_null(strstr(line, "\t0\t"));
-        assert_non_null(strstr(line, "does not own; left alone"));
-        /* defined, autostart off */
+        /* define: new domains, ours, shut off */
+        send_define(&p, 1, "g1", 128, h[0]);
+        assert_string_equal(op(&p, &at, 1, ""), "reply 1 0\ng1: defined\n");
+        send_define(&p, 2, "g3", 128, h[2]);
+        assert_string_equal(op(&p, &at, 2, ""), "reply 2 0\ng3: defined\n");
+        k = at - 2; /* the snapshot before reply 2 */
         assert_non_null(snap_line(p.msgs[k], "g3", line, sizeof(line)));
         assert_non_null(strstr(line, "g3\tshut off\t"));
-        /* ours, no longer configured: undefined, still running (owned 2) */
-        assert_non_null(snap_line(p.msgs[k], "orphan1", line, sizeof(line)));
+        assert_non_null(strstr(line, h[2]));
+        assert_non_null(strstr(line, "\t1\t0\t0")); /* persistent, not active, not started */
+        /* never over a foreign domain: left alone, reported as not ours */
+        send_define(&p, 3, "web1", 128, h[1]);
+        assert_string_equal(op(&p, &at, 3, ""),
+                            "reply 3 1\na domain named web1 exists that nestrouter does not own; "
+                            "left alone\n");
+        assert_non_null(snap_line(p.msgs[at - 2], "web1", line, sizeof(line)));
+        assert_non_null(strstr(line, "web1\trunning\t"));
+        assert_non_null(strstr(line, "\t0\t")); /* not ours */
+        /* autostart: started and marked for this boot; a second one starts nothing */
+        assert_string_equal(op(&p, &at, 4, "autostart g1"), "reply 4 0\ng1: started\n");
+        assert_non_null(snap_line(p.msgs[at - 2], "g1", line, sizeof(line)));
+        assert_non_null(strstr(line, "g1\trunning\tbooted\t1\t"));
+        assert_non_null(strstr(line, h[0])); /* it runs the definition it was given */
+        assert_non_null(strstr(line, "\t1\t1\t1")); /* persistent, active, started */
+        /* undefine: ours and running: it keeps running, transient */
+        assert_string_equal(op(&p, &at, 5, "undefine orphan1"), "reply 5 0\norphan1: undefined\n");
+        assert_non_null(snap_line(p.msgs[at - 2], "orphan1", line, sizeof(line)));
         assert_non_null(strstr(line, "orphan1\trunning\t"));
-        assert_non_null(strstr(line, "\t2\t"));
-        /* nestrouter's own guest runs the definition it was given */
-        assert_non_null(snap_line(p.msgs[k], "g1", line, sizeof(line)));
-        assert_non_null(strstr(line, h[0]));
+        assert_non_null(strstr(line, "\t0\t1\t1")); /* not persistent, active, started */
+        assert_string_equal(op(&p, &at, 6, "undefine web1"),
+                            "reply 6 1\nweb1: not a nestrouter guest; left alone\n");
 
         /* stop: clean (the test driver shuts down at once) */
         assert_int_equal(chan_sendf(&p.ch, "cmd 7 stop g1 5 acpi"), 0);
         k = wait_msg(&p, &at, "reply 7 ", NULL);
         assert_non_null(strstr(p.msgs[k], "reply 7 0\ng1: clean, powered off"));
         wait_snap(&p, &at, "g1", "g1\tshut off\tshutdown\t1\t");
-        /* autostart is once per boot: a resync does not bring it back */
-        assert_int_equal(chan_sendf(&p.ch, "resync"), 0);
-        wait_snap(&p, &at, "g1", "g1\tshut off\tshutdown\t1\t");
+        /* autostart is once per boot: it does not bring it back */
+        assert_string_equal(op(&p, &at, 11, "autostart g1"),
+                            "reply 11 0\ng1: already started this boot\n");
+        assert_non_null(snap_line(p.msgs[at - 2], "g1", line, sizeof(line)));
+        assert_non_null(strstr(line, "g1\tshut off\tshutdown\t1\t"));
 
         assert_int_equal(chan_sendf(&p.ch, "cmd 8 start g1"), 0);
         k = wait_msg(&p, &at, "reply 8 ", NULL);
@@ -227,8 +249,8 @@ static void test_helper(void **state)
         assert_non_null(strstr(p.msgs[k], "reply 10 0\nnosuch: not running"));
 
         /* more memory for g1 while it runs: stored for its next start, the live one stays */
-        const uint64_t mem2[] = {256, 128, 128};
-        send_want(&p, 3, names, autostart, mem2, h2);
+        send_define(&p, 12, "g1", 256, h2[0]);
+        assert_string_equal(op(&p, &at, 12, ""), "reply 12 0\ng1: definition updated\n");
         assert_string_not_equal(h[0], h2[0]);
         char want[120];
         snprintf(want, sizeof(want), "g1\trunning\tbooted\t1\t%s\t%s\t", h[0], h2[0]);

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "diag.h"
-#include "validate.h"
+#include "core/config/config.h"
+#include "core/config/diag.h"
+#include "core/config/validate.h"
 
 struct tcfg {
         struct nr_config cfg;

@@ -1,7 +1,7 @@
 /* BIRD as a process of its own, driven through its control socket (bgp.h). Every exchange is
  * one short command with a bounded wait (BIRD answers in about a millisecond); a BIRD that
  * does not answer counts as not running and the planner starts a fresh one. */
-#include "bgp.h"
+#include "backend/bgp/bgp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/render_bird.h"
-#include "core/render_text.h"
-#include "core/strbuf.h"
-#include "fileio.h"
-#include "log.h"
+#include "core/render/render_bird.h"
+#include "core/render/render_text.h"
+#include "core/lib/strbuf.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 #define BIRD_REPLY_MAX (256 * 1024)
 #define BIRD_WAIT_MS 1000

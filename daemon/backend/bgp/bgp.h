@@ -1,5 +1,5 @@
 /* BIRD, the BGP speaker for Azure Route Server (bgp:). nestrouterd renders its configuration
- * (core/render_bird.c, gated by core/bgp_gate.c) and drives it through its control socket:
+ * (core/render/render_bird.c, gated by core/model/bgp_gate.c) and drives it through its control socket:
  * `configure` to apply a new text (sessions stay up), `show protocols all` to observe, `down` to
  * stop it. BIRD is not a child that dies with the daemon: it runs on its own (daemonized; under
  * systemd as the transient unit nestrouter-bird.service), so that stopping, restarting or
@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 #include "backend/backend.h"
-#include "core/bird_show.h"
-#include "core/plan.h"
+#include "core/parse/bird_show.h"
+#include "core/model/plan.h"
 
 struct nr_buf;
 

@@ -3,7 +3,7 @@
  * journal with ours. A dnsmasq left behind by an earlier nestrouterd (killed hard) is found by
  * the pid file in the run dir and stopped before ours starts, so the two never fight over the
  * DHCP port or the lease file. */
-#include "dm.h"
+#include "backend/dnsmasq/dm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "core/strbuf.h"
-#include "fileio.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "core/lib/strbuf.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 /* the first restart is immediate; a crash loop backs off 250 ms, 500 ms, ... up to 30 s */
 static const struct sup_policy policy = {

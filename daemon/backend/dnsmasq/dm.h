@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "backend/backend.h"
-#include "core/plan.h"
+#include "core/model/plan.h"
 #include "lib/supervise.h"
 
 typedef struct sd_event sd_event;

@@ -1,6 +1,6 @@
 /* dnsmasq's lease file (`EXPIRY MAC IP HOSTNAME CLIENT-ID`, one lease a line) read into the
  * facts that hold dynamic guests to the address they leased. */
-#include "dm_leases.h"
+#include "backend/dnsmasq/dm_leases.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -3,7 +3,7 @@
  * a kernel keeps (links with their master, addresses, routes with their protocol, rules,
  * sysctls, two nft tables, one dnsmasq) and refuses what a kernel refuses (an address or route
  * on a missing device, a port of a missing bridge). */
-#include "fake.h"
+#include "backend/fake/fake.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
+#include "core/lib/array.h"
 #include "engine/engine.h"
 
 void fake_init(struct fake *k)
@@ -472,8 +472,7 @@ static int apply_dnsmasq(struct fake *k, const struct nr_desired *w, const struc
         return r;
 }
 
-/* An injected failure for this op line, if any (counted down). */
-static int injected(struct fake *k, const char *line, char *err, size_t errlen)
+int fake_injected(struct fake *k, const char *line, char *err, size_t errlen)
 {
         for (size_t i = 0; i < k->n_fails; i++) {
                 struct fake_fail *f = &k->fails[i];
@@ -494,7 +493,7 @@ static int fake_apply(void *self, const struct nr_desired *w, const struct nr_op
         struct nr_plan p = {.route_protocol = w->route_protocol};
         char line[400];
         plan_op_line(&p, op, line, sizeof(line));
-        int r = injected(k, line, err, errlen);
+        int r = fake_injected(k, line, err, errlen);
         if (r == 0) {
                 switch (op->obj) {
                 case NR_OBJ_LINK:
@@ -520,6 +519,9 @@ static int fake_apply(void *self, const struct nr_desired *w, const struct nr_op
                         break;
                 case NR_OBJ_BGP: /* not modelled yet: no transcript has bgp: */
                         r = refuse(err, errlen, -EOPNOTSUPP, "the fake has no BIRD");
+                        break;
+                case NR_OBJ_VM: /* fake_virt.c's, attached as the virt backend */
+                        r = refuse(err, errlen, -EINVAL, "not the virt backend");
                         break;
                 case NR_OBJ_COUNT:
                         r = refuse(err, errlen, -EINVAL, "no object");

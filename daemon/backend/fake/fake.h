@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "backend/backend.h"
-#include "core/plan.h"
-#include "core/strbuf.h"
+#include "core/model/plan.h"
+#include "core/lib/strbuf.h"
 
 #define FAKE_FAILS_MAX 8
 
@@ -65,6 +65,10 @@ int fake_sysctl_set(struct fake *k, const char *key, const char *value);
 int fake_nft_del(struct fake *k, bool bridge);
 int fake_nft_tamper(struct fake *k, bool bridge);         /* a rule changed by hand */
 int fake_dnsmasq_kill(struct fake *k);
+
+/* An injected failure (fake_fail) for the op with this line, if any: -errno with err set, and
+ * counted down; 0 otherwise. */
+int fake_injected(struct fake *k, const char *line, char *err, size_t errlen);
 
 /* The transcript so far (owned by the fake); fake_note adds a line of the test's own. */
 const char *fake_transcript(struct fake *k);

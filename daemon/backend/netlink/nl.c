@@ -2,7 +2,7 @@
  * this scale, and never stale); only routes and rules carrying our rtm_protocol are ever
  * deleted. The bridge is created with a hand-built RTM_NEWLINK (libnl 3.7 cannot set
  * IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY); see nl_msg.c. */
-#include "nl.h"
+#include "backend/netlink/nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/uplinks.h"
-#include "nl_msg.h"
+#include "core/model/uplinks.h"
+#include "backend/netlink/nl_msg.h"
 
 int nlb_errno(int nlerr)
 {
@@ -238,7 +238,7 @@ static bool first_addr(struct nlb *b, int ifindex, struct nr_prefix *out, bool *
         return false;
 }
 
-/* One interface as the kernel shows it; which one is an uplink is core/uplinks.c's call. */
+/* One interface as the kernel shows it; which one is an uplink is core/model/uplinks.c's call. */
 static void link_fact(struct nlb *b, struct rtnl_link *l, struct nr_link_fact *f)
 {
         memset(f, 0, sizeof(*f));

@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
-#include "core/imds.h"
-#include "core/uplinks.h"
-#include "core/model.h"
+#include "core/config/config.h"
+#include "core/azure/imds.h"
+#include "core/model/uplinks.h"
+#include "core/model/model.h"
 #include "backend/backend.h"
-#include "core/plan.h"
+#include "core/model/plan.h"
 
 struct nl_sock;
 struct nl_cache;
@@ -43,7 +43,7 @@ void nlb_close(struct nlb *b);
 /* Re-dump links and addresses (used by facts and observe of one reconcile pass). */
 int nlb_refresh(struct nlb *b);
 
-/* Every interface as the kernel shows it (name, MAC, master, addresses: core/uplinks.h), from
+/* Every interface as the kernel shows it (name, MAC, master, addresses: core/model/uplinks.h), from
  * the cache of the last nlb_refresh; which one is an uplink or a port of the guest bridge is
  * the core's call (facts_build). *out is the caller's to free. */
 int nlb_link_facts(struct nlb *b, struct nr_link_fact **out, size_t *n, bool *ipv6);

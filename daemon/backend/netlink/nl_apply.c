@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nl.h"
-#include "nl_msg.h"
+#include "backend/netlink/nl.h"
+#include "backend/netlink/nl_msg.h"
 
 static int send_msg(struct nlb *b, struct nl_msg *m)
 {
@@ -175,6 +175,7 @@ int nlb_apply(struct nlb *b, const struct nr_op *op, uint8_t proto, char *err, s
         case NR_OBJ_NFT:
         case NR_OBJ_DNSMASQ:
         case NR_OBJ_BGP:
+        case NR_OBJ_VM:
         case NR_OBJ_COUNT:
                 break;
         }

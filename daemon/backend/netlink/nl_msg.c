@@ -1,5 +1,5 @@
 /* Link messages built by hand (pure: no socket), for what libnl 3.7 cannot express. */
-#include "nl_msg.h"
+#include "backend/netlink/nl_msg.h"
 
 #include <linux/if.h>
 #include <linux/if_link.h>

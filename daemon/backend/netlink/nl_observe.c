@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "nl.h"
-#include "nl_msg.h"
+#include "core/lib/array.h"
+#include "backend/netlink/nl.h"
+#include "backend/netlink/nl_msg.h"
 
 static bool named_by(const struct nr_desired *w, const char *name)
 {

@@ -1,6 +1,6 @@
 /* nftables through libnftables. The table has no `owner` flag on purpose: it must outlive the
  * daemon so that a restart never cuts guest traffic. */
-#include "nft.h"
+#include "backend/nft/nft.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "core/render.h"
-#include "core/strbuf.h"
-#include "fileio.h"
-#include "log.h"
+#include "core/render/render.h"
+#include "core/lib/strbuf.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 /* Runs one command buffer (one transaction). On failure the error buffer goes to err. */
 static int run(struct nftb *b, unsigned flags, const char *cmd, char **out, char *err,

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/model.h"
-#include "core/nftdiff.h"
+#include "core/model/model.h"
+#include "core/model/nftdiff.h"
 #include "backend/backend.h"
-#include "core/plan.h"
+#include "core/model/plan.h"
 
 struct nft_ctx;
 struct mnl_socket;

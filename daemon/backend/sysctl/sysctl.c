@@ -1,6 +1,6 @@
 /* /proc/sys reads and writes. A key that does not exist (a device not there yet) is simply
  * absent from the observation; the write then fails with ENOENT and is retried next pass. */
-#include "sysctl.h"
+#include "backend/sysctl/sysctl.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-#include "core/model.h"
+#include "core/model/model.h"
 #include "backend/backend.h"
-#include "core/plan.h"
+#include "core/model/plan.h"
 
 int sysctl_observe(const struct nr_desired *want, struct nr_observed *have);
 int sysctl_apply(const struct nr_sysctl *s, char *err, size_t errlen);

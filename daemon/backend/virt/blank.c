@@ -1,7 +1,7 @@
 /* Blank disks (see blank.h). qemu-img runs synchronously: create and resize of a qcow2 only
  * write metadata (milliseconds), and it is bounded by a timeout; the guest pass runs apart from
  * the network pass. */
-#include "blank.h"
+#include "backend/virt/blank.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "log.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 #define QEMU_IMG_TIMEOUT_MS 10000
 

@@ -1,6 +1,6 @@
 /* SEQPACKET message channel with a send queue. A peer that goes away (EOF, HUP, an error) closes
  * the channel once and calls on_close. */
-#include "chan.h"
+#include "backend/virt/chan.h"
 
 #include <errno.h>
 #include <stdarg.h>

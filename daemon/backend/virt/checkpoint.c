@@ -3,7 +3,7 @@
  * variable store next to the live one. Only while the guest is off: libvirt 9.0 cannot revert
  * the external snapshots a running guest would need, and QEMU refuses internal snapshots of a
  * running guest with pflash (UEFI) firmware. The TPM's state is not part of a checkpoint. */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blank.h"
-#include "fileio.h"
-#include "log.h"
+#include "backend/virt/blank.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 static int say(char **body, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int say(char **body, int code, const char *fmt, ...)

@@ -1,5 +1,5 @@
 /* Firmware decisions for the guests (see firmware.h), and the files each choice needs. */
-#include "firmware.h"
+#include "backend/virt/firmware.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "core/diskprobe.h"
-#include "core/render_domain.h"
-#include "fileio.h"
+#include "core/parse/diskprobe.h"
+#include "core/render/render_domain.h"
+#include "lib/fileio.h"
 
 /* swtpm, which libvirt runs for an emulated TPM */
 #define SWTPM_PATH "/usr/bin/swtpm"

@@ -1,11 +1,11 @@
 /* Which firmware a guest boots through, decided by the daemon before its domain is rendered:
- * what the config says, or for firmware: auto what its disk holds (core/diskprobe.c), decided
+ * what the config says, or for firmware: auto what its disk holds (core/parse/diskprobe.c), decided
  * once and remembered in nvram/NAME.firmware so a later change of the disk never flips it. */
 #pragma once
 
 #include <stddef.h>
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 struct virt_fw {
         enum nr_firmware fw;       /* NR_FW_BIOS or NR_FW_UEFI */

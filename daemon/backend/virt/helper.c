@@ -2,27 +2,31 @@
  * the libvirt connection. libvirt's API is synchronous RPC, and a call blocks until libvirtd
  * answers or the keepalive gives up (seconds); a stopped or overloaded libvirtd would stall
  * whatever process makes the call. So the daemon never does: it renders the desired domains and
- * sends them here over a socketpair; this process probes KVM, connects (reconnecting with
- * backoff), defines, starts and stops guests, follows lifecycle events on its own sd-event loop
- * (virt_event.c) and sends snapshots back. It exits when the daemon goes away; SIGTERM keeps its
+ * plans what they need (the guests' engine: define, autostart, undefine) and sends those ops
+ * here over a socketpair; this process probes KVM, connects (reconnecting with backoff),
+ * carries the ops out, starts and stops guests on request, follows lifecycle events on its own
+ * sd-event loop (virt_event.c) and sends snapshots of every domain back. It decides nothing:
+ * what to define or start is the daemon's plan. It exits when the daemon goes away; SIGTERM keeps its
  * default action, so it dies at once even in the middle of an RPC. Guests are never touched by
  * its exit.
  *
- * Cost: a pass lists the domains twice (before and after its changes), about four RPCs per
- * domain (state, persistence, live and persistent metadata), plus one per define/start/
- * undefine: milliseconds on the local socket for dozens of guests. A pass runs after a new
- * desired set, a lifecycle event (coalesced, 200 ms), a command, a reconnect, and every 60 s.
+ * Cost: a snapshot lists the domains, about four RPCs per domain (state, persistence, live
+ * and persistent metadata): milliseconds on the local socket for dozens of guests. One is sent
+ * after every op (before its reply, so the daemon plans on the new state), after a lifecycle
+ * event (coalesced, 200 ms), a reconnect, and every 60 s.
  *
- * Daemon -> helper:  "want N\n" + N x ("NAME AUTOSTART HASH LEN\n" + LEN bytes of XML)
- *                    "hold"                        no more autostarts (host shutting down)
- *                    "cmd ID start NAME"           reply "reply ID RC\nTEXT"
+ * Daemon -> helper:  "cmd ID define NAME\nXML"     the engine's ops; each answered with a
+ *                    "cmd ID autostart NAME"       snapshot, then "reply ID RC\nTEXT"
+ *                    "cmd ID undefine NAME"
+ *                    "cmd ID start NAME"           (nestrouterctl vm start)
  *                    "cmd ID stop NAME TIMEOUT acpi|force"
  *                    "cmd ID reset NAME AUTOSTART\nOVERLAY\nBASE"
  *                    "resync"
  * Helper -> daemon:  "accel kvm|tcg\nWHY", "conn up\nINFO", "conn down\nERROR",
  *                    "busy WHAT", "idle",
- *                    "snap\n" + lines NAME\tSTATE\tREASON\tOWNED\tLIVEHASH\tCONFHASH\tERROR */
-#include "virt.h"
+ *                    "snap\n" + one line per domain: NAME\tSTATE\tREASON\tOURS\tLIVEHASH\t
+ *                    CONFHASH\tPERSISTENT\tACTIVE\tSTARTED (this boot) */
+#include "backend/virt/virt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,29 +41,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "chan.h"
-#include "core/strbuf.h"
-#include "kvm_probe.h"
+#include "lib/clock.h"
+#include "backend/virt/chan.h"
+#include "core/lib/strbuf.h"
+#include "backend/virt/kvm_probe.h"
 #include "lib/debounce.h"
-#include "log.h"
-#include "shutdown.h"
-#include "blank.h"
-#include "virt_dom.h"
-#include "virt_event.h"
+#include "lib/log.h"
+#include "backend/virt/shutdown.h"
+#include "backend/virt/blank.h"
+#include "backend/virt/virt_dom.h"
+#include "backend/virt/virt_event.h"
 
 #define RESYNC_USEC (60ull * 1000000)
-#define RETRY_START_USEC (30ull * 1000000)
 #define BACKOFF_MAX_S 30
-
-struct want {
-        char name[NR_NAME_MAX];
-        bool autostart;
-        char hash[17];
-        char *xml;
-        char err[256];             /* last define/start failure */
-        uint64_t retry_usec;       /* no automatic start before this */
-};
 
 struct job {
         struct job *next;
@@ -77,10 +71,7 @@ struct helper {
         unsigned backoff_s;
         sd_event_source *reconnect, *lost; /* created once, armed when needed */
         sd_event_source *resync;
-        struct debounce pass;              /* the reconcile pass */
-        struct want *w;
-        size_t n_w;
-        bool have_want, hold;
+        struct debounce pass;              /* the snapshot pass */
         struct job *jobs;
 };
 
@@ -119,29 +110,20 @@ static void mark_started(const struct helper *h, const char *name)
         }
 }
 
-/* ---- reconcile --------------------------------------------------------------------------- */
+/* ---- snapshots --------------------------------------------------------------------------- */
 
 static void send_snapshot(struct helper *h, const struct virt_doms *doms)
 {
         struct nr_buf b = {0};
         buf_puts(&b, "snap\n");
-        for (size_t i = 0; i < h->n_w; i++) {
-                const struct virt_dom *d = virt_find(doms, h->w[i].name);
-                buf_printf(&b, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h->w[i].name,
-                           d ? virt_state_name(d->state) : "undefined",
-                           d ? virt_reason_name(d->state, d->reason) : "",
-                           d ? (d->owned ? 1 : 0) : 1, d ? d->live_hash : "",
-                           d ? d->conf_hash : "", h->w[i].err);
-        }
-        for (size_t i = 0; i < doms->n; i++) { /* ours, no longer configured, still running */
+        for (size_t i = 0; i < doms->n; i++) {
                 const struct virt_dom *d = &doms->v[i];
-                bool wanted = false;
-                for (size_t k = 0; k < h->n_w; k++)
-                        wanted |= !strcmp(h->w[k].name, d->name);
-                if (d->owned && !wanted)
-                        buf_printf(&b, "%s\t%s\t%s\t2\t%s\t%s\t\n", d->name,
-                                   virt_state_name(d->state), virt_reason_name(d->state, d->reason),
-                                   d->live_hash, d->conf_hash);
+                if (d->owned && d->active) /* running since this boot: autostart is done */
+                        mark_started(h, d->name);
+                buf_printf(&b, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\n", d->name,
+                           virt_state_name(d->state), virt_reason_name(d->state, d->reason),
+                           d->owned ? 1 : 0, d->live_hash, d->conf_hash, d->persistent ? 1 : 0,
+                           d->active ? 1 : 0, d->owned && was_started(h, d->name) ? 1 : 0);
         }
         char *s = buf_finish(&b);
         if (s)
@@ -149,107 +131,133 @@ static void send_snapshot(struct helper *h, const struct virt_doms *doms)
         free(s);
 }
 
-/* a reconcile pass after `delay`; an earlier pending one wins */
+/* a snapshot pass after `delay`; an earlier pending one wins */
 static void schedule(struct helper *h, uint64_t delay)
 {
         debounce_schedule(&h->pass, delay);
 }
 
-static void start_guest(struct helper *h, struct want *w, const char *why)
-{
-        if (virt_start(h->conn, w->name, w->err, sizeof(w->err)) < 0) {
-                log_obj(LOG_PRI_WARNING, "vm", w->name,
-                        "virt: %s: start failed: %s (retrying in %llu s)", w->name, w->err,
-                        RETRY_START_USEC / 1000000);
-                w->retry_usec = now_usec() + RETRY_START_USEC;
-                schedule(h, RETRY_START_USEC);
-                return;
-        }
-        w->err[0] = '\0';
-        mark_started(h, w->name);
-        log_obj(LOG_PRI_INFO, "vm", w->name, "virt: %s: started (%s)", w->name, why);
-}
-
-/* Autostart means: once per boot. A guest stopped later (by `vm stop`, from inside, or at host
- * shutdown) stays stopped until `nestrouterctl vm start` or the next boot. */
-static bool may_autostart(struct helper *h, const struct want *w)
-{
-        return w->autostart && !h->hold && now_usec() >= w->retry_usec &&
-               !was_started(h, w->name);
-}
-
-static void reconcile_one(struct helper *h, struct want *w, const struct virt_dom *d)
-{
-        if (d && !d->owned) {
-                snprintf(w->err, sizeof(w->err),
-                         "a domain named %s exists that nestrouter does not own; left alone",
-                         w->name);
-                return;
-        }
-        if (!d || !d->persistent || strcmp(d->conf_hash, w->hash)) {
-                /* a running guest keeps its definition until it next starts: libvirt stores the
-                 * new one as the persistent config */
-                char before[sizeof(w->err)];
-                memcpy(before, w->err, sizeof(before));
-                if (virt_define(h->conn, w->xml, w->err, sizeof(w->err)) < 0) {
-                        if (strcmp(before, w->err)) /* every pass retries; log it once */
-                                log_obj(LOG_PRI_WARNING, "vm", w->name,
-                                        "virt: %s: define failed: %s", w->name, w->err);
-                        return;
-                }
-                w->err[0] = '\0';
-                log_obj(LOG_PRI_INFO, "vm", w->name,
-                        "virt: %s: %s%s", w->name, d ? "definition updated" : "defined",
-                        d && d->active ? " (applies when the guest next starts)" : "");
-        }
-        if (d && d->active)
-                mark_started(h, w->name);
-        else if (may_autostart(h, w))
-                start_guest(h, w, "autostart");
-}
-
-static void reconcile(struct helper *h)
+static void snapshot(struct helper *h)
 {
         struct virt_doms doms;
         char err[256];
-        if (!h->conn || !h->have_want)
+        if (!h->conn)
                 return;
-        chan_sendf(&h->ch, "busy reconcile");
         if (virt_list(h->conn, &doms, err, sizeof(err)) < 0) {
                 log_warn("virt: listing domains: %s", err);
-                chan_sendf(&h->ch, "idle");
                 return;
         }
-        for (size_t i = 0; i < h->n_w; i++)
-                reconcile_one(h, &h->w[i], virt_find(&doms, h->w[i].name));
-        for (size_t i = 0; i < doms.n; i++) {
-                const struct virt_dom *d = &doms.v[i];
-                bool wanted = false;
-                for (size_t k = 0; k < h->n_w; k++)
-                        wanted |= !strcmp(h->w[k].name, d->name);
-                /* removed from the config: the definition goes; a running guest keeps running
-                 * (transient) until it stops */
-                if (d->owned && !wanted && d->persistent) {
-                        if (virt_undefine(h->conn, d->name, err, sizeof(err)) < 0)
-                                log_obj(LOG_PRI_WARNING, "vm", d->name,
-                                        "virt: %s: undefine failed: %s", d->name, err);
-                        else
-                                log_obj(LOG_PRI_INFO, "vm", d->name,
-                                        "virt: %s: no longer configured: undefined%s", d->name,
-                                        d->active ? " (keeps running until it stops)" : "");
-                }
-        }
+        send_snapshot(h, &doms);
         virt_doms_free(&doms);
-        if (virt_list(h->conn, &doms, err, sizeof(err)) == 0) {
-                send_snapshot(h, &doms);
-                virt_doms_free(&doms);
+}
+
+/* ---- ops ---------------------------------------------------------------------------------- */
+
+/* The domain of that name as libvirt has it: 1 found (in *st), 0 none, -1 error (in err). */
+static int lookup(struct helper *h, const char *name, struct virt_dom *st, char *err,
+                  size_t errlen)
+{
+        virDomainPtr d = virDomainLookupByName(h->conn, name);
+        if (!d)
+                return 0;
+        int r = virt_dom_read(d, st);
+        virDomainFree(d);
+        if (r < 0)
+                virt_error(err, errlen);
+        return r < 0 ? -1 : 1;
+}
+
+static int start_guest(struct helper *h, const char *name, const char *why, char *err,
+                       size_t errlen)
+{
+        if (virt_start(h->conn, name, err, errlen) < 0) {
+                log_obj(LOG_PRI_WARNING, "vm", name, "virt: %s: start failed: %s", name, err);
+                return -1;
         }
-        chan_sendf(&h->ch, "idle");
+        mark_started(h, name);
+        log_obj(LOG_PRI_INFO, "vm", name, "virt: %s: started (%s)", name, why);
+        return 0;
+}
+
+/* define: never over a domain nestrouter does not own (the plan says conflict; this makes sure) */
+static int op_define(struct helper *h, const char *name, const char *xml, char *err,
+                     size_t errlen)
+{
+        struct virt_dom st = {0};
+        int found = lookup(h, name, &st, err, errlen);
+        if (found < 0)
+                return -1;
+        if (found && !st.owned) {
+                snprintf(err, errlen,
+                         "a domain named %s exists that nestrouter does not own; left alone", name);
+                return -1;
+        }
+        if (!xml || virt_define(h->conn, xml, err, errlen) < 0) {
+                if (!xml)
+                        snprintf(err, errlen, "no definition sent");
+                log_obj(LOG_PRI_WARNING, "vm", name, "virt: %s: define failed: %s", name, err);
+                return -1;
+        }
+        /* a running guest keeps its definition until it next starts: libvirt stores the new one
+         * as the persistent config */
+        log_obj(LOG_PRI_INFO, "vm", name, "virt: %s: %s%s", name,
+                found ? "definition updated" : "defined",
+                found && st.active ? " (applies when the guest next starts)" : "");
+        snprintf(err, errlen, "%s: %s", name, found ? "definition updated" : "defined");
+        return 0;
+}
+
+/* autostart: once per boot, and never when it already runs */
+static int op_autostart(struct helper *h, const char *name, char *err, size_t errlen)
+{
+        struct virt_dom st = {0};
+        int found = lookup(h, name, &st, err, errlen);
+        if (found <= 0) {
+                if (!found)
+                        snprintf(err, errlen, "%s is not defined", name);
+                return -1;
+        }
+        if (!st.owned) {
+                snprintf(err, errlen, "%s: not a nestrouter guest; left alone", name);
+                return -1;
+        }
+        if (st.active || was_started(h, name)) {
+                mark_started(h, name);
+                snprintf(err, errlen, "%s: already started this boot", name);
+                return 0;
+        }
+        if (start_guest(h, name, "autostart", err, errlen) < 0)
+                return -1;
+        snprintf(err, errlen, "%s: started", name);
+        return 0;
+}
+
+/* undefine: ours and no longer configured; a running guest keeps running (transient) */
+static int op_undefine(struct helper *h, const char *name, char *err, size_t errlen)
+{
+        struct virt_dom st = {0};
+        int found = lookup(h, name, &st, err, errlen);
+        if (found <= 0) {
+                snprintf(err, errlen, "%s: not defined", name);
+                return found < 0 ? -1 : 0;
+        }
+        if (!st.owned) {
+                snprintf(err, errlen, "%s: not a nestrouter guest; left alone", name);
+                return -1;
+        }
+        if (virt_undefine(h->conn, name, err, errlen) < 0) {
+                log_obj(LOG_PRI_WARNING, "vm", name, "virt: %s: undefine failed: %s", name, err);
+                return -1;
+        }
+        log_obj(LOG_PRI_INFO, "vm", name, "virt: %s: no longer configured: undefined%s", name,
+                st.active ? " (keeps running until it stops)" : "");
+        snprintf(err, errlen, "%s: undefined", name);
+        return 0;
 }
 
 static void on_pass(void *userdata)
 {
-        reconcile(userdata);
+        snapshot(userdata);
 }
 
 static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
@@ -382,50 +390,6 @@ static int on_lost(sd_event_source *s, void *userdata)
 
 /* ---- messages from the daemon ------------------------------------------------------------- */
 
-static void free_wants(struct helper *h)
-{
-        for (size_t i = 0; i < h->n_w; i++)
-                free(h->w[i].xml);
-        free(h->w);
-        h->w = NULL;
-        h->n_w = 0;
-}
-
-/* "want N\n" then N records "NAME AUTOSTART HASH LEN\n<LEN bytes>"; errors of the old set for
- * the same guest carry over, so a retry backoff survives a resend */
-static void on_want(struct helper *h, char *body, size_t n)
-{
-        struct want *w = calloc(n + 1, sizeof(*w));
-        size_t k = 0;
-        for (; w && k < n; k++) {
-                int autostart = 0, used = 0;
-                size_t len = 0;
-                if (sscanf(body, "%63s %d %16s %zu\n%n", w[k].name, &autostart, w[k].hash, &len,
-                           &used) < 4 || !used || strlen(body + used) < len)
-                        break;
-                w[k].autostart = autostart;
-                w[k].xml = strndup(body + used, len);
-                body += used + len;
-                for (size_t o = 0; o < h->n_w; o++)
-                        if (!strcmp(h->w[o].name, w[k].name)) {
-                                w[k].retry_usec = h->w[o].retry_usec;
-                                memcpy(w[k].err, h->w[o].err, sizeof(w[k].err));
-                        }
-        }
-        if (!w || k != n) {
-                log_err("virt: malformed desired set from nestrouterd (record %zu)", k);
-                for (size_t i = 0; w && i < k; i++)
-                        free(w[i].xml);
-                free(w);
-                return;
-        }
-        free_wants(h);
-        h->w = w;
-        h->n_w = n;
-        h->have_want = true;
-        schedule(h, 0);
-}
-
 static void job_done(struct virt_shutdown *sd, void *userdata)
 {
         struct job *j = userdata, **pp;
@@ -469,33 +433,26 @@ static void cmd_stop(struct helper *h, long id, char *name, unsigned timeout, bo
         h->jobs = j;
 }
 
+/* nestrouterctl vm start: the user's, so once-per-boot does not apply */
 static void cmd_start(struct helper *h, long id, const char *name)
 {
-        struct want *w = NULL;
-        virDomainPtr d;
-        for (size_t i = 0; i < h->n_w; i++)
-                if (!strcmp(h->w[i].name, name))
-                        w = &h->w[i];
-        struct virt_dom st;
-        if (!w || !(d = virDomainLookupByName(h->conn, name))) {
+        struct virt_dom st = {0};
+        char err[256] = "";
+        int found = lookup(h, name, &st, err, sizeof(err));
+        if (found <= 0) {
                 chan_sendf(&h->ch, "reply %ld 1\n%s: not defined yet%s%s\n", id, name,
-                           w && w->err[0] ? ": " : "", w ? w->err : "");
-                return;
-        }
-        int r = virt_dom_read(d, &st);
-        virDomainFree(d);
-        if (r == 0 && !st.owned) {
+                           err[0] ? ": " : "", err);
+        } else if (!st.owned) {
                 chan_sendf(&h->ch, "reply %ld 1\n%s: not a nestrouter guest; left alone\n", id,
                            name);
-        } else if (r == 0 && st.active) {
+        } else if (st.active) {
                 mark_started(h, name);
                 chan_sendf(&h->ch, "reply %ld 0\n%s: already %s\n", id, name,
                            virt_state_name(st.state));
         } else {
-                w->retry_usec = 0;
-                start_guest(h, w, "nestrouterctl vm start");
-                chan_sendf(&h->ch, "reply %ld %d\n%s: %s%s\n", id, w->err[0] ? 1 : 0, name,
-                           w->err[0] ? "start failed: " : "started", w->err);
+                int r = start_guest(h, name, "nestrouterctl vm start", err, sizeof(err));
+                chan_sendf(&h->ch, "reply %ld %d\n%s: %s%s\n", id, r < 0 ? 1 : 0, name,
+                           r < 0 ? "start failed: " : "started", r < 0 ? err : "");
         }
         schedule(h, 0);
 }
@@ -506,16 +463,12 @@ static void cmd_reset(struct helper *h, long id, const char *name, bool autostar
 {
         char note[600] = "", err[300] = "";
         char *overlay = body, *base = body ? strchr(body, '\n') : NULL;
-        struct want *w = NULL;
         if (!base) {
                 chan_sendf(&h->ch, "reply %ld 2\nmalformed reset\n", id);
                 return;
         }
         *base++ = '\0';
         base[strcspn(base, "\n")] = '\0';
-        for (size_t i = 0; i < h->n_w; i++)
-                if (!strcmp(h->w[i].name, name))
-                        w = &h->w[i];
         virDomainPtr d = virDomainLookupByName(h->conn, name);
         struct virt_dom st = {0};
         if (d && virt_dom_read(d, &st) == 0 && st.owned && st.active &&
@@ -537,15 +490,13 @@ static void cmd_reset(struct helper *h, long id, const char *name, bool autostar
         }
         log_obj(LOG_PRI_INFO, "vm", name, "virt: %s: reset: %s is a fresh overlay of %s", name,
                 overlay, base);
-        if (!autostart || !w) {
+        if (!autostart) {
                 chan_sendf(&h->ch, "reply %ld 0\n%s: reset to %s%s\n", id, name, base,
                            st.active ? " (it was running: destroyed)" : "");
         } else {
-                w->retry_usec = 0;
-                start_guest(h, w, "nestrouterctl vm reset");
-                chan_sendf(&h->ch, "reply %ld %d\n%s: reset to %s; %s%s\n", id,
-                           w->err[0] ? 1 : 0, name, base,
-                           w->err[0] ? "start failed: " : "started", w->err);
+                int r = start_guest(h, name, "nestrouterctl vm reset", err, sizeof(err));
+                chan_sendf(&h->ch, "reply %ld %d\n%s: reset to %s; %s%s\n", id, r < 0 ? 1 : 0,
+                           name, base, r < 0 ? "start failed: " : "started", r < 0 ? err : "");
         }
         schedule(h, 0);
 }
@@ -565,7 +516,14 @@ static void on_cmd(struct helper *h, const char *args, char *body)
                 return;
         }
         chan_sendf(&h->ch, "busy %s %s", verb, name);
-        if (!strcmp(verb, "start"))
+        if (!strcmp(verb, "define") || !strcmp(verb, "autostart") || !strcmp(verb, "undefine")) {
+                char msg[600] = "";
+                int r = !strcmp(verb, "define")      ? op_define(h, name, body, msg, sizeof(msg))
+                        : !strcmp(verb, "autostart") ? op_autostart(h, name, msg, sizeof(msg))
+                                                     : op_undefine(h, name, msg, sizeof(msg));
+                snapshot(h); /* before the reply: the daemon's next plan sees the result */
+                chan_sendf(&h->ch, "reply %ld %d\n%s\n", id, r < 0 ? 1 : 0, msg);
+        } else if (!strcmp(verb, "start"))
                 cmd_start(h, id, name);
         else if (!strcmp(verb, "stop") && n >= 4)
                 cmd_stop(h, id, name, timeout, !strcmp(mode, "force"));
@@ -580,19 +538,12 @@ static void on_msg(char *msg, size_t len, void *userdata)
 {
         struct helper *h = userdata;
         char *body = strchr(msg, '\n');
-        unsigned long n;
         (void)len;
         if (body)
                 *body++ = '\0';
-        if (sscanf(msg, "want %lu", &n) == 1)
-                on_want(h, body ? body : (char *)"", n);
-        else if (!strncmp(msg, "cmd ", 4))
+        if (!strncmp(msg, "cmd ", 4))
                 on_cmd(h, msg + 4, body);
-        else if (!strcmp(msg, "hold")) {
-                if (!h->hold)
-                        log_info("virt: guests shutdown: no more automatic guest starts");
-                h->hold = true;
-        } else if (!strcmp(msg, "resync"))
+        else if (!strcmp(msg, "resync"))
                 schedule(h, 0);
         else
                 log_err("virt: unknown message '%s' from nestrouterd", msg);
@@ -674,7 +625,6 @@ int virt_helper_main(int argc, char **argv)
         connect_now(&h);
         sd_event_loop(h.ev);
         drop_conn(&h); /* the guests keep running: closing a connection never stops them */
-        free_wants(&h);
         chan_close(&h.ch);
         debounce_free(&h.pass);
         return 0;

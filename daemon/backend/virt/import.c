@@ -1,7 +1,7 @@
 /* The qemu-img child: stdout and stderr on one pipe, progress in tenths to the log, the partial
  * file (dst.part) removed on failure or cancel. Runs at nice 10: a long compressing import must
  * not compete with the router itself. */
-#include "import.h"
+#include "backend/virt/import.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 const char *imp_qemu_format(enum nr_disk_format f)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/config.h"
+#include "core/config/config.h"
 #include "lib/supervise.h"
 
 typedef struct sd_event sd_event;

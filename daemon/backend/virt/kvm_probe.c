@@ -1,6 +1,6 @@
 /* The KVM probe: a forked child runs the guest, the parent waits on a pipe with a timeout and
  * kills the child if KVM_RUN never returns (which is how the broken hosts fail). */
-#include "kvm_probe.h"
+#include "backend/virt/kvm_probe.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* cloud-init seeds (see seed.h). The ISO tool runs synchronously (a few KiB: milliseconds),
  * bounded by virt_run's timeout, and only when the data changed. */
-#include "seed.h"
+#include "backend/virt/seed.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blank.h"
-#include "core/cloud_init.h"
-#include "core/render_domain.h"
-#include "fileio.h"
-#include "log.h"
+#include "backend/virt/blank.h"
+#include "core/render/cloud_init.h"
+#include "core/render/render_domain.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 
 static uint64_t fnv64(uint64_t h, const char *s)
 {

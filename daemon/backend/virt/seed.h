@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 /* 0 with the seed's path in path; -errno with why in note (a missing user data file, no ISO
  * tool). */

@@ -1,7 +1,7 @@
 /* The clean-shutdown job: request, wait on lifecycle events (one deadline for all guests),
  * destroy stragglers, report. A STOPPED event can be missed (connection trouble), so at the
  * deadline every guest still waiting is looked at once more before it is destroyed. */
-#include "shutdown.h"
+#include "backend/virt/shutdown.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "clock.h"
-#include "virt_dom.h"
+#include "lib/clock.h"
+#include "backend/virt/virt_dom.h"
 
 const char *virt_sd_result_name(enum virt_sd_result r)
 {

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
-#include "core/strbuf.h"
+#include "core/config/config.h"
+#include "core/lib/strbuf.h"
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;

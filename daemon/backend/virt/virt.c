@@ -2,7 +2,7 @@
  * backoff when it dies or when libvirt.uri/accel change), its messages, disk imports, and the
  * guest pass that renders the domains and sends them when they changed. Nothing here blocks on
  * libvirt. */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "core/guest_resources.h"
-#include "blank.h"
-#include "seed.h"
-#include "fileio.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "core/model/guest_resources.h"
+#include "core/model/model.h"
+#include "backend/virt/blank.h"
+#include "backend/virt/seed.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
 #include "helper/path.h"
 
 /* the first restart is immediate; then 1 s, 2 s, ... up to 30 s. SIGTERM kills the helper at
@@ -34,13 +35,6 @@ static const struct sup_policy helper_policy = {
         .stable_usec = 30ull * 1000000,
         .grace_usec = 2ull * 1000000,
 };
-
-static uint64_t fnv64(uint64_t h, const char *s)
-{
-        for (; *s; s++)
-                h = (h ^ (uint8_t)*s) * 1099511628211ull;
-        return h;
-}
 
 const struct nr_vm *virtb_vm(const struct virtb *b, const char *name)
 {
@@ -53,13 +47,25 @@ const struct nr_vm *virtb_vm(const struct virtb *b, const char *name)
 const struct virt_snap *virtb_snap(const struct virtb *b, const char *name)
 {
         for (size_t i = 0; i < b->n_snap; i++)
-                if (!strcmp(b->snap[i].name, name))
+                if (!strcmp(b->snap[i].name, name) && b->snap[i].owned >= 0)
                         return &b->snap[i];
         return NULL;
 }
 
+/* What each reported domain is to this configuration (virt_snap.owned). */
+static void snap_classify(struct virtb *b)
+{
+        for (size_t i = 0; i < b->n_snap; i++) {
+                struct virt_snap *s = &b->snap[i];
+                bool configured = virtb_vm(b, s->name) != NULL;
+                s->owned = s->ours ? (configured ? 1 : 2) : (configured ? 0 : -1);
+        }
+}
+
 /* ---- messages from the helper ------------------------------------------------------------ */
 
+/* "snap\n" + one line per domain: NAME STATE REASON OURS LIVEHASH CONFHASH PERSISTENT ACTIVE
+ * STARTED, tab-separated */
 static void on_snapshot(struct virtb *b, char *body)
 {
         size_t n = 0;
@@ -70,37 +76,41 @@ static void on_snapshot(struct virtb *b, char *body)
                 return;
         size_t k = 0;
         for (char *line = strtok(body, "\n"); line && k < n; line = strtok(NULL, "\n")) {
-                char *f[7] = {0};
+                char *f[9] = {0};
                 int nf = 0;
-                for (char *p = line; nf < 7; nf++) {
+                for (char *p = line; nf < 9; nf++) {
                         f[nf] = p;
                         p = strchr(p, '\t');
                         if (!p)
                                 break;
                         *p++ = '\0';
                 }
-                if (nf < 6)
+                if (nf < 8)
                         continue;
                 struct virt_snap *s = &v[k++];
                 snprintf(s->name, sizeof(s->name), "%s", f[0]);
                 snprintf(s->state, sizeof(s->state), "%s", f[1]);
                 snprintf(s->reason, sizeof(s->reason), "%s", f[2]);
-                s->owned = atoi(f[3]);
+                s->ours = atoi(f[3]) == 1;
                 snprintf(s->live, sizeof(s->live), "%s", f[4]);
                 snprintf(s->conf, sizeof(s->conf), "%s", f[5]);
-                snprintf(s->err, sizeof(s->err), "%s", f[6]);
+                s->persistent = atoi(f[6]) == 1;
+                s->active = atoi(f[7]) == 1;
+                s->started = atoi(f[8]) == 1;
         }
         free(b->snap);
         b->snap = v;
         b->n_snap = k;
         b->have_snap = true;
+        snap_classify(b);
 }
 
 struct virt_cmd {
         struct virt_cmd *next;
         struct virtb *b;
         long id;
-        int fd;
+        int fd;                    /* a client's (a vm command), or -1: an engine op */
+        struct nr_op op;           /* the engine op, when fd is -1 */
         unsigned timeout_s;
         sd_event_source *timeout;
 };
@@ -108,6 +118,17 @@ struct virt_cmd {
 static void cmd_reply(struct virt_cmd *c, int code, const char *body)
 {
         char head[32];
+        if (c->fd < 0) { /* the engine's op: it counts, logs and backs off */
+                struct virtb *b = c->b;
+                char err[256];
+                snprintf(err, sizeof(err), "%s", body ? body : "");
+                err[strcspn(err, "\n")] = '\0';
+                engine_complete(&b->eng, &c->op, code == 0 ? 0 : -EIO, err);
+                sd_event_source_disable_unref(c->timeout);
+                free(c);
+                virtb_schedule(b, 0);
+                return;
+        }
         snprintf(head, sizeof(head), "exit %d\n", code);
         /* the control socket has a 1 s send timeout: a vanished client costs at most that */
         if (write(c->fd, head, strlen(head)) > 0 && body && *body &&
@@ -190,7 +211,7 @@ static void helper_forget(struct virtb *b)
         b->connected = false;
         snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
         b->busy[0] = '\0';
-        b->want_sent = false;
+        b->have_snap = false; /* nothing is known until the next helper reports */
         virtb_cmds_close(b, "the virt helper stopped before it answered\n");
 }
 
@@ -255,8 +276,6 @@ static int helper_spawn(struct virtb *b)
                 return r;
         }
         snprintf(b->conn_msg, sizeof(b->conn_msg), "connecting");
-        if (b->hold)
-                chan_sendf(&b->ch, "hold");
         log_info("virt: helper started (pid %d) for %s", (int)pid, lv->uri);
         return 0;
 }
@@ -472,38 +491,200 @@ static void render_all(struct virtb *b)
         }
 }
 
-static void send_wants(struct virtb *b)
+/* The desired domains: every configured VM, ready where its definition is rendered. */
+static int guests_desired(struct virtb *b, struct nr_desired *want)
 {
-        struct nr_buf m = {0}, recs = {0};
-        size_t n = 0;
-        uint64_t h = 14695981039346656037ull;
-        for (size_t i = 0; i < b->n_g; i++) {
-                const struct virt_guest *g = &b->g[i];
-                const struct nr_vm *vm = virtb_vm(b, g->name);
-                if (!g->rendered || !vm)
+        int r = model_doms(b->cfg, b->hold, want);
+        for (size_t i = 0; r >= 0 && i < want->n_doms; i++) {
+                const struct virt_guest *g = guest(b, want->doms[i].name);
+                if (!g || !g->rendered)
                         continue;
-                buf_printf(&recs, "%s %d %s %zu\n%s", g->name, vm->autostart ? 1 : 0, g->dom.hash,
-                           strlen(g->dom.xml), g->dom.xml);
-                h = fnv64(fnv64(h, g->name), g->dom.hash);
-                h = fnv64(h, vm->autostart ? "1" : "0");
-                n++;
+                want->doms[i].ready = true;
+                snprintf(want->doms[i].hash, sizeof(want->doms[i].hash), "%s", g->dom.hash);
+                want->doms[i].xml = g->dom.xml;
         }
-        char *r = buf_finish(&recs);
-        if (!r || (b->want_sent && h == b->want_hash)) {
-                free(r);
+        return r;
+}
+
+static void engine_pass_guests(struct virtb *b)
+{
+        struct nr_desired want;
+        struct nr_pass_result res;
+        if (guests_desired(b, &want) < 0) {
+                log_err("virt: out of memory planning the guests");
                 return;
         }
-        buf_printf(&m, "want %zu\n%s", n, r);
-        free(r);
-        char *s = buf_finish(&m);
-        if (s && chan_send(&b->ch, s, strlen(s)) == 0) {
-                b->want_sent = true;
-                b->want_hash = h;
-        } else {
-                log_err("virt: cannot send the desired guests to the helper");
+        if (engine_pass(&b->eng, &want, NULL, false, &res) == 0 && res.retry_at_usec) {
+                uint64_t now = now_usec();
+                virtb_schedule(b, res.retry_at_usec > now ? res.retry_at_usec - now : 0);
         }
-        free(s);
+        model_free(&want);
 }
+
+char *virtb_plan_text(struct virtb *b)
+{
+        struct nr_desired want;
+        struct nr_observed have;
+        struct nr_plan plan;
+        char *text = NULL;
+        if (!b->cfg || guests_desired(b, &want) < 0)
+                return NULL;
+        if (engine_observe(&b->eng, &want, NULL, &have) == 0) {
+                if (plan_build(&want, &have, NULL, &plan) == 0) {
+                        text = plan_render(&plan);
+                        plan_free(&plan);
+                }
+                observed_free(&have);
+        }
+        model_free(&want);
+        return text;
+}
+
+const char *virtb_vm_error(const struct virtb *b, const char *name)
+{
+        size_t n;
+        const struct nr_engine_fail *f = engine_failures(&b->eng, &n);
+        for (size_t i = 0; i < n; i++)
+                if (f[i].obj == NR_OBJ_VM && !strcmp(f[i].object, name))
+                        return f[i].reason;
+        return "";
+}
+
+static int on_cmd_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct virt_cmd *c = userdata;
+        struct virtb *b = c->b;
+        char msg[300];
+        (void)s, (void)usec;
+        snprintf(msg, sizeof(msg), "no answer from libvirt within %u s (%s%s)\n", c->timeout_s,
+                 b->busy[0] ? "busy: " : "is libvirtd running?", b->busy);
+        cmd_reply(cmd_take(b, c->id), 1, msg);
+        return 0;
+}
+
+static int send_cmd(struct virtb *b, int fd, const struct nr_op *op, unsigned timeout_s,
+                    const char *fmt, va_list ap)
+{
+        char line[9000]; /* vm reset carries two paths */
+        uint64_t now;
+        vsnprintf(line, sizeof(line), fmt, ap);
+        struct virt_cmd *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->b = b;
+        c->id = ++b->next_id;
+        c->fd = fd;
+        if (op)
+                c->op = *op;
+        c->timeout_s = timeout_s;
+        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
+        int r = sd_event_add_time(b->ev, &c->timeout, CLOCK_MONOTONIC,
+                                  now + (uint64_t)timeout_s * 1000000, 100000, on_cmd_timeout, c);
+        if (r >= 0)
+                r = chan_sendf(&b->ch, "cmd %ld %s", c->id, line);
+        if (r < 0) {
+                sd_event_source_disable_unref(c->timeout);
+                free(c);
+                return r;
+        }
+        c->next = b->cmds;
+        b->cmds = c;
+        return 0;
+}
+
+int virtb_send_cmd(struct virtb *b, int fd, unsigned timeout_s, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = send_cmd(b, fd, NULL, timeout_s, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+__attribute__((format(printf, 4, 5))) static int vb_send(struct virtb *b, const struct nr_op *op,
+                                                         unsigned timeout_s, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = send_cmd(b, -1, op, timeout_s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINPROGRESS;
+}
+
+/* ---- the virt backend: what the helper reported, ops sent to it ------------------------ */
+
+static int vb_observe(void *self, const struct nr_desired *want, const struct nr_desired *prev,
+                      struct nr_observed *have)
+{
+        struct virtb *b = self;
+        (void)want, (void)prev;
+        if (!b->have_snap || !b->connected || !sup_running(&b->helper))
+                return 0; /* not known: nothing is planned for the guests */
+        have->doms = calloc(b->n_snap + 1, sizeof(*have->doms));
+        if (!have->doms)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_snap; i++) {
+                const struct virt_snap *s = &b->snap[i];
+                struct nr_obs_dom *d = &have->doms[i];
+                snprintf(d->name, sizeof(d->name), "%s", s->name);
+                snprintf(d->conf_hash, sizeof(d->conf_hash), "%s", s->conf);
+                d->owned = s->ours;
+                d->persistent = s->persistent;
+                d->active = s->active;
+                d->started = s->started;
+        }
+        have->n_doms = b->n_snap;
+        have->doms_known = true;
+        return 0;
+}
+
+static bool vb_in_flight(const struct virtb *b, const char *name)
+{
+        for (const struct virt_cmd *c = b->cmds; c; c = c->next)
+                if (c->fd < 0 && !strcmp(c->op.vm.name, name))
+                        return true;
+        return false;
+}
+
+static const struct nr_dom *want_dom(const struct nr_desired *want, const char *name)
+{
+        for (size_t i = 0; i < want->n_doms; i++)
+                if (!strcmp(want->doms[i].name, name))
+                        return &want->doms[i];
+        return NULL;
+}
+
+static int vb_apply(void *self, const struct nr_desired *want, const struct nr_op *op, char *err,
+                    size_t errlen)
+{
+        struct virtb *b = self;
+        const struct nr_dom *d = want_dom(want, op->vm.name);
+        int r = -EINVAL;
+        if (vb_in_flight(b, op->vm.name)) /* one op per guest at a time, in plan order */
+                return -EINPROGRESS;
+        if (op->kind == NR_OP_VM_DEFINE && d && d->xml)
+                r = vb_send(b, op, VIRT_OP_TIMEOUT_S, "define %s\n%s", d->name, d->xml);
+        else if (op->kind == NR_OP_VM_START)
+                r = vb_send(b, op, VIRT_START_TIMEOUT_S, "autostart %s", op->vm.name);
+        else if (op->kind == NR_OP_VM_UNDEFINE)
+                r = vb_send(b, op, VIRT_OP_TIMEOUT_S, "undefine %s", op->vm.name);
+        if (r < 0 && r != -EINPROGRESS)
+                snprintf(err, errlen, "cannot reach the virt helper: %s", strerror(-r));
+        return r;
+}
+
+static bool vb_is_change(void *self, const struct nr_op *op)
+{
+        (void)self, (void)op;
+        return true; /* a guest's op always follows the configuration or the boot */
+}
+
+static const struct nr_backend_ops virt_ops = {
+        .name = "virt",
+        .observe = vb_observe,
+        .apply = vb_apply,
+        .is_change = vb_is_change,
+};
 
 static void guest_pass(struct virtb *b)
 {
@@ -533,7 +714,7 @@ static void guest_pass(struct virtb *b)
         if (!sup_running(&b->helper) || !b->accel_known || !b->network_ready)
                 return;
         render_all(b);
-        send_wants(b);
+        engine_pass_guests(b);
 }
 
 static void on_pass(void *userdata)
@@ -602,6 +783,8 @@ void virtb_set_config(struct virtb *b, const struct nr_config *cfg)
         b->n_g = cfg->n_vms;
         b->cfg = cfg;
         check_resources(b, cfg);
+        snap_classify(b);
+        engine_retry_now(&b->eng);
         virtb_schedule(b, 0);
 }
 
@@ -613,49 +796,20 @@ void virtb_network_pass(struct virtb *b)
         virtb_schedule(b, 0);
 }
 
-static int on_cmd_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+static uint64_t engine_now(void *ctx)
 {
-        struct virt_cmd *c = userdata;
-        struct virtb *b = c->b;
-        char msg[300];
-        (void)s, (void)usec;
-        snprintf(msg, sizeof(msg), "no answer from libvirt within %u s (%s%s)\n", c->timeout_s,
-                 b->busy[0] ? "busy: " : "is libvirtd running?", b->busy);
-        cmd_reply(cmd_take(b, c->id), 1, msg);
-        return 0;
+        (void)ctx;
+        return now_usec();
 }
 
-int virtb_send_cmd(struct virtb *b, int fd, unsigned timeout_s, const char *fmt, ...)
+static void engine_say(void *ctx, int pri, enum nr_obj o, const char *object, const char *msg)
 {
-        va_list ap;
-        char line[9000]; /* vm reset carries two paths */
-        uint64_t now;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
-        struct virt_cmd *c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->b = b;
-        c->id = ++b->next_id;
-        c->fd = fd;
-        c->timeout_s = timeout_s;
-        sd_event_now(b->ev, CLOCK_MONOTONIC, &now);
-        int r = sd_event_add_time(b->ev, &c->timeout, CLOCK_MONOTONIC,
-                                  now + (uint64_t)timeout_s * 1000000, 100000, on_cmd_timeout, c);
-        if (r >= 0)
-                r = chan_sendf(&b->ch, "cmd %ld %s", c->id, line);
-        if (r < 0) {
-                sd_event_source_disable_unref(c->timeout);
-                free(c);
-                return r;
-        }
-        c->next = b->cmds;
-        b->cmds = c;
-        return 0;
+        (void)ctx;
+        log_obj(pri, plan_obj_name(o), object, "%s", msg);
 }
 
-int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *state_dir)
+int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *state_dir,
+               struct nr_counters *n)
 {
         memset(b, 0, sizeof(*b));
         b->ev = ev;
@@ -664,6 +818,9 @@ int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *s
         b->run_dir = strdup(run_dir);
         b->state_dir = strdup(state_dir);
         debounce_init(&b->pass, ev, on_pass, b);
+        engine_init(&b->eng, n, b->last_error, sizeof(b->last_error), engine_now, engine_say,
+                    b);
+        engine_set_backend(&b->eng, NR_BACKEND_VIRT, &virt_ops, b);
         sup_init(&b->helper, ev, "virt helper", &helper_policy, on_helper_exit, b);
         snprintf(b->conn_msg, sizeof(b->conn_msg), "the virt helper is not running");
         return b->run_dir && b->state_dir ? 0 : -ENOMEM;
@@ -676,6 +833,7 @@ void virtb_close(struct virtb *b)
         helper_forget(b);
         virtb_cmds_close(b, "nestrouterd is stopping\n");
         debounce_free(&b->pass);
+        engine_free(&b->eng);
         for (size_t i = 0; i < b->n_g; i++)
                 render_domain_free(&b->g[i].dom);
         free(b->g);

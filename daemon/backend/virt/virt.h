@@ -1,6 +1,6 @@
 /* The nested guests, daemon side. The daemon never calls libvirt itself (its RPCs block); it
  * supervises the virt helper process (helper.c) and talks to it over a socketpair: it renders
- * the desired domains (core/render_domain.c) once the helper has reported whether KVM works and
+ * the desired domains (core/render/render_domain.c) once the helper has reported whether KVM works and
  * the network pass has made the guest bridge, runs disk imports as child processes (import.c),
  * and keeps the helper's latest snapshot of the domains for status and `nestrouterctl vm`.
  * Guest work runs in its own pass on its own timer, never inside the network pass. */
@@ -11,13 +11,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "chan.h"
-#include "core/config.h"
-#include "core/render_domain.h"
-#include "core/render_metrics.h"
-#include "core/strbuf.h"
-#include "firmware.h"
-#include "import.h"
+#include "backend/virt/chan.h"
+#include "engine/engine.h"
+#include "core/config/config.h"
+#include "core/render/render_domain.h"
+#include "core/render/render_metrics.h"
+#include "core/lib/strbuf.h"
+#include "backend/virt/firmware.h"
+#include "backend/virt/import.h"
 #include "lib/debounce.h"
 #include "lib/supervise.h"
 
@@ -49,12 +50,19 @@ struct virt_guest {                /* one configured VM */
 struct virt_snap {                 /* one domain as the helper last saw it */
         char name[NR_NAME_MAX];
         char state[24], reason[24];
-        int owned;                 /* 1 ours, 0 foreign (conflict), 2 ours but not configured */
+        int owned;                 /* 1 ours, 0 foreign (conflict), 2 ours but not configured,
+                                    * -1 foreign and not configured (not ours to show) */
+        bool ours;                 /* carries our metadata (what owned is made from) */
+        bool persistent, active, started;
         char live[17], conf[17];
-        char err[256];
 };
 
 struct virt_cmd;
+
+/* How long the helper may take over one libvirt operation before it counts as failed: a start
+ * (QEMU comes up), and a define or undefine. */
+#define VIRT_START_TIMEOUT_S 90
+#define VIRT_OP_TIMEOUT_S 60
 
 struct virtb {
         sd_event *ev;
@@ -77,9 +85,11 @@ struct virtb {
         struct virt_snap *snap;
         size_t n_snap;
         bool have_snap;
-        /* what we sent */
-        bool want_sent, hold;
-        uint64_t want_hash;
+        /* the guests' engine: desired domains, planned against the snapshot, applied through
+         * the helper (ops answer -EINPROGRESS, then engine_complete) */
+        struct nr_engine eng;
+        char last_error[300];
+        bool hold;                 /* no automatic starts (host shutdown) */
         bool network_ready;
         /* guests, imports, commands waiting for the helper */
         struct virt_guest *g;
@@ -91,7 +101,9 @@ struct virtb {
         long next_id;
 };
 
-int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *state_dir);
+/* n: the counters the guests' ops add to (the daemon's: status and metrics count them) */
+int virtb_open(struct virtb *b, sd_event *ev, const char *run_dir, const char *state_dir,
+               struct nr_counters *n);
 /* Stops the helper and a running import. The guests keep running. */
 void virtb_close(struct virtb *b);
 
@@ -100,6 +112,12 @@ void virtb_set_config(struct virtb *b, const struct nr_config *cfg);
 /* A network pass ran: from now on the guest bridge exists, guests may be defined. */
 void virtb_network_pass(struct virtb *b);
 void virtb_schedule(struct virtb *b, uint64_t delay_usec);
+
+/* The guests' plan as the next pass would make it (`nestrouterctl plan`): text, "" when
+ * converged or nothing is known yet; NULL on allocation failure. */
+char *virtb_plan_text(struct virtb *b);
+/* Why the guest's domain is failing or in conflict ("" when it is not). */
+const char *virtb_vm_error(const struct virtb *b, const char *name);
 
 /* Status: the "guests" part of `nestrouterctl status`, as text lines or a JSON member
  * (",\"guests\":{...}"). Nothing when no VM is configured. */

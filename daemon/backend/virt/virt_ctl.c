@@ -3,17 +3,17 @@
  * and `vm list` answer from what the daemon already knows (the helper's last snapshot, import
  * progress), so they never wait for libvirt; `vm start` and `vm stop` go to the helper and are
  * answered when it is done, with a timeout. */
-#include "virt.h"
+#include "backend/virt/virt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "core/render_text.h"
+#include "lib/log.h"
+#include "lib/clock.h"
+#include "core/render/render_text.h"
 
-#define START_TIMEOUT_S 90
 
 struct gview {
         const char *name;
@@ -96,7 +96,7 @@ static void view(const struct virtb *b, const struct virt_guest *g, struct gview
         }
         struct nr_buf e = {0};
         const char *parts[] = {g->note, g->imp_err, g->fw.missing, g->disk_note,
-                               s ? s->err : ""};
+                               virtb_vm_error(b, g->name)};
         for (size_t i = 0; i < 5; i++)
                 if (parts[i][0])
                         buf_printf(&e, "%s%s", e.len ? "; " : "", parts[i]);
@@ -361,7 +361,7 @@ static int vm_command(struct virtb *b, const char *req, int fd, char **body)
                         return reply_now(body, 1, "%s: no base: image; vm reset discards the "
                                                   "overlay of a linked clone\n", name);
                 domain_blank_path(b->state_dir, name, 0, overlay, sizeof(overlay));
-                int r = virtb_send_cmd(b, fd, START_TIMEOUT_S + 30, "reset %s %d\n%s\n%s", name,
+                int r = virtb_send_cmd(b, fd, VIRT_START_TIMEOUT_S + 30, "reset %s %d\n%s\n%s", name,
                                        vm->autostart ? 1 : 0, overlay, vm->base);
                 if (r < 0)
                         return reply_now(body, 1, "cannot reach the virt helper: %s\n",
@@ -369,7 +369,7 @@ static int vm_command(struct virtb *b, const char *req, int fd, char **body)
                 return VIRTB_DEFERRED;
         }
         int r = !strcmp(verb, "start")
-                        ? virtb_send_cmd(b, fd, START_TIMEOUT_S, "start %s", name)
+                        ? virtb_send_cmd(b, fd, VIRT_START_TIMEOUT_S, "start %s", name)
                         : virtb_send_cmd(b, fd, t + 30, "stop %s %u %s", name, t,
                                          !strcmp(opt, "force") ? "force" : "acpi");
         if (r < 0)
@@ -381,9 +381,10 @@ int virtb_command(struct virtb *b, const char *req, int fd, char **body)
 {
         *body = NULL;
         if (!strncmp(req, "guests hold", 11)) {
+                if (!b->hold)
+                        log_info("virt: guests shutdown: no more automatic guest starts");
                 b->hold = true;
-                if (b->helper.pid)
-                        chan_sendf(&b->ch, "hold");
+                virtb_schedule(b, 0);
                 return reply_now(body, 0, "%s",
                                  "automatic guest starts are held until nestrouterd restarts\n");
         }

@@ -2,7 +2,7 @@
  * not block (the daemon) never call them: they run in the virt helper process or in
  * nestrouterctl. A domain is nestrouter's when it carries an element of NR_DOMAIN_XMLNS in its
  * <metadata>; everything else is reported, never changed. */
-#include "virt_dom.h"
+#include "backend/virt/virt_dom.h"
 
 #include <errno.h>
 #include <libvirt/virterror.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/render_domain.h"
+#include "core/render/render_domain.h"
 
 void virt_error(char *err, size_t errlen)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 struct virt_dom {
         char name[NR_NAME_MAX];

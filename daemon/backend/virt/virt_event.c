@@ -2,7 +2,7 @@
  * sd-event source; removal disables the source at once and frees the object (and calls libvirt's
  * free callback) from a defer source, because libvirt requires free callbacks to run from a clean
  * stack, never from inside virEventRemove*. */
-#include "virt_event.h"
+#include "backend/virt/virt_event.h"
 
 #include <libvirt/libvirt.h>
 #include <stdbool.h>

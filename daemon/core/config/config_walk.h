@@ -1,0 +1,50 @@
+/* Internal to the config parser: the walker shared by config.c and config_guests.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <yaml.h>
+
+#include "core/config/config.h"
+#include "core/config/yamlval.h"
+
+struct pctx {
+        struct yv_ctx yv;
+        struct nr_config *cfg;
+        size_t len;                /* of the text, for messages */
+};
+
+typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
+
+struct keydef {
+        const char *name;
+        key_fn fn;
+        bool required;
+};
+
+void *cw_calloc(size_t n, size_t size);
+/* A null value where a mapping or list is expected reads as an empty one (`dhcp:` alone). */
+bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path);
+size_t cw_seq_len(struct pctx *c, yaml_node_t *n, const char *path);
+yaml_node_t *cw_seq_item(struct pctx *c, yaml_node_t *n, size_t i);
+/* Walk a mapping against a table of keys (at most 32), ending with {0}. */
+void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
+            void *obj);
+/* Walk a list of mappings into items[i], recording each item's position as PATH[i]. */
+size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
+               size_t item_size, const struct keydef *keys);
+size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
+                      struct nr_prefix **out);
+/* Record PATH's position at node n. */
+void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
+
+/* Section readers in config_guests.c. */
+void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+/* In config_host.c. */
+void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+/* In config_bgp.c. */
+void cfg_k_bgp(struct pctx *c, yaml_node_t *v, const char *path, void *obj);

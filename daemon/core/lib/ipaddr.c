@@ -1,0 +1,162 @@
+/* IPv4/MAC parsing and prefix arithmetic. Strict on purpose: "10.0.2.01", "10.0.2.1/" and
+ * "52:54:0:0:0:1" are rejected rather than guessed at. */
+#include "core/lib/ipaddr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/lib/hex.h"
+
+static int parse_dec(const char **p, unsigned max, unsigned *out)
+{
+        const char *s = *p;
+        unsigned v = 0;
+        int n = 0;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+                return -EINVAL; /* no leading zeros: 010 is octal to inet_aton */
+        while (*s >= '0' && *s <= '9') {
+                v = v * 10 + (unsigned)(*s - '0');
+                if (v > max || ++n > 10)
+                        return -ERANGE;
+                s++;
+        }
+        *p = s;
+        *out = v;
+        return 0;
+}
+
+static int ip_parse_prefix(const char **p, uint32_t *out)
+{
+        uint32_t a = 0;
+        for (int i = 0; i < 4; i++) {
+                unsigned o;
+                int r = parse_dec(p, 255, &o);
+                if (r < 0)
+                        return r;
+                a = a << 8 | o;
+                if (i < 3) {
+                        if (**p != '.')
+                                return -EINVAL;
+                        (*p)++;
+                }
+        }
+        *out = a;
+        return 0;
+}
+
+int ip_parse(const char *s, uint32_t *out)
+{
+        int r = ip_parse_prefix(&s, out);
+        if (r < 0)
+                return r;
+        return *s ? -EINVAL : 0;
+}
+
+int prefix_parse(const char *s, struct nr_prefix *out)
+{
+        unsigned len;
+        int r = ip_parse_prefix(&s, &out->addr);
+        if (r < 0)
+                return r;
+        if (*s++ != '/')
+                return -EINVAL;
+        r = parse_dec(&s, 32, &len);
+        if (r < 0)
+                return r;
+        if (*s)
+                return -EINVAL;
+        out->len = (uint8_t)len;
+        return 0;
+}
+
+int mac_parse(const char *s, uint8_t mac[6])
+{
+        if (strlen(s) != 17)
+                return -EINVAL;
+        char sep = s[2];
+        if (sep != ':' && sep != '-')
+                return -EINVAL;
+        for (int i = 0; i < 6; i++) {
+                int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                if (i < 5 && s[i * 3 + 2] != sep)
+                        return -EINVAL;
+                mac[i] = (uint8_t)(hi << 4 | lo);
+        }
+        return 0;
+}
+
+struct nr_ipstr ip_s(uint32_t a)
+{
+        struct nr_ipstr r;
+        snprintf(r.s, sizeof(r.s), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                 a & 255);
+        return r;
+}
+
+struct nr_ipstr prefix_s(struct nr_prefix p)
+{
+        struct nr_ipstr r = ip_s(p.addr);
+        size_t n = strlen(r.s);
+        snprintf(r.s + n, sizeof(r.s) - n, "/%u", p.len);
+        return r;
+}
+
+struct nr_macstr mac_s(const uint8_t m[6])
+{
+        struct nr_macstr r;
+        snprintf(r.s, sizeof(r.s), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                 m[5]);
+        return r;
+}
+
+uint32_t prefix_mask(uint8_t len)
+{
+        return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+}
+
+uint32_t prefix_network(struct nr_prefix p)
+{
+        return p.addr & prefix_mask(p.len);
+}
+
+uint32_t prefix_broadcast(struct nr_prefix p)
+{
+        return p.addr | ~prefix_mask(p.len);
+}
+
+bool prefix_has_host_bits(struct nr_prefix p)
+{
+        return (p.addr & ~prefix_mask(p.len)) != 0;
+}
+
+bool prefix_contains(struct nr_prefix p, uint32_t a)
+{
+        return (a & prefix_mask(p.len)) == prefix_network(p);
+}
+
+bool prefix_overlaps(struct nr_prefix a, struct nr_prefix b)
+{
+        uint8_t len = a.len < b.len ? a.len : b.len;
+        return ((a.addr ^ b.addr) & prefix_mask(len)) == 0;
+}
+
+bool prefix_covers(struct nr_prefix outer, struct nr_prefix inner)
+{
+        return outer.len <= inner.len && prefix_contains(outer, inner.addr);
+}
+
+uint32_t prefix_first_host(struct nr_prefix p)
+{
+        return p.len >= 31 ? prefix_network(p) : prefix_network(p) + 1;
+}
+
+uint32_t prefix_last_host(struct nr_prefix p)
+{
+        return p.len >= 31 ? prefix_broadcast(p) : prefix_broadcast(p) - 1;
+}

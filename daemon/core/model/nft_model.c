@@ -1,0 +1,481 @@
+/* The nftables table as data: building it, its digests, and its one text form. Pure. */
+#include "core/model/nft_model.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lib/strbuf.h"
+
+uint64_t nftm_hash(const void *s, size_t n, uint64_t seed)
+{
+        const unsigned char *p = s;
+        uint64_t h = seed;
+        for (size_t i = 0; i < n; i++) {
+                h ^= p[i];
+                h *= 0x100000001b3ull;
+        }
+        return h;
+}
+
+static uint64_t hash_str(const char *s, uint64_t seed)
+{
+        return nftm_hash(s, strlen(s) + 1, seed); /* with its NUL: "ab","c" is not "a","bc" */
+}
+
+static uint64_t hash_u64(uint64_t v, uint64_t seed)
+{
+        return nftm_hash(&v, sizeof(v), seed);
+}
+
+/* Arrays grow by doubling: a capacity is implied by the count (the next power of two). */
+static bool grow(void **arr, size_t n, size_t size)
+{
+        if (n >= 8 && (n & (n - 1)))
+                return true;
+        void *p = realloc(*arr, (n < 8 ? 8 : 2 * n) * size);
+        if (!p)
+                return false;
+        *arr = p;
+        return true;
+}
+
+/* Appends a formatted string to the pool: its offset, 0 ("") after a failure. */
+static uint32_t pool_vadd(struct nftm_table *t, const char *fmt, va_list ap)
+{
+        for (;;) {
+                size_t room = t->pool_cap - t->pool_len;
+                va_list aq;
+                va_copy(aq, ap);
+                int n = vsnprintf(t->pool + t->pool_len, room, fmt, aq);
+                va_end(aq);
+                if (n < 0 || t->pool_len + (size_t)n + 1 > UINT32_MAX) {
+                        t->oom = true;
+                        return 0;
+                }
+                if ((size_t)n < room) {
+                        uint32_t off = (uint32_t)t->pool_len;
+                        t->pool_len += (size_t)n + 1;
+                        return off;
+                }
+                size_t cap = 2 * t->pool_cap + (size_t)n + 1;
+                char *p = realloc(t->pool, cap);
+                if (!p) {
+                        t->oom = true;
+                        return 0;
+                }
+                t->pool = p;
+                t->pool_cap = cap;
+        }
+}
+
+__attribute__((format(printf, 2, 3))) static uint32_t pool_add(struct nftm_table *t,
+                                                                const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        uint32_t off = pool_vadd(t, fmt, ap);
+        va_end(ap);
+        return off;
+}
+
+struct nftm_table *nftm_new(const char *family, const char *name, const char *comment)
+{
+        struct nftm_table *t = calloc(1, sizeof(*t));
+        if (!t)
+                return NULL;
+        t->refs = 1;
+        t->pool_cap = 4096;
+        if (!(t->pool = malloc(t->pool_cap))) {
+                free(t);
+                return NULL;
+        }
+        t->pool[0] = '\0';
+        t->pool_len = 1;
+        snprintf(t->family, sizeof(t->family), "%s", family);
+        t->name = pool_add(t, "%s", name);
+        t->comment = pool_add(t, "%s", comment ? comment : "");
+        return t;
+}
+
+struct nftm_table *nftm_ref(struct nftm_table *t)
+{
+        if (t)
+                t->refs++;
+        return t;
+}
+
+void nftm_unref(struct nftm_table *t)
+{
+        if (!t || --t->refs)
+                return;
+        for (size_t i = 0; i < t->n_sets; i++) {
+                free(t->sets[i].elems);
+                free(t->sets[i].ehash);
+        }
+        for (size_t i = 0; i < t->n_chains; i++)
+                free(t->chains[i].rules);
+        free(t->sets);
+        free(t->chains);
+        free(t->pool);
+        free(t);
+}
+
+void nftm_comment(struct nftm_table *t, const char *comment)
+{
+        t->comment = pool_add(t, "%s", comment);
+}
+
+void nftm_preamble(struct nftm_table *t, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        uint32_t off = pool_vadd(t, fmt, ap);
+        va_end(ap);
+        if (t->preamble) /* lines add up: join them in a new string */
+                off = pool_add(t, "%s%s", nftm_str(t, t->preamble), nftm_str(t, off));
+        t->preamble = off;
+}
+
+void nftm_set(struct nftm_table *t, bool map, const char *name, const char *type, bool interval,
+              const char *comment)
+{
+        if (!grow((void **)&t->sets, t->n_sets, sizeof(*t->sets))) {
+                t->oom = true;
+                return;
+        }
+        struct nftm_set *s = &t->sets[t->n_sets++];
+        memset(s, 0, sizeof(*s));
+        s->map = map;
+        s->interval = interval;
+        s->name = pool_add(t, "%s", name);
+        s->type = pool_add(t, "%s", type);
+        s->comment = pool_add(t, "%s", comment ? comment : "");
+}
+
+void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
+{
+        if (!t->n_sets) {
+                t->oom = true;
+                return;
+        }
+        struct nftm_set *s = &t->sets[t->n_sets - 1];
+        if (!grow((void **)&s->elems, s->n_elems, sizeof(*s->elems)) ||
+            !grow((void **)&s->ehash, s->n_elems, sizeof(*s->ehash))) {
+                t->oom = true;
+                return;
+        }
+        uint32_t off = pool_vadd(t, fmt, ap);
+        s->elems[s->n_elems] = off;
+        s->ehash[s->n_elems++] = hash_str(nftm_str(t, off), NFTM_HASH_SEED);
+}
+
+void nftm_elem(struct nftm_table *t, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        nftm_elemv(t, fmt, ap);
+        va_end(ap);
+}
+
+void nftm_chain(struct nftm_table *t, const char *name, const char *hook)
+{
+        if (!grow((void **)&t->chains, t->n_chains, sizeof(*t->chains))) {
+                t->oom = true;
+                return;
+        }
+        struct nftm_chain *c = &t->chains[t->n_chains++];
+        memset(c, 0, sizeof(*c));
+        c->name = pool_add(t, "%s", name);
+        c->hook = pool_add(t, "%s", hook ? hook : "");
+}
+
+void nftm_chain_note(struct nftm_table *t, const char *note)
+{
+        if (t->n_chains)
+                t->chains[t->n_chains - 1].note = note;
+}
+
+void nftm_chain_unordered(struct nftm_table *t)
+{
+        if (t->n_chains)
+                t->chains[t->n_chains - 1].unordered = true;
+}
+
+void nftm_rulev(struct nftm_table *t, const char *id, const char *note, const char *fmt,
+                va_list ap)
+{
+        if (!t->n_chains) {
+                t->oom = true;
+                return;
+        }
+        struct nftm_chain *c = &t->chains[t->n_chains - 1];
+        if (!grow((void **)&c->rules, c->n_rules, sizeof(*c->rules))) {
+                t->oom = true;
+                return;
+        }
+        struct nftm_rule *r = &c->rules[c->n_rules++];
+        r->text = pool_vadd(t, fmt, ap);
+        r->id = id && *id ? pool_add(t, "%s", id) : 0;
+        r->note = note;
+}
+
+void nftm_rule(struct nftm_table *t, const char *id, const char *note, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        nftm_rulev(t, id, note, fmt, ap);
+        va_end(ap);
+}
+
+static uint64_t set_digest(const struct nftm_table *t, const struct nftm_set *s)
+{
+        uint64_t h = hash_u64((uint64_t)s->map << 1 | s->interval, NFTM_HASH_SEED);
+        h = hash_str(nftm_str(t, s->name), h);
+        h = hash_str(nftm_str(t, s->type), h);
+        h = hash_str(nftm_str(t, s->comment), h);
+        for (size_t i = 0; i < s->n_elems; i++)
+                h = hash_u64(s->ehash[i], h);
+        return hash_u64(s->n_elems, h);
+}
+
+static uint64_t chain_digest(const struct nftm_table *t, const struct nftm_chain *c)
+{
+        uint64_t h = hash_str(nftm_str(t, c->name), NFTM_HASH_SEED);
+        h = hash_str(nftm_str(t, c->hook), h);
+        for (size_t i = 0; i < c->n_rules; i++) {
+                h = hash_str(nftm_str(t, c->rules[i].id), h);
+                h = hash_str(nftm_str(t, c->rules[i].text), h);
+        }
+        return hash_u64(c->n_rules, h);
+}
+
+int nftm_finish(struct nftm_table *t)
+{
+        if (t->oom)
+                return -ENOMEM;
+        uint64_t h = hash_str(t->family, NFTM_HASH_SEED);
+        h = hash_str(nftm_str(t, t->name), h);
+        h = hash_str(nftm_str(t, t->comment), h);
+        for (size_t i = 0; i < t->n_sets; i++)
+                h = hash_u64(t->sets[i].digest = set_digest(t, &t->sets[i]), h);
+        h = hash_u64(t->n_sets, h);
+        for (size_t i = 0; i < t->n_chains; i++)
+                h = hash_u64(t->chains[i].digest = chain_digest(t, &t->chains[i]), h);
+        t->digest = hash_u64(t->n_chains, h);
+        return 0;
+}
+
+bool nftm_equal(const struct nftm_table *a, const struct nftm_table *b)
+{
+        return a && b && !a->oom && !b->oom && a->digest == b->digest;
+}
+
+const struct nftm_set *nftm_find_set(const struct nftm_table *t, const char *name)
+{
+        for (size_t i = 0; i < t->n_sets; i++)
+                if (!strcmp(nftm_str(t, t->sets[i].name), name))
+                        return &t->sets[i];
+        return NULL;
+}
+
+const struct nftm_chain *nftm_find_chain(const struct nftm_table *t, const char *name)
+{
+        for (size_t i = 0; i < t->n_chains; i++)
+                if (!strcmp(nftm_str(t, t->chains[i].name), name))
+                        return &t->chains[i];
+        return NULL;
+}
+
+static void text_set(struct nr_buf *b, const struct nftm_table *t, const struct nftm_set *s)
+{
+        buf_printf(b, "\n\t%s %s {\n\t\ttype %s\n", s->map ? "map" : "set", nftm_str(t, s->name),
+                   nftm_str(t, s->type));
+        if (s->interval)
+                buf_puts(b, "\t\tflags interval\n");
+        buf_printf(b, "\t\tcomment \"%s\"\n", nftm_str(t, s->comment));
+        /* nft rejects `elements = { }`: an empty set has no elements line at all */
+        for (size_t i = 0; i < s->n_elems; i++) {
+                buf_puts(b, i ? ",\n\t\t\t     " : "\t\telements = { ");
+                buf_puts(b, nftm_str(t, s->elems[i]));
+        }
+        buf_puts(b, s->n_elems ? " }\n\t}\n" : "\t}\n");
+}
+
+static void text_note(struct nr_buf *b, const char *note)
+{
+        for (const char *p = note; *p;) {
+                const char *e = strchrnul(p, '\n');
+                buf_printf(b, "\t\t# %.*s\n", (int)(e - p), p);
+                p = *e ? e + 1 : e;
+        }
+}
+
+static void text_chain(struct nr_buf *b, const struct nftm_table *t, const struct nftm_chain *c)
+{
+        buf_printf(b, "\n\tchain %s {\n", nftm_str(t, c->name));
+        if (*nftm_str(t, c->hook))
+                buf_printf(b, "\t\t%s\n", nftm_str(t, c->hook));
+        if (c->note)
+                text_note(b, c->note);
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const struct nftm_rule *r = &c->rules[i];
+                if (r->note)
+                        text_note(b, r->note);
+                buf_printf(b, "\t\t%s", nftm_str(t, r->text));
+                if (r->id)
+                        buf_printf(b, " comment \"%s\"", nftm_str(t, r->id));
+                buf_puts(b, "\n");
+        }
+        buf_puts(b, "\t}\n");
+}
+
+char *nftm_text(const struct nftm_table *t)
+{
+        struct nr_buf b = {0};
+        if (t->oom)
+                return NULL;
+        buf_puts(&b, nftm_str(t, t->preamble));
+        buf_printf(&b, "table %s %s {\n", t->family, nftm_str(t, t->name));
+        if (*nftm_str(t, t->comment))
+                buf_printf(&b, "\tcomment \"%s\"\n", nftm_str(t, t->comment));
+        for (size_t i = 0; i < t->n_sets; i++)
+                text_set(&b, t, &t->sets[i]);
+        for (size_t i = 0; i < t->n_chains; i++)
+                text_chain(&b, t, &t->chains[i]);
+        buf_puts(&b, "}\n");
+        return buf_finish(&b);
+}
+
+/* ---------------------------------------------------------------- dump and load */
+
+#define DUMP_MAGIC "nestrouterd nft model 1"
+
+/* Tabs separate fields and newlines records: both, and the backslash, are escaped. */
+static void dump_str(struct nr_buf *b, const char *s)
+{
+        buf_puts(b, "\t");
+        for (const char *p = s; *p; p++) {
+                const char *e = *p == '\t' ? "\\t" : *p == '\n' ? "\\n" : *p == '\\' ? "\\\\" : NULL;
+                if (e) {
+                        buf_puts(b, e);
+                } else {
+                        const char *q = p + strcspn(p, "\t\n\\");
+                        buf_printf(b, "%.*s", (int)(q - p), p);
+                        p = q - 1;
+                }
+        }
+}
+
+char *nftm_dump(const struct nftm_table *t)
+{
+        struct nr_buf b = {0};
+        if (t->oom)
+                return NULL;
+        buf_printf(&b, DUMP_MAGIC "\ntable\t%s", t->family);
+        dump_str(&b, nftm_str(t, t->name));
+        dump_str(&b, nftm_str(t, t->comment));
+        for (size_t i = 0; i < t->n_sets; i++) {
+                const struct nftm_set *s = &t->sets[i];
+                buf_printf(&b, "\nset\t%d\t%d", s->map, s->interval);
+                dump_str(&b, nftm_str(t, s->name));
+                dump_str(&b, nftm_str(t, s->type));
+                dump_str(&b, nftm_str(t, s->comment));
+                for (size_t j = 0; j < s->n_elems; j++) {
+                        buf_puts(&b, "\ne");
+                        dump_str(&b, nftm_str(t, s->elems[j]));
+                }
+        }
+        for (size_t i = 0; i < t->n_chains; i++) {
+                const struct nftm_chain *c = &t->chains[i];
+                buf_puts(&b, "\nchain");
+                dump_str(&b, nftm_str(t, c->name));
+                dump_str(&b, nftm_str(t, c->hook));
+                for (size_t j = 0; j < c->n_rules; j++) {
+                        buf_puts(&b, "\nr");
+                        dump_str(&b, nftm_str(t, c->rules[j].id));
+                        dump_str(&b, nftm_str(t, c->rules[j].text));
+                }
+        }
+        buf_printf(&b, "\ndigest\t%016llx\n", (unsigned long long)t->digest);
+        return buf_finish(&b);
+}
+
+/* The record at *r split into at most n fields (unescaped in place); the count, or -1 at the
+ * end of the text. */
+static int load_fields(char **r, char **f, int n)
+{
+        if (!**r)
+                return -1;
+        char *line = *r, *e = strchrnul(line, '\n');
+        *r = *e ? e + 1 : e;
+        *e = '\0';
+        int k = 0;
+        for (char *p = line; k < n;) {
+                f[k++] = p;
+                char *w = p;
+                for (; *p && *p != '\t'; p++) {
+                        if (*p == '\\' && (p[1] == 't' || p[1] == 'n' || p[1] == '\\')) {
+                                p++;
+                                *w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : '\\';
+                        } else {
+                                *w++ = *p;
+                        }
+                }
+                bool more = *p == '\t';
+                *w = '\0';
+                if (!more)
+                        break;
+                p++;
+        }
+        return k;
+}
+
+/* One record into t: 1 for the digest record (*digest set), 0 for the others, -EINVAL. */
+static int load_record(struct nftm_table *t, char **f, int k, unsigned long long *digest)
+{
+        if (!strcmp(f[0], "set") && k == 6) {
+                nftm_set(t, !strcmp(f[1], "1"), f[3], f[4], !strcmp(f[2], "1"), f[5]);
+        } else if (!strcmp(f[0], "e") && k == 2 && t->n_sets) {
+                nftm_elem(t, "%s", f[1]);
+        } else if (!strcmp(f[0], "chain") && k == 3) {
+                nftm_chain(t, f[1], f[2]);
+        } else if (!strcmp(f[0], "r") && k == 3 && t->n_chains) {
+                nftm_rule(t, f[1], NULL, "%s", f[2]);
+        } else if (!strcmp(f[0], "digest") && k == 2 && sscanf(f[1], "%llx", digest) == 1) {
+                return 1;
+        } else {
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int nftm_load(const char *dump, struct nftm_table **out)
+{
+        char *copy = strdup(dump), *r = copy, *f[6];
+        struct nftm_table *t = NULL;
+        unsigned long long digest = 0;
+        int k, ret = -EINVAL;
+        *out = NULL;
+        if (!copy)
+                return -ENOMEM;
+        if (load_fields(&r, f, 1) == 1 && !strcmp(f[0], DUMP_MAGIC) &&
+            load_fields(&r, f, 4) == 4 && !strcmp(f[0], "table") &&
+            !(t = nftm_new(f[1], f[2], f[3])))
+                ret = -ENOMEM;
+        while (t && (k = load_fields(&r, f, 6)) > 0 && (ret = load_record(t, f, k, &digest)) == 0)
+                ;
+        if (t && ret == 1)
+                ret = nftm_finish(t) < 0 ? -ENOMEM : t->digest == digest ? 0 : -EINVAL;
+        else if (ret >= 0)
+                ret = -EINVAL;
+        free(copy);
+        if (ret < 0) {
+                nftm_unref(t);
+                return ret;
+        }
+        *out = t;
+        return 0;
+}

@@ -1,0 +1,75 @@
+/* Incremental nftables updates. A reload must change only what differs in a table — set and map
+ * elements, single rules — in one transaction, so that counters and the rest of the table
+ * survive. Pure: two tables as data (nft_model.h) in, nft script text out.
+ *
+ * The only text read here is the kernel's: a listing (`nft list table`, with handles and
+ * counters) gives each rule's handle and counter, found by its chain and its trailing
+ * `comment "ID"`; one reader serves both. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model/nft_model.h"
+
+/* What one rule line of a listing (`nft list table`, with NFT_CTX_OUTPUT_HANDLE for handles)
+ * says: its chain, its comment id, and its handle and counter where it shows them. */
+struct nftd_seen {
+        const char *chain;
+        char id[64];
+        bool has_handle, has_counter;
+        uint64_t handle, packets, bytes;
+};
+
+/* The one reader of listings: fn for every rule line with a comment id inside a chain block.
+ * -EINVAL on a malformed listing, or what fn returned when negative. */
+int nftd_walk_listing(const char *listing, int (*fn)(void *ud, const struct nftd_seen *r),
+                      void *ud);
+
+/* Rule handles of a listing, by chain and comment id (a digest of the pair, sorted). */
+struct nftd_handle {
+        uint64_t key;
+        uint64_t handle;
+};
+
+struct nftd_handles {
+        struct nftd_handle *v;
+        size_t n;
+};
+
+/* Counters per rule id from a listing with counters: `counter packets P bytes B ... comment
+ * "ID"`. */
+struct nftd_counter {
+        char chain[64];
+        char id[64];
+        uint64_t packets, bytes;
+};
+
+struct nftd_counters {
+        struct nftd_counter *v;
+        size_t n;
+};
+
+/* Both read a listing (`nft list table`, with NFT_CTX_OUTPUT_HANDLE for handles): every rule
+ * line inside a chain block with a comment id. -EINVAL on a malformed listing, -ENOMEM. */
+int nftd_parse_handles(const char *listing, struct nftd_handles *h);
+void nftd_handles_free(struct nftd_handles *h);
+/* The handle of rule `id` in `chain`: false when the listing had none. */
+bool nftd_handle_find(const struct nftd_handles *h, const char *chain, const char *id,
+                      uint64_t *handle);
+
+int nftd_parse_counters(const char *listing, struct nftd_counters *c);
+void nftd_counters_free(struct nftd_counters *c);
+
+/* The script (nft -f syntax, one transaction) that turns `old` into `new` given the live rule
+ * handles. *full is set, and *script NULL, when only recreating the whole table will do (a set
+ * or chain added, removed or redefined, rules reordered, a handle missing). An empty script
+ * means nothing differs. Returns 0 or -ENOMEM.
+ * Rules are matched by id. Order: per set, `delete element` (maps: by key) then `add element`;
+ * then per chain (in `new` order) `delete rule ... handle`, new rules via `add ... position`
+ * (after an old rule) or `insert ... position` (before one) — a run at the end of a chain whose
+ * anchor has no known handle is appended with a plain `add` — then `replace rule ... handle`.
+ * `h` may be NULL when no rule needs a handle. */
+int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
+               const struct nftd_handles *h, char **script, bool *full);
