@@ -73,6 +73,12 @@ $(BUILD)/nestrouterctl: $(call obj,obj,$(CORE_SRC) $(CTL_SRC))
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
+# The schema as docs/config.md's key tables should show it (tests/docs/test-config-keys.sh)
+$(BUILD)/tests/config-keys: $(BUILD)/obj/tests/docs/config_keys.o $(call obj,obj,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Man pages, from markdown with pandoc (docs/man/build.sh); nestrouter.yaml(5) carries
 # docs/config.md itself.
 MAN_PAGES := $(BUILD)/man/nestrouterd.8 $(BUILD)/man/nestrouterctl.8 $(BUILD)/man/nestrouter.yaml.5

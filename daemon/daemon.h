@@ -32,6 +32,20 @@ struct nr_daemon_opts {
         const char *state_dir;
 };
 
+/* A drain's wait for BIRD's withdraw (drain.c): the control clients to answer and the
+ * Scheduled Event's guest shutdown to start once it has gone out. */
+#define NR_DRAINW_CLIENTS 8
+struct nr_drainw {
+        sd_event_source *timer;    /* NULL: no wait running */
+        uint64_t t0;               /* CLOCK_MONOTONIC usec: the drain */
+        uint64_t withdrawn_at;     /* when BIRD first exported nothing; 0 before */
+        bool had_routes;           /* something was still exported: a withdraw went out now */
+        bool settle;               /* then give Route Server NR_DRAIN_SETTLE_USEC to act on it */
+        bool guests_next;          /* a Scheduled Event waits (aze_drained) */
+        int fds[NR_DRAINW_CLIENTS];
+        unsigned n_fds;
+};
+
 struct nr_daemon {
         sd_event *ev;
         struct nr_daemon_opts o;
@@ -56,6 +70,7 @@ struct nr_daemon {
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */
         struct nr_azw azw;         /* IMDS: uplink roles for `match: {azure: ...}` */
         struct nr_aze aze;         /* IMDS: Scheduled Events */
+        struct nr_drainw drainw;   /* a drain waiting for its withdraw to go out */
         struct debounce pass;      /* the reconcile pass: bursts of triggers become one */
         sd_event_source *settle_src;  /* the nft baseline listing, after the pass is reported */
         sd_event_source *resync_timer;
@@ -104,6 +119,13 @@ void daemon_engine_init(struct nr_daemon *d);
  * client (caller frees). until_reboot: the drain is forgotten at the next boot (host shutdown,
  * Scheduled Events). */
 int daemon_drain(struct nr_daemon *d, bool drain, bool until_reboot, char **msg);
+/* After a drain: waits (bounded, never blocking the loop) until BIRD has sent the withdraw to
+ * every Established session; with settle, a withdraw that went out now is followed by a pause
+ * for Route Server to reprogram the VNet (the shutdown paths: the guests stop after it). Then
+ * answers fd (a control client that asked for the drain, -1 none) and, with guests_next, calls
+ * aze_drained(). Returns false when it could not wait (fd was not taken). */
+bool daemon_drain_wait(struct nr_daemon *d, int fd, bool settle, bool guests_next);
+void daemon_drain_wait_close(struct nr_daemon *d);
 
 /* nestrouterd --teardown: remove everything nestrouter owns. */
 int daemon_teardown(const struct nr_daemon_opts *o);

@@ -197,6 +197,7 @@ static void daemon_free(struct nr_daemon *d)
         imdsc_cancel_all();
         azw_close(&d->azw);
         aze_close(&d->aze);
+        daemon_drain_wait_close(d);
         virtb_close(&d->virt); /* stops the virt helper; the guests keep running */
         dmb_close(&d->dm);
         bgpb_close(&d->bgp); /* BIRD stays: its routes stay advertised */

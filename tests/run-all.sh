@@ -17,6 +17,7 @@ done
 run "example configs check OK" build/nestrouterd --check configs/*.yaml
 run "fuzz: corpus replay" $MAKE --no-print-directory -s fuzz-replay
 run "docs: the layout tables of README.md and docs/architecture.md match the tree" sh tests/docs/test-layout.sh
+run "docs: the key tables of docs/config.md match the config schema (type, required, default)" sh tests/docs/test-config-keys.sh
 run "deb: man pages render without warnings, match --help and docs/config.md" sh tests/deb/test-man.sh
 run "deb: make deb, lintian; install, upgrade, remove, purge in a Debian 12 root" sh tests/deb/test-deb.sh
 run "netns: simulated Azure VNet self-test" sh tests/netns/test-vnet-selftest.sh

@@ -158,26 +158,19 @@ static unsigned stop_guests(struct nr_daemon *d, unsigned timeout)
         return sent;
 }
 
-static void start_shutdown(struct nr_daemon *d, const struct imds_event *ev, const char *type)
+/* The guests' shutdown, with the timeout cut to what NotBefore leaves (less 5 s for the
+ * acknowledgement). */
+static void stop_all_guests(struct nr_daemon *d)
 {
         unsigned t = d->cfg->azure.event_shutdown_timeout;
         int64_t now = (int64_t)time(NULL);
-        if (ev->not_before > 0) {
-                int64_t left = ev->not_before - now - 5;
+        if (d->aze.not_before > 0) {
+                int64_t left = d->aze.not_before - now - 5;
                 if (left < (int64_t)t)
                         t = left > 1 ? (unsigned)left : 1;
         }
-        snprintf(d->aze.active, sizeof(d->aze.active), "%s", ev->id);
-        snprintf(d->aze.active_type, sizeof(d->aze.active_type), "%s", type);
-        if (d->cfg->bgp.present) {
-                /* first the advertisement goes, so that Azure sends the guests' traffic
-                 * elsewhere (a standby) while they stop; the reboot brings it back */
-                char *msg = NULL;
-                daemon_drain(d, true, true, &msg);
-                free(msg);
-        }
-        log_notice("imds: scheduled %s (event %s): shutting the guests down, timeout %u s", type,
-                   ev->id, t);
+        log_notice("imds: scheduled %s (event %s): shutting the guests down, timeout %u s",
+                   d->aze.active_type, d->aze.active, t);
         d->aze.pending = stop_guests(d, t);
         if (!d->aze.pending) {
                 shutdown_done(d, "no guest was running");
@@ -187,6 +180,32 @@ static void start_shutdown(struct nr_daemon *d, const struct imds_event *ev, con
         sd_event_now(d->ev, CLOCK_MONOTONIC, &mono);
         sd_event_add_time(d->ev, &d->aze.deadline, CLOCK_MONOTONIC,
                           mono + (uint64_t)(t + 5) * 1000000ull, 100000, on_deadline, d);
+}
+
+void aze_drained(struct nr_daemon *d)
+{
+        if (d->aze.active[0] && d->cfg)
+                stop_all_guests(d);
+}
+
+static void start_shutdown(struct nr_daemon *d, const struct imds_event *ev, const char *type)
+{
+        snprintf(d->aze.active, sizeof(d->aze.active), "%s", ev->id);
+        snprintf(d->aze.active_type, sizeof(d->aze.active_type), "%s", type);
+        d->aze.not_before = ev->not_before;
+        if (d->cfg->bgp.present) {
+                /* first the advertisement goes, so that Azure sends the guests' traffic
+                 * elsewhere (a standby) while they stop; the reboot brings it back. The guests
+                 * stop once BIRD has sent the withdraw (aze_drained). */
+                char *msg = NULL;
+                log_notice("imds: scheduled %s (event %s): draining BGP before the guests stop",
+                           type, ev->id);
+                int r = daemon_drain(d, true, true, &msg);
+                free(msg);
+                if (r >= 0 && daemon_drain_wait(d, -1, true, true))
+                        return;
+        }
+        stop_all_guests(d);
 }
 
 static void on_events(void *userdata, int status, const char *body, size_t len, uint32_t local)

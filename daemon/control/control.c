@@ -1,7 +1,8 @@
 /* Control socket. Connections are non-blocking: a request line is gathered as it arrives and the
  * answer sent as the client takes it, so no client ever holds the loop; each has a deadline for
  * the whole exchange, and at the cap the oldest client still silent is dropped for a new one.
- * `vm start|stop` are answered later, when the virt helper is done (the loop does not wait). */
+ * `vm start|stop` are answered later, when the virt helper is done, and `drain` once BIRD has
+ * sent the withdraw (the loop does not wait for either). */
 #include "control/control.h"
 
 #include <errno.h>
@@ -53,7 +54,7 @@ static char *reload_report(struct nr_daemon *d, int r, unsigned confirm_s)
         return buf_finish(&b);
 }
 
-/* Returns true when the request took fd (an answer that comes later, from the virt helper). */
+/* Returns true when the request took fd (an answer that comes later: the virt helper, a drain). */
 static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply *rep)
 {
         bool json = strstr(req, "json") != NULL;
@@ -91,7 +92,13 @@ static bool handle(struct nr_daemon *d, int fd, const char *req, struct nr_reply
         } else if (!strcmp(req, "drain") || !strcmp(req, "undrain") ||
                    !strcmp(req, "drain until-reboot")) {
                 char *msg;
-                int r = daemon_drain(d, req[0] == 'd', strchr(req, ' ') != NULL, &msg);
+                bool until_reboot = strchr(req, ' ') != NULL;
+                int r = daemon_drain(d, req[0] == 'd', until_reboot, &msg);
+                /* a drain is answered once BIRD has sent the withdraw (drain.c) */
+                if (r >= 0 && req[0] == 'd' && daemon_drain_wait(d, fd, until_reboot, false)) {
+                        free(msg);
+                        return true;
+                }
                 reply(rep, r < 0 ? 1 : 0, msg);
         } else {
                 char *msg = NULL;

@@ -2,8 +2,10 @@
 # `nestrouterctl azure routeserver`: Route Server, its subnet and public IP, one BGP peering
 # per host, from the hosts' configurations (bgp:), in every format, byte for byte
 # (tests/golden/azure/rs-*), plus --remove (the migration from route tables); the az scripts
-# pass shellcheck and `bash -n`, the ARM templates are JSON matching arm.schema.json and
-# declare every parameter they use, the Bicep's brackets balance; mistakes between hosts are
+# pass shellcheck and `bash -n`, the ARM templates are JSON matching arm-rs.schema.json (our
+# structure) and arm-published.schema.json (what Microsoft's published schemas say of the
+# resource types: property names, required properties, enums, apiVersion; a template drifting
+# from them is refused, as a few mutations show) and declare every parameter they use, the Bicep's brackets balance; mistakes between hosts are
 # reported (exit 1) with FILE:LINE:COL. Nothing here reaches Azure.
 set -eu
 ctl=$(pwd)/build/nestrouterctl
@@ -23,6 +25,8 @@ check_az() {
 check_arm() {
         jq -e . "$1" >/dev/null || bad "$1: not JSON"
         "$py" -m jsonschema -i "$1" "$g/arm-rs.schema.json" || bad "$1: does not match the schema"
+        "$py" -m jsonschema -i "$1" "$g/arm-published.schema.json" ||
+                bad "$1: does not match Microsoft's published schemas (arm-published.schema.json)"
         jq -e '([.. | strings | scan("parameters\\(.([A-Za-z0-9]+).\\)") | .[0]] | unique)
                - (.parameters | keys) == []' "$1" >/dev/null || bad "$1: undeclared parameter"
 }
@@ -51,6 +55,22 @@ for fmt in az arm bicep; do
         # shellcheck disable=SC2086
         render rs-three "$fmt" $hosts
         render rs-one "$fmt" configs/route-server.yaml
+done
+# the published-schema check itself: each drift from what Microsoft publishes is refused
+for mut in '.resources[4].properties.peerASN = .resources[4].properties.peerAsn | del(.resources[4].properties.peerAsn)' \
+        '.resources[4].properties.peerAsn = "65010"' \
+        '.resources[2].properties.allowBranchToBranch = true' \
+        '.resources[1].sku.name = "Premium"' \
+        '.resources[1].properties.publicIPAllocationMethod = "Fixed"' \
+        '.resources[3].properties.subnet = "RouteServerSubnet"' \
+        '.resources[0].apiVersion = "2024-01-01"' \
+        '.resources[2].virtualRouterAsn = 65515' \
+        'del(.resources[3].name)' \
+        '.parameters.location.type = "text"'; do
+        jq "$mut" "$g/rs-one.json" >"$tmp/mut.json" || bad "jq $mut"
+        if "$py" -m jsonschema -i "$tmp/mut.json" "$g/arm-published.schema.json" >/dev/null 2>&1; then
+                bad "arm-published.schema.json accepts a drifted template: $mut"
+        fi
 done
 # shellcheck disable=SC2086
 "$ctl" azure routeserver --remove $hosts >"$tmp/rs-three.remove.sh" || bad "--remove"

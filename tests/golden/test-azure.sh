@@ -3,7 +3,9 @@
 #  - the artefacts for the example configs, a config with an azure: section and two hosts, in
 #    every format, byte for byte (tests/golden/azure/*.sh, *.json, *.bicep), plus --remove;
 #  - every az script passes shellcheck and `bash -n`; every ARM template is JSON that matches
-#    tests/golden/azure/arm.schema.json and declares every parameter it uses;
+#    tests/golden/azure/arm.schema.json (our structure) and arm-published.schema.json (what
+#    Microsoft's published schemas say of its types: names, required, enums, apiVersion) and
+#    declares every parameter it uses;
 #  - the az scripts and configs/azure/deploy.sh run against a stand-in for az
 #    (tests/golden/azure/fake/): the transcripts of az calls are golden files (*.run);
 #  - errors (exit 1) and usage mistakes (exit 2) with their messages;
@@ -31,6 +33,8 @@ check_az() {
 check_arm() {
         jq -e . "$1" >/dev/null || bad "$1: not JSON"
         "$py" -m jsonschema -i "$1" "$g/arm.schema.json" || bad "$1: does not match the schema"
+        "$py" -m jsonschema -i "$1" "$g/arm-published.schema.json" ||
+                bad "$1: does not match Microsoft's published schemas (arm-published.schema.json)"
         # every [parameters('X')] the template uses is declared
         jq -e '([.. | strings | scan("parameters\\(.([A-Za-z0-9]+).\\)") | .[0]] | unique)
                - (.parameters | keys) == []' "$1" >/dev/null || bad "$1: undeclared parameter"

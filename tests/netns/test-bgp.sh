@@ -9,7 +9,9 @@
 # withdraws (a BGP withdraw, not a hold timer) and the repair re-advertises; SIGTERM and a new
 # daemon keep the sessions and routes; a reload changing timers and adding a prefix resets no
 # session; the standby takes over when the active host is drained; a host over Route Server's
-# route cap is dropped.
+# route cap is dropped. The shutdown paths drain before the guests stop: an Azure Scheduled
+# Event (a fake IMDS, imds-responder.c) and nestrouter-guests.service's ExecStop= lines, run in
+# order (no systemd here): host 1's route leaves the fabric before the guests' shutdown begins.
 # Needs root, iproute2, nftables, dnsmasq, bird2. Every wait is bounded; cleanup by trap.
 # shellcheck disable=SC3043
 set -u
@@ -24,7 +26,7 @@ BF_ROUTE_CAP=4
 NRD=${NRD:-$ROOT/build/nestrouterd}
 NRCTL=${NRCTL:-$ROOT/build/nestrouterctl}
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-for t in ip nft jq dnsmasq bird birdc timeout busybox; do
+for t in ip nft jq dnsmasq bird birdc timeout busybox gcc; do
         command -v "$t" >/dev/null 2>&1 || { echo "$0: missing tool $t" >&2; exit 2; }
 done
 [ -x "$NRD" ] && [ -x "$NRCTL" ] || { echo "$0: build first (make all)" >&2; exit 2; }
@@ -37,6 +39,18 @@ cp "$(dirname "$NRD")/nestrouter-virt" "$W/bin/" 2>/dev/null
 NRD=$W/bin/nestrouterd
 NRCTL=$W/bin/nestrouterctl
 PIDS=""
+# the fake IMDS that announces a Scheduled Event (built as test-azure-events-guests.sh does)
+RESPONDER=$ROOT/build/imds-responder
+if ! [ "$RESPONDER" -nt "$HERE/imds-responder.c" ]; then
+        gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$RESPONDER.tmp.$$" "$HERE/imds-responder.c" &&
+                mv "$RESPONDER.tmp.$$" "$RESPONDER" ||
+                { rm -f "$RESPONDER.tmp.$$"; echo "$0: cannot build $RESPONDER" >&2; exit 2; }
+fi
+cp "$RESPONDER" "$W/bin/imds-responder" || exit 2
+EVDOC=$W/imds/metadata/scheduledevents
+ACKS=$W/acks
+mkdir -p "$W/imds/metadata" && : >"$ACKS" &&
+        echo '{"DocumentIncarnation":1,"Events":[]}' >"$EVDOC" || exit 2
 
 cleanup() {
         local rc=$? p
@@ -88,6 +102,7 @@ guests:
 azure:
   address_space: [10.0.0.0/16]
   route_server_subnet: 10.0.4.0/26
+  vm_name: host$n
 bgp:
   asn: 65010
   peers: [10.0.4.4, 10.0.4.5]
@@ -102,7 +117,7 @@ sj() { ctl "$1" status --json | jq -r "$2"; }
 start_daemon() {
         local n=$1
         # ip netns exec execs the daemon: $! is nestrouterd itself
-        ip netns exec "$(bf_ns "rtr$n")" "$NRD" --config "$W/h$n/nestrouter.yaml" --run-dir "$W/h$n/run" \
+        ip netns exec "$(bf_ns "rtr$n")" env NR_IMDS_EVENTS_SEC=1 "$NRD" --config "$W/h$n/nestrouter.yaml" --run-dir "$W/h$n/run" \
                 --state-dir "$W/h$n/state" </dev/null >>"$W/h$n/daemon.log" 2>&1 &
         eval "DPID$n=\$!"
         PIDS="$PIDS $!"
@@ -138,6 +153,10 @@ else
         summary
         exit 1
 fi
+# IMDS (169.254.169.254) in the fabric; only host 1 has a route to it
+FAB ip addr add 169.254.169.254/32 dev lo
+FAB "$W/bin/imds-responder" 169.254.169.254 "$W/imds" "$ACKS" >"$W/imds.log" 2>&1 &
+H 1 ip route add 169.254.169.254/32 via 10.0.1.1 dev eth1
 host_conf 1 10.100.0.0/24 0
 host_conf 2 10.100.1.0/24 0
 host_conf 3 10.100.0.0/24 2
@@ -191,11 +210,14 @@ PING g-g2 10.0.3.4 >/dev/null && pass "guest of host 2 -> Azure VM, with its own
         fail "guest of host 2 -> Azure VM"
 
 # ---------------------------------------------------------------- drain / undrain
-ctl 1 drain >/dev/null
-if t=$(poll_ms 1000 both_lack 10.100.0.0/24 10.0.1.4 && has_route 1 10.100.0.0/24 10.0.1.6); then
-        :
-fi
-t=$(poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6) &&
+# drain answers once BIRD has sent the withdraw: the time counts from before the command
+t0=$(now_ms)
+ctl 1 drain >"$W/drain.out"
+expect "drain answers when the withdraw has gone out ($(cat "$W/drain.out"))" \
+        "$(grep -c '^drained: withdrawn from every session' "$W/drain.out")" = 1
+poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6 >/dev/null
+t=$(($(now_ms) - t0))
+has_route 1 10.100.0.0/24 10.0.1.6 && [ "$t" -lt 1000 ] &&
         pass "drain host 1: the fabric moves 10.100.0.0/24 to the standby in $t ms (< 1 s)" ||
         { bf_routes 1 | sed 's/^/# /'; fail "drain host 1: withdrawn within 1 s ($t ms)"; }
 expect "status: drained, not advertising" "$(sj 1 '.bgp.drained,.bgp.advertising' | tr '\n' ' ')" = "true false "
@@ -212,10 +234,13 @@ t=$(poll_ms 1000 both_have 10.100.0.0/24 10.0.1.4) &&
 expect "drain/undrain reset no session" "$(sj 1 '[.bgp.sessions[] | select(.established)] | length')" = 2
 # drain --until-reboot (host shutdown, Scheduled Events): the same withdraw, remembered in the
 # run dir (a tmpfs: the next boot starts without it), not the state dir; undrain clears it
+# (it answers after the withdraw and a second for Route Server: the route is gone by then)
+t0=$(now_ms)
 ctl 1 drain --until-reboot >/dev/null
-t=$(poll_ms 1000 has_route 1 10.100.0.0/24 10.0.1.6) &&
-        pass "drain --until-reboot host 1: withdrawn in $t ms" ||
-        fail "drain --until-reboot host 1: withdrawn within 1 s ($t ms)"
+t=$(($(now_ms) - t0))
+has_route 1 10.100.0.0/24 10.0.1.6 && ! has_route 1 10.100.0.0/24 10.0.1.4 && [ "$t" -lt 3000 ] &&
+        pass "drain --until-reboot host 1: withdrawn when it answers ($t ms)" ||
+        fail "drain --until-reboot host 1: withdrawn when it answers ($t ms)"
 expect "status: drained until reboot" "$(sj 1 '.bgp.drained,.bgp.drained_until_reboot' | tr '\n' ' ')" = "true true "
 expect "... remembered in the run dir, not the state dir" \
         "$([ -e "$W/h1/run/bgp-drained" ] && echo run)$([ -e "$W/h1/state/bgp-drained" ] && echo state)" = run
@@ -224,6 +249,76 @@ t=$(poll_ms 1000 both_have 10.100.0.0/24 10.0.1.4) &&
         pass "undrain after --until-reboot: re-advertised in $t ms" ||
         fail "undrain after --until-reboot: re-advertised within 1 s ($t ms)"
 expect "... and the flag is gone" "$(ls "$W/h1/run/bgp-drained" 2>/dev/null)" = ""
+
+# ---------------------------------------------------------------- shutdown paths
+# Both drain until the next boot before the guests stop: the route must have left the fabric
+# (both instances: host 1 is no next hop, the standby is) before the guests' shutdown begins.
+gone1() { ! has_route 1 10.100.0.0/24 10.0.1.4 && ! has_route 2 10.100.0.0/24 10.0.1.4 &&
+        has_route 1 10.100.0.0/24 10.0.1.6; }
+# lineno N TEXT: the number of the first line after line N of host 1's log that has TEXT
+lineno() { awk -v n="$1" -v t="$2" 'NR > n && index($0, t) {print NR; exit}' "$W/h1/daemon.log"; }
+# An Azure Scheduled Event (Reboot) for host 1. The fabric is looked at first, then the log: one
+# look that finds the route gone while the daemon has not yet logged the guests' shutdown
+# proves the order (the withdraw reached Route Server at or before the first look).
+nb=$(LC_ALL=C date -u -d "+600 sec" '+%a, %d %b %Y %H:%M:%S GMT')
+printf '{"DocumentIncarnation":2,"Events":[{"EventId":"RB-BGP","EventStatus":"Scheduled","EventType":"Reboot","ResourceType":"VirtualMachine","Resources":["host1"],"NotBefore":"%s","Description":"test","EventSource":"Platform","DurationInSeconds":-1}]}\n' \
+        "$nb" >"$EVDOC.tmp" && mv "$EVDOC.tmp" "$EVDOC"
+t0=$(now_ms)
+guests_step() { grep -q 'scheduled Reboot (event RB-BGP): shutting the guests down' "$W/h1/daemon.log"; }
+order="" i=0
+while [ $i -lt 400 ]; do
+        g=0
+        gone1 && g=1
+        guests_step && break
+        [ $g = 1 ] && order=${order:-$(($(now_ms) - t0))}
+        i=$((i + 1))
+        sleep 0.02
+done
+expect "Scheduled Event (Reboot): host 1's route left the fabric (standby) before the guests' shutdown began (gone at $order ms, guests at $(($(now_ms) - t0)) ms)" \
+        -n "$order"
+l1=$(lineno 0 'RB-BGP): draining BGP before the guests stop')
+l2=$(lineno "${l1:-0}" 'drained: the withdraw went out to every session')
+l3=$(lineno 0 'RB-BGP): shutting the guests down')
+expect "... daemon log: drain, withdraw sent, then the guests' shutdown (lines $l1 < $l2 < $l3)" \
+        "${l1:-0}" -gt 0 -a "${l2:-0}" -gt "${l1:-0}" -a "${l3:-0}" -gt "${l2:-0}"
+acked() { grep -q '"EventId":"RB-BGP"' "$ACKS"; }
+wait_for 50 acked && pass "... and acknowledged after it" || fail "... the event acknowledged"
+expect "... drained until the next boot (status --json)" \
+        "$(sj 1 '.bgp.drained,.bgp.drained_until_reboot' | tr '\n' ' ')" = "true true "
+echo '{"DocumentIncarnation":3,"Events":[]}' >"$EVDOC.tmp" && mv "$EVDOC.tmp" "$EVDOC"
+ctl 1 undrain >/dev/null
+wait_for 50 both_have 10.100.0.0/24 10.0.1.4 || fail "undrain after the Scheduled Event"
+# The host shutdown: nestrouter-guests.service's ExecStop= lines in their order, as systemd
+# runs them ("-" only ignores a failure), with this build's nestrouterctl, host 1's run dir and a
+# configuration whose libvirt is libvirt's in-process test driver (no guest of ours there).
+UNIT=$ROOT/image/deb/debian/nestrouter.nestrouter-guests.service
+sed -n 's/^ExecStop=//p' "$UNIT" >"$W/execstop"
+{ cat "$W/h1/nestrouter.yaml"; printf 'libvirt:\n  uri: "test:///default"\n'; } >"$W/h1/unit.yaml"
+expect "nestrouter-guests.service: drain --until-reboot, then guests shutdown" \
+        "$(sed 's/^[-@+!:]*//' "$W/execstop" | tr '\n' '|')" = \
+        "/usr/bin/nestrouterctl drain --until-reboot|/usr/bin/nestrouterctl guests shutdown|"
+sed 's/^[-@+!:]*//; s|^/usr/bin/nestrouterctl ||' "$W/execstop" >"$W/execstop.cmds"
+# the fabric is looked at the moment each command returns: what the next one starts with
+gone_before="" ran=0 prev=""
+while IFS= read -r cmd; do
+        case $cmd in "guests shutdown"*) gone_before=$prev ;; esac
+        # shellcheck disable=SC2086
+        timeout 20 "$NRCTL" --run-dir "$W/h1/run" --config "$W/h1/unit.yaml" $cmd \
+                </dev/null >>"$W/execstop.out" 2>&1
+        rc=$?
+        prev=present
+        gone1 && prev=yes
+        echo "rc $rc" >>"$W/execstop.out"
+        ran=$((ran + 1))
+done <"$W/execstop.cmds"
+expect "host shutdown (ExecStop= in order): the route had left the fabric when guests shutdown ran" \
+        "$gone_before" = yes
+expect "... both ran: drain answered once withdrawn, guests shutdown found no guest of ours ($(tr '\n' ' ' <"$W/execstop.out"))" \
+        "$ran$(grep -c '^drained: withdrawn' "$W/execstop.out")$(grep -c '^no nestrouter guest is running' "$W/execstop.out")" = 211
+expect "... drained until the next boot" "$(sj 1 .bgp.drained_until_reboot)" = true
+ctl 1 undrain >/dev/null
+wait_for 50 both_have 10.100.0.0/24 10.0.1.4 && pass "... undrain: host 1 advertised again" ||
+        fail "... undrain after the host-shutdown path"
 
 # ---------------------------------------------------------------- health
 withdraws() { RS 1 show protocols all "host_10_0_1_$((3 + $1))" | awk '/Import withdraws:/ {print $3}'; }
@@ -278,8 +373,10 @@ if [ "${BGP_BENCH:-0}" -gt 0 ]; then
                 poll_ms 2000 test "$(withdraws 2)" -gt "$w0" >>"$W/t-gone"
                 poll_ms 5000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-back"
                 wait_for 50 converged 2
+                t0=$(now_ms)
                 ctl 2 drain >/dev/null
-                poll_ms 2000 both_lack 10.100.1.0/24 >>"$W/t-dgone"
+                poll_ms 2000 both_lack 10.100.1.0/24 >/dev/null
+                echo $(($(now_ms) - t0)) >>"$W/t-dgone"
                 ctl 2 undrain >/dev/null
                 poll_ms 2000 both_have 10.100.1.0/24 10.0.1.5 >>"$W/t-dback"
         done

@@ -127,6 +127,12 @@ static void test_show_protocols(void **state)
         assert_string_equal(s.v[1].state, "Active");
         assert_string_equal(s.v[1].info, "Active        Socket: Connection refused");
         assert_int_equal(bird_sessions_up(&s), 1);
+        /* a drain waits for this to reach 0: only Established sessions count */
+        assert_int_equal(bird_sessions_exported(&s), 1);
+        s.v[1].exported = 5;
+        assert_int_equal(bird_sessions_exported(&s), 1);
+        s.v[0].exported = 0;
+        assert_int_equal(bird_sessions_exported(&s), 0);
         char msg[64];
         const char *err = "0002-Reading configuration from /x/bird.conf\n"
                           "8002 /x/bird.conf:3:1 syntax error\n";

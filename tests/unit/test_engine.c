@@ -1,8 +1,9 @@
 /* The engine against the recording fake, without root: whole reconcile scenarios (cold start,
  * converged, every drift kind the netns suite injects, reloads, a file changed while the daemon
- * was stopped, a permanent conflict, a transient failure with backoff, teardown, and the guests'
- * domains through the virt backend) as golden
- * transcripts under tests/golden/engine. Each transcript shows the passes with their time, the
+ * was stopped, a permanent conflict, a transient failure with backoff, teardown; with bgp:
+ * BIRD's start, reloads, the health gate, drain and teardown; the guests' domains through the
+ * virt backend) as golden transcripts under tests/golden/engine. Each transcript shows the
+ * passes with their time, the
  * ops the fake applied (or refused), and what the engine logged at notice level and above. */
 #include "unit_helpers.h"
 
@@ -50,6 +51,35 @@ struct variant {
 };
 
 static const struct variant BASE = {"", "nr0", "", "", ""};
+
+/* Route Server mode: {hold_time} {extra advertised prefix} */
+static const char BGP_CONFIG[] = "version: 1\n"
+                                 "uplinks:\n"
+                                 "  nat: {match: {name: eth0}, address: 10.0.0.4/24, "
+                                 "gateway: 10.0.0.1}\n"
+                                 "  lan:\n"
+                                 "    match: {name: eth1}\n"
+                                 "    address: 10.0.1.4/24\n"
+                                 "    gateway: 10.0.1.1\n"
+                                 "    routes: [10.0.0.0/22, 10.0.4.0/26]\n"
+                                 "guests:\n"
+                                 "  bridge: nr0\n"
+                                 "  subnet: 10.100.0.0/24\n"
+                                 "azure:\n"
+                                 "  address_space: [10.0.0.0/22, 10.0.4.0/26]\n"
+                                 "  route_server_subnet: 10.0.4.0/26\n"
+                                 "bgp:\n"
+                                 "  asn: 65010\n"
+                                 "  peers: [10.0.4.4, 10.0.4.5]\n"
+                                 "  hold_time: %s\n"
+                                 "  advertise: [10.100.0.0/24%s]\n";
+
+struct bvariant {
+        const char *hold, *extra;
+        bool drained;              /* nestrouterctl drain (a fact of the pass) */
+};
+
+static const struct bvariant BGP = {"180s", "", false};
 
 struct scene {
         struct fake k;
@@ -157,6 +187,43 @@ static struct nr_pass_result pass(const struct variant *v, bool changed, const c
         struct nr_desired want;
         desired(v, &want);
         return pass_want(&want, changed, why);
+}
+
+static void desired_bgp(const struct bvariant *v, struct nr_desired *want)
+{
+        char text[2048];
+        struct nr_facts facts;
+        snprintf(text, sizeof(text), BGP_CONFIG, v->hold, v->extra);
+        struct tcfg *t = check_text(text);
+        if (t->parse_r < 0 || t->validate_r < 0)
+                dump_diags(&t->d);
+        assert_int_equal(t->parse_r, 0);
+        assert_int_equal(t->validate_r, 0);
+        model_facts_assumed(&t->cfg, &facts);
+        facts.bgp_drained = v->drained;
+        assert_int_equal(model_build(&t->cfg, &facts, &PATHS, want), 0);
+}
+
+static struct nr_pass_result pass_bgp(const struct bvariant *v, bool changed, const char *why)
+{
+        struct nr_desired want;
+        desired_bgp(v, &want);
+        return pass_want(&want, changed, why);
+}
+
+/* How many of the fake's transcript lines since `from` start with `prefix`. */
+static unsigned lines_since(size_t from, const char *prefix)
+{
+        unsigned n = 0;
+        const char *t = fake_transcript(&S.k);
+        for (const char *l = t + from; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                n += !strncmp(l, prefix, strlen(prefix));
+        return n;
+}
+
+static size_t mark(void)
+{
+        return strlen(fake_transcript(&S.k));
 }
 
 static void converge(const struct variant *v)
@@ -393,6 +460,139 @@ static void teardown(void **state)
         golden("teardown.txt");
 }
 
+/* ---- bgp: ------------------------------------------------------------------------------- */
+
+/* BIRD starts with the prefixes withdrawn (nothing of the host observed yet), then advertises
+ * once the pass has built the path; a converged system writes nothing, BIRD included. */
+static void bgp_cold_start(void **state)
+{
+        (void)state;
+        scene_start();
+        struct nr_pass_result r = pass_bgp(&BGP, true, "cold start");
+        assert_int_equal(r.failed, 0);
+        assert_true(S.k.bird_running);
+        assert_int_equal(S.k.bgp_up, 3);
+        assert_int_equal(lines_since(0, "  bgp start BIRD, withdrawn (guest bridge nr0 is "
+                                        "missing)"), 1);
+        r = pass_bgp(&BGP, false, "our own writes come back as events");
+        assert_int_equal(r.n_ops, 1);
+        assert_int_equal(lines_since(0, "  bgp configure BIRD, advertising"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "converged: nothing to do").n_ops, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        golden("bgp-cold-start.txt");
+}
+
+static void bgp_converge(void)
+{
+        pass_bgp(&BGP, true, "start");
+        pass_bgp(&BGP, false, "the host is up: advertise");
+        assert_int_equal(pass_bgp(&BGP, false, "converged").n_ops, 0);
+}
+
+/* Reloads by difference: a changed hold time alone waits for the sessions to restart (no op);
+ * a prefix added is a configure that keeps the sessions' old settings; never a BIRD restart. */
+static void bgp_reloads(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        struct bvariant v = BGP;
+        fake_note(&S.k, "# reload: hold time 90s (sessions are up: it waits for them)");
+        v.hold = "90s";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 0);
+        fake_note(&S.k, "# reload: hold time 90s and a prefix added");
+        v.extra = ", 10.100.9.0/24";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising, sessions kept"), 1);
+        assert_non_null(strstr(S.k.bird_conf, "route 10.100.9.0/24 blackhole;"));
+        assert_non_null(strstr(S.k.bird_conf, "hold time 180;"));
+        assert_int_equal(pass_bgp(&v, false, "converged").n_ops, 0);
+        fake_note(&S.k, "# reload: the prefix removed again");
+        v.extra = "";
+        assert_int_equal(pass_bgp(&v, true, "reload").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp start"), 0);
+        assert_int_equal(lines_since(m, "  bgp stop"), 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        fake_note(&S.k, "# the sessions drop (Route Server restarted): they come back with "
+                        "the new hold time");
+        assert_int_equal(fake_bgp_sessions_down(&S.k), 0);
+        assert_int_equal(pass_bgp(&v, false, "BIRD: sessions down").n_ops, 1);
+        assert_non_null(strstr(S.k.bird_conf, "hold time 90;"));
+        assert_int_equal(pass_bgp(&v, false, "converged").n_ops, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        golden("bgp-reloads.txt");
+}
+
+/* The health gate: what the host cannot serve is withdrawn in the pass that sees it, and
+ * advertised again in the pass after the repair; a BIRD that died is started again. */
+static void bgp_health(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        fake_note(&S.k, "# dnsmasq killed");
+        assert_int_equal(fake_dnsmasq_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "SIGCHLD").n_ops, 2);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (dnsmasq"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "dnsmasq runs again").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 1);
+        fake_note(&S.k, "# the guest bridge deleted");
+        assert_int_equal(fake_link_del(&S.k, "nr0"), 0);
+        pass_bgp(&BGP, false, "link event");
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (guest bridge nr0 is "
+                                        "missing)"), 1);
+        assert_int_equal(pass_bgp(&BGP, false, "the bridge is back").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 2);
+        fake_note(&S.k, "# ip_forward turned off");
+        assert_int_equal(fake_sysctl_set(&S.k, "net/ipv4/ip_forward", "0"), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "resync").n_ops, 2);
+        assert_int_equal(pass_bgp(&BGP, false, "forwarding is back").n_ops, 1);
+        fake_note(&S.k, "# BIRD killed");
+        assert_int_equal(fake_bird_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&BGP, false, "resync").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp start BIRD, advertising"), 1);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 1);
+        assert_int_equal(pass_bgp(&BGP, false, "converged").n_ops, 0);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        golden("bgp-health.txt");
+}
+
+/* Drain and undrain are passes like any other: the drain switch is a fact of the pass. Then
+ * --teardown stops BIRD. */
+static void bgp_drain(void **state)
+{
+        (void)state;
+        scene_start();
+        bgp_converge();
+        size_t m = mark();
+        struct bvariant v = BGP;
+        fake_note(&S.k, "# nestrouterctl drain");
+        v.drained = true;
+        assert_int_equal(pass_bgp(&v, false, "drain").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, withdrawn (drained"), 1);
+        assert_null(strstr(S.k.bird_conf, "blackhole"));
+        assert_int_equal(pass_bgp(&v, false, "converged, drained").n_ops, 0);
+        fake_note(&S.k, "# dnsmasq killed while drained: repaired, still withdrawn");
+        assert_int_equal(fake_dnsmasq_kill(&S.k), 0);
+        assert_int_equal(pass_bgp(&v, false, "SIGCHLD").n_ops, 1);
+        assert_int_equal(pass_bgp(&v, false, "converged, drained").n_ops, 0);
+        fake_note(&S.k, "# nestrouterctl undrain");
+        v.drained = false;
+        assert_int_equal(pass_bgp(&v, false, "undrain").n_ops, 1);
+        assert_int_equal(lines_since(m, "  bgp configure BIRD, advertising"), 1);
+        assert_int_equal(S.k.bgp_restarts, 0);
+        assert_int_equal(S.n.repairs[NR_OBJ_BGP], 0);
+        struct nr_desired none;
+        assert_int_equal(model_empty(S.prev.route_protocol, &none), 0);
+        fake_note(&S.k, "# --teardown");
+        assert_int_equal(pass_want(&none, true, "teardown").failed, 0);
+        assert_false(S.k.bird_running);
+        golden("bgp-drain.txt");
+}
+
 /* The record is ours, but a newer version may add kinds and a crash may cut a line: what is
  * not understood is skipped, what is understood is kept. */
 static void owned_record_tolerant(void **state)
@@ -561,6 +761,8 @@ int main(void)
                 ETEST(reloads),                  ETEST(changed_while_stopped),
                 ETEST(permanent_conflict),       ETEST(transient_failure),
                 ETEST(teardown),                 ETEST(owned_record_tolerant),
+                ETEST(bgp_cold_start),           ETEST(bgp_reloads),
+                ETEST(bgp_health),               ETEST(bgp_drain),
                 ETEST(guests),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -275,6 +275,25 @@ int bgpb_observe(void *self, const struct nr_desired *want, const struct nr_desi
         return 0;
 }
 
+int bgpb_withdrawn(const struct bgpb *b, unsigned *exported)
+{
+        struct nr_bird_sessions now;
+        char *reply = NULL;
+        *exported = 0;
+        int r = bird_cmd(b->sock, "show protocols all", &reply);
+        if (r == -ENOENT || r == -ECONNREFUSED) {
+                free(reply);
+                return 1; /* no BIRD: nothing is advertised */
+        }
+        if (r >= 0)
+                bird_parse_protocols(reply, &now);
+        free(reply);
+        if (r < 0)
+                return r;
+        *exported = bird_sessions_exported(&now);
+        return *exported == 0;
+}
+
 static int start(struct bgpb *b, const char *text, char *err, size_t errlen)
 {
         int r = file_write_atomic(b->conf, text, 0644);

@@ -47,6 +47,11 @@ int bgpb_set_drained(struct bgpb *b, bool drained, bool until_reboot);
 /* Drained by either. */
 bool bgpb_is_drained(const struct bgpb *b);
 
+/* Asks BIRD now whether the withdraw has gone out: 1 when no Established session exports a
+ * route (or no BIRD runs), 0 while *exported routes still are, -errno when BIRD does not
+ * answer. BIRD sends the withdraw as soon as its export table drops the route. */
+int bgpb_withdrawn(const struct bgpb *b, unsigned *exported);
+
 /* ,"bgp":{...} for status --json; the text lines for status. adv/why: the gate's verdict;
  * deferred: session settings wait for the sessions to restart. */
 void bgpb_status_json(const struct bgpb *b, struct nr_buf *out, bool adv, const char *why,

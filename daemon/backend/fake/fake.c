@@ -1,8 +1,8 @@
-/* The recording fake backend: one in-memory "kernel" shared by four ops tables (netlink, sysctl,
- * nft, dnsmasq), so the engine dispatches to it exactly as to the real backends. It keeps what
- * a kernel keeps (links with their master, addresses, routes with their protocol, rules,
- * sysctls, two nft tables, one dnsmasq) and refuses what a kernel refuses (an address or route
- * on a missing device, a port of a missing bridge). */
+/* The recording fake backend: one in-memory "kernel" shared by five ops tables (netlink, sysctl,
+ * nft, dnsmasq, bgp), so the engine dispatches to it exactly as to the real backends. It keeps
+ * what a kernel keeps (links with their master, addresses, routes with their protocol, rules,
+ * sysctls, two nft tables, one dnsmasq, one BIRD with its sessions) and refuses what a kernel
+ * refuses (an address or route on a missing device, a port of a missing bridge). */
 #include "backend/fake/fake.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/lib/array.h"
+#include "core/render/render_bird.h"
 #include "engine/engine.h"
 
 void fake_init(struct fake *k)
@@ -30,6 +31,7 @@ void fake_free(struct fake *k)
         nftm_unref(k->nft_bridge);
         free(k->dnsmasq_conf);
         free(k->dnsmasq_hosts);
+        free(k->bird_conf);
         buf_free(&k->log);
         memset(k, 0, sizeof(*k));
 }
@@ -247,6 +249,23 @@ int fake_dnsmasq_kill(struct fake *k)
         return 0;
 }
 
+int fake_bird_kill(struct fake *k)
+{
+        if (!k->bird_running)
+                return -ENOENT;
+        k->bird_running = false;
+        k->bgp_up = 0;
+        return 0;
+}
+
+int fake_bgp_sessions_down(struct fake *k)
+{
+        if (!k->bgp_up)
+                return -ENOENT;
+        k->bgp_up = 0;
+        return 0;
+}
+
 /* ---- observe ----------------------------------------------------------------------------- */
 
 static bool named_by(const struct nr_desired *w, const char *name)
@@ -322,6 +341,21 @@ static int dm_observe(void *self, const struct nr_desired *w, const struct nr_de
                 return 0;
         if ((k->dnsmasq_conf && !(h->dnsmasq_conf = strdup(k->dnsmasq_conf))) ||
             (k->dnsmasq_hosts && !(h->dnsmasq_hosts = strdup(k->dnsmasq_hosts))))
+                return -ENOMEM;
+        return 0;
+}
+
+/* As the bgp backend: BIRD's text and its Established sessions, when it runs. */
+static int bgp_observe(void *self, const struct nr_desired *w, const struct nr_desired *prev,
+                       struct nr_observed *h)
+{
+        struct fake *k = self;
+        (void)w, (void)prev;
+        if (!k->bird_running)
+                return 0;
+        h->bird_running = true;
+        h->bgp_up = k->bgp_up;
+        if (k->bird_conf && !(h->bird_conf = strdup(k->bird_conf)))
                 return -ENOMEM;
         return 0;
 }
@@ -472,6 +506,69 @@ static int apply_dnsmasq(struct fake *k, const struct nr_desired *w, const struc
         return r;
 }
 
+/* The sessions a text configures: bit n-1 for each `protocol bgp nr_rsn`. */
+static unsigned bird_sessions_in(const char *conf)
+{
+        unsigned bits = 0, n;
+        const char *p = conf;
+        while (p && (p = strstr(p, "protocol bgp " NR_BIRD_PROTO_PREFIX))) {
+                p += strlen("protocol bgp " NR_BIRD_PROTO_PREFIX);
+                if (sscanf(p, "%u", &n) == 1 && n >= 1 && n <= 32)
+                        bits |= 1u << (n - 1);
+        }
+        return bits;
+}
+
+/* What BIRD now sends its peers and what became of the sessions, as one transcript line: the
+ * static routes of the text (the advertised prefixes), and whether the sessions stayed up. */
+static void bird_note(struct fake *k, const char *sessions)
+{
+        struct nr_buf b = {0};
+        const char *p = k->bird_conf;
+        unsigned n = 0;
+        while (p && (p = strstr(p, "        route "))) {
+                p += strlen("        route ");
+                buf_printf(&b, "%s%.*s", n++ ? ", " : "", (int)strcspn(p, " ;\n"), p);
+        }
+        fake_note(k, "    BIRD advertises %s; sessions %s", n ? b.s : "nothing", sessions);
+        buf_free(&b);
+}
+
+/* As bgpb_apply: a start brings the sessions up; a configure keeps the settings of sessions
+ * that are up when asked to, and BIRD restarts a session whose settings changed. */
+static int apply_bgp(struct fake *k, const struct nr_desired *w, const struct nr_op *op)
+{
+        const char *text = op->bgp.advertise ? w->bird_conf : w->bird_conf_withdrawn;
+        if (op->kind == NR_OP_BGP_STOP) {
+                fake_bird_kill(k);
+                free(k->bird_conf);
+                k->bird_conf = NULL;
+                return 0;
+        }
+        if (!text)
+                return -EINVAL;
+        char *kept = op->kind == NR_OP_BGP_CONFIGURE && op->bgp.keep_sessions
+                             ? bird_conf_keep_sessions(k->bird_conf, text, k->bgp_up)
+                             : NULL;
+        char *next = strdup(kept ? kept : text);
+        free(kept);
+        if (!next)
+                return -ENOMEM;
+        /* a session that was down just comes up with the new settings */
+        bool differ = bird_conf_sessions_differ(k->bird_conf, next);
+        bool start = op->kind == NR_OP_BGP_START || (differ && !k->bgp_up);
+        bool restarted = !start && differ;
+        if (restarted)
+                k->bgp_restarts++;
+        free(k->bird_conf);
+        k->bird_conf = next;
+        k->bird_running = true;
+        /* the peers answer: every session of the text is Established */
+        k->bgp_up = bird_sessions_in(next);
+        bird_note(k, start ? "started" : restarted ? "restarted" : "kept");
+        return 0;
+}
+
 int fake_injected(struct fake *k, const char *line, char *err, size_t errlen)
 {
         for (size_t i = 0; i < k->n_fails; i++) {
@@ -517,8 +614,9 @@ static int fake_apply(void *self, const struct nr_desired *w, const struct nr_op
                 case NR_OBJ_DNSMASQ:
                         r = apply_dnsmasq(k, w, op);
                         break;
-                case NR_OBJ_BGP: /* not modelled yet: no transcript has bgp: */
-                        r = refuse(err, errlen, -EOPNOTSUPP, "the fake has no BIRD");
+                case NR_OBJ_BGP:
+                        fake_note(k, "  %s", line); /* BIRD's own line follows it */
+                        r = apply_bgp(k, w, op);
                         break;
                 case NR_OBJ_VM: /* fake_virt.c's, attached as the virt backend */
                         r = refuse(err, errlen, -EINVAL, "not the virt backend");
@@ -530,7 +628,7 @@ static int fake_apply(void *self, const struct nr_desired *w, const struct nr_op
         }
         if (r < 0)
                 fake_note(k, "  %s: FAILED: %s", line, err);
-        else
+        else if (op->obj != NR_OBJ_BGP)
                 fake_note(k, "  %s", line);
         return r;
 }
@@ -544,10 +642,22 @@ static const struct nr_backend_ops fake_nft_ops = {
 static const struct nr_backend_ops fake_dm_ops = {
         .name = "fake-dnsmasq", .observe = dm_observe, .apply = fake_apply};
 
+/* as the bgp backend's: a new text for a running BIRD follows a decision, not drift */
+static bool bgp_is_change(void *self, const struct nr_op *op)
+{
+        (void)self;
+        return op->kind == NR_OP_BGP_CONFIGURE;
+}
+
+static const struct nr_backend_ops fake_bgp_ops = {
+        .name = "fake-bgp", .observe = bgp_observe, .apply = fake_apply,
+        .is_change = bgp_is_change};
+
 void fake_attach(struct fake *k, struct nr_engine *e)
 {
         engine_set_backend(e, NR_BACKEND_NETLINK, &fake_nl_ops, k);
         engine_set_backend(e, NR_BACKEND_SYSCTL, &fake_sysctl_ops, k);
         engine_set_backend(e, NR_BACKEND_NFT, &fake_nft_ops, k);
         engine_set_backend(e, NR_BACKEND_DNSMASQ, &fake_dm_ops, k);
+        engine_set_backend(e, NR_BACKEND_BGP, &fake_bgp_ops, k);
 }

@@ -1,4 +1,4 @@
-/* The recording fake: an in-memory kernel, nftables and dnsmasq behind the same ops tables as
+/* The recording fake: an in-memory kernel, nftables, dnsmasq and BIRD behind the same ops tables as
  * the real backends (backend/backend.h). Each applied op is recorded as one line of text (the
  * plan's words), so whole reconcile scenarios become golden transcripts; a test can make ops
  * fail and can change the "kernel" behind the engine's back (drift). Pure: no syscalls. */
@@ -34,6 +34,10 @@ struct fake {
                                               * absent */
         bool dnsmasq_running;
         char *dnsmasq_conf, *dnsmasq_hosts;
+        bool bird_running;
+        char *bird_conf;           /* what BIRD was last started or configured with */
+        unsigned bgp_up;           /* its Established sessions (bit n-1: nr_rsn) */
+        unsigned bgp_restarts;     /* sessions BIRD had to restart for a new text */
         struct fake_fail fails[FAKE_FAILS_MAX];
         size_t n_fails;
         struct nr_buf log;         /* the transcript */
@@ -65,6 +69,8 @@ int fake_sysctl_set(struct fake *k, const char *key, const char *value);
 int fake_nft_del(struct fake *k, bool bridge);
 int fake_nft_tamper(struct fake *k, bool bridge);         /* a rule changed by hand */
 int fake_dnsmasq_kill(struct fake *k);
+int fake_bird_kill(struct fake *k);                       /* BIRD gone: nothing advertised */
+int fake_bgp_sessions_down(struct fake *k);               /* the peers went away */
 
 /* An injected failure (fake_fail) for the op with this line, if any: -errno with err set, and
  * counted down; 0 otherwise. */

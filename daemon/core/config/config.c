@@ -4,6 +4,7 @@
 #include "core/config/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,56 +14,34 @@
 
 #include "core/config/config_walk.h"
 #include "core/config/yamlval.h"
+#include "core/lib/strbuf.h"
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
-static void k_version(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+static bool check_version(struct pctx *c, yaml_node_t *v, const char *path, const void *val)
 {
-        long long x;
-        (void)obj;
-        if (!yv_int(&c->yv, v, path, 0, 1000000, &x))
-                return;
+        long long x = *(const long long *)val;
         if (x != 1) {
                 yv_error(&c->yv, v, path, "unsupported version %lld (this nestrouterd reads version 1)",
                          x);
-                return;
+                return false;
         }
-        c->cfg->version = 1;
+        return true;
 }
 
-static void k_fw_ssh(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->ssh);
-}
+static const struct keydef firewall_keys[] = {
+        {.name = "ssh", .kind = CFG_BOOL, CFG_FIELD(struct nr_firewall, ssh), .def = true,
+         .doc_type = "boolean"},
+        {.name = "ssh_from", .kind = CFG_PREFIX_LIST, CFG_FIELD(struct nr_firewall, ssh_from),
+         .off_n = offsetof(struct nr_firewall, n_ssh_from), .doc_type = "list of prefixes"},
+        {.name = "block_metadata", .kind = CFG_BOOL,
+         CFG_FIELD(struct nr_firewall, block_metadata), .def = true, .doc_type = "boolean"},
+        {0},
+};
 
-static void k_fw_ssh_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_firewall *f = o;
-        f->n_ssh_from = cw_prefix_list(c, v, p, &f->ssh_from);
-}
-
-static void k_fw_meta(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_firewall *)o)->block_metadata);
-}
-
-static void k_firewall(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"ssh", k_fw_ssh, false},
-                {"ssh_from", k_fw_ssh_from, false},
-                {"block_metadata", k_fw_meta, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->firewall);
-}
-
-static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (!yv_int(&c->yv, v, p, 0, 255, &x))
-                return;
+        long long x = *(const long long *)val;
         static const struct {
                 int proto;
                 const char *who;
@@ -75,37 +54,28 @@ static void k_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         };
         if (x <= 4) {
                 yv_error(&c->yv, v, p, "protocol %lld is reserved by the kernel (use 5 to 255)", x);
-                return;
+                return false;
         }
         /* every route carrying this number that we do not want is deleted: never share it */
         for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++)
                 if (taken[i].proto == x) {
                         yv_error(&c->yv, v, p, "protocol %lld belongs to %s; pick a free one "
                                  "(default 78)", x, taken[i].who);
-                        return;
+                        return false;
                 }
-        ((struct nr_router *)o)->route_protocol = (uint8_t)x;
+        return true;
 }
 
-static void k_rt_prio(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        /* 0 is the local table's rule and 32766/32767 main/default: stay between them, with
-         * room for the handful of rules nestrouter adds */
-        if (yv_int(&c->yv, v, p, 1, 32700, &x))
-                ((struct nr_router *)o)->rule_priority = (uint32_t)x;
-}
-
-static void k_router(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"route_protocol", k_rt_proto, false},
-                {"rule_priority", k_rt_prio, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->router);
-}
+/* rule_priority 1 to 32700: 0 is the local table's rule and 32766/32767 main/default; stay
+ * between them, with room for the handful of rules nestrouter adds */
+static const struct keydef router_keys[] = {
+        {.name = "route_protocol", .kind = CFG_UINT, CFG_FIELD(struct nr_router, route_protocol),
+         .min = 0, .max = 255, .check = check_rt_proto, .def = 78,
+         .doc_type = "integer 5–255, except the numbers in the table below"},
+        {.name = "rule_priority", .kind = CFG_UINT, CFG_FIELD(struct nr_router, rule_priority),
+         .min = 1, .max = 32700, .def = 5000, .doc_type = "integer 1–32700"},
+        {0},
+};
 
 /* ---- uplinks ----------------------------------------------------------------------------- */
 
@@ -150,18 +120,22 @@ static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o
         m->kind = NR_MATCH_AZURE_SUBNET;
 }
 
+static const struct keydef match_keys[] = {
+        {.name = "name", .fn = k_match_name, .kind = CFG_IFNAME,
+         CFG_FIELD(struct nr_match, name), .doc_type = "interface name", .doc_default = "none"},
+        {.name = "mac", .fn = k_match_mac, .kind = CFG_MAC, CFG_FIELD(struct nr_match, mac),
+         .doc_type = "MAC address", .doc_default = "none"},
+        {.name = "azure", .fn = k_match_azure, .doc_type = "`primary`", .doc_default = "none"},
+        {.name = "azure_subnet", .fn = k_match_azsub, .kind = CFG_PREFIX,
+         CFG_FIELD(struct nr_match, azure_subnet), .doc_type = "prefix", .doc_default = "none"},
+        {0},
+};
+
 static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
 {
-        static const struct keydef keys[] = {
-                {"name", k_match_name, false},
-                {"mac", k_match_mac, false},
-                {"azure", k_match_azure, false},
-                {"azure_subnet", k_match_azsub, false},
-                {0},
-        };
         struct nr_uplink *u = obj;
         size_t errs = c->yv.diags->n_errors;
-        cw_map(c, v, path, keys, &u->match);
+        cw_map(c, v, path, match_keys, &u->match);
         if (c->yv.diags->n_errors != errs)
                 return;
         if (u->match.n_kinds > 1)
@@ -170,6 +144,29 @@ static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *o
         else if (u->match.kind == NR_MATCH_NONE)
                 yv_error(&c->yv, v, path, "needs name, mac, azure: primary or azure_subnet, "
                          "e.g. {name: eth0}");
+}
+
+/* the one way it was given, `match: {name: eth0}` */
+static void put_up_match(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
+{
+        const struct nr_match *m = &((const struct nr_uplink *)obj)->match;
+        buf_printf(b, "%*s%s: {", indent, "", k->name);
+        switch (m->kind) {
+        case NR_MATCH_MAC:
+                buf_printf(b, "mac: \"%s\"", mac_s(m->mac).s);
+                break;
+        case NR_MATCH_AZURE_PRIMARY:
+                buf_puts(b, "azure: primary");
+                break;
+        case NR_MATCH_AZURE_SUBNET:
+                buf_printf(b, "azure_subnet: %s", prefix_s(m->azure_subnet).s);
+                break;
+        case NR_MATCH_NAME:
+        case NR_MATCH_NONE:
+                buf_printf(b, "name: %s", m->name);
+                break;
+        }
+        buf_puts(b, "}\n");
 }
 
 static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -184,41 +181,63 @@ static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         yv_ifaddr(&c->yv, v, p, &u->address);
 }
 
+/* the address and, when it is static or was given, the gateway */
+static void put_up_address(struct nr_buf *b, const struct keydef *k, const void *obj,
+                           int indent)
+{
+        const struct nr_uplink *u = obj;
+        if (u->dhcp)
+                buf_printf(b, "%*s%s: dhcp\n", indent, "", k->name);
+        else
+                buf_printf(b, "%*s%s: %s\n", indent, "", k->name, prefix_s(u->address).s);
+}
+
+static void put_up_gateway(struct nr_buf *b, const struct keydef *k, const void *obj,
+                           int indent)
+{
+        const struct nr_uplink *u = obj;
+        if (!u->dhcp || u->gateway_set)
+                buf_printf(b, "%*s%s: %s\n", indent, "", k->name, ip_s(u->gateway).s);
+}
+
 static void k_up_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         u->gateway_set = yv_ip(&c->yv, v, p, &u->gateway);
 }
 
-static void k_up_routes(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_up_table(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_uplink *u = o;
-        u->n_routes = cw_prefix_list(c, v, p, &u->routes);
-}
-
-static void k_up_table(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (!yv_int(&c->yv, v, p, 1, 0xffffffffLL, &x))
-                return;
+        long long x = *(const long long *)val;
         if (x >= 253 && x <= 255) {
                 yv_error(&c->yv, v, p, "table %lld is the kernel's %s table; pick another", x,
                          x == 253 ? "default" : x == 254 ? "main" : "local");
-                return;
+                return false;
         }
-        ((struct nr_uplink *)o)->table = (uint32_t)x;
+        return true;
 }
+
+static const struct keydef uplink_keys[] = {
+        {.name = "match", .fn = k_up_match, .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_uplink, match), .sub = match_keys, .print = put_up_match,
+         .doc_type = "mapping: `name`, `mac`, `azure` or `azure_subnet`"},
+        {.name = "address", .fn = k_up_address, .required = true, .print = put_up_address,
+         .doc_type = "interface address (/8 to /30), or `dhcp`"},
+        {.name = "gateway", .fn = k_up_gateway, .kind = CFG_IPV4,
+         CFG_FIELD(struct nr_uplink, gateway), .print = put_up_gateway,
+         .doc_type = "IPv4 address",
+         .doc_default = "first host of the address's subnet (static address only)"},
+        {.name = "routes", .kind = CFG_PREFIX_LIST, CFG_FIELD(struct nr_uplink, routes),
+         .off_n = offsetof(struct nr_uplink, n_routes), .doc_type = "list of prefixes"},
+        {.name = "table", .kind = CFG_UINT, CFG_FIELD(struct nr_uplink, table), .min = 1,
+         .max = 0xffffffffLL, .check = check_up_table,
+         .doc_type = "integer 1–4294967295, except 253, 254, 255",
+         .doc_default = "`1001` (nat), `1002` (lan)"},
+        {0},
+};
 
 static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
 {
-        static const struct keydef keys[] = {
-                {"match", k_up_match, true},
-                {"address", k_up_address, true},
-                {"gateway", k_up_gateway, false},
-                {"routes", k_up_routes, false},
-                {"table", k_up_table, false},
-                {0},
-        };
         struct nr_uplink *u = &c->cfg->uplinks[role];
         if (yv_is_null(v)) {
                 yv_error(&c->yv, v, path, "is empty; give match and address, or remove it");
@@ -226,7 +245,7 @@ static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_upl
         }
         u->present = true;
         u->address.len = NR_PREFIX_INVALID; /* until `address:` reads well */
-        cw_map(c, v, path, keys, u);
+        cw_map(c, v, path, uplink_keys, u);
 }
 
 static void k_up_nat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -241,54 +260,54 @@ static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         uplink(c, v, p, NR_UPLINK_LAN);
 }
 
-static void k_uplinks(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"nat", k_up_nat, false},
-                {"lan", k_up_lan, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, NULL);
-}
-
-/* ---- top level --------------------------------------------------------------------------- */
-
-static const struct keydef top_keys[] = {
-        {"version", k_version, true},
-        {"uplinks", k_uplinks, true},
-        {"guests", cfg_k_guests, true},
-        {"port_forwards", cfg_k_port_forwards, false},
-        {"vms", cfg_k_vms, false},
-        {"firewall", k_firewall, false},
-        {"router", k_router, false},
-        {"libvirt", cfg_k_libvirt, false},
-        {"azure", cfg_k_azure, false},
-        {"metrics", cfg_k_metrics, false},
-        {"bgp", cfg_k_bgp, false},
+/* nat and lan have the same keys; the handlers refuse an empty uplink */
+static const struct keydef uplink_roles[] = {
+        {.name = "nat", .fn = k_up_nat, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = NR_UPLINK_NAT * sizeof(struct nr_uplink), .sub = uplink_keys,
+         .doc_type = "mapping", .doc_default = "none"},
+        {.name = "lan", .fn = k_up_lan, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = NR_UPLINK_LAN * sizeof(struct nr_uplink), .sub = uplink_keys,
+         .doc_type = "mapping", .doc_default = "none"},
         {0},
 };
 
-static void cfg_init_defaults(struct nr_config *cfg)
-{
-        cfg->guests.dhcp.enabled = true;
-        cfg->guests.dhcp.lease_time = 12 * 3600;
-        cfg->guests.dhcp.ping_check = false; /* Windows DHCP's conflict detection is off too */
-        cfg->firewall.ssh = true;
-        cfg->firewall.block_metadata = true;
-        cfg->router.route_protocol = 78;
-        cfg->router.rule_priority = 5000;
-        snprintf(cfg->libvirt.uri, sizeof(cfg->libvirt.uri), "qemu:///system");
-        cfg->libvirt.shutdown_timeout = 120;
-        cfg->azure.gateway_subnet = true;
-        cfg->azure.scheduled_events = true;
-        cfg->azure.event_shutdown_timeout = 120;
-        cfg->metrics.interval = 15;
-        cfg->metrics.scrape_port = 9100;
-        cfg->bgp.peer_asn = NR_BGP_ASN_ROUTE_SERVER;
-        cfg->bgp.hold_time = 180; /* Route Server's: keepalive 60 s, hold 180 s */
-        cfg->bgp.multihop = 2;    /* NIC2 -> the subnet's gateway -> Route Server */
-}
+/* ---- top level --------------------------------------------------------------------------- */
+
+const struct keydef cfg_top_keys[] = {
+        {.name = "version", .required = true, .kind = CFG_UINT,
+         CFG_FIELD(struct nr_config, version), .min = 0, .max = 1000000, .check = check_version,
+         .doc_type = "integer"},
+        {.name = "uplinks", .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_config, uplinks), .sub = uplink_roles,
+         .doc_type = "mapping with `nat` and/or `lan`"},
+        {.name = "guests", .required = true, .kind = CFG_MAP,
+         .off = offsetof(struct nr_config, guests), .sub = cfg_guests_keys,
+         .doc_type = "mapping"},
+        {.name = "port_forwards", .kind = CFG_LIST, .flags = CFG_F_FLOW,
+         CFG_FIELD(struct nr_config, port_forwards),
+         .item_size = sizeof(struct nr_port_forward),
+         .off_n = offsetof(struct nr_config, n_port_forwards), .sub = cfg_forward_keys,
+         .doc_type = "list of mappings", .doc_default = "empty"},
+        {.name = "vms", .fn = cfg_k_vms, .kind = CFG_LIST, CFG_FIELD(struct nr_config, vms),
+         .item_size = sizeof(struct nr_vm), .off_n = offsetof(struct nr_config, n_vms),
+         .sub = cfg_vm_keys, .doc_type = "list of mappings", .doc_default = "empty"},
+        {.name = "firewall", .kind = CFG_MAP, .off = offsetof(struct nr_config, firewall),
+         .sub = firewall_keys, .doc_type = "mapping"},
+        {.name = "router", .kind = CFG_MAP, .off = offsetof(struct nr_config, router),
+         .sub = router_keys, .doc_type = "mapping"},
+        {.name = "libvirt", .kind = CFG_MAP, .off = offsetof(struct nr_config, libvirt),
+         .sub = cfg_libvirt_keys, .doc_type = "mapping"},
+        {.name = "azure", .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = offsetof(struct nr_config, azure), .sub = cfg_azure_keys, .doc_type = "mapping",
+         .doc_default = "absent: generated Azure artefacts use placeholders"},
+        {.name = "metrics", .kind = CFG_MAP, .off = offsetof(struct nr_config, metrics),
+         .sub = cfg_metrics_keys, .doc_type = "mapping"},
+        {.name = "bgp", .fn = cfg_k_bgp, .kind = CFG_MAP, .flags = CFG_F_PRESENT,
+         .off = offsetof(struct nr_config, bgp), .sub = cfg_bgp_keys, .doc_type = "mapping",
+         .doc_default = "absent: no BGP (route-table mode); with it `asn` and `peers` are "
+                        "required"},
+        {0},
+};
 
 static void syntax_error(struct pctx *c, yaml_parser_t *p)
 {
@@ -313,7 +332,7 @@ static void parse_root(struct pctx *c)
                 diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
                 return;
         }
-        cw_map(c, root, "", top_keys, NULL);
+        cw_map(c, root, "", cfg_top_keys, c->cfg);
         struct nr_config *cfg = c->cfg;
         int line, col;
         if (!cfg->uplinks[NR_UPLINK_NAT].present && !cfg->uplinks[NR_UPLINK_LAN].present &&
@@ -376,7 +395,7 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
 
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
-        cfg_init_defaults(cfg);
+        cfg_schema_defaults(cfg_top_keys, cfg);
         if (!depth_ok(text, len, diags))
                 return -EBADMSG;
         if (!yaml_parser_initialize(&parser)) {

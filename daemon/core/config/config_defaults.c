@@ -1,4 +1,5 @@
-/* Defaults that depend on other fields, names of enum values, and freeing a config. */
+/* Defaults that depend on other fields (the others are in the schema's rows), names of enum
+ * values, and freeing a config. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,8 +165,6 @@ void cfg_fill_defaults(struct nr_config *cfg)
                         u->table = tables[i];
         }
         struct nr_guests *g = &cfg->guests;
-        if (!g->bridge[0])
-                strcpy(g->bridge, "nr0");
         if (!g->gateway && g->subnet.len)
                 g->gateway = prefix_first_host(g->subnet);
         if (g->subnet.len)
@@ -192,10 +191,6 @@ void cfg_fill_defaults(struct nr_config *cfg)
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 struct nr_vm *vm = &cfg->vms[i];
                 vm_from_reservation(&g->dhcp, vm);
-                if (!vm->vcpus)
-                        vm->vcpus = 1;
-                if (!vm->memory)
-                        vm->memory = 1ull << 30;
                 if (!vm->mac_set) {
                         cfg_vm_default_mac(vm->name, vm->mac);
                         vm->mac_set = true;

@@ -2,126 +2,59 @@
  * Azure resources the generated artefacts refer to, the VNet's address space and Route Server,
  * and Scheduled Events handling) and metrics
  * (where the Prometheus textfile goes). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/config/config_walk.h"
+#include "core/lib/strbuf.h"
 
 /* ---- libvirt ----------------------------------------------------------------------------- */
 
-static void k_lv_uri(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_lv_uri(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_libvirt *l = o;
-        if (!yv_want_scalar(&c->yv, v, p, "a libvirt URI like qemu:///system"))
-                return;
-        const char *s = yv_str(v);
-        if (!strstr(s, ":/") || strlen(s) >= sizeof(l->uri) || strpbrk(s, " \t\n")) {
+        const char *s = val;
+        if (!strstr(s, ":/") || strlen(s) >= sizeof(((struct nr_libvirt *)0)->uri) ||
+            strpbrk(s, " \t\n")) {
                 yv_error(&c->yv, v, p, "'%s' is not a libvirt URI (like qemu:///system)", s);
-                return;
+                return false;
         }
-        strcpy(l->uri, s);
+        return true;
 }
 
-static void k_lv_accel(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_libvirt *l = o;
-        static const char *const names[] = {"auto", "kvm", "tcg"};
-        if (!yv_want_scalar(&c->yv, v, p, "auto, kvm or tcg"))
-                return;
-        for (size_t i = 0; i < 3; i++)
-                if (!strcmp(yv_str(v), names[i])) {
-                        l->accel = (enum nr_accel)i;
-                        return;
-                }
-        yv_error(&c->yv, v, p, "accel must be auto, kvm or tcg, not '%s'", yv_str(v));
-}
+static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 /* Shutdown timeouts: long enough for a guest OS to stop, short enough for Azure maintenance. */
-static void shutdown_timeout(struct pctx *c, yaml_node_t *v, const char *p, uint32_t *out)
-{
-        uint32_t t;
-        if (!yv_duration(&c->yv, v, p, &t))
-                return;
-        if (t == 0 || t > 3600)
-                yv_error(&c->yv, v, p, "a shutdown timeout must be 1s to 1h");
-        else
-                *out = t;
-}
+#define SHUTDOWN_TIMEOUT(st, field)                                                           \
+        .kind = CFG_DURATION, CFG_FIELD(st, field), .min = 1, .max = 3600,                    \
+        .range_msg = "a shutdown timeout must be 1s to 1h", .def = 120,                       \
+        .doc_type = "duration, 1s to 1h"
 
-static void k_lv_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        shutdown_timeout(c, v, p, &((struct nr_libvirt *)o)->shutdown_timeout);
-}
-
-void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"uri", k_lv_uri, false},
-                {"accel", k_lv_accel, false},
-                {"shutdown_timeout", k_lv_timeout, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->libvirt);
-}
+const struct keydef cfg_libvirt_keys[] = {
+        {.name = "uri", .kind = CFG_STRING, .flags = CFG_F_QUOTE, CFG_FIELD(struct nr_libvirt, uri),
+         .what = "a libvirt URI like qemu:///system", .check = check_lv_uri,
+         .def_str = "qemu:///system",
+         .doc_type = "libvirt URI (contains `:/`, no spaces, < 256 bytes)"},
+        {.name = "accel", .kind = CFG_ENUM, CFG_FIELD(struct nr_libvirt, accel),
+         .names = accel_names, .def = NR_ACCEL_AUTO, .doc_type = "`auto`, `kvm` or `tcg`"},
+        {.name = "shutdown_timeout", SHUTDOWN_TIMEOUT(struct nr_libvirt, shutdown_timeout)},
+        {0},
+};
 
 /* ---- azure ------------------------------------------------------------------------------- */
 
 /* Azure resource names: letters, digits, '-', '_', '.', '(' and ')', at most 90. */
-static bool azname(struct pctx *c, yaml_node_t *v, const char *p, char *out)
+static bool check_azname(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        if (!yv_want_scalar(&c->yv, v, p, "an Azure resource name"))
-                return false;
-        const char *s = yv_str(v);
+        const char *s = val;
         bool ok = *s && strlen(s) < NR_AZNAME_MAX;
         for (const char *q = s; ok && *q; q++)
                 ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
                      (*q >= '0' && *q <= '9') || strchr("-_.()", *q);
-        if (!ok) {
+        if (!ok)
                 yv_error(&c->yv, v, p, "'%s' is not an Azure resource name (letters, digits, "
                          "'-', '_', '.', '(', ')', at most 90)", s);
-                return false;
-        }
-        strcpy(out, s);
-        return true;
-}
-
-#define AZ_FIELD(fn, field)                                                                   \
-        static void fn(struct pctx *c, yaml_node_t *v, const char *p, void *o)                \
-        {                                                                                     \
-                azname(c, v, p, ((struct nr_azure *)o)->field);                               \
-        }
-AZ_FIELD(k_az_rg, resource_group)
-AZ_FIELD(k_az_loc, location)
-AZ_FIELD(k_az_vnet, vnet)
-AZ_FIELD(k_az_rt, route_table)
-AZ_FIELD(k_az_nic, lan_nic)
-AZ_FIELD(k_az_vm, vm_name)
-AZ_FIELD(k_az_rs, route_server)
-
-static void k_az_space(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_azure *a = o;
-        a->n_address_space = cw_prefix_list(c, v, p, &a->address_space);
-}
-
-static void k_az_rs_subnet(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        struct nr_prefix s;
-        if (!yv_subnet(&c->yv, v, p, &s))
-                return;
-        /* Azure refuses a smaller RouteServerSubnet; /27 was the floor before 2024 */
-        if (s.len > 27 || s.len < 8) {
-                yv_error(&c->yv, v, p, "RouteServerSubnet must be /8 to /27 (Azure asks for "
-                         "/26 or larger), not /%u", s.len);
-                return;
-        }
-        ((struct nr_azure *)o)->route_server_subnet = s;
-}
-
-static void k_az_b2b(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->branch_to_branch);
+        return ok;
 }
 
 static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
@@ -134,48 +67,69 @@ static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
                 cw_pos(c, sub, it);
-                azname(c, it, sub, a->subnets[i]);
+                if (yv_want_scalar(&c->yv, it, sub, "an Azure resource name") &&
+                    check_azname(c, it, sub, yv_str(it)))
+                        strcpy(a->subnets[i], yv_str(it));
         }
 }
 
-static void k_az_gws(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void put_az_subnets(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->gateway_subnet);
+        const struct nr_azure *a = obj;
+        buf_printf(b, "%*s%s: [", indent, "", k->name);
+        for (size_t i = 0; i < a->n_subnets; i++) {
+                buf_puts(b, i ? ", " : "");
+                cfg_put_quoted(b, a->subnets[i]);
+        }
+        buf_puts(b, "]\n");
 }
 
-static void k_az_events(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_rs_subnet(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        yv_bool(&c->yv, v, p, &((struct nr_azure *)o)->scheduled_events);
+        const struct nr_prefix *s = val;
+        /* Azure refuses a smaller RouteServerSubnet; /27 was the floor before 2024 */
+        if (s->len > 27 || s->len < 8) {
+                yv_error(&c->yv, v, p, "RouteServerSubnet must be /8 to /27 (Azure asks for "
+                         "/26 or larger), not /%u", s->len);
+                return false;
+        }
+        return true;
 }
 
-static void k_az_timeout(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        shutdown_timeout(c, v, p, &((struct nr_azure *)o)->event_shutdown_timeout);
-}
+/* Names are printed only when given; without them the artefacts hold placeholders. */
+#define AZNAME(field, dflt)                                                                   \
+        .name = #field, .kind = CFG_STRING, .flags = CFG_F_OMIT_ZERO | CFG_F_QUOTE,            \
+        CFG_FIELD(struct nr_azure, field), .what = "an Azure resource name",                  \
+        .check = check_azname, .doc_type = "Azure resource name", .doc_default = dflt
 
-void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"resource_group", k_az_rg, false},
-                {"location", k_az_loc, false},
-                {"vnet", k_az_vnet, false},
-                {"route_table", k_az_rt, false},
-                {"subnets", k_az_subnets, false},
-                {"gateway_subnet", k_az_gws, false},
-                {"lan_nic", k_az_nic, false},
-                {"vm_name", k_az_vm, false},
-                {"scheduled_events", k_az_events, false},
-                {"event_shutdown_timeout", k_az_timeout, false},
-                {"address_space", k_az_space, false},
-                {"route_server", k_az_rs, false},
-                {"route_server_subnet", k_az_rs_subnet, false},
-                {"branch_to_branch", k_az_b2b, false},
-                {0},
-        };
-        (void)obj;
-        c->cfg->azure.present = true;
-        cw_map(c, v, path, keys, &c->cfg->azure);
-}
+const struct keydef cfg_azure_keys[] = {
+        {AZNAME(resource_group, "a placeholder in the artefacts")},
+        {AZNAME(location, "the resource group's, in the artefacts")},
+        {AZNAME(vnet, "a placeholder in the artefacts")},
+        {AZNAME(route_table, "`Routes-for-nested-VMs` in the artefacts")},
+        {.name = "subnets", .fn = k_az_subnets, .print = put_az_subnets,
+         .doc_type = "list of Azure resource names", .doc_default = "`[]`"},
+        {.name = "gateway_subnet", .kind = CFG_BOOL, CFG_FIELD(struct nr_azure, gateway_subnet),
+         .def = true, .doc_type = "boolean"},
+        {AZNAME(lan_nic, "a placeholder in the artefacts")},
+        {AZNAME(vm_name, "the file's name without `.yaml`, in the artefacts")},
+        {.name = "scheduled_events", .kind = CFG_BOOL,
+         CFG_FIELD(struct nr_azure, scheduled_events), .def = true, .doc_type = "boolean"},
+        {.name = "event_shutdown_timeout",
+         SHUTDOWN_TIMEOUT(struct nr_azure, event_shutdown_timeout)},
+        {.name = "address_space", .kind = CFG_PREFIX_LIST, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_azure, address_space),
+         .off_n = offsetof(struct nr_azure, n_address_space), .doc_type = "list of IPv4 prefixes",
+         .doc_default = "`[]` (not stated: nothing is checked against it)"},
+        {AZNAME(route_server, "`nestrouter-rs` in the artefacts")},
+        {.name = "route_server_subnet", .kind = CFG_PREFIX, .flags = CFG_F_OMIT_ZERO,
+         CFG_FIELD(struct nr_azure, route_server_subnet), .check = check_rs_subnet,
+         .doc_type = "IPv4 prefix, /8 to /27",
+         .doc_default = "not given: a placeholder in the artefacts"},
+        {.name = "branch_to_branch", .kind = CFG_BOOL,
+         CFG_FIELD(struct nr_azure, branch_to_branch), .doc_type = "boolean"},
+        {0},
+};
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 
@@ -217,45 +171,42 @@ static void k_m_textfile(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         memcpy(m->textfile, s, n + 1);
 }
 
-static void k_m_interval(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void put_m_textfile(struct nr_buf *b, const struct keydef *k, const void *obj, int indent)
 {
-        uint32_t t;
-        if (!yv_duration(&c->yv, v, p, &t))
-                return;
-        if (t == 0 || t > 3600)
-                yv_error(&c->yv, v, p, "the metrics interval must be 1s to 1h");
+        const struct nr_metrics_cfg *m = obj;
+        buf_printf(b, "%*s%s: ", indent, "", k->name);
+        if (m->textfile[0])
+                cfg_put_quoted(b, m->textfile);
         else
-                ((struct nr_metrics_cfg *)o)->interval = t;
+                buf_puts(b, "false");
+        buf_puts(b, "\n");
 }
 
-static void k_m_scrape_from(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static bool check_scrape_port(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
 {
-        struct nr_metrics_cfg *m = o;
-        m->n_scrape_from = cw_prefix_list(c, v, p, &m->scrape_from);
-}
-
-static void k_m_scrape_port(struct pctx *c, yaml_node_t *v, const char *p, void *o)
-{
-        long long x;
-        if (!yv_int(&c->yv, v, p, 1, 65535, &x))
-                return;
+        long long x = *(const long long *)val;
         if (x == 22 || x == 53 || x == 67) {
                 yv_error(&c->yv, v, p, "port %lld is %s's; node exporter listens on 9100", x,
                          x == 22 ? "SSH" : x == 53 ? "DNS" : "DHCP");
-                return;
+                return false;
         }
-        ((struct nr_metrics_cfg *)o)->scrape_port = (uint16_t)x;
+        return true;
 }
 
-void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
-{
-        static const struct keydef keys[] = {
-                {"textfile", k_m_textfile, false},
-                {"interval", k_m_interval, false},
-                {"scrape_from", k_m_scrape_from, false},
-                {"scrape_port", k_m_scrape_port, false},
-                {0},
-        };
-        (void)obj;
-        cw_map(c, v, path, keys, &c->cfg->metrics);
-}
+const struct keydef cfg_metrics_keys[] = {
+        {.name = "textfile", .fn = k_m_textfile, .print = put_m_textfile,
+         .doc_type = "`true` (Debian's directory, below), an absolute path ending in `.prom` "
+                     "(< 512 bytes, no control characters, `\"` or `\\`), or `false`",
+         .doc_default = "`false`"},
+        {.name = "interval", .kind = CFG_DURATION, CFG_FIELD(struct nr_metrics_cfg, interval),
+         .min = 1, .max = 3600, .range_msg = "the metrics interval must be 1s to 1h", .def = 15,
+         .doc_type = "duration, 1s to 1h"},
+        {.name = "scrape_from", .kind = CFG_PREFIX_LIST,
+         CFG_FIELD(struct nr_metrics_cfg, scrape_from),
+         .off_n = offsetof(struct nr_metrics_cfg, n_scrape_from),
+         .doc_type = "list of IPv4 prefixes (`A.B.C.D/N`)"},
+        {.name = "scrape_port", .kind = CFG_UINT, CFG_FIELD(struct nr_metrics_cfg, scrape_port),
+         .min = 1, .max = 65535, .check = check_scrape_port, .def = 9100,
+         .doc_type = "integer 1–65535, not 22, 53 or 67"},
+        {0},
+};

@@ -63,6 +63,166 @@ static void unknown_key(struct pctx *c, yaml_node_t *k, const char *path, const 
                 yv_error(&c->yv, k, path, "unknown key '%s'", name);
 }
 
+/* "a, b or c" */
+static void enum_names(const char *const *names, char *out, size_t size)
+{
+        size_t n = 0, len = 0;
+        while (names[n])
+                n++;
+        out[0] = '\0';
+        for (size_t i = 0; i < n && len < size; i++)
+                len += (size_t)snprintf(out + len, size - len, "%s%s",
+                                        i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+}
+
+static void read_enum(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                      void *f)
+{
+        char what[128];
+        enum_names(k->names, what, sizeof(what));
+        if (!yv_want_scalar(&c->yv, v, p, what))
+                return;
+        for (size_t i = 0; k->names[i]; i++)
+                if (!strcmp(yv_str(v), k->names[i])) {
+                        cfg_field_set_uint(f, k->size, i);
+                        return;
+                }
+        yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
+}
+
+static void read_uint(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                      void *f)
+{
+        long long x;
+        if (yv_int(&c->yv, v, p, k->min, k->max, &x) && (!k->check || k->check(c, v, p, &x)))
+                cfg_field_set_uint(f, k->size, (unsigned long long)x);
+}
+
+static void read_duration(struct pctx *c, yaml_node_t *v, const char *p,
+                          const struct keydef *k, void *f)
+{
+        uint32_t t;
+        if (!yv_duration(&c->yv, v, p, &t))
+                return;
+        long long x = t;
+        if (k->max && (x < k->min || x > k->max))
+                yv_error(&c->yv, v, p, "%s", k->range_msg);
+        else if (!k->check || k->check(c, v, p, &x))
+                cfg_field_set_uint(f, k->size, t);
+}
+
+static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                        void *f)
+{
+        if (!yv_want_scalar(&c->yv, v, p, k->what))
+                return;
+        const char *s = yv_str(v);
+        if (k->check(c, v, p, s) && strlen(s) < k->size)
+                strcpy(f, s);
+}
+
+/* An absolute path or a text, strdup'ed into a char * */
+static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                      void *f)
+{
+        if (!yv_want_scalar(&c->yv, v, p, k->what))
+                return;
+        const char *s = yv_str(v);
+        if (k->kind == CFG_PATH && s[0] != '/') {
+                yv_error(&c->yv, v, p, "'%s' is not an absolute path", s);
+                return;
+        }
+        if (k->check && !k->check(c, v, p, s))
+                return;
+        char **out = f;
+        free(*out); /* never set twice (duplicate keys are refused), but stay leak-free */
+        *out = strdup(s);
+        if (!*out)
+                abort();
+}
+
+/* The typed read of a key without a handler: obj + .off gets the value only when it is good. */
+static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+                       void *obj)
+{
+        char *f = (char *)obj + k->off;
+        uint32_t a;
+        uint64_t z;
+        struct nr_prefix pf;
+        char s[YV_PATH_MAX];
+        switch (k->kind) {
+        case CFG_BOOL:
+                yv_bool(&c->yv, v, p, (bool *)f);
+                break;
+        case CFG_UINT:
+                read_uint(c, v, p, k, f);
+                break;
+        case CFG_DURATION:
+                read_duration(c, v, p, k, f);
+                break;
+        case CFG_SIZE:
+                if (yv_size(&c->yv, v, p, &z) && (!k->check || k->check(c, v, p, &z)))
+                        cfg_field_set_uint(f, k->size, z);
+                break;
+        case CFG_TEXT:
+        case CFG_PATH:
+                read_text(c, v, p, k, f);
+                break;
+        case CFG_IPV4:
+                if (yv_ip(&c->yv, v, p, &a) && (!k->check || k->check(c, v, p, &a)))
+                        cfg_field_set_uint(f, k->size, a);
+                break;
+        case CFG_PREFIX:
+                if (yv_subnet(&c->yv, v, p, &pf) && (!k->check || k->check(c, v, p, &pf)))
+                        *(struct nr_prefix *)f = pf;
+                break;
+        case CFG_IFADDR:
+                if (yv_ifaddr(&c->yv, v, p, &pf))
+                        *(struct nr_prefix *)f = pf;
+                break;
+        case CFG_MAC:
+                yv_mac(&c->yv, v, p, (uint8_t *)f);
+                break;
+        case CFG_IFNAME:
+                yv_ifname(&c->yv, v, p, f);
+                break;
+        case CFG_HOSTNAME:
+                if (yv_name(&c->yv, v, p, s, k->size))
+                        strcpy(f, s);
+                break;
+        case CFG_DOMAIN:
+                if (yv_domain(&c->yv, v, p, s, k->size))
+                        strcpy(f, s);
+                break;
+        case CFG_ENUM:
+                read_enum(c, v, p, k, f);
+                break;
+        case CFG_STRING:
+                read_string(c, v, p, k, f);
+                break;
+        case CFG_PREFIX_LIST:
+                *(size_t *)((char *)obj + k->off_n) =
+                        cw_prefix_list(c, v, p, (struct nr_prefix **)f);
+                break;
+        case CFG_LIST: {
+                size_t n = cw_seq_len(c, v, p);
+                char *items = cw_calloc(n, k->item_size);
+                for (size_t i = 0; i < n; i++)
+                        cfg_schema_defaults(k->sub, items + i * k->item_size);
+                *(void **)f = items;
+                *(size_t *)((char *)obj + k->off_n) = cw_list(c, v, p, items, k->item_size, k->sub);
+                break;
+        }
+        case CFG_MAP:
+                if (k->flags & CFG_F_PRESENT)
+                        *(bool *)f = true;
+                cw_map(c, v, p, k->sub, f);
+                break;
+        case CFG_CUSTOM:
+                break; /* a custom key has its .fn */
+        }
+}
+
 void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
                      void *obj)
 {
@@ -96,7 +256,10 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                         }
                         seen |= 1u << i;
                         cw_pos(c, sub, v);
-                        keys[i].fn(c, v, sub, obj);
+                        if (keys[i].fn)
+                                keys[i].fn(c, v, sub, obj);
+                        else
+                                read_value(c, v, sub, &keys[i], obj);
                 }
         }
         for (size_t i = 0; keys[i].name; i++) {

@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "core/config/config.h"
+#include "core/config/schema.h"
 #include "core/config/yamlval.h"
 
 struct pctx {
@@ -14,20 +15,13 @@ struct pctx {
         size_t len;                /* of the text, for messages */
 };
 
-typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
-
-struct keydef {
-        const char *name;
-        key_fn fn;
-        bool required;
-};
-
 void *cw_calloc(size_t n, size_t size);
 /* A null value where a mapping or list is expected reads as an empty one (`dhcp:` alone). */
 bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path);
 size_t cw_seq_len(struct pctx *c, yaml_node_t *n, const char *path);
 yaml_node_t *cw_seq_item(struct pctx *c, yaml_node_t *n, size_t i);
-/* Walk a mapping against a table of keys (at most 32), ending with {0}. */
+/* Walk a mapping against a table of keys (at most 32), ending with {0}: each key's .fn, or
+ * the typed read of its kind into obj + .off. */
 void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
             void *obj);
 /* Walk a list of mappings into items[i], recording each item's position as PATH[i]. */
@@ -39,12 +33,15 @@ size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
 void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
 
 /* Section readers in config_guests.c. */
-void cfg_k_guests(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
-void cfg_k_port_forwards(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
+extern const struct keydef cfg_guests_keys[];
+extern const struct keydef cfg_forward_keys[];
+extern const struct keydef cfg_vm_keys[];
+/* reads the list by cfg_vm_keys, then checks what each VM boots from */
 void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
-/* In config_host.c. */
-void cfg_k_libvirt(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
-void cfg_k_azure(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
-void cfg_k_metrics(struct pctx *c, yaml_node_t *v, const char *path, void *obj);
-/* In config_bgp.c. */
+/* The host sections' tables, in config_host.c. */
+extern const struct keydef cfg_libvirt_keys[];
+extern const struct keydef cfg_azure_keys[];
+extern const struct keydef cfg_metrics_keys[];
+/* In config_bgp.c: the table, and the reader that refuses an empty `bgp:` first. */
+extern const struct keydef cfg_bgp_keys[];
 void cfg_k_bgp(struct pctx *c, yaml_node_t *v, const char *path, void *obj);

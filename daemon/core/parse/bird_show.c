@@ -138,3 +138,12 @@ unsigned bird_sessions_up(const struct nr_bird_sessions *s)
                         up |= 1u << (s->v[i].index - 1);
         return up;
 }
+
+unsigned bird_sessions_exported(const struct nr_bird_sessions *s)
+{
+        unsigned n = 0;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->v[i].up && s->v[i].index >= 1)
+                        n += s->v[i].exported;
+        return n;
+}

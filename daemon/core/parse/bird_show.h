@@ -35,3 +35,6 @@ void bird_reply_message(const char *reply, char *buf, size_t size);
 void bird_parse_protocols(const char *reply, struct nr_bird_sessions *out);
 /* Bit n-1 set for each nr_rsN that is up. */
 unsigned bird_sessions_up(const struct nr_bird_sessions *s);
+/* The routes Established sessions of ours still export: 0 once a withdraw has gone out to every
+ * peer (a drain waits for it). */
+unsigned bird_sessions_exported(const struct nr_bird_sessions *s);

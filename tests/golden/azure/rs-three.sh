@@ -52,8 +52,8 @@ SUBNET_ID=$(az network vnet subnet show -g "$RG" --vnet-name "$VNET" -n RouteSer
 # Route Server and its Standard public IP (creating it next to a VPN or ExpressRoute gateway
 # interrupts the gateway's traffic for about 10 minutes).
 if ! az network routeserver show -g "$RG" -n "$ROUTE_SERVER" -o none 2>/dev/null; then
-        az network public-ip create -g "$RG" -n "$PIP" --sku Standard --version IPv4 \
-                ${LOCATION:+--location "$LOCATION"} -o none
+        az network public-ip create -g "$RG" -n "$PIP" --sku Standard --allocation-method Static \
+                --version IPv4 ${LOCATION:+--location "$LOCATION"} -o none
         az network routeserver create -g "$RG" -n "$ROUTE_SERVER" --hosted-subnet "$SUBNET_ID" \
                 --public-ip-address "$PIP" ${LOCATION:+--location "$LOCATION"} -o none
 fi
