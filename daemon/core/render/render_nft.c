@@ -328,8 +328,9 @@ static void nft_chain_pf_established(struct nft_ctx *c)
  *    SYN/ACK (a reply, so "established") must still reach the MSS clamp. Its vmap sends a
  *    port-forwarded connection's packets through pf_count first, so the per-forward counters
  *    still see both directions of every packet.
- *  - fwd-invalid, fwd-mss-clamp and the policy rules only see new connections, related TCP ones
- *    and TCP handshakes; fwd-est-setup accepts the latter two once clamped and counted. */
+ *  - fwd-invalid, fwd-mss-clamp and the policy rules only see invalid packets, new
+ *    connections, related TCP ones and TCP handshakes; fwd-est-setup accepts the latter two
+ *    once clamped and counted. */
 static void nft_chain_forward(struct nft_ctx *c)
 {
         const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
