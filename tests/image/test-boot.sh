@@ -340,6 +340,12 @@ datadisk_mounted() {
                 ls /var/lib/nestrouter | grep -q . &&
                 sudo journalctl -b -u nestrouter-datadisk -o cat | grep -q "on the data disk"'
 }
+# libvirt's TPM state directory is the data disk's swtpm/, bind-mounted
+datadisk_tpm() {
+        vssh 'd=$(readlink -f /dev/disk/azure/scsi1/lun0) &&
+                [ "$(findmnt -no SOURCE /var/lib/libvirt/swtpm)" = "$d[/swtpm]" ] &&
+                sudo journalctl -b -u nestrouter-datadisk -o cat | grep -q "(TPM state) on the data disk"'
+}
 datadisk_untouched() {
         vssh 'd=$(readlink -f /dev/disk/azure/scsi1/lun0) && [ -b "$d" ] &&
                 [ "$(sudo blkid -p -o value -s PTTYPE "$d")" = gpt ] &&
@@ -426,7 +432,7 @@ poweroff_vm() {
 second_boot() {
         local fw=$1 d=$WORK/$1 n1 n2 res
         n1=$(wc -l <"$d/fabric/requests.log")
-        vssh 'sudo touch /var/lib/nestrouter/first-boot-was-here; sudo cloud-init query instance_id' >"$d/iid1" 2>&1
+        vssh 'sudo touch /var/lib/nestrouter/first-boot-was-here /var/lib/libvirt/swtpm/tpm-was-here; sudo cloud-init query instance_id' >"$d/iid1" 2>&1
         poweroff_vm "$fw"
         mapfile -t args < <(VM_OVF_ISO='' vm_qemu_args "$fw" "$d/disk.qcow2" "" "$d")
         mkdir -p "$WORK/$fw-2" && cp "$d/markers" "$WORK/$fw-2/first-markers"
@@ -491,6 +497,9 @@ reimage_boot() {
                 "0 /var/lib/nestrouter/before-reimage /var/lib/nestrouter/first-boot-was-here" "$res"
         res=$(vssh 'sudo grep -c "^bridge nr0$" /var/lib/nestrouter/owned')
         expect "$fw: re-image: nestrouterd's ownership record kept on the data disk" 1 "$res"
+        res=$(vssh 'sudo ls /var/lib/libvirt/swtpm/tpm-was-here' 2>&1)
+        expect "$fw: re-image: libvirt's TPM state directory kept on the data disk" \
+                /var/lib/libvirt/swtpm/tpm-was-here "$res"
         cfg2=$(vssh 'sudo md5sum </etc/nestrouter/nestrouter.yaml')
         expect "$fw: re-image: the configuration is back from the custom data" "$cfg1" "$cfg2"
         if wait_for 90 converged; then pass "$fw: re-image: converged"; else fail "$fw: re-image: converged"; fi
@@ -560,7 +569,8 @@ boot_one() {
         fi
         check_vm "$kind"
         case $data in
-        blank) check "$kind: the blank data disk at LUN 0 was formatted and holds /var/lib/nestrouter (mounted by label)" datadisk_mounted ;;
+        blank) check "$kind: the blank data disk at LUN 0 was formatted and holds /var/lib/nestrouter (mounted by label)" datadisk_mounted
+               check "$kind: libvirt's TPM state directory is on the data disk (bind mount)" datadisk_tpm ;;
         gpt) check "$kind: a data disk with a partition table is left untouched (OS disk used, noted)" datadisk_untouched ;;
         *) check "$kind: no data disk: /var/lib/nestrouter on the OS disk, noted in the journal" datadisk_none ;;
         esac

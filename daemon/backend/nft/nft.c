@@ -365,6 +365,8 @@ int nftb_settle(struct nftb *b)
                         return r;
                 listed = 1;
         }
+        if (listed) /* the listing, its dump and the state file's text are freed by now */
+                malloc_trim(0);
         return listed;
 }
 

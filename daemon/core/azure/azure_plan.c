@@ -5,14 +5,15 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 5))) static void
-az_error(struct nr_diags *d, const struct nr_config *cfg, const char *path, const char *fmt, ...)
+void azure_error(struct nr_diags *d, const struct nr_config *cfg, const char *path, const char *fmt,
+                 ...)
 {
         int line, col;
         pos_get(&cfg->pos, path, &line, &col);
@@ -65,24 +66,31 @@ struct merge {
         bool gws_set;
 };
 
-static void merge_name(struct merge *m, size_t i, int slot, const char **have, const char *mine,
-                       const char *key)
+void azure_merge_name(const struct nr_azure_host *hosts, size_t i, struct nr_diags *d,
+                      const char **have, size_t *from, const char *mine, const char *key,
+                      const char *why)
 {
         if (!mine[0])
                 return;
         if (!(*have)[0]) {
                 *have = mine;
-                m->from[slot] = i;
+                *from = i;
                 return;
         }
         if (strcasecmp(*have, mine)) {
                 char path[64];
                 snprintf(path, sizeof(path), "azure.%s", key);
-                az_error(&m->diags[i], m->hosts[i].cfg, path,
-                         "'%s' differs from %s's '%s': one route table serves every host, so "
-                         "the azure: names must agree (or be left out)",
-                         mine, m->hosts[m->from[slot]].file, *have);
+                azure_error(d, hosts[i].cfg, path, "'%s' differs from %s's '%s': %s", mine,
+                            hosts[*from].file, *have, why);
         }
+}
+
+static void merge_name(struct merge *m, size_t i, int slot, const char **have, const char *mine,
+                       const char *key)
+{
+        azure_merge_name(m->hosts, i, &m->diags[i], have, &m->from[slot], mine, key,
+                         "one route table serves every host, so the azure: names must agree "
+                         "(or be left out)");
 }
 
 static bool has_subnet(const struct nr_azure_plan *p, const char *name)
@@ -109,7 +117,7 @@ static void merge_azure(struct merge *m, size_t i)
                 m->gws_from = i;
                 p->gateway_subnet = a->gateway_subnet;
         } else if (p->gateway_subnet != a->gateway_subnet) {
-                az_error(&m->diags[i], m->hosts[i].cfg, "azure.gateway_subnet",
+                azure_error(&m->diags[i], m->hosts[i].cfg, "azure.gateway_subnet",
                          "%s differs from %s's %s: the route table is either on GatewaySubnet "
                          "or not", a->gateway_subnet ? "true" : "false",
                          m->hosts[m->gws_from].file, p->gateway_subnet ? "true" : "false");
@@ -131,7 +139,7 @@ static void check_pair(struct merge *m, size_t i, size_t j)
         const char *bf = m->hosts[j].file;
         struct nr_diags *d = &m->diags[i];
         if (prefix_overlaps(a->guests.subnet, b->guests.subnet))
-                az_error(d, a, "guests.subnet",
+                azure_error(d, a, "guests.subnet",
                          "%s overlaps %s's guest subnet %s: every host needs its own floating "
                          "subnet (one route each)",
                          prefix_s(a->guests.subnet).s, bf, prefix_s(b->guests.subnet).s);
@@ -139,12 +147,12 @@ static void check_pair(struct merge *m, size_t i, size_t j)
                 char path[64];
                 const struct nr_uplink *ua = &a->uplinks[r], *ub = &b->uplinks[r];
                 if (ub->present && !ub->dhcp && prefix_overlaps(a->guests.subnet, ub->address))
-                        az_error(d, a, "guests.subnet", "%s overlaps %s's %s subnet %s",
+                        azure_error(d, a, "guests.subnet", "%s overlaps %s's %s subnet %s",
                                  prefix_s(a->guests.subnet).s, bf, cfg_uplink_name(r),
                                  prefix_s(subnet_of(ub->address)).s);
                 snprintf(path, sizeof(path), "uplinks.%s.address", cfg_uplink_name(r));
                 if (ua->present && !ua->dhcp && prefix_overlaps(ua->address, b->guests.subnet))
-                        az_error(d, a, path, "the %s subnet %s overlaps %s's guest subnet %s",
+                        azure_error(d, a, path, "the %s subnet %s overlaps %s's guest subnet %s",
                                  cfg_uplink_name(r), prefix_s(subnet_of(ua->address)).s, bf,
                                  prefix_s(b->guests.subnet).s);
         }
@@ -157,16 +165,16 @@ static void check_routes(struct merge *m, size_t i)
         for (size_t j = 0; j < i; j++) {
                 const struct nr_azure_route *o = &m->plan->routes[j];
                 if (!strcasecmp(r->name, o->name))
-                        az_error(&m->diags[i], cfg, "azure.vm_name",
+                        azure_error(&m->diags[i], cfg, "azure.vm_name",
                                  "route name '%s'%s is also %s's: give one of them another "
                                  "azure.vm_name", r->name,
                                  cfg->azure.vm_name[0] ? "" : " (from the file name)", o->file);
                 if (r->has_lan && o->has_lan && r->next_hop_known && o->next_hop_known &&
                     r->next_hop == o->next_hop)
-                        az_error(&m->diags[i], cfg, "uplinks.lan.address",
+                        azure_error(&m->diags[i], cfg, "uplinks.lan.address",
                                  "%s is also %s's NIC2 address", ip_s(r->next_hop).s, o->file);
                 if (r->lan_nic[0] && !strcasecmp(r->lan_nic, o->lan_nic))
-                        az_error(&m->diags[i], cfg, "azure.lan_nic",
+                        azure_error(&m->diags[i], cfg, "azure.lan_nic",
                                  "NIC %s is also %s's NIC2", r->lan_nic, o->file);
                 check_pair(m, i, j);
         }

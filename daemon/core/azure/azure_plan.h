@@ -24,6 +24,17 @@ struct nr_azure_host {
  * basename without .yaml, in the characters Azure allows. */
 void azure_route_name(const struct nr_azure_host *h, char out[NR_AZNAME_MAX]);
 
+/* An error about host cfg at key path, at the key's position. */
+__attribute__((format(printf, 4, 5))) void azure_error(struct nr_diags *d, const struct nr_config *cfg,
+                                                       const char *path, const char *fmt, ...);
+
+/* One azure: name of host i merged into *have (the value so far, "" for none yet, given by host
+ * *from): the first host that gives it sets it; another value from a later host is an error at
+ * azure.KEY in d, naming the first host's file and ending with why. */
+void azure_merge_name(const struct nr_azure_host *hosts, size_t i, struct nr_diags *d,
+                      const char **have, size_t *from, const char *mine, const char *key,
+                      const char *why);
+
 /* One host's part of the shared table. */
 struct nr_azure_route {
         const char *file;

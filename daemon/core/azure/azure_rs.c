@@ -8,41 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
-__attribute__((format(printf, 4, 5))) static void
-rs_error(struct nr_diags *d, const struct nr_config *cfg, const char *path, const char *fmt, ...)
-{
-        int line, col;
-        pos_get(&cfg->pos, path, &line, &col);
-        va_list ap;
-        va_start(ap, fmt);
-        diag_vadd(d, NR_SEV_ERROR, line, col, path, fmt, ap);
-        va_end(ap);
-}
-
 struct rs_merge {
         const struct nr_azure_host *hosts;
         struct nr_azure_rs_plan *p;
         struct nr_diags *diags;
         size_t from[6];            /* the host that gave each merged value */
-        bool set[6];
+        bool set[6];               /* [4]: the Route Server subnet given (names: non-empty) */
 };
 
 static void merge_str(struct rs_merge *m, size_t i, int slot, const char **have, const char *mine,
                       const char *key)
 {
-        if (!mine[0])
-                return;
-        if (!m->set[slot]) {
-                *have = mine;
-                m->set[slot] = true;
-                m->from[slot] = i;
-        } else if (strcasecmp(*have, mine)) {
-                char path[64];
-                snprintf(path, sizeof(path), "azure.%s", key);
-                rs_error(&m->diags[i], m->hosts[i].cfg, path,
-                         "'%s' differs from %s's '%s': the hosts share one Route Server",
-                         mine, m->hosts[m->from[slot]].file, *have);
-        }
+        azure_merge_name(m->hosts, i, &m->diags[i], have, &m->from[slot], mine, key,
+                         "the hosts share one Route Server");
 }
 
 static void merge_azure(struct rs_merge *m, size_t i)
@@ -69,11 +47,11 @@ static void merge_azure(struct rs_merge *m, size_t i)
         const char *other = m->hosts[m->from[4]].file;
         if (p->rs_subnet.addr != a->route_server_subnet.addr ||
             p->rs_subnet.len != a->route_server_subnet.len)
-                rs_error(&m->diags[i], m->hosts[i].cfg, "azure.route_server_subnet",
+                azure_error(&m->diags[i], m->hosts[i].cfg, "azure.route_server_subnet",
                          "%s differs from %s's %s", prefix_s(a->route_server_subnet).s, other,
                          prefix_s(p->rs_subnet).s);
         if (p->b2b != a->branch_to_branch)
-                rs_error(&m->diags[i], m->hosts[i].cfg, "azure.branch_to_branch",
+                azure_error(&m->diags[i], m->hosts[i].cfg, "azure.branch_to_branch",
                          "%s differs from %s's %s: Route Server has one setting",
                          a->branch_to_branch ? "true" : "false", other, p->b2b ? "true" : "false");
 }
@@ -94,25 +72,25 @@ static void check_host(struct rs_merge *m, size_t i, size_t *first_bgp)
         const struct nr_azure_rs_host *h = &m->p->hosts[i];
         struct nr_diags *d = &m->diags[i];
         if (!cfg->bgp.present) {
-                rs_error(d, cfg, "bgp", "no bgp: section: in Route Server mode every host "
+                azure_error(d, cfg, "bgp", "no bgp: section: in Route Server mode every host "
                          "peers over BGP (bgp.asn, bgp.peers)");
                 return;
         }
         if (*first_bgp == (size_t)-1)
                 *first_bgp = i;
         else if (!same_peers(&cfg->bgp, &m->hosts[*first_bgp].cfg->bgp))
-                rs_error(d, cfg, "bgp.peers", "differ from %s's: the hosts peer with the same "
+                azure_error(d, cfg, "bgp.peers", "differ from %s's: the hosts peer with the same "
                          "Route Server instances", m->hosts[*first_bgp].file);
         if (i >= NR_AZURE_RS_MAX_PEERS)
-                rs_error(d, cfg, "bgp", "host %zu: Route Server peers with at most %d "
+                azure_error(d, cfg, "bgp", "host %zu: Route Server peers with at most %d "
                          "appliances", i + 1, NR_AZURE_RS_MAX_PEERS);
         for (size_t j = 0; j < i; j++) {
                 const struct nr_azure_rs_host *o = &m->p->hosts[j];
                 if (!strcasecmp(h->name, o->name))
-                        rs_error(d, cfg, "azure.vm_name", "peering name '%s' is also %s's: give "
+                        azure_error(d, cfg, "azure.vm_name", "peering name '%s' is also %s's: give "
                                  "one of them another azure.vm_name", h->name, o->file);
                 if (h->ip_known && o->ip_known && h->ip == o->ip)
-                        rs_error(d, cfg, "uplinks.lan.address", "%s is also %s's NIC2 address",
+                        azure_error(d, cfg, "uplinks.lan.address", "%s is also %s's NIC2 address",
                                  ip_s(h->ip).s, o->file);
         }
 }

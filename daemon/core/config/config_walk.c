@@ -11,6 +11,43 @@ void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n)
         pos_put(c->yv.pos, path, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1);
 }
 
+/* Key paths, built for every key of the file (tens of thousands in a large one): plain copies,
+ * cut at the buffer's end as snprintf would. "PATH.NAME" (NAME alone at the top) */
+static void path_key(char *out, size_t size, const char *path, const char *name)
+{
+        size_t a = strlen(path), b = strlen(name), n = 0;
+        if (a >= size)
+                a = size - 1;
+        memcpy(out, path, a);
+        n = a;
+        if (a && n + 1 < size)
+                out[n++] = '.';
+        if (b > size - 1 - n)
+                b = size - 1 - n;
+        memcpy(out + n, name, b);
+        out[n + b] = '\0';
+}
+
+/* "PATH[I]" */
+static void path_index(char *out, size_t size, const char *path, size_t i)
+{
+        char num[24], *d = num + sizeof(num);
+        *--d = '\0';
+        *--d = ']';
+        do
+                *--d = (char)('0' + i % 10);
+        while ((i /= 10));
+        *--d = '[';
+        size_t a = strlen(path), b = strlen(d);
+        if (a >= size)
+                a = size - 1;
+        memcpy(out, path, a);
+        if (b > size - 1 - a)
+                b = size - 1 - a;
+        memcpy(out + a, d, b);
+        out[a + b] = '\0';
+}
+
 static yaml_node_t *node(struct pctx *c, int id)
 {
         return yaml_document_get_node(c->yv.doc, id);
@@ -242,7 +279,7 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                                 continue;
                         }
                         const char *name = yv_str(k);
-                        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", name);
+                        path_key(sub, sizeof(sub), path, name);
                         size_t i = 0;
                         while (keys[i].name && strcmp(keys[i].name, name))
                                 i++;
@@ -284,7 +321,7 @@ size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
         char sub[YV_PATH_MAX];
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, seq, i);
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+                path_index(sub, sizeof(sub), path, i);
                 cw_pos(c, sub, it);
                 cw_map(c, it, sub, keys, (char *)items + i * item_size);
         }
@@ -299,7 +336,7 @@ size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
         *out = cw_calloc(n, sizeof(**out));
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, seq, i);
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+                path_index(sub, sizeof(sub), path, i);
                 cw_pos(c, sub, it);
                 yv_subnet(&c->yv, it, sub, &(*out)[i]);
         }

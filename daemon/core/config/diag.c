@@ -103,13 +103,19 @@ static uint32_t pos_hash(const char *p, size_t len)
         uint32_t h = 2166136261u; /* FNV-1a */
         for (size_t i = 0; i < len; i++)
                 h = (h ^ (uint8_t)p[i]) * 16777619u;
+        /* FNV's low bits (the slot) hardly depend on the high bits of the last bytes: paths
+         * that differ in one digit (`x[1234].to`, `x[1235].to`) would pile up in neighbouring
+         * slots; mix the high bits down */
+        h ^= h >> 16;
+        h *= 0x7feb352du;
+        h ^= h >> 15;
         return h;
 }
 
 static void pos_index(struct nr_posmap *m, size_t i)
 {
         size_t mask = m->n_slots - 1;
-        size_t s = pos_hash(m->v[i].path, strlen(m->v[i].path)) & mask;
+        size_t s = m->v[i].hash & mask;
         while (m->slots[s])
                 s = (s + 1) & mask;
         m->slots[s] = (uint32_t)i + 1;
@@ -130,11 +136,17 @@ static void pos_rehash(struct nr_posmap *m)
  * second put of the same path is kept but never found, which is what "first wins" wants. */
 void pos_put(struct nr_posmap *m, const char *path, int line, int col)
 {
+        size_t len = strlen(path);
         m->v = grow(m->v, &m->cap, m->n, sizeof(*m->v));
-        char *p = strdup(path);
-        if (!p)
-                abort();
-        m->v[m->n++] = (struct nr_pos){.path = p, .line = line, .col = col};
+        while (m->text_len + len > m->text_cap) {
+                m->text_cap = m->text_cap ? m->text_cap * 2 : 4096;
+                if (!(m->text = realloc(m->text, m->text_cap)))
+                        abort();
+        }
+        memcpy(m->text + m->text_len, path, len);
+        m->v[m->n++] = (struct nr_pos){.off = (uint32_t)m->text_len, .len = (uint32_t)len,
+                                       .hash = pos_hash(path, len), .line = line, .col = col};
+        m->text_len += len;
         if (m->n * 2 > m->n_slots)
                 pos_rehash(m);
         else
@@ -146,9 +158,10 @@ static const struct nr_pos *pos_find(const struct nr_posmap *m, const char *path
         if (!m->n_slots)
                 return NULL;
         size_t mask = m->n_slots - 1;
-        for (size_t s = pos_hash(path, len) & mask; m->slots[s]; s = (s + 1) & mask) {
+        uint32_t h = pos_hash(path, len);
+        for (size_t s = h & mask; m->slots[s]; s = (s + 1) & mask) {
                 const struct nr_pos *p = &m->v[m->slots[s] - 1];
-                if (strlen(p->path) == len && memcmp(p->path, path, len) == 0)
+                if (p->hash == h && p->len == len && memcmp(m->text + p->off, path, len) == 0)
                         return p;
         }
         return NULL;
@@ -177,8 +190,7 @@ size_t pos_get(const struct nr_posmap *m, const char *path, int *line, int *col)
 
 void pos_free(struct nr_posmap *m)
 {
-        for (size_t i = 0; i < m->n; i++)
-                free(m->v[i].path);
+        free(m->text);
         free(m->v);
         free(m->slots);
         *m = (struct nr_posmap){0};

@@ -28,13 +28,18 @@ struct nr_diags {
 };
 
 struct nr_pos {
-        char *path;
+        uint32_t off, len;         /* the path: text + off, len bytes (no NUL) */
+        uint32_t hash;
         int line, col;
 };
 
+/* Every key path's position: the paths in one growing text (a few tens of bytes each, tens of
+ * thousands of them in a large file: one allocation, not one each), an open-addressing index. */
 struct nr_posmap {
         struct nr_pos *v;
         size_t n, cap;
+        char *text;
+        size_t text_len, text_cap;
         uint32_t *slots;           /* open-addressing index into v (+1; 0 = empty) */
         size_t n_slots;
 };
