@@ -14,6 +14,8 @@
 #   - ci (cloud_init:) gets a NoCloud seed: an ISO labelled cidata with its user data and
 #     meta-data (instance-id, local-hostname ci), attached read-only; changed user data gives a
 #     rebuilt seed with a new instance-id (no guest reads it here: see docs/guests.md 11)
+#   - fx's name is taken by a foreign domain: a conflict (vm list, status failing:), the domain
+#     left as it was; once it is undefined by hand the guest pass defines nestrouter's own
 # Needs what test-guests.sh needs. NR_VNET_ID (default dclones); KEEP=1 keeps the work dir.
 # shellcheck disable=SC3043,SC2016
 set -u
@@ -68,6 +70,7 @@ vms:
      cmdline: "$KARGS nrtest.mark=TWO", memory: 128MiB, cpu: qemu64, ip: 10.0.2.92,
      autostart: false}
   - {name: k, kernel: $GUEST_DIR/vmlinuz, memory: 64MiB, autostart: false}
+  - {name: fx, kernel: $GUEST_DIR/vmlinuz, memory: 64MiB, autostart: false}
   - {name: gen2, disk: $W/gen2.vhdx, memory: 64MiB, autostart: false}
   - name: ci
     base: $W/golden.qcow2
@@ -88,6 +91,12 @@ vmj() { sj ".guests.vms[] | select(.name == \"$1\") | $2"; }
 mark() { awk -v n="$2" '/init started/ { b++ } b == n && /DISKMARK before=/ { sub(/.*before=/, ""); gsub(/\r/, ""); print; exit }' "$CON/$1.log" 2>/dev/null; }
 marked() { [ "$(awk -v n="$2" '/init started/ { b++ } b == n && /DISKMARK wrote/ { f = 1 } END { print f + 0 }' "$CON/$1.log" 2>/dev/null)" = 1 ]; }
 
+# someone else's domain with the name of a configured VM (fx): a conflict, never touched
+cat >"$W/fx-foreign.xml" <<EOF2
+<domain type='qemu'><name>fx</name><memory unit='MiB'>32</memory>
+<os><type arch='x86_64'>hvm</type></os></domain>
+EOF2
+run "a foreign domain named fx is defined (not nestrouter's)" VIRSH define "$W/fx-foreign.xml"
 t0=$(now_ms)
 run "nestrouterd starts in $RTR and converges" daemon_up
 if [ -z "$DPID" ] || ! ctl_up; then fail "daemon not running: nothing more to test"; summary; exit; fi
@@ -160,6 +169,19 @@ check_grep "reload with other user data" 'configuration loaded' ctl reload
 new_id() { id2=$(iso_file meta-data | sed -n 's/^instance-id: //p'); [ -n "$id2" ] && [ "$id2" != "$id1" ]; }
 run "the seed is rebuilt with a new instance-id" wait_for 50 new_id
 check_grep "... and the new user data" 'packages: \[apache2\]' iso_file user-data
+# ---------------------------------------------------------------- a foreign domain in the way
+fx_state() { vmj fx .state; }
+fx_meta() { VIRSH dumpxml fx 2>/dev/null | grep -c 'nestrouter:guest'; }
+fx_ours() { [ "$(fx_meta)" -gt 0 ]; }
+fx_resolved() { ! ctl status | grep -q 'failing: vm fx'; }
+check "vm list: fx is in conflict with the foreign domain" conflict fx_state
+check_grep "status: failing: vm fx, a conflict, left alone" \
+        'failing: vm fx: conflict: a domain named fx exists that nestrouter does not own; left alone' ctl status
+check "the foreign fx is left as it was (no nestrouter metadata)" 0 fx_meta
+run "the foreign fx is undefined by hand" VIRSH undefine fx
+run "... nestrouterd defines its own fx (the next guest pass, planned as vm define)" wait_for 100 fx_ours
+run "... and the conflict is resolved in status" wait_for 50 fx_resolved
+check "... fx is defined and off (autostart: false)" "shut off" fx_state
 run "SIGTERM: the daemon exits" daemon_stop
 expect "... with status 0" "${DL_RC:-x}" = 0
 echo "# guest boots took $(($(now_ms) - t0)) ms from the daemon's start"
