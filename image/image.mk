@@ -2,7 +2,9 @@
 #   make image       build/image/nestrouter.raw (+ .qcow2): Debian 12 + nestrouter, BIOS and UEFI
 #   make vhd         build/image/nestrouter.vhd: the Azure upload (fixed VHD, whole MiB)
 #   make run         boot the image in QEMU in the simulated Azure VNet (serial console here)
-#   make test-image  the boot test: BIOS and UEFI, cloud-init seed, READY, a guest's traffic
+#   make test-image  the boot test: BIOS and UEFI, cloud-init seed, READY, a guest's traffic;
+#                    then the image as nestrouterd's nested guest, reading its cloud_init: seed
+#   make test-image-guest  only the latter (tests/netns/test-guests-image.sh)
 # nestrouter comes in as its Debian package (make deb, image/deb/). The raw image is rebuilt when
 # the package, rootfs/, image/, docs or configs change; the Debian
 # root filesystem under it is cached in build/image/cache (IMAGE_REFRESH=1 rebuilds it, e.g. for
@@ -12,7 +14,7 @@ IMAGE_RAW    := $(IMAGE_OUT)/nestrouter.raw
 IMAGE_VHD    := $(IMAGE_OUT)/nestrouter.vhd
 IMAGE_INPUTS := $(shell find image rootfs -type f 2>/dev/null) $(wildcard docs/*.md configs/*.yaml)
 
-.PHONY: image vhd run test-image image-deps image-clean
+.PHONY: image vhd run test-image test-image-guest image-deps image-clean
 image-deps:
 	@image/deps.sh
 
@@ -31,8 +33,13 @@ vhd: $(IMAGE_VHD)
 run: $(IMAGE_RAW) | deps image-deps
 	@image/run.sh
 
-test-image: $(IMAGE_RAW) $(IMAGE_VHD) | deps image-deps
-	@tests/image/test-boot.sh
+# both run, whatever the first says; either failing fails the target
+test-image: $(IMAGE_RAW) $(IMAGE_VHD) $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt | deps image-deps
+	@rc=0; tests/image/test-boot.sh || rc=1; \
+		sh tests/netns/test-guests-image.sh || rc=1; exit $$rc
+
+test-image-guest: $(IMAGE_RAW) $(BUILD)/nestrouterctl $(BUILD)/nestrouter-virt | deps image-deps
+	@sh tests/netns/test-guests-image.sh
 
 # keeps the Debian package cache (build/image/cache)
 image-clean:

@@ -33,9 +33,9 @@ run "netns: Route Server: three hosts over BGP (BIRD), no route table; drain, he
 # output (boot times, its own N passed line) is shown. A skip is not a pass.
 if [ "${IMAGE:-0}" = 1 ]; then
         if $MAKE --no-print-directory test-image; then
-                pass "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic"
+                pass "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic; the image as a nested guest reads its cloud_init: seed"
         else
-                fail "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic"
+                fail "image: build, boot with BIOS and UEFI, cloud-init, READY, guest traffic; the image as a nested guest reads its cloud_init: seed"
         fi
 else
         echo "image tests: SKIPPED (run make test IMAGE=1)"

@@ -5,6 +5,8 @@ build/bench-apply.png (apply time against the number of forwards and routes).
 
 Environment (defaults in brackets): BENCH_ONLY (comma list of sections: libvirt, control,
 scaling, nft, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
+BENCH_DATA_VARIANTS [nestrouter,baseline,libvirt,bare; also inet_only, file],
+BENCH_DATA_DESTS [azure_vm,internet], BENCH_DATA_PROTOS [tcp,udp], BENCH_DATA_FILE (for file),
 BENCH_COLD_ROUNDS [9], BENCH_SIZES ["100 300 1000 3000 10000"], BENCH_SCALE_REPS [3],
 BENCH_IDLE_SECS [60], BENCH_DHCP_GUESTS [250; 30 guests also run], BENCH_DRIFT_SAMPLES [25], BENCH_WORK
 [/tmp/nr-bench-work], BUILD [build].
@@ -135,7 +137,7 @@ def rows(r):
     dp = r.get("data")
     if dp:
         for dest in ("azure_vm", "internet"):
-            for v_ in ("nestrouter", "libvirt", "bare"):
+            for v_ in ("nestrouter", "file", "inet_only", "libvirt", "bare"):
                 q = dp["ratios"].get(v_, {}).get(dest)
                 if not q:
                     continue
@@ -143,14 +145,19 @@ def rows(r):
                 m = dp["variants"][v_][dest]
                 tgt = v_ == "nestrouter"
                 tp, up = q["tcp_paired_median"], q["udp_paired_median"]
-                out.append(("%s/baseline -> %s TCP (medians %.2f/%.2f Gbit/s)"
-                            % (v_, dest, m["tcp_bps_median"] / 1e9, b["tcp_bps_median"] / 1e9),
-                            "%.1f%%" % (100 * tp), ">= 97%" if tgt else "(info)",
-                            verdict(tp >= 0.97) if tgt else ""))
+                if tp is not None:
+                    out.append(("%s/baseline -> %s TCP (medians %.2f/%.2f Gbit/s)"
+                                % (v_, dest, m["tcp_bps_median"] / 1e9, b["tcp_bps_median"] / 1e9),
+                                "%.1f%%" % (100 * tp), ">= 97%" if tgt else "(info)",
+                                verdict(tp >= 0.97) if tgt else ""))
+                if up is None:
+                    continue
+                # issue 11 asks 97 % towards the internet (masqueraded), 95 % stays the VNet's
+                umin = 0.97 if dest == "internet" else 0.95
                 out.append(("%s/baseline -> %s 64 B UDP (medians %.0f/%.0f kpps)"
                             % (v_, dest, m["udp_pps_median"] / 1e3, b["udp_pps_median"] / 1e3),
-                            "%.1f%%" % (100 * up), ">= 95%" if tgt else "(info)",
-                            verdict(up >= 0.95) if tgt else ""))
+                            "%.1f%%" % (100 * up), ">= %.0f%%" % (100 * umin) if tgt else "(info)",
+                            verdict(up >= umin) if tgt else ""))
     dhcp = r.get("dhcp") or {}
     def dhcp_key(k):
         """largest size first; in each size: ours, the floor, ping_check"""
@@ -275,7 +282,8 @@ def main():
             res["seconds"][name] = round(time.monotonic() - t0, 1)
 
     try:
-        if "libvirt" in only or "data" in only:
+        data_variants = os.environ.get("BENCH_DATA_VARIANTS", "libvirt")
+        if "libvirt" in only or ("data" in only and "libvirt" in data_variants.split(",")):
             lv = L.Libvirt(work)
             libvirt_rules, lvres = L.run(lv, env_int("BENCH_COLD_ROUNDS", 9), work)
             res["libvirt_rules"] = libvirt_rules

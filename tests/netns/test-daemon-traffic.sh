@@ -64,6 +64,63 @@ check "hairpin: g2 -> 10.0.0.4:3390 too (from does not apply to guests)" 10.0.2.
         vnet whoami g2 "$NIC1_IP" 3390
 expect "post-hairpin counted the hairpinned connections" "$(rule_packets post-hairpin)" -gt "$hp0"
 
+# ---------------------------------------------------------------- established: two rules
+# Issue 11: a packet of an established connection meets its verdict in the forward chain's
+# second rule (fwd-guest-spoof, then fwd-established, whose vmap ends the chain either way).
+# After a UDP flow web1 -> internet is established, 200 more exchanges (400 forwarded packets)
+# must all be counted by fwd-established and none by a later rule of the chain (a few packets
+# of other traffic are tolerated). A port-forwarded TCP connection: its SYN and SYN/ACK both
+# reach the MSS clamp, and pf_count sees every packet of it (handshake through fwd-to-pf-count,
+# the rest through fwd-established's pf_established).
+fwd_counters() {
+        ctl status --json |
+                jq -r '.nft.rules[] | select(.chain == "forward" or .chain == "pf_established"
+                        or .chain == "pf_count") | "\(.id) \(.packets)"'
+}
+# delta BEFORE AFTER ID: how much the rule's counter rose
+delta() {
+        awk -v id="$3" 'NR == FNR { if ($1 == id) b = $2; next } $1 == id { print $2 - b }' \
+                "$1" "$2"
+}
+# later BEFORE AFTER: the sum of what every forward rule after the first two rose by
+later() {
+        ctl status --json | jq -r '.nft.rules[] | select(.chain == "forward") | .id' | tail -n +3 |
+                while read -r id; do delta "$1" "$2" "$id"; done | awk '{ s += $1 } END { print s + 0 }'
+}
+echo_py="$DL_HERE/udp-echo.py"
+run "internet host: UDP echo on port 7998" vnet spawn inet udpecho python3 "$echo_py" serve 7998
+sleep 0.3
+check "web1 -> internet UDP 7998 from port 40998: echoed (the flow is established)" 1 \
+        vnet exec web1 timeout 10 python3 "$echo_py" send "$INET_IP" 7998 40998 1
+fwd_counters >"$W/est0"
+check "200 more exchanges of that flow all echoed" 200 \
+        vnet exec web1 timeout 30 python3 "$echo_py" send "$INET_IP" 7998 40998 200
+fwd_counters >"$W/est1"
+first_two() {
+        ctl status --json | jq -r '.nft.rules[] | select(.chain == "forward") | .id' | head -n 2 |
+                paste -sd' '
+}
+check "the first two forward rules are fwd-guest-spoof and fwd-established" \
+        "fwd-guest-spoof fwd-established" first_two
+est=$(delta "$W/est0" "$W/est1" fwd-established)
+expect "fwd-established took every packet of the flow (rose by ${est:-?} >= 400)" "${est:-0}" -ge 400
+rest=$(later "$W/est0" "$W/est1")
+expect "the rules after the first two saw none of them (rose by ${rest:-?} < 10 in all)" \
+        "${rest:-999}" -lt 10
+fwd_counters >"$W/pf0"
+check "Azure VM -> 10.0.1.4:3390 (forwarded TCP connection) reaches web1" "$VM_IP" \
+        vnet whoami vm "$NIC2_IP" 3390
+sleep 0.5
+fwd_counters >"$W/pf1"
+mss=$(delta "$W/pf0" "$W/pf1" fwd-mss-clamp)
+expect "the MSS clamp saw its SYN and SYN/ACK (fwd-mss-clamp rose by ${mss:-?} >= 2)" "${mss:-0}" -ge 2
+hs=$(delta "$W/pf0" "$W/pf1" fwd-to-pf-count) ep=$(delta "$W/pf0" "$W/pf1" fwd-est-pf-count)
+pf=$(delta "$W/pf0" "$W/pf1" fwd-pf-tcp-3390)
+expect "its established packets took fwd-established -> pf_established (${ep:-?} > 0)" "${ep:-0}" -gt 0
+expect "pf_count counted every packet once (fwd-pf-tcp-3390 +${pf:-?} = handshake ${hs:-?} + established ${ep:-?})" \
+        "${pf:-0}" -eq $((${hs:-0} + ${ep:-0}))
+vnet kill inet udpecho
+
 # ---------------------------------------------------------------- spoofed guest source
 vnet exec vm nft -f - <<'EOF'
 table ip nrtest {

@@ -1,6 +1,6 @@
 /* cloud-init: the cloud_init: keys (inline or file, errors), the NoCloud meta-data whose
- * instance-id follows the data, and the seed in the domain XML (a read-only SATA cdrom, never
- * booted). */
+ * instance-id follows the data, and the seed in the domain XML (a read-only virtio disk, a SATA
+ * cdrom with devices: compat; never booted). */
 #include "golden_file.h"
 #include "unit_helpers.h"
 
@@ -72,9 +72,11 @@ static void test_seed_in_xml(void **state)
         assert_int_equal(render_domain(&in, &d), 0);
         golden_check("tests/golden/domain", "ubuntu-kvm-cloud-init.xml", d.xml, "the rendered XML",
                      NULL);
+        /* Debian's cloud kernel has no AHCI: the seed is a virtio disk, not a SATA cdrom */
         assert_non_null(strstr(d.xml, "<source file='/var/lib/nestrouter/cloud-init/ubuntu.iso'/>\n"
-                                      "      <target dev='sda' bus='sata'/>\n      <readonly/>\n"
+                                      "      <target dev='vdb' bus='virtio'/>\n      <readonly/>\n"
                                       "    </disk>"));
+        assert_null(strstr(d.xml, "device='cdrom'"));
         assert_non_null(strstr(d.xml, "<boot dev='hd'/>"));
         char p[128];
         domain_seed_path("/s", "ubuntu", p, sizeof(p));
@@ -82,9 +84,32 @@ static void test_seed_in_xml(void **state)
         render_domain_free(&d);
 }
 
+static void test_seed_compat(void **state)
+{
+        struct nr_domain d;
+        (void)state;
+        struct tcfg *t = check_text(HEAD "  - name: w\n    disk: /d/w.qcow2\n    devices: compat\n"
+                                         "    cloud_init: {user_data: x}\n");
+        expect_clean(t);
+        struct nr_domain_in in = {
+                .vm = &t->cfg.vms[0], .accel = NR_ACCEL_TCG, .bridge = "nr0",
+                .console_path = "/c/w.log", .disk_path = "/d/w.qcow2",
+                .seed_path = "/s/cloud-init/w.iso", .firmware = NR_FW_BIOS,
+        };
+        assert_int_equal(render_domain(&in, &d), 0);
+        /* no virtio drivers: the disk and the seed are SATA (sda, sdb) */
+        assert_non_null(strstr(d.xml, "<target dev='sda' bus='sata'/>"));
+        assert_non_null(strstr(d.xml, "<disk type='file' device='cdrom'>\n"
+                                      "      <driver name='qemu' type='raw'/>\n"
+                                      "      <source file='/s/cloud-init/w.iso'/>\n"
+                                      "      <target dev='sdb' bus='sata'/>\n      <readonly/>\n"));
+        assert_null(strstr(d.xml, "bus='virtio'/>"));
+        render_domain_free(&d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {TEST(test_keys), TEST(test_meta_data),
-                                           TEST(test_seed_in_xml)};
+                                           TEST(test_seed_in_xml), TEST(test_seed_compat)};
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -301,9 +301,13 @@ static void test_nft_full_rules(void **state)
         free(s);
 }
 
-/* The clamp must see SYNs before any accept ends the chain; the per-forward counters must see
- * every packet of a forwarded connection, so the jump to them comes before fwd-established too,
- * and only DNATed connections take it: other traffic never walks the per-forward rules. */
+/* The clamp must see every SYN (a new connection's, and the SYN/ACK, which conntrack already
+ * calls established) before an accept ends the chain: fwd-established, the one accept before
+ * it, leaves out TCP connections conntrack has not assured (handshake not complete). The
+ * per-forward counters must see every packet of a forwarded connection: established ones go
+ * to them through fwd-established's vmap (pf_established), the others through
+ * fwd-to-pf-count, which comes before fwd-est-setup; only DNATed connections take either, so
+ * other traffic never walks the per-forward rules. */
 static void test_nft_forward_order(void **state)
 {
         (void)state;
@@ -313,8 +317,12 @@ static void test_nft_forward_order(void **state)
         char *fwd = block(s, "chain forward");
         assert_null(strstr(fwd, "fwd-pf-tcp-2222"));
         assert_true(has_line(fwd, "ct status dnat counter jump pf_count", NULL));
-        const char *ids[] = {"fwd-invalid", "fwd-guest-spoof", "fwd-mss-clamp", "fwd-to-pf-count",
-                             "fwd-established",
+        assert_true(has_line(fwd, "ct state established,related",
+                             "meta l4proto . ct status & assured != { tcp . 0x0 }",
+                             "ct status & dnat vmap { 0x0 : accept, dnat : goto pf_established }",
+                             "comment \"fwd-established\"", NULL));
+        const char *ids[] = {"fwd-guest-spoof", "fwd-established", "fwd-invalid", "fwd-mss-clamp",
+                             "fwd-to-pf-count", "fwd-est-setup",
                              "fwd-guest-imds", "fwd-guest-azdns", "fwd-guest-wireserver",
                              "fwd-guest-out", "fwd-lan-in", "fwd-nat-pf", "fwd-drop"};
         const char *prev = fwd;
@@ -326,7 +334,58 @@ static void test_nft_forward_order(void **state)
         }
         assert_true(strstr(fwd, "policy drop;") != NULL);
         free(fwd);
+        assert_block(s, "chain pf_established",
+                     "\t\tcounter jump pf_count comment \"fwd-est-pf-count\"\n"
+                     "\t\tcounter accept comment \"fwd-est-pf-accept\"\n");
         free(s);
+}
+
+/* Issue 11: a packet of an established connection meets its verdict at most two rules into the
+ * forward chain, whatever the configuration: the spoof guard (when there is a bridge), then
+ * fwd-established, which ends the evaluation for every established packet but a TCP
+ * handshake's. Checked on the model the backend applies, rule by rule. */
+static void assert_established_within_two(const struct fx *f, bool bridge)
+{
+        struct nftm_table *t = render_nft(&f->cfg, &f->facts);
+        assert_non_null(t);
+        const struct nftm_chain *c = nftm_find_chain(t, "forward");
+        assert_non_null(c);
+        size_t i = 0;
+        assert_true(c->n_rules >= 2);
+        if (bridge) {
+                assert_string_equal(nftm_str(t, c->rules[i].id), "fwd-guest-spoof");
+                assert_non_null(strstr(nftm_str(t, c->rules[i].text), " drop"));
+                i++;
+        }
+        assert_string_equal(nftm_str(t, c->rules[i].id), "fwd-established");
+        const char *est = nftm_str(t, c->rules[i].text);
+        assert_true(!strncmp(est, "ct state established,related ", 29));
+        /* both outcomes of the vmap are verdicts that end the chain (goto: the counters, then
+         * accept), so no later rule sees the packet */
+        assert_non_null(strstr(est, "vmap { 0x0 : accept, dnat : goto pf_established }"));
+        assert_true(i < 2);
+        const struct nftm_chain *pe = nftm_find_chain(t, "pf_established");
+        assert_non_null(pe);
+        assert_int_equal(pe->n_rules, 2);
+        assert_string_equal(nftm_str(t, pe->rules[1].text), "counter accept");
+        nftm_unref(t);
+}
+
+static void test_nft_established_first(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_full(&f);
+        assert_established_within_two(&f, true);
+        f.cfg.n_port_forwards = 0;
+        assert_established_within_two(&f, true);
+        fx_nat_only(&f);
+        assert_established_within_two(&f, true);
+        fx_routed_only(&f);
+        assert_established_within_two(&f, true);
+        fx_full(&f);
+        strcpy(f.cfg.guests.bridge, "bad name!"); /* unusable: no bridge rules at all */
+        assert_established_within_two(&f, false);
 }
 
 /* one counting rule per forward, keyed by the original port, no verdict (the chain goes on) */
@@ -817,6 +876,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_nft_full_rules),
                 cmocka_unit_test(test_nft_forward_order),
+                cmocka_unit_test(test_nft_established_first),
                 cmocka_unit_test(test_nft_forward_counters),
                 cmocka_unit_test(test_nft_metrics_scrape),
                 cmocka_unit_test(test_nft_sets),

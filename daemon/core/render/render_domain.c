@@ -209,6 +209,16 @@ static void put_cdrom(struct nr_buf *b, const char *path, unsigned *sd, unsigned
         buf_puts(b, "    </disk>\n");
 }
 
+/* The seed as a read-only virtio disk, as cloud-localds' seeds are attached */
+static void put_seed_disk(struct nr_buf *b, const char *path, unsigned *vd)
+{
+        buf_puts(b, "    <disk type='file' device='disk'>\n"
+                    "      <driver name='qemu' type='raw'/>\n      <source file='");
+        put_esc(b, path);
+        buf_printf(b, "'/>\n      <target dev='vd%c' bus='virtio'/>\n      <readonly/>\n"
+                      "    </disk>\n", 'a' + (*vd)++);
+}
+
 static void put_disks(struct nr_buf *b, const struct nr_domain_in *in)
 {
         const struct nr_vm *vm = in->vm;
@@ -220,8 +230,12 @@ static void put_disks(struct nr_buf *b, const struct nr_domain_in *in)
                 put_disk(b, in->more_disks[i], compat, compat ? &sd : &vd, 0);
         for (size_t i = 0; i < vm->n_cdroms; i++)
                 put_cdrom(b, vm->cdroms[i], &sd, order ? ++boot : 0);
-        if (in->seed_path) /* never booted: cloud-init in the guest finds it by its label */
+        if (!in->seed_path) /* never booted: cloud-init in the guest finds it by its label */
+                return;
+        if (compat) /* a guest without virtio drivers */
                 put_cdrom(b, in->seed_path, &sd, 0);
+        else /* Debian's cloud kernel has no AHCI driver: a SATA cdrom is invisible to it */
+                put_seed_disk(b, in->seed_path, &vd);
 }
 
 static void put_devices(struct nr_buf *b, const struct nr_domain_in *in)
@@ -263,7 +277,8 @@ int render_domain(const struct nr_domain_in *in, struct nr_domain *out)
                 return -EINVAL;
         if (uefi(in) && !in->nvram_path)
                 return -EINVAL;
-        if (in->n_more_disks + (in->disk_path ? 1 : 0) > 26 || vm->n_cdroms > 25 ||
+        if (in->n_more_disks + (in->disk_path ? 1 : 0) + (in->seed_path && !compat) > 26 ||
+            vm->n_cdroms > 25 ||
             (compat ? in->n_more_disks + 1 : 0) + vm->n_cdroms + 1 > 26)
                 return -E2BIG; /* target names sda..sdz, vda..vdz */
         snprintf(out->firmware, sizeof(out->firmware), "%s",

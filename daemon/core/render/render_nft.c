@@ -306,20 +306,49 @@ static void nft_chain_pf_count(struct nft_ctx *c)
         }
 }
 
+/* Where fwd-established sends the packets of an established port-forwarded connection: through
+ * the per-forward counters, then accepted (a jump from the vmap would come back into `forward`
+ * and walk the rules for new connections). */
+static void nft_chain_pf_established(struct nft_ctx *c)
+{
+        nftm_chain(c->t, "pf_established", NULL);
+        nft_rule(c, "fwd-est-pf-count", "counter jump pf_count");
+        nft_rule(c, "fwd-est-pf-accept", "counter accept");
+}
+
+/* The order is chosen so that a packet of an established connection meets its verdict in the
+ * second rule (issue 11: at most two rule evaluations beyond conntrack), and it is safe because
+ * every rule it skips only matters for packets that are not established:
+ *  - fwd-guest-spoof stays first: conntrack does not key on the interface, so a guest sending
+ *    a reply tuple of another guest's connection with an outside source (an internet server's
+ *    address) would be "established"; the bridge table drops that too, but only for the ports
+ *    it knows, and a new tap is unknown until the next pass.
+ *  - fwd-established accepts every established or related packet except those of a TCP
+ *    connection conntrack has not yet assured, i.e. whose handshake is not complete: the
+ *    SYN/ACK (a reply, so "established") must still reach the MSS clamp. Its vmap sends a
+ *    port-forwarded connection's packets through pf_count first, so the per-forward counters
+ *    still see both directions of every packet.
+ *  - fwd-invalid, fwd-mss-clamp and the policy rules only see invalid packets, new
+ *    connections, related TCP ones and TCP handshakes; fwd-est-setup accepts the latter two
+ *    once clamped and counted. */
 static void nft_chain_forward(struct nft_ctx *c)
 {
         const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
 
         nft_chain_begin(c, "forward", "type filter hook forward priority filter; policy drop;");
-        nft_rule(c, "fwd-invalid", "ct state invalid counter drop");
         if (c->br)
                 nft_rule(c, "fwd-guest-spoof", "iifname \"%s\" ip saddr != %s counter drop", c->br,
                          c->subnet);
+        nft_rule(c, "fwd-established",
+                 "ct state established,related meta l4proto . ct status & assured != "
+                 "{ tcp . 0x0 } counter ct status & dnat vmap "
+                 "{ 0x0 : accept, dnat : goto pf_established }");
+        nft_rule(c, "fwd-invalid", "ct state invalid counter drop");
         /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
         nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
         if (c->cfg->n_port_forwards)
                 nft_rule(c, "fwd-to-pf-count", "ct status dnat counter jump pf_count");
-        nft_rule(c, "fwd-established", "ct state established,related counter accept");
+        nft_rule(c, "fwd-est-setup", "ct state established,related counter accept");
         nft_forward_guests(c);
         if (lan)
                 nft_rule(c, "fwd-lan-in", "iifname \"%s\" ip daddr %s counter accept", lan,
@@ -405,6 +434,7 @@ struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts
         nft_chain_mangle(&c);
         nft_chain_input(&c);
         nft_chain_pf_count(&c);
+        nft_chain_pf_established(&c);
         nft_chain_forward(&c);
         nft_chain_postrouting(&c);
         if (nftm_finish(c.t) < 0) {
