@@ -657,13 +657,12 @@ static void guests_desired(const char *vms, bool hold, const char *const *hashes
         }
 }
 
-static struct nr_pass_result guest_pass(struct fake_virt *fv, const char *vms, bool hold,
-                                        const char *const *hashes, const char *why)
+static struct nr_pass_result guest_pass(const char *vms, bool hold, const char *const *hashes,
+                                        const char *why)
 {
         struct nr_desired want;
         struct nr_pass_result res;
         char xml[8][128];
-        (void)fv;
         guests_desired(vms, hold, hashes, &want, xml);
         fake_note(&S.k, "guest pass %u at +%.1f s (%s)", ++S.passes,
                   (double)(S.now - 1000000000ull) / 1e6, why);
@@ -693,18 +692,18 @@ static void guests(void **state)
         assert_int_equal(fake_dom_add(&fv, "old1", true, true), 0);  /* ours, from an old file */
         assert_int_equal(fake_dom_add(&fv, "g3", false, false), 0);  /* in the way of ours */
         fake_note(&S.k, "# the helper is not connected yet: nothing is known, nothing planned");
-        assert_int_equal(guest_pass(&fv, VMS, false, v1, "start").n_ops, 0);
+        assert_int_equal(guest_pass(VMS, false, v1, "start").n_ops, 0);
         fake_note(&S.k, "# libvirt answers: define and autostart ours, g3 is someone else's, "
                         "old1 loses its definition and runs on");
         fv.up = true;
-        struct nr_pass_result r = guest_pass(&fv, VMS, false, v1, "libvirt connected");
+        struct nr_pass_result r = guest_pass(VMS, false, v1, "libvirt connected");
         assert_int_equal(r.n_ops, 5);
         assert_int_equal(r.failed, 1); /* the conflict */
-        r = guest_pass(&fv, VMS, false, v1, "converged but for the conflict");
+        r = guest_pass(VMS, false, v1, "converged but for the conflict");
         assert_int_equal(r.n_ops, 1);
         fake_note(&S.k, "# g1 shuts down from inside: autostart is once per boot");
         assert_int_equal(fake_dom_stop(&fv, "g1"), 0);
-        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g1 stopped").n_ops, 1);
+        assert_int_equal(guest_pass(VMS, false, v1, "g1 stopped").n_ops, 1);
         fake_note(&S.k, "# the foreign g3 goes away: ours is defined and started");
         fv.n_doms = 0;
         assert_int_equal(fake_dom_add(&fv, "g1", true, false), 0);
@@ -712,42 +711,42 @@ static void guests(void **state)
         snprintf(fv.doms[0].hash, sizeof(fv.doms[0].hash), "h1");
         assert_int_equal(fake_dom_add(&fv, "g2", true, false), 0);
         snprintf(fv.doms[1].hash, sizeof(fv.doms[1].hash), "h2");
-        assert_int_equal(guest_pass(&fv, VMS, false, v1, "g3 gone").n_ops, 2);
+        assert_int_equal(guest_pass(VMS, false, v1, "g3 gone").n_ops, 2);
         fake_note(&S.k, "# a new boot: the autostarted guests start again");
         fake_virt_reboot(&fv);
-        assert_int_equal(guest_pass(&fv, VMS, false, v1, "booted").n_ops, 2);
+        assert_int_equal(guest_pass(VMS, false, v1, "booted").n_ops, 2);
         fake_note(&S.k, "# reload: g1's definition changed while it runs; g2 removed");
         static const char VMS2[] = "vms:\n"
                                    "  - {name: g1, kernel: /k/vmlinuz, memory: 128MiB}\n"
                                    "  - {name: g3, kernel: /k/vmlinuz, memory: 64MiB}\n";
         const char *v3[] = {"h1b", "h3"};
-        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "reload").n_ops, 2);
-        assert_int_equal(guest_pass(&fv, VMS2, false, v3, "converged").n_ops, 0);
+        assert_int_equal(guest_pass(VMS2, false, v3, "reload").n_ops, 2);
+        assert_int_equal(guest_pass(VMS2, false, v3, "converged").n_ops, 0);
         fake_note(&S.k, "# reload: g2 is back; g1 gets a disk to import: g1 is neither defined nor undefined meanwhile");
-        assert_int_equal(guest_pass(&fv, VMS, false, importing, "reload").n_ops, 1);
-        assert_int_equal(guest_pass(&fv, VMS, false, v2, "import done").n_ops, 0);
+        assert_int_equal(guest_pass(VMS, false, importing, "reload").n_ops, 1);
+        assert_int_equal(guest_pass(VMS, false, v2, "import done").n_ops, 0);
         fake_note(&S.k, "# host shutdown: starts held; a new boot with hold starts nothing");
         fake_virt_reboot(&fv);
-        assert_int_equal(guest_pass(&fv, VMS, true, v2, "held").n_ops, 0);
+        assert_int_equal(guest_pass(VMS, true, v2, "held").n_ops, 0);
         fake_note(&S.k, "# the helper answers later: one op per guest at a time, counted when "
                         "answered; a start that fails backs off");
         fv.async = true;
         fake_fail(&S.k, "vm start g3", EIO, 1);
         uint64_t writes = S.n.writes;
-        r = guest_pass(&fv, VMS, false, v2, "not held any more");
+        r = guest_pass(VMS, false, v2, "not held any more");
         assert_int_equal(r.n_ops, 2);
         assert_int_equal(S.n.writes, writes);
-        r = guest_pass(&fv, VMS, false, v2, "before the answers");
+        r = guest_pass(VMS, false, v2, "before the answers");
         assert_int_equal(r.n_ops, 2);
         fake_virt_answer(&fv);
         assert_int_equal(S.n.writes, writes + 1);
-        r = guest_pass(&fv, VMS, false, v2, "after the answers: g3 backs off");
+        r = guest_pass(VMS, false, v2, "after the answers: g3 backs off");
         assert_int_equal(r.n_ops, 1);
         assert_true(r.retry_at_usec > S.now);
         S.now += 2000000;
-        r = guest_pass(&fv, VMS, false, v2, "retry");
+        r = guest_pass(VMS, false, v2, "retry");
         fake_virt_answer(&fv);
-        assert_int_equal(guest_pass(&fv, VMS, false, v2, "converged").n_ops, 0);
+        assert_int_equal(guest_pass(VMS, false, v2, "converged").n_ops, 0);
         size_t n;
         assert_null(engine_failures(&S.e, &n));
         golden("guests.txt");

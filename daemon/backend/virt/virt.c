@@ -662,7 +662,11 @@ static int vb_apply(void *self, const struct nr_desired *want, const struct nr_o
         int r = -EINVAL;
         if (vb_in_flight(b, op->vm.name)) /* one op per guest at a time, in plan order */
                 return -EINPROGRESS;
-        if (op->kind == NR_OP_VM_DEFINE && d && d->xml)
+        if (op->kind == NR_OP_VM_DEFINE && !(d && d->xml)) {
+                snprintf(err, errlen, "no rendered definition for %s", op->vm.name);
+                return -EINVAL;
+        }
+        if (op->kind == NR_OP_VM_DEFINE)
                 r = vb_send(b, op, VIRT_OP_TIMEOUT_S, "define %s\n%s", d->name, d->xml);
         else if (op->kind == NR_OP_VM_START)
                 r = vb_send(b, op, VIRT_START_TIMEOUT_S, "autostart %s", op->vm.name);
