@@ -96,3 +96,16 @@ int dir_ensure(const char *path, mode_t mode)
                 return -errno;
         return 0;
 }
+
+int dir_ensure_mode(const char *path, mode_t mode)
+{
+        struct stat st;
+        int r = dir_ensure(path, mode);
+        if (r < 0)
+                return r;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0)
+                return -errno;
+        return 0;
+}

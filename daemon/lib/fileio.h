@@ -10,3 +10,6 @@ char *file_read(const char *path, size_t *len);
 int file_write_atomic(const char *path, const char *data, mode_t mode);
 /* mkdir -p with mode for the last component. */
 int dir_ensure(const char *path, mode_t mode);
+/* dir_ensure, and an existing last component gets that mode too (a directory made by an older
+ * version with a mode that no longer fits). */
+int dir_ensure_mode(const char *path, mode_t mode);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/render/render_domain.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 
@@ -85,8 +86,9 @@ int virt_qemu_img(const char *const *argv, char **out)
         return virt_run(getenv("NR_QEMU_IMG") ? getenv("NR_QEMU_IMG") : "qemu-img", argv, out);
 }
 
-/* PATH.part, in PATH's directory (made, private, when missing), left over from nothing: a disk
- * is created there and renamed into place only when it is whole. */
+/* PATH.part, in PATH's directory (made when missing; QEMU's user may traverse it, not list it),
+ * left over from nothing: a disk is created there and renamed into place only when it is
+ * whole. */
 static void part_path(const char *path, char *part, size_t size)
 {
         char dir[4200];
@@ -94,7 +96,7 @@ static void part_path(const char *path, char *part, size_t size)
         char *slash = strrchr(dir, '/');
         if (slash)
                 *slash = '\0';
-        dir_ensure(dir, 0700);
+        dir_ensure_mode(dir, DOMAIN_DIR_MODE);
         snprintf(part, size, "%s.part", path);
         unlink(part);
 }

@@ -89,7 +89,7 @@ static void decide_auto(const char *state_dir, const struct nr_vm *vm, const cha
         snprintf(out->why, sizeof(out->why), "auto: %s", why);
         snprintf(text, sizeof(text), "%s\n%s\n", r ? "uefi" : "bios", why);
         snprintf(dir, sizeof(dir), "%s/nvram", state_dir);
-        if (dir_ensure(dir, 0700) >= 0)
+        if (dir_ensure_mode(dir, DOMAIN_DIR_MODE) >= 0)
                 file_write_atomic(path, text, 0644); /* not remembered: decided again next time */
 }
 

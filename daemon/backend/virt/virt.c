@@ -373,7 +373,7 @@ static void imports(struct virtb *b)
                         continue;
                 domain_import_path(b->state_dir, vm->name, dst, sizeof(dst));
                 snprintf(dir, sizeof(dir), "%s/disks", b->state_dir);
-                int r = dir_ensure(dir, 0700);
+                int r = dir_ensure_mode(dir, DOMAIN_DIR_MODE);
                 if (r >= 0)
                         r = imp_start(&b->imp, b->ev, vm->name, imp_qemu_format(vm->disk_format),
                                       vm->disk, dst, imp_done, b);
@@ -477,7 +477,7 @@ static void render_all(struct virtb *b)
                 domain_nvram_path(b->state_dir, vm, nvram, sizeof(nvram));
                 if (g->fw.fw == NR_FW_UEFI) { /* libvirt copies the template there */
                         snprintf(dir, sizeof(dir), "%s/nvram", b->state_dir);
-                        dir_ensure(dir, 0700);
+                        dir_ensure_mode(dir, DOMAIN_DIR_MODE);
                 }
                 struct nr_domain_in in = {
                         .vm = vm, .accel = b->accel, .bridge = b->cfg->guests.bridge,

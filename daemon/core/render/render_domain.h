@@ -66,6 +66,11 @@ int domain_meta_hash(const char *meta, char out[17]);
 void domain_console_path(const char *state_dir, const char *name, char *buf, size_t size);
 void domain_import_path(const char *state_dir, const char *name, char *buf, size_t size);
 
+/* The mode of the state dir's disks/ and nvram/: QEMU runs as its own user (libvirt-qemu with
+ * the system libvirtd) and must reach the files libvirt hands over to it, so others may
+ * traverse, but not list (the guests' names stay private). */
+#define DOMAIN_DIR_MODE 0711
+
 /* The VM's UEFI variable store: nvram/NAME_VARS.fd, or nvram/NAME_VARS.ms.fd with Secure Boot
  * (another template: switching Secure Boot on starts from Microsoft's enrolled keys). */
 void domain_nvram_path(const char *state_dir, const struct nr_vm *vm, char *buf, size_t size);
