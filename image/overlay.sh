@@ -75,7 +75,10 @@ rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/log/journal/* 
 
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
+# the build's identity: a fresh id for every build (two builds of one commit differ), shown by
+# `nestrouterctl doctor` (image row); the boot test tells image A from its rebuild B by it
 cat >"$R/usr/share/nestrouter-build" <<INFO
+build_id=$(cat /proc/sys/kernel/random/uuid)
 commit=$commit
 package=nestrouter $(chroot "$R" dpkg-query -W -f '${Version}' nestrouter)
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
