@@ -1,4 +1,4 @@
-/* `nestrouterctl doctor`'s host rows: KVM for the nested guests, Secure Boot and the vTPM, and
+/* `nestrouterctl doctor`'s host rows: the appliance image's build, KVM for the nested guests, Secure Boot and the vTPM, and
  * the security type they imply. Azure shows a Trusted Launch VM only as UEFI with Secure Boot
  * and a TPM, and a Standard VM as neither (docs/azure.md §3.1, §10.2). Self-contained: the rest
  * of the doctor only calls doctor_host(). */
@@ -120,6 +120,37 @@ static void probe(struct dh_host *h)
                                     : "/sys/module/kvm_amd/parameters/nested");
 }
 
+/* KEY=value from the appliance image's build record, "?" when absent */
+static void build_field(const char *text, const char *key, char *out, size_t len)
+{
+        size_t n = strlen(key);
+        snprintf(out, len, "?");
+        for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != '\0')) {
+                if (!strncmp(l, key, n) && l[n] == '=') {
+                        snprintf(out, len, "%.*s", (int)strcspn(l + n + 1, "\n"), l + n + 1);
+                        return;
+                }
+        }
+}
+
+/* the appliance image this OS disk came from (image/overlay.sh writes the record): which build,
+ * so that an operator can tell an upgraded VM from its old image. No row outside the image. */
+static void image_row(struct dr_host_counts *n)
+{
+        char p[512], text[2048], id[64], pkg[128], built[64], detail[400];
+        FILE *f = fopen(at(p, sizeof(p), "/usr/share/nestrouter-build"), "r");
+        if (!f)
+                return;
+        size_t len = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+        text[len] = '\0';
+        build_field(text, "build_id", id, sizeof(id));
+        build_field(text, "package", pkg, sizeof(pkg));
+        build_field(text, "built", built, sizeof(built));
+        snprintf(detail, sizeof(detail), "%s, built %s, build id %s", pkg, built, id);
+        row(n, "image", DH_RESULT_OK, detail, NULL);
+}
+
 static void kvm_rows(const struct dh_host *h, enum dh_result bad, const char *accel,
                      const char *accel_reason, struct dr_host_counts *n)
 {
@@ -192,6 +223,7 @@ void doctor_host(bool want_kvm, const char *accel, const char *accel_reason,
         struct dh_host h = {0};
         enum dh_result bad = want_kvm ? DH_RESULT_FAIL : DH_RESULT_WARN;
         probe(&h);
+        image_row(n);
         kvm_rows(&h, bad, accel, accel_reason, n);
         security_rows(&h, bad, n);
         if (h.kvm_err || !(h.vmx || h.svm))
