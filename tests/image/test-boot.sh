@@ -3,8 +3,11 @@
 # under QEMU (KVM when usable, else TCG) as the router of a simulated Azure VNet
 # (tests/netns/vnet.sh rtr-taps, image/vm.sh):
 #   bios     Azure Gen1: SeaBIOS, i440fx, build/image/nestrouter.raw grown to 4 GiB, provisioned
-#            through the simulated Azure fabric; a blank data disk at LUN 0; then a second boot,
-#            then a re-image (a fresh OS disk from the image, the same data disk)
+#            through the simulated Azure fabric; a blank data disk at LUN 0; its custom data adds
+#            a nested guest (UEFI, TPM, a blank disk; TCG, no OS) that nestrouterd defines and
+#            starts. Then a second boot, then the upgrade: a fresh OS disk from image B
+#            (build/image/b/nestrouter.raw, the tree built again: another build id), the same
+#            data disk; the guest is autostarted, the same (UUID, disk, NVRAM, TPM state)
 #   uefi     Azure Gen2 with Trusted Launch: OVMF's Secure Boot build with Microsoft's keys
 #            enrolled (q35, SMM) and a TPM 2.0 (swtpm), build/image/nestrouter.vhd (the Azure
 #            upload itself), through the fabric; a data disk at LUN 0 that already has a
@@ -50,10 +53,21 @@ GUEST_MAC=52:54:00:00:01:01
 NIC1_IP=10.0.0.4
 VM_IP=10.0.3.4
 INET_IP=203.0.113.10
+INNER=inner1                    # the bios boot's nested guest
+# image B: the same tree built again (make image-b); the bios boot's re-image boots it
+IMAGE_B=$OUT/b/nestrouter.raw
 [ "$(id -u)" = 0 ] || { echo "test-boot: needs root" >&2; exit 1; }
-for f in "$OUT/nestrouter.raw" "$OUT/nestrouter.vhd"; do
-        [ -f "$f" ] || { echo "test-boot: $f missing (make image vhd)" >&2; exit 1; }
+for f in "$OUT/nestrouter.raw" "$OUT/nestrouter.vhd" "$IMAGE_B"; do
+        [ -f "$f" ] || { echo "test-boot: $f missing (make image vhd image-b)" >&2; exit 1; }
 done
+# the build id of each (image/build.sh writes it into build-info.txt)
+build_id() { sed -n 's/^build id *//p' "$(dirname "$1")/build-info.txt"; }
+ID_A=$(build_id "$OUT/nestrouter.raw")
+ID_B=$(build_id "$IMAGE_B")
+if [ -z "$ID_A" ] || [ -z "$ID_B" ] || [ "$ID_A" = "$ID_B" ]; then
+        echo "test-boot: images A and B need build ids of their own (A '$ID_A', B '$ID_B'): make image image-b" >&2
+        exit 1
+fi
 
 VM_ID=
 QPID=
@@ -88,10 +102,23 @@ sed 1d configs/azure/cloud-init.yaml | vm_add_ports eth2 >"$WORK/azure-part.yaml
 } >"$WORK/user-data"
 # Azure's CustomData: the documented user data, with the third NIC, no test user
 { echo "#cloud-config"; cat "$WORK/azure-part.yaml"; } >"$WORK/custom-data"
+# The bios boot's custom data adds a nested guest whose state lives on the data disk: a blank
+# disk, UEFI (its NVRAM), a TPM (libvirt's swtpm state); no OS, so it only has to run. The
+# appliance is TCG and so is the guest (qemu64). The file's content block ends the user data.
+{
+        echo "#cloud-config"
+        cat "$WORK/azure-part.yaml"
+        echo "      libvirt: {shutdown_timeout: 20s}  # the guest has no OS to shut down: destroyed after 20 s"
+        echo "      vms:                          # a nested guest whose state the upgrade must keep"
+        echo "        - {name: $INNER, disk_size: 32MiB, memory: 128MiB, cpu: qemu64, firmware: uefi, tpm: true}"
+} >"$WORK/custom-data-vm"
 # the configuration as cloud-init will write it (for comparing, and for --check)
 sed -n '/^    content: |$/,$p' "$WORK/azure-part.yaml" | sed '1d; s/^      //' >"$WORK/expected.yaml"
+sed -n '/^    content: |$/,$p' "$WORK/custom-data-vm" | sed '1d; s/^      //' >"$WORK/expected-vm.yaml"
 if ! grep -q 'address: dhcp' "$WORK/expected.yaml" || ! grep -q 'ports: \[eth2\]' "$WORK/expected.yaml" ||
-        ! build/nestrouterd --check "$WORK/expected.yaml" >"$WORK/check.out" 2>&1; then
+        ! build/nestrouterd --check "$WORK/expected.yaml" >"$WORK/check.out" 2>&1 ||
+        ! grep -q "name: $INNER" "$WORK/expected-vm.yaml" ||
+        ! build/nestrouterd --check "$WORK/expected-vm.yaml" >>"$WORK/check.out" 2>&1; then
         cat "$WORK/check.out" "$WORK/user-data"
         echo "test-boot: bad seed" >&2
         exit 1
@@ -236,13 +263,62 @@ initramfs_azure() {
                 echo "$l" | grep -q "/$m.ko" || { echo "missing $m"; exit 1; }; done'
 }
 
+# ---------------------------------------------------------------- the nested guest (bios)
+inner_running() { vssh 'sudo nestrouterctl vm list' | grep -qE "^$INNER +running "; }
+# what makes it the same guest: libvirt's UUID, and inode and birth time of its disk, its NVRAM
+# and its TPM state directory (all on the data disk; recreated files would differ)
+inner_ids() {
+        vssh 'sudo sh -s' <<EOF 2>&1 | paste -sd' '
+u=\$(virsh -q -c qemu:///system domuuid $INNER) && echo "uuid \$u" &&
+stat -c 'disk %i %W' /var/lib/nestrouter/disks/$INNER.qcow2 &&
+stat -c 'nvram %i %W' /var/lib/nestrouter/nvram/${INNER}_VARS.fd &&
+stat -c 'tpm %i %W' /var/lib/libvirt/swtpm/\$u/tpm2
+EOF
+}
+# this boot's journal: nestrouterd started it as autostart; with DEFINED=1 also defined it
+# (libvirt's definitions are on the OS disk: a new one has none)
+inner_autostarted() {
+        local j
+        j=$(vssh 'sudo journalctl -b -u nestrouter -o cat' 2>&1)
+        grep -q "virt: $INNER: started (autostart)" <<<"$j" || { echo "not autostarted this boot"; return 1; }
+        [ "${DEFINED:-0}" = 0 ] || grep -q "virt: $INNER: defined" <<<"$j" || { echo "not defined this boot"; return 1; }
+}
+check_inner_first() {
+        local fw=$1 res
+        if wait_for 300 inner_running; then
+                pass "$fw: the nested guest $INNER (UEFI, TPM, blank disk) is running, started by nestrouterd"
+        else
+                fail "$fw: the nested guest $INNER is running"
+                vssh 'sudo nestrouterctl vm list; sudo journalctl -b -u nestrouter -o cat | grep -i virt | tail -n 20' | sed 's/^/  /'
+        fi
+        inner_ids >"$WORK/$fw/inner-ids"
+        check_grep "$fw: $INNER's disk, NVRAM and TPM state exist ($(cat "$WORK/$fw/inner-ids"))" \
+                '^uuid [0-9a-f-]{36} disk [0-9]+ [0-9]+ nvram [0-9]+ [0-9]+ tpm [0-9]+ [0-9]+$' cat "$WORK/$fw/inner-ids"
+        res=$(vssh "sudo findmnt -no TARGET -T /var/lib/nestrouter/disks/$INNER.qcow2" 2>&1)
+        expect "$fw: $INNER's disk is on the data disk" /var/lib/nestrouter "$res"
+}
+# check_inner_again FW WHAT: the guest runs again, autostarted by nestrouterd on this boot, and
+# is the same guest
+check_inner_again() {
+        local fw=$1 what=$2
+        if wait_for 300 inner_running; then
+                pass "$fw: $what: the nested guest $INNER is running again"
+        else
+                fail "$fw: $what: the nested guest $INNER is running again"
+                vssh 'sudo nestrouterctl vm list; sudo journalctl -b -u nestrouter -o cat | grep -i virt | tail -n 20' | sed 's/^/  /'
+        fi
+        check "$fw: $what: nestrouterd started it this boot (autostart)${DEFINED:+, after defining it again}" inner_autostarted
+        expect "$fw: $what: the same guest: UUID, disk, NVRAM and TPM state (inode and birth)" \
+                "$(cat "$WORK/$fw/inner-ids")" "$(inner_ids)"
+}
+
 # ---------------------------------------------------------------- checks inside the booted VM
 check_vm() {
         local fw=$1 res
         check "$fw: cloud-init finished (status: done)" cloud_init_done
         res=$(vssh 'sudo cat /etc/nestrouter/nestrouter.yaml' | sha256sum)
         expect "$fw: /etc/nestrouter/nestrouter.yaml is the seed's file (write_files)" \
-                "$(sha256sum <"$WORK/expected.yaml")" "$res"
+                "$(sha256sum <"$EXPECTED")" "$res"
         if wait_for 90 converged; then
                 pass "$fw: nestrouterd READY and converged ($(vssh 'systemctl show -p StatusText --value nestrouter'))"
         else
@@ -571,6 +647,7 @@ second_boot() {
         if wait_for 90 converged; then pass "$fw: second boot: converged"; else fail "$fw: second boot: converged"; fi
         res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
         expect "$fw: second boot: no failed units" "" "$res"
+        check_inner_again "$fw" "second boot"
 }
 
 # reimage_boot FW BASE FMT SIZE: Azure's re-image, which is also how a VM moves to a new image
@@ -600,6 +677,8 @@ reimage_boot() {
         # a new OS disk is provisioned from scratch: cloud-init regenerates the host keys and
         # restarts sshd, possibly after READY; the checks start once it is done
         check "$fw: re-image: cloud-init provisioned the new OS disk (status: done)" cloud_init_done
+        res=$(vssh 'sed -n s/^build_id=//p /usr/share/nestrouter-build' 2>&1)
+        expect "$fw: re-image: the OS disk is image B, a rebuild ($ID_B, A was $ID_A)" "$ID_B" "$res"
         res=$(cut -d' ' -f2 "$WORK/$fw/fabric/health.log" | paste -sd' ')
         expect "$fw: re-image: provisioned again through the fabric (a second Ready report)" "Ready Ready" "$res"
         res=$(vssh 'sudo journalctl -b -u nestrouter-datadisk -o cat | grep -c formatting;
@@ -624,12 +703,16 @@ reimage_boot() {
         expect "$fw: re-image: the guest still reaches the Azure VM with its address $ip" "$ip" "$res"
         res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
         expect "$fw: re-image: no failed units" "" "$res"
+        DEFINED=1 check_inner_again "$fw" "re-image"
 }
 
 boot_one() {
-        local kind=$1 d=$WORK/$1 fw base fmt size azure=1 data='' m ready_rep
+        local kind=$1 d=$WORK/$1 fw base fmt size azure=1 data='' m ready_rep cdata=$WORK/custom-data
+        EXPECTED=$WORK/expected.yaml VM_MEM=1024
         case $kind in
-        bios) fw=bios base=$OUT/nestrouter.raw fmt=raw size=4G data=blank ;;
+        # the nested guest's QEMU (TCG) needs room: 1.5 GiB for the appliance (image/vm.sh)
+        bios) fw=bios base=$OUT/nestrouter.raw fmt=raw size=4G data=blank cdata=$WORK/custom-data-vm
+              EXPECTED=$WORK/expected-vm.yaml VM_MEM=1536 ;;
         uefi) fw=uefi base=$OUT/nestrouter.vhd fmt=vpc size='' data=gpt ;;
         nocloud) fw=bios base=$OUT/nestrouter.raw fmt=raw size='' azure=0 ;;
         *) fail "unknown boot $kind"; return ;;
@@ -644,7 +727,7 @@ boot_one() {
         if [ "$azure" = 1 ]; then
                 VM_USER=$AZ_USER VM_OVF_ISO=$d/ovf.iso
                 vm_azure_iso "$VM_OVF_ISO" "$AZ_USER" "$AZ_HOST" "$(cat "$WORK/id_ed25519.pub")" \
-                        "$WORK/custom-data" || { fail "$kind: the provisioning disk (ovf-env.xml)"; return; }
+                        "$cdata" || { fail "$kind: the provisioning disk (ovf-env.xml)"; return; }
         else
                 VM_USER=nr seed=$d/seed.img
                 printf 'instance-id: nestrouter-test-%s-%s\nlocal-hostname: nestrouter\n' "$kind" "$$" >"$d/meta-data"
@@ -656,7 +739,7 @@ boot_one() {
                 echo 'label: gpt' | sfdisk -q "$d/data.raw" >/dev/null &&
                 qemu-img convert -f raw -O qcow2 "$d/data.raw" "$VM_DATA_DISK" && rm -f "$d/data.raw" ;;
         esac || { fail "$kind: the data disk"; return; }
-        export VM_UUID VM_AZURE VM_OVF_ISO VM_DATA_DISK VM_SECURE_BOOT VM_TPM
+        export VM_UUID VM_AZURE VM_OVF_ISO VM_DATA_DISK VM_SECURE_BOOT VM_TPM VM_MEM
         if ! vm_disk "$base" "$fmt" "$d/disk.qcow2" $size || ! vm_vnet_up "$VM_ID" ||
                 { [ "$azure" = 1 ] && ! vm_azure_fabric "$d/fabric" "$AZ_USER" "$AZ_HOST" "$WORK/id_ed25519.pub"; } ||
                 ! mapfile -t args < <(vm_qemu_args "$fw" "$d/disk.qcow2" "$seed" "$d"); then
@@ -689,6 +772,9 @@ boot_one() {
         *) check "$kind: no data disk: /var/lib/nestrouter on the OS disk, noted in the journal" datadisk_none ;;
         esac
         check_guest "$kind"
+        check_grep "$kind: doctor: the image row shows image A's build id" "^image +ok .*build id $ID_A\$" \
+                cat "$WORK/$kind/doctor.out"
+        [ "$kind" = bios ] && check_inner_first "$kind"
         if [ "$kind" = bios ]; then
                 check "$kind: root partition grown to the 4 GiB disk (growpart)" root_grown
                 check "$kind: the initramfs carries the Hyper-V storage and network drivers" initramfs_azure
@@ -697,6 +783,10 @@ boot_one() {
         fi
         # timings: from QEMU's start (console milestones; Ready reported and READY as above)
         vssh 'systemd-analyze; systemd-analyze blame --no-pager | head -n 12' >"$d/analyze" 2>&1
+        # the boot chart (docs/image.md §7): the chain to READY, cloud-init's own modules, the plot
+        vssh 'systemd-analyze critical-chain --no-pager nestrouter.service; sudo cloud-init analyze blame |
+                head -n 25' >"$d/critical-chain" 2>&1
+        vssh 'systemd-analyze plot' >"$d/boot.svg" 2>/dev/null
         {
                 printf '%s (%s), seconds from QEMU start:' "$kind" "$(vm_accel)"
                 for m in grub kernel systemd cloud-init reported ready login final; do
@@ -712,7 +802,7 @@ boot_one() {
                 d=$WORK/$kind-2
                 printf '%s second boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
                         "$(marker "$kind-2" kernel)" "$(marker "$kind-2" ready)" | tee -a "$WORK/times.txt"
-                reimage_boot "$kind" "$base" "$fmt" "$size"
+                reimage_boot "$kind" "$IMAGE_B" raw "$size"
                 printf '%s re-image boot (%s): kernel %s ready %s\n' "$kind" "$(vm_accel)" \
                         "$(marker "$kind-reimage" kernel)" "$(marker "$kind-reimage" ready)" | tee -a "$WORK/times.txt"
         fi
