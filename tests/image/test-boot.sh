@@ -257,6 +257,9 @@ networkd_restart_keeps() {
 # systemd reports a bad line of a unit, .network, .conf or udev rule as FILE:LINE
 overlay_parses() { ! vssh 'sudo journalctl -b -o cat' | grep -E '/[^ ]*nestrouter[^ :]*:[0-9]+'; }
 identity_ok() { [ "$(wc -l <"$1")" = 2 ] && grep -qE '^[0-9a-f]{32}$' "$1"; }
+# cloud-init makes ed25519 and ECDSA host keys, ssh.service's ssh-keygen -A the RSA one (off the
+# path to READY; 90-nestrouter.cfg); no DSA
+host_keys() { vssh 'cd /etc/ssh && ls ssh_host_*_key.pub' | sed 's/^ssh_host_//; s/_key.pub$//' | paste -sd' '; }
 root_grown() { vssh '[ "$(df -BM --output=size / | tail -n 1 | tr -dc 0-9)" -gt 3500 ]'; }
 initramfs_azure() {
         vssh 'l=$(sudo lsinitramfs "$(readlink -f /initrd.img)") && for m in hv_vmbus hv_storvsc hv_netvsc; do
@@ -344,6 +347,8 @@ check_vm() {
         vssh 'cat /etc/machine-id; sudo cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub' \
                 >"$WORK/$fw/identity" 2>&1
         check "$fw: first boot: a machine-id and SSH host keys of its own" identity_ok "$WORK/$fw/identity"
+        expect "$fw: SSH host keys: ECDSA, ed25519 (cloud-init) and RSA (ssh.service), no DSA" \
+                "ecdsa ed25519 rsa" "$(host_keys)"
 }
 
 check_guest() {
