@@ -59,7 +59,7 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC/SAN  $<")
-	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) -O1 -g $(ASAN) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) -O1 -g $(ASAN) -DNR_YAML_CROSSCHECK -MMD -MP -c -o $@ $<
 
 $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
