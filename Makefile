@@ -132,7 +132,7 @@ test: deps
 FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+	clang $(CPPFLAGS) $(PKG_CFLAGS) -DNR_YAML_CROSSCHECK -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
 fuzz: deps $(BUILD)/fuzz/fuzz_config
 	@tests/fuzz/run.sh $(BUILD)/fuzz/fuzz_config $(FUZZ_SECONDS)
