@@ -88,8 +88,8 @@ static int new_node(struct rd *r, yaml_node_type_t type, size_t at)
         size_t i = d->n_nodes++;
         int id = (int)d->n_nodes;
         yaml_node_t *n = &d->blocks[i / YF_BLOCK][i % YF_BLOCK];
-        memset(n, 0, sizeof(*n));
         n->type = type;
+        n->tag = NULL;
         n->start_mark.index = at;
         n->start_mark.line = r->line;
         n->start_mark.column = at - r->ls;
@@ -145,11 +145,16 @@ static int scalar(struct rd *r, size_t at, const char *s, size_t len,
         char *v = arena(r->d, len + 1);
         if (!v)
                 return r->err = -ENOMEM;
-        size_t o = 0;
-        for (size_t i = 0; i < len; i++) {
-                v[o++] = s[i];
-                if (unquote && s[i] == '\'')
-                        i++; /* '' is one quote */
+        size_t o = len;
+        if (!unquote) {
+                memcpy(v, s, len);
+        } else {
+                o = 0;
+                for (size_t i = 0; i < len; i++) {
+                        v[o++] = s[i];
+                        if (s[i] == '\'')
+                                i++; /* '' is one quote */
+                }
         }
         v[o] = '\0';
         yaml_node_t *n = yf_node(r->d, id);
@@ -175,7 +180,14 @@ static bool blank_at(const struct rd *r, size_t k)
 /* characters that may not start a plain scalar here */
 static bool indicator(int c)
 {
-        return strchr("-?:,[]{}#&*!|>'\"%@`", c) != NULL;
+        switch (c) {
+        case '-': case '?': case ':': case ',': case '[': case ']': case '{': case '}':
+        case '#': case '&': case '*': case '!': case '|': case '>': case '\'': case '"':
+        case '%': case '@': case '`':
+                return true;
+        default:
+                return false;
+        }
 }
 
 /* Past the end of this line (which has nothing more to say). */
