@@ -582,6 +582,24 @@ int yf_load(struct yf_doc *d, const char *text, size_t len)
 
 /* ---------------------------------------------------------------- held to libyaml */
 
+/* A collection's children as ids: a list's items, a mapping's keys and values in turn (a pair
+ * is two ints, as close_collection lays them out). */
+static const int *children(const yaml_node_t *n, size_t *count)
+{
+        if (n->type == YAML_SEQUENCE_NODE) {
+                *count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+                return n->data.sequence.items.start;
+        }
+        *count = 2 * (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+        return (const int *)n->data.mapping.pairs.start;
+}
+
+static int style_of(const yaml_node_t *n)
+{
+        return n->type == YAML_SEQUENCE_NODE ? (int)n->data.sequence.style
+                                             : (int)n->data.mapping.style;
+}
+
 static bool same_node(const struct yf_doc *d, int a, yaml_document_t *ly, int b, char *why,
                       size_t size, int depth)
 {
@@ -610,35 +628,19 @@ static bool same_node(const struct yf_doc *d, int a, yaml_document_t *ly, int b,
                         return false;
                 }
                 return true;
-        case YAML_SEQUENCE_NODE: {
-                ptrdiff_t n = x->data.sequence.items.top - x->data.sequence.items.start;
-                if (x->data.sequence.style != y->data.sequence.style ||
-                    n != y->data.sequence.items.top - y->data.sequence.items.start) {
-                        snprintf(why, size, "list at %zu:%zu differs in style or length",
-                                 x->start_mark.line + 1, x->start_mark.column + 1);
-                        return false;
-                }
-                for (ptrdiff_t i = 0; i < n; i++)
-                        if (!same_node(d, x->data.sequence.items.start[i], ly,
-                                       y->data.sequence.items.start[i], why, size, depth + 1))
-                                return false;
-                return true;
-        }
+        case YAML_SEQUENCE_NODE:
         case YAML_MAPPING_NODE: {
-                ptrdiff_t n = x->data.mapping.pairs.top - x->data.mapping.pairs.start;
-                if (x->data.mapping.style != y->data.mapping.style ||
-                    n != y->data.mapping.pairs.top - y->data.mapping.pairs.start) {
-                        snprintf(why, size, "mapping at %zu:%zu differs in style or length",
+                size_t nx, ny;
+                const int *cx = children(x, &nx), *cy = children(y, &ny);
+                if (nx != ny || style_of(x) != style_of(y)) {
+                        snprintf(why, size, "%s at %zu:%zu differs in style or length",
+                                 x->type == YAML_MAPPING_NODE ? "mapping" : "list",
                                  x->start_mark.line + 1, x->start_mark.column + 1);
                         return false;
                 }
-                for (ptrdiff_t i = 0; i < n; i++) {
-                        const yaml_node_pair_t *p = &x->data.mapping.pairs.start[i];
-                        const yaml_node_pair_t *q = &y->data.mapping.pairs.start[i];
-                        if (!same_node(d, p->key, ly, q->key, why, size, depth + 1) ||
-                            !same_node(d, p->value, ly, q->value, why, size, depth + 1))
+                for (size_t i = 0; i < nx; i++)
+                        if (!same_node(d, cx[i], ly, cy[i], why, size, depth + 1))
                                 return false;
-                }
                 return true;
         }
         case YAML_NO_NODE:
