@@ -59,7 +59,7 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC/SAN  $<")
-	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) -O1 -g $(ASAN) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) -O1 -g $(ASAN) -DNR_YAML_CROSSCHECK -MMD -MP -c -o $@ $<
 
 $(BUILD)/nestrouterd: $(call obj,obj,$(CORE_SRC) $(D_SRC))
 	@$(if $(V),,echo "  LD      $@")
@@ -132,7 +132,7 @@ test: deps
 FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+	clang $(CPPFLAGS) $(PKG_CFLAGS) -DNR_YAML_CROSSCHECK -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
 fuzz: deps $(BUILD)/fuzz/fuzz_config
 	@tests/fuzz/run.sh $(BUILD)/fuzz/fuzz_config $(FUZZ_SECONDS)

@@ -233,10 +233,6 @@ static int reconcile(struct nr_daemon *d)
                 daemon_schedule(d, res.retry_at_usec > now ? res.retry_at_usec - now : 0);
         }
         d->last_pass_usec = now_usec() - t0;
-        /* a large file parsed and rendered leaves freed heap behind: give it back after a
-         * reload, not after every pass */
-        if (reloaded)
-                malloc_trim(0);
         metrics_pass_observe(&d->n.pass_hist, d->last_pass_usec);
         log_debug("pass %llu: %zu ops planned, %u failed, %llu us%s",
                   (unsigned long long)d->n.passes, res.n_ops, failed,
@@ -246,6 +242,10 @@ static int reconcile(struct nr_daemon *d)
         if (res.n_ops)
                 metrics_write(d); /* something changed: the textfile need not wait */
         log_flush_repeats(false);
+        /* a large file parsed and rendered leaves freed heap behind: give it back after a
+         * reload (not after every pass), once the pass has been reported */
+        if (reloaded)
+                malloc_trim(0);
         return 0;
 }
 

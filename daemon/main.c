@@ -1,6 +1,7 @@
 /* nestrouterd entry point: option parsing and the one-shot modes (--check, --plan). The daemon
  * proper lives in loop.c and friends. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,10 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        /* A fixed threshold (glibc's moves up to the largest block freed): a reload's transient
+         * blocks of 128 KiB and more (the YAML tree, the nft text) come from mmap and go back
+         * whole, instead of leaving holes among the long-lived heap that no trim returns. */
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         switch (o.mode) {
         case MODE_CHECK: {
                 int rc = 0;

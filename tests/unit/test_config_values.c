@@ -351,10 +351,35 @@ static void test_vm_firmware_keys(void **state)
         run_bad(BASE_G, bad, sizeof(bad) / sizeof(*bad));
 }
 
+/* The hand-written formatters say what printf would. */
+static void test_formatters(void **state)
+{
+        (void)state;
+        uint32_t a = 0x01020304u;
+        for (int i = 0; i < 20000; i++) {
+                char want[32];
+                uint8_t m[6] = {(uint8_t)a, (uint8_t)(a >> 8), (uint8_t)(a >> 16), (uint8_t)(a >> 24),
+                                (uint8_t)i, (uint8_t)(i >> 8)};
+                struct nr_prefix p = {a, (uint8_t)(i % 33)};
+                snprintf(want, sizeof(want), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+                         (a >> 8) & 255, a & 255);
+                assert_string_equal(ip_s(a).s, want);
+                snprintf(want + strlen(want), sizeof(want) - strlen(want), "/%u", p.len);
+                assert_string_equal(prefix_s(p).s, want);
+                snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+                         m[3], m[4], m[5]);
+                assert_string_equal(mac_s(m).s, want);
+                a = i < 300 ? (uint32_t)i * 0x01010101u : a * 1664525u + 1013904223u;
+        }
+        assert_string_equal(ip_s(0xffffffffu).s, "255.255.255.255");
+        assert_string_equal(prefix_s((struct nr_prefix){0, 0}).s, "0.0.0.0/0");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TEST(test_durations),
+                TEST(test_formatters),
                 TEST(test_sizes),
                 TEST(test_macs),
                 TEST(test_strict_ips),

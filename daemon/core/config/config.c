@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/config/config_walk.h"
+#include "core/config/yamlfast.h"
 #include "core/config/yamlval.h"
 #include "core/lib/strbuf.h"
 
@@ -327,7 +328,8 @@ static void syntax_error(struct pctx *c, yaml_parser_t *p)
 
 static void parse_root(struct pctx *c)
 {
-        yaml_node_t *root = yaml_document_get_root_node(c->yv.doc);
+        yaml_node_t *root = c->yv.fast ? yf_node(c->yv.fast, 1)
+                                       : yaml_document_get_root_node(c->yv.doc);
         if (!root) {
                 diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
                 return;
@@ -386,11 +388,49 @@ static bool depth_ok(const char *text, size_t len, struct nr_diags *diags)
         return true;
 }
 
-int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
-              struct nr_diags *diags)
+/* NR_YAML_CROSSCHECK (the sanitizer build the tests run): every file the fast path reads is
+ * read by libyaml too, and a different tree stops the program. */
+static void crosscheck(const struct yf_doc *fast, const char *text, size_t len)
+{
+#ifdef NR_YAML_CROSSCHECK
+        char why[512];
+        if (yf_check(fast, text, len, why, sizeof(why)) == 0) {
+                fprintf(stderr, "yamlfast: differs from libyaml: %s\n--- text\n%.*s\n", why,
+                        (int)len, text);
+                abort();
+        }
+#else
+        (void)fast, (void)text, (void)len;
+#endif
+}
+
+/* libyaml's document API, for what the fast path declines */
+static int parse_libyaml(struct pctx *c, const char *text, size_t len)
 {
         yaml_parser_t parser;
         yaml_document_t doc;
+        if (!yaml_parser_initialize(&parser)) {
+                diag_add(c->yv.diags, NR_SEV_ERROR, 0, 0, "",
+                         "out of memory starting the YAML parser");
+                return -EBADMSG;
+        }
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+        c->yv.doc = &doc;
+        if (!yaml_parser_load(&parser, &doc)) {
+                syntax_error(c, &parser);
+                yaml_parser_delete(&parser);
+                return -EBADMSG;
+        }
+        parse_root(c);
+        yaml_document_delete(&doc);
+        yaml_parser_delete(&parser);
+        return 0;
+}
+
+int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
+              struct nr_diags *diags)
+{
+        struct yf_doc fast;
         size_t errs = diags->n_errors;
 
         memset(cfg, 0, sizeof(*cfg));
@@ -398,21 +438,21 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
         cfg_schema_defaults(cfg_top_keys, cfg);
         if (!depth_ok(text, len, diags))
                 return -EBADMSG;
-        if (!yaml_parser_initialize(&parser)) {
-                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory starting the YAML parser");
+        struct pctx c = {.yv = {.diags = diags, .pos = &cfg->pos}, .cfg = cfg, .len = len};
+        int r = yf_load(&fast, text, len);
+        if (r < 0) {
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory parsing the file (%zu bytes)",
+                         len);
                 return -EBADMSG;
         }
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        struct pctx c = {.yv = {.doc = &doc, .diags = diags, .pos = &cfg->pos}, .cfg = cfg,
-                       .len = len};
-        if (!yaml_parser_load(&parser, &doc)) {
-                syntax_error(&c, &parser);
-                yaml_parser_delete(&parser);
+        if (r > 0) {
+                crosscheck(&fast, text, len);
+                c.yv.fast = &fast;
+                parse_root(&c);
+                yf_free(&fast);
+        } else if (parse_libyaml(&c, text, len) < 0) {
                 return -EBADMSG;
         }
-        parse_root(&c);
-        yaml_document_delete(&doc);
-        yaml_parser_delete(&parser);
         /* defaults are filled even after an error: validation still runs on what did parse,
          * so one run reports the cross-field mistakes too */
         cfg_fill_defaults(cfg);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config/yamlfast.h"
+
 void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n)
 {
         pos_put(c->yv.pos, path, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1);
@@ -50,7 +52,7 @@ static void path_index(char *out, size_t size, const char *path, size_t i)
 
 static yaml_node_t *node(struct pctx *c, int id)
 {
-        return yaml_document_get_node(c->yv.doc, id);
+        return c->yv.fast ? yf_node(c->yv.fast, id) : yaml_document_get_node(c->yv.doc, id);
 }
 
 void *cw_calloc(size_t n, size_t size)

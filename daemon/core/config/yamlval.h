@@ -13,8 +13,11 @@
 
 #define YV_PATH_MAX 256
 
+struct yf_doc;
+
 struct yv_ctx {
-        yaml_document_t *doc;
+        yaml_document_t *doc;      /* libyaml's tree, or */
+        struct yf_doc *fast;       /* the fast path's (yamlfast.h) */
         struct nr_diags *diags;
         struct nr_posmap *pos;
 };

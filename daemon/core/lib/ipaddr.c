@@ -91,27 +91,52 @@ int mac_parse(const char *s, uint8_t mac[6])
         return 0;
 }
 
+/* Decimal of v (0..255) at p; returns the end. The formatters below run for every element
+ * of a large table on each pass, where snprintf's format parsing was a tenth of the model. */
+static char *dec(char *p, unsigned v)
+{
+        if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        return p;
+}
+
+static char *ip_put(char *p, uint32_t a)
+{
+        for (int sh = 24; sh >= 0; sh -= 8) {
+                p = dec(p, (a >> sh) & 255);
+                *p++ = sh ? '.' : '\0';
+        }
+        return p - 1;
+}
+
 struct nr_ipstr ip_s(uint32_t a)
 {
         struct nr_ipstr r;
-        snprintf(r.s, sizeof(r.s), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-                 a & 255);
+        ip_put(r.s, a);
         return r;
 }
 
 struct nr_ipstr prefix_s(struct nr_prefix p)
 {
-        struct nr_ipstr r = ip_s(p.addr);
-        size_t n = strlen(r.s);
-        snprintf(r.s + n, sizeof(r.s) - n, "/%u", p.len);
+        struct nr_ipstr r;
+        char *e = ip_put(r.s, p.addr);
+        *e++ = '/';
+        *dec(e, p.len) = '\0';
         return r;
 }
 
 struct nr_macstr mac_s(const uint8_t m[6])
 {
+        static const char hex[] = "0123456789abcdef";
         struct nr_macstr r;
-        snprintf(r.s, sizeof(r.s), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-                 m[5]);
+        for (int i = 0; i < 6; i++) {
+                r.s[i * 3] = hex[m[i] >> 4];
+                r.s[i * 3 + 1] = hex[m[i] & 15];
+                r.s[i * 3 + 2] = i < 5 ? ':' : '\0';
+        }
         return r;
 }
 

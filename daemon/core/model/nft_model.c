@@ -42,9 +42,71 @@ static bool grow(void **arr, size_t n, size_t size)
         return true;
 }
 
+static bool pool_room(struct nftm_table *t, size_t need)
+{
+        if (t->pool_len + need <= t->pool_cap)
+                return true;
+        size_t cap = 2 * t->pool_cap + need;
+        char *p = cap <= UINT32_MAX ? realloc(t->pool, cap) : NULL;
+        if (!p)
+                return false;
+        t->pool = p;
+        t->pool_cap = cap;
+        return true;
+}
+
+/* Formats of only %s and %u, which are every element's and rule's, without vsnprintf (its
+ * format parsing was a fifth of building a large model): the offset, -1 for another format,
+ * -2 out of memory. The output is printf's, "(null)" included. */
+static long pool_simple(struct nftm_table *t, const char *fmt, va_list ap)
+{
+        for (const char *f = fmt; *f; f++)
+                if (*f == '%' && f[1] != 's' && f[1] != 'u')
+                        return -1;
+        size_t start = t->pool_len;
+        for (const char *f = fmt; *f; f++) {
+                char num[12], *q = num + sizeof(num);
+                const char *s;
+                size_t n;
+                if (*f != '%') {
+                        s = f;
+                        n = 1;
+                } else if (*++f == 's') {
+                        s = va_arg(ap, const char *);
+                        s = s ? s : "(null)";
+                        n = strlen(s);
+                } else {
+                        unsigned v = va_arg(ap, unsigned);
+                        do
+                                *--q = (char)('0' + v % 10);
+                        while (v /= 10);
+                        s = q;
+                        n = (size_t)(num + sizeof(num) - q);
+                }
+                if (!pool_room(t, n + 1)) {
+                        t->pool_len = start;
+                        return -2;
+                }
+                memcpy(t->pool + t->pool_len, s, n);
+                t->pool_len += n;
+        }
+        t->pool[t->pool_len++] = '\0';
+        return (long)start;
+}
+
 /* Appends a formatted string to the pool: its offset, 0 ("") after a failure. */
 static uint32_t pool_vadd(struct nftm_table *t, const char *fmt, va_list ap)
 {
+        va_list as;
+        va_copy(as, ap);
+        long r = pool_simple(t, fmt, as);
+        va_end(as);
+        if (r >= 0 && (size_t)r <= UINT32_MAX)
+                return (uint32_t)r;
+        if (r == -2) {
+                t->oom = true;
+                return 0;
+        }
         for (;;) {
                 size_t room = t->pool_cap - t->pool_len;
                 va_list aq;

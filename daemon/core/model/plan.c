@@ -97,21 +97,63 @@ static int plan_sysctls(const struct nr_desired *w, const struct nr_observed *h,
         return 0;
 }
 
-static const struct nr_obs_route *find_route(const struct nr_observed *h,
-                                             const struct nr_route *r)
+/* Routes looked up by key (table, destination, metric) in O(log n): thousands of routes
+ * compared pairwise were most of a pass. Ties keep their order, so a lookup finds the first
+ * of equal keys, as a scan would. */
+struct route_ix {
+        const struct nr_route *r;
+        size_t i;
+};
+
+static int route_ix_cmp(const void *a, const void *b)
 {
-        for (size_t i = 0; h && i < h->n_routes; i++)
-                if (!model_route_key_cmp(&h->routes[i].r, r))
-                        return &h->routes[i];
-        return NULL;
+        const struct route_ix *x = a, *y = b;
+        int c = model_route_key_cmp(x->r, y->r);
+        return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* n routes at base, stride bytes apart (each starting with its struct nr_route); NULL with
+ * n = 0, or out of memory (-ENOMEM in *err). */
+static struct route_ix *route_index(const void *base, size_t n, size_t stride, int *err)
+{
+        if (!n)
+                return NULL;
+        struct route_ix *ix = malloc(n * sizeof(*ix));
+        if (!ix) {
+                *err = -ENOMEM;
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                ix[i] = (struct route_ix){(const struct nr_route *)((const char *)base + i * stride),
+                                          i};
+        qsort(ix, n, sizeof(*ix), route_ix_cmp);
+        return ix;
+}
+
+/* The first of ix[0..n) with r's key, or -1. */
+static ptrdiff_t route_find(const struct route_ix *ix, size_t n, const struct nr_route *r)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (model_route_key_cmp(ix[mid].r, r) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && !model_route_key_cmp(ix[lo].r, r) ? (ptrdiff_t)ix[lo].i : -1;
 }
 
 static int plan_routes(const struct nr_desired *w, const struct nr_observed *h,
                        struct nr_plan *p)
 {
-        for (size_t i = 0; i < w->n_routes; i++) {
+        int err = 0;
+        size_t nh = h ? h->n_routes : 0;
+        struct route_ix *ix = route_index(h ? h->routes : NULL, nh, sizeof(*h->routes), &err);
+        for (size_t i = 0; !err && i < w->n_routes; i++) {
                 const struct nr_route *rt = &w->routes[i];
-                const struct nr_obs_route *o = find_route(h, rt);
+                ptrdiff_t k = route_find(ix, nh, rt);
+                const struct nr_obs_route *o = k >= 0 ? &h->routes[k] : NULL;
                 struct nr_op op = {.kind = NR_OP_ROUTE_REPLACE, .route = *rt};
                 if (o && o->protocol != w->route_protocol) {
                         op.kind = NR_OP_CONFLICT;
@@ -122,10 +164,10 @@ static int plan_routes(const struct nr_desired *w, const struct nr_observed *h,
                 } else if (o && model_route_equal(&o->r, rt)) {
                         continue;
                 }
-                if (push(p, &op) < 0)
-                        return -ENOMEM;
+                err = push(p, &op) < 0 ? -ENOMEM : 0;
         }
-        return 0;
+        free(ix);
+        return err;
 }
 
 static int plan_rules(const struct nr_desired *w, const struct nr_observed *h, struct nr_plan *p)
@@ -154,15 +196,19 @@ static int plan_removals(const struct nr_desired *w, const struct nr_observed *h
                 if (!keep && push(p, &op) < 0)
                         return -ENOMEM;
         }
-        for (size_t i = 0; h && i < h->n_routes; i++) {
+        int err = 0;
+        struct route_ix *ix = route_index(w->routes, w->n_routes, sizeof(*w->routes), &err);
+        for (size_t i = 0; !err && h && i < h->n_routes; i++) {
                 const struct nr_obs_route *o = &h->routes[i];
-                bool keep = o->protocol != w->route_protocol;
-                for (size_t j = 0; j < w->n_routes && !keep; j++)
-                        keep = !model_route_key_cmp(&o->r, &w->routes[j]);
+                bool keep = o->protocol != w->route_protocol ||
+                            route_find(ix, w->n_routes, &o->r) >= 0;
                 struct nr_op op = {.kind = NR_OP_ROUTE_DEL, .route = o->r};
                 if (!keep && push(p, &op) < 0)
-                        return -ENOMEM;
+                        err = -ENOMEM;
         }
+        free(ix);
+        if (err)
+                return err;
         for (size_t i = 0; prev && i < prev->n_addrs; i++) {
                 const struct nr_addr *a = &prev->addrs[i];
                 struct nr_op op = {.kind = NR_OP_ADDR_DEL, .addr = *a};
