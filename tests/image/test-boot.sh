@@ -23,7 +23,8 @@
 # Azure datasource, the ovf-env.xml user logs in with its key, one Ready health report with the
 # goal state's incarnation, container and instance ids, from NIC1, timed from QEMU's start; the
 # data disk (formatted and mounted by label when blank, untouched when not); a second boot
-# provisions nothing again. Every boot checks: cloud-init applied the user data,
+# provisions nothing again. Every boot checks: GRUB and a login prompt on the serial console
+# (the break-glass path without the VM agent), cloud-init applied the user data,
 # nestrouterd is READY and converged, the NICs follow Azure's rules, no unit failed, a
 # host-side guest namespace on the third NIC gets a DHCP lease and reaches the simulated Azure
 # VM with its own address and the internet as NIC1's address; with BIOS also a bad file
@@ -316,6 +317,13 @@ check_inner_again() {
 }
 
 # ---------------------------------------------------------------- checks inside the booted VM
+# Azure's serial console is the break-glass path without the VM agent (docs/azure.md 3.4): GRUB's
+# menu and a login prompt on ttyS0, from a running serial getty
+serial_console_ok() {
+        grep -aqE 'GNU GRUB|Welcome to GRUB' "$CONSOLE" && grep -aqE '(^|[^a-z])[a-z0-9-]+ login: ' "$CONSOLE" &&
+                vssh 'systemctl is-active --quiet serial-getty@ttyS0.service'
+}
+
 check_vm() {
         local fw=$1 res
         check "$fw: cloud-init finished (status: done)" cloud_init_done
@@ -332,6 +340,12 @@ check_vm() {
         res=$(vssh 'systemctl --failed --no-legend --plain' 2>&1)
         expect "$fw: no failed units" "" "$res"
         check "$fw: systemd-analyze verify nestrouter.service in the booted image" unit_verifies
+        if wait_for 60 serial_console_ok; then
+                pass "$fw: serial console: GRUB and a login prompt on ttyS0 (serial-getty active)"
+        else
+                fail "$fw: serial console: GRUB and a login prompt on ttyS0 (serial-getty active)"
+                grep -aE 'GRUB|login:' "$CONSOLE" | tail -n 3 | sed 's/^/  /'
+        fi
         check "$fw: nestrouter-guests.service is hardened (systemd-analyze security: OK or MEDIUM)" guests_unit_hardened
         check "$fw: nestrouter is the installed package; its units enabled, nestrouter-guests active" from_package
         res=$(vssh 'cat /sys/class/net/eth0/address /sys/class/net/eth1/address /sys/class/net/eth2/address' | paste -sd' ')
