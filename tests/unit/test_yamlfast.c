@@ -226,10 +226,35 @@ static void test_reads_large_files(void **state)
         }
 }
 
+/* Nesting: the reader declines past 64 block collections, also in chains of `key:` then `- `
+ * lists that add no indentation of their own, and agrees with libyaml below that. */
+static void test_depth(void **state)
+{
+        (void)state;
+        static const int levels[] = {10, 63, 64, 65, 200, 2000};
+        for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
+                struct nr_buf b = {0};
+                for (int i = 0; i < levels[k]; i++)
+                        buf_printf(&b, "%*s- a:\n", 2 * i, "");
+                buf_printf(&b, "%*s  b: c\n", 2 * levels[k], "");
+                size_t len = b.len;
+                char *text = buf_finish(&b);
+                struct yf_doc d;
+                int r = yf_load(&d, text, len);
+                if (r == 1)
+                        yf_free(&d);
+                assert_int_equal(r, levels[k] <= 32 ? 1 : 0); /* a list and a mapping per level */
+                if (levels[k] <= 200)
+                        agrees(text, len, "nested");
+                free(text);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_corners),
+                cmocka_unit_test(test_depth),
                 cmocka_unit_test(test_reads_large_files),
                 cmocka_unit_test(test_files_and_mutations),
         };

@@ -441,6 +441,8 @@ static bool looks_like_key(const struct rd *r)
 /* A block list whose '-' lines are at column indent; r->p at the first '-'. */
 static int sequence(struct rd *r, size_t indent)
 {
+        if (++r->depth > YF_MAX_DEPTH)
+                return 0; /* every block collection counts, also a `key:` then `- ` list */
         int id = new_node(r, YAML_SEQUENCE_NODE, r->p);
         if (id < 0)
                 return id;
@@ -465,6 +467,7 @@ static int sequence(struct rd *r, size_t indent)
                         continue;
                 if (ind == -2 || ind > (long)indent)
                         return 0;
+                r->depth--;
                 return close_collection(r, id, base);
         }
 }
@@ -472,6 +475,8 @@ static int sequence(struct rd *r, size_t indent)
 /* A block mapping whose keys are at column indent; r->p at the first key. */
 static int mapping(struct rd *r, size_t indent)
 {
+        if (++r->depth > YF_MAX_DEPTH)
+                return 0;
         int id = new_node(r, YAML_MAPPING_NODE, r->p);
         if (id < 0)
                 return id;
@@ -508,6 +513,7 @@ static int mapping(struct rd *r, size_t indent)
                         continue;
                 if (ind == -2 || ind >= (long)indent)
                         return 0;
+                r->depth--;
                 return close_collection(r, id, base);
         }
 }
@@ -516,8 +522,6 @@ static int mapping(struct rd *r, size_t indent)
 static int block_node(struct rd *r)
 {
         int v;
-        if (++r->depth > YF_MAX_DEPTH)
-                return 0;
         size_t col = r->p - r->ls;
         if (at(r, 0) == '-' && blank_at(r, 1))
                 v = sequence(r, col);
@@ -525,7 +529,6 @@ static int block_node(struct rd *r)
                 v = mapping(r, col);
         else
                 v = 0;
-        r->depth--;
         return v;
 }
 
@@ -604,7 +607,7 @@ static bool same_node(const struct yf_doc *d, int a, yaml_document_t *ly, int b,
                       size_t size, int depth)
 {
         const yaml_node_t *x = yf_node(d, a), *y = yaml_document_get_node(ly, b);
-        if (!x || !y || depth > YF_MAX_DEPTH + 2) {
+        if (!x || !y || depth > YF_MAX_DEPTH + YF_FLOW_DEPTH + 2) {
                 snprintf(why, size, "node %d/%d missing", a, b);
                 return false;
         }
