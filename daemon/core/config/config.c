@@ -427,17 +427,18 @@ static int parse_libyaml(struct pctx *c, const char *text, size_t len)
         return 0;
 }
 
-int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
-              struct nr_diags *diags)
+/* own: text, when the config's position map is to free it (else the caller keeps it for as
+ * long as cfg->pos is asked) */
+static int parse(const char *file, const char *text, size_t len, char *own, struct nr_config *cfg,
+                 struct nr_diags *diags)
 {
         struct yf_doc fast;
         size_t errs = diags->n_errors;
 
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
+        pos_defer(&cfg->pos, text, len, own, cfg_pos_fill);
         cfg_schema_defaults(cfg_top_keys, cfg);
-        if (!depth_ok(text, len, diags))
-                return -EBADMSG;
         struct pctx c = {.yv = {.diags = diags, .pos = &cfg->pos}, .cfg = cfg, .len = len};
         int r = yf_load(&fast, text, len);
         if (r < 0) {
@@ -446,17 +447,38 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
                 return -EBADMSG;
         }
         if (r > 0) {
+                /* the fast reader's own limits bound the depth (yamlfast.c) */
                 crosscheck(&fast, text, len);
                 c.yv.fast = &fast;
                 parse_root(&c);
                 yf_free(&fast);
-        } else if (parse_libyaml(&c, text, len) < 0) {
+        } else if (!depth_ok(text, len, diags) || parse_libyaml(&c, text, len) < 0) {
                 return -EBADMSG;
         }
         /* defaults are filled even after an error: validation still runs on what did parse,
          * so one run reports the cross-field mistakes too */
         cfg_fill_defaults(cfg);
         return diags->n_errors != errs ? -EINVAL : 0;
+}
+
+int cfg_parse_borrowed(const char *file, const char *text, size_t len, struct nr_config *cfg,
+                       struct nr_diags *diags)
+{
+        return parse(file, text, len, NULL, cfg, diags);
+}
+
+int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
+              struct nr_diags *diags)
+{
+        char *copy = malloc(len + 1);
+        if (!copy) {
+                memset(cfg, 0, sizeof(*cfg));
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory reading %zu bytes", len);
+                return -EBADMSG;
+        }
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        return parse(file, copy, len, copy, cfg, diags);
 }
 
 /* Opened without blocking (a FIFO must not stall the loop) and checked before the first byte is
@@ -541,7 +563,5 @@ int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
         int r = cfg_read_text(file, &text, &len, diags);
         if (r < 0)
                 return r;
-        r = cfg_parse(file, text, len, cfg, diags);
-        free(text);
-        return r;
+        return parse(file, text, len, text, cfg, diags); /* the position map keeps the text */
 }

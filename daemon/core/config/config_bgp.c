@@ -59,7 +59,6 @@ static void k_peers(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ip(&c->yv, it, sub, &b->peers[i]);
         }
 }

@@ -71,7 +71,6 @@ static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < d->n_dns; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ip(&c->yv, it, sub, &d->dns[i]);
         }
 }
@@ -154,7 +153,6 @@ static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < g->n_ports; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ifname(&c->yv, it, sub, g->ports[i]);
         }
 }
@@ -251,6 +249,7 @@ static bool disk_format_parse(const char *s, enum nr_disk_format *f)
 static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
+        vm->disk_given = true; /* also when wrong: the boot checks need not say it is missing */
         if (!yv_want_scalar(&c->yv, v, p, "a disk image path"))
                 return;
         const char *s = yv_str(v);
@@ -435,7 +434,6 @@ static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 struct nr_vm_disk *d = &vm->disks[vm->n_disks++];
                 if (it->type == YAML_MAPPING_NODE) {
                         cw_map(c, it, sub, vm_disk_keys, d);
@@ -485,7 +483,6 @@ static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 char *s = abs_path(c, it, sub, "an ISO file path");
                 if (s)
                         vm->cdroms[vm->n_cdroms++] = s;
@@ -625,9 +622,7 @@ static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
 static void check_vm_boot(struct pctx *c, const char *path, size_t i, const struct nr_vm *vm)
 {
         char sub[YV_PATH_MAX];
-        int line, col;
-        snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
-        bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
+        bool disk_given = vm->disk_given;
         if (!vm->disk && !disk_given && !vm->kernel && !vm->disk_size && !vm->n_cdroms &&
             !vm->base && vm->name[0]) {
                 snprintf(sub, sizeof(sub), "%s[%zu]", path, i);

@@ -66,7 +66,6 @@ static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         for (size_t i = 0; i < a->n_subnets; i++) {
                 yaml_node_t *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 if (yv_want_scalar(&c->yv, it, sub, "an Azure resource name") &&
                     check_azname(c, it, sub, yv_str(it)))
                         strcpy(a->subnets[i], yv_str(it));

@@ -1,5 +1,5 @@
-/* The table-driven walker under the config parser: known keys, duplicates, required keys,
- * lists of mappings, and the position of every key path for later checks. */
+/* The table-driven walker under the config parser: known keys, duplicates, required keys and
+ * lists of mappings. Positions are not recorded here: keypos.c finds them when a check asks. */
 #include "core/config/config_walk.h"
 
 #include <stdio.h>
@@ -8,14 +8,9 @@
 
 #include "core/config/yamlfast.h"
 
-void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n)
-{
-        pos_put(c->yv.pos, path, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1);
-}
-
 /* Key paths, built for every key of the file (tens of thousands in a large one): plain copies,
  * cut at the buffer's end as snprintf would. "PATH.NAME" (NAME alone at the top) */
-static void path_key(char *out, size_t size, const char *path, const char *name)
+void cw_path_key(char *out, size_t size, const char *path, const char *name)
 {
         size_t a = strlen(path), b = strlen(name), n = 0;
         if (a >= size)
@@ -31,7 +26,7 @@ static void path_key(char *out, size_t size, const char *path, const char *name)
 }
 
 /* "PATH[I]" */
-static void path_index(char *out, size_t size, const char *path, size_t i)
+void cw_path_index(char *out, size_t size, const char *path, size_t i)
 {
         char num[24], *d = num + sizeof(num);
         *--d = '\0';
@@ -281,7 +276,7 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                                 continue;
                         }
                         const char *name = yv_str(k);
-                        path_key(sub, sizeof(sub), path, name);
+                        cw_path_key(sub, sizeof(sub), path, name);
                         size_t i = 0;
                         while (keys[i].name && strcmp(keys[i].name, name))
                                 i++;
@@ -294,7 +289,6 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                                 continue;
                         }
                         seen |= 1u << i;
-                        cw_pos(c, sub, v);
                         if (keys[i].fn)
                                 keys[i].fn(c, v, sub, obj);
                         else
@@ -315,7 +309,7 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
         }
 }
 
-/* Walks a list of mappings, recording each item's position as PATH[i]. */
+/* Walks a list of mappings: item i is PATH[i]. */
 size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
                         size_t item_size, const struct keydef *keys)
 {
@@ -323,8 +317,7 @@ size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
         char sub[YV_PATH_MAX];
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, seq, i);
-                path_index(sub, sizeof(sub), path, i);
-                cw_pos(c, sub, it);
+                cw_path_index(sub, sizeof(sub), path, i);
                 cw_map(c, it, sub, keys, (char *)items + i * item_size);
         }
         return n;
@@ -338,8 +331,7 @@ size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
         *out = cw_calloc(n, sizeof(**out));
         for (size_t i = 0; i < n; i++) {
                 yaml_node_t *it = cw_seq_item(c, seq, i);
-                path_index(sub, sizeof(sub), path, i);
-                cw_pos(c, sub, it);
+                cw_path_index(sub, sizeof(sub), path, i);
                 yv_subnet(&c->yv, it, sub, &(*out)[i]);
         }
         return n;

@@ -24,13 +24,18 @@ yaml_node_t *cw_seq_item(struct pctx *c, yaml_node_t *n, size_t i);
  * the typed read of its kind into obj + .off. */
 void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
             void *obj);
-/* Walk a list of mappings into items[i], recording each item's position as PATH[i]. */
+/* Walk a list of mappings into items[i] (PATH[i]). */
 size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
                size_t item_size, const struct keydef *keys);
 size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
                       struct nr_prefix **out);
-/* Record PATH's position at node n. */
-void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n);
+/* Key paths, as every diagnostic and the position map spell them: "PATH.NAME" (NAME alone at
+ * the top) and "PATH[I]", cut at size as snprintf would. */
+void cw_path_key(char *out, size_t size, const char *path, const char *name);
+void cw_path_index(char *out, size_t size, const char *path, size_t i);
+/* Fills a deferred position map (diag.h) by reading its text again: every mapping key's value
+ * and every list item, at the path cw_map and cw_list give it (keypos.c). */
+void cfg_pos_fill(struct nr_posmap *m);
 
 /* Section readers in config_guests.c. */
 extern const struct keydef cfg_guests_keys[];
