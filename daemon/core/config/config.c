@@ -19,7 +19,7 @@
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
-static bool check_version(struct pctx *c, yaml_node_t *v, const char *path, const void *val)
+static bool check_version(struct pctx *c, const struct yf_node *v, const char *path, const void *val)
 {
         long long x = *(const long long *)val;
         if (x != 1) {
@@ -40,7 +40,7 @@ static const struct keydef firewall_keys[] = {
         {0},
 };
 
-static bool check_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_rt_proto(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long x = *(const long long *)val;
         static const struct {
@@ -80,7 +80,7 @@ static const struct keydef router_keys[] = {
 
 /* ---- uplinks ----------------------------------------------------------------------------- */
 
-static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_name(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_ifname(&c->yv, v, p, m->name))
@@ -89,7 +89,7 @@ static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         m->kind = NR_MATCH_NAME;
 }
 
-static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_mac(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_mac(&c->yv, v, p, m->mac))
@@ -98,7 +98,7 @@ static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         m->kind = NR_MATCH_MAC;
 }
 
-static void k_match_azure(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_azure(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_want_scalar(&c->yv, v, p, "primary"))
@@ -112,7 +112,7 @@ static void k_match_azure(struct pctx *c, yaml_node_t *v, const char *p, void *o
         m->kind = NR_MATCH_AZURE_PRIMARY;
 }
 
-static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_azsub(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_subnet(&c->yv, v, p, &m->azure_subnet))
@@ -132,7 +132,7 @@ static const struct keydef match_keys[] = {
         {0},
 };
 
-static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+static void k_up_match(struct pctx *c, const struct yf_node *v, const char *path, void *obj)
 {
         struct nr_uplink *u = obj;
         size_t errs = c->yv.diags->n_errors;
@@ -170,7 +170,7 @@ static void put_up_match(struct nr_buf *b, const struct keydef *k, const void *o
         buf_puts(b, "}\n");
 }
 
-static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_address(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         if (v && v->type == YAML_SCALAR_NODE && !strcmp(yv_str(v), "dhcp")) {
@@ -201,13 +201,13 @@ static void put_up_gateway(struct nr_buf *b, const struct keydef *k, const void 
                 buf_printf(b, "%*s%s: %s\n", indent, "", k->name, ip_s(u->gateway).s);
 }
 
-static void k_up_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_gateway(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         u->gateway_set = yv_ip(&c->yv, v, p, &u->gateway);
 }
 
-static bool check_up_table(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_up_table(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long x = *(const long long *)val;
         if (x >= 253 && x <= 255) {
@@ -237,7 +237,7 @@ static const struct keydef uplink_keys[] = {
         {0},
 };
 
-static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
+static void uplink(struct pctx *c, const struct yf_node *v, const char *path, enum nr_uplink_role role)
 {
         struct nr_uplink *u = &c->cfg->uplinks[role];
         if (yv_is_null(v)) {
@@ -249,13 +249,13 @@ static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_upl
         cw_map(c, v, path, uplink_keys, u);
 }
 
-static void k_up_nat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_nat(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         (void)o;
         uplink(c, v, p, NR_UPLINK_NAT);
 }
 
-static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_lan(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         (void)o;
         uplink(c, v, p, NR_UPLINK_LAN);
@@ -326,10 +326,8 @@ static void syntax_error(struct pctx *c, yaml_parser_t *p)
                          "YAML syntax: %s", p->problem ? p->problem : "error");
 }
 
-static void parse_root(struct pctx *c)
+static void parse_root(struct pctx *c, const struct yf_node *root)
 {
-        yaml_node_t *root = c->yv.fast ? yf_node(c->yv.fast, 1)
-                                       : yaml_document_get_root_node(c->yv.doc);
         if (!root) {
                 diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
                 return;
@@ -415,16 +413,22 @@ static int parse_libyaml(struct pctx *c, const char *text, size_t len)
                 return -EBADMSG;
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        c->yv.doc = &doc;
         if (!yaml_parser_load(&parser, &doc)) {
                 syntax_error(c, &parser);
                 yaml_parser_delete(&parser);
                 return -EBADMSG;
         }
-        parse_root(c);
+        struct yf_doc tree;
+        int r = yf_from_libyaml(&tree, &doc);
+        if (r < 0)
+                diag_add(c->yv.diags, NR_SEV_ERROR, 0, 0, "",
+                         "out of memory parsing the file (%zu bytes)", c->len);
+        else
+                parse_root(c, tree.root);
+        yf_free(&tree);
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
-        return 0;
+        return r < 0 ? -EBADMSG : 0;
 }
 
 /* own: text, when the config's position map is to free it (else the caller keeps it for as
@@ -449,8 +453,7 @@ static int parse(const char *file, const char *text, size_t len, char *own, stru
         if (r > 0) {
                 /* the fast reader's own limits bound the depth (yamlfast.c) */
                 crosscheck(&fast, text, len);
-                c.yv.fast = &fast;
-                parse_root(&c);
+                parse_root(&c, fast.root);
                 yf_free(&fast);
         } else if (!depth_ok(text, len, diags) || parse_libyaml(&c, text, len) < 0) {
                 return -EBADMSG;

@@ -45,11 +45,6 @@ void cw_path_index(char *out, size_t size, const char *path, size_t i)
         out[a + b] = '\0';
 }
 
-static yaml_node_t *node(struct pctx *c, int id)
-{
-        return c->yv.fast ? yf_node(c->yv.fast, id) : yaml_document_get_node(c->yv.doc, id);
-}
-
 void *cw_calloc(size_t n, size_t size)
 {
         void *p = calloc(n ? n : 1, size);
@@ -59,7 +54,7 @@ void *cw_calloc(size_t n, size_t size)
 }
 
 /* A null value where a mapping or list is expected reads as an empty one (`dhcp:` alone). */
-bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path)
+bool cw_want_map(struct pctx *c, const struct yf_node *n, const char *path)
 {
         if (n && n->type == YAML_MAPPING_NODE)
                 return true;
@@ -69,21 +64,22 @@ bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path)
         return false;
 }
 
-size_t cw_seq_len(struct pctx *c, yaml_node_t *n, const char *path)
+size_t cw_seq_len(struct pctx *c, const struct yf_node *n, const char *path)
 {
         if (n && n->type == YAML_SEQUENCE_NODE)
-                return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+                return n->n;
         if (!yv_is_null(n))
                 yv_error(&c->yv, n, path, "expected a list, got %s", yv_kind(n));
         return 0;
 }
 
-yaml_node_t *cw_seq_item(struct pctx *c, yaml_node_t *n, size_t i)
+const struct yf_node *cw_seq_item(struct pctx *c, const struct yf_node *n, size_t i)
 {
-        return node(c, n->data.sequence.items.start[i]);
+        (void)c;
+        return n->kids[i];
 }
 
-static void unknown_key(struct pctx *c, yaml_node_t *k, const char *path, const char *name,
+static void unknown_key(struct pctx *c, const struct yf_node *k, const char *path, const char *name,
                         const struct keydef *keys)
 {
         const char *names[32];
@@ -109,7 +105,7 @@ static void enum_names(const char *const *names, char *out, size_t size)
                                         i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
 }
 
-static void read_enum(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+static void read_enum(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
                       void *f)
 {
         char what[128];
@@ -124,7 +120,7 @@ static void read_enum(struct pctx *c, yaml_node_t *v, const char *p, const struc
         yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
 }
 
-static void read_uint(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+static void read_uint(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
                       void *f)
 {
         long long x;
@@ -132,7 +128,7 @@ static void read_uint(struct pctx *c, yaml_node_t *v, const char *p, const struc
                 cfg_field_set_uint(f, k->size, (unsigned long long)x);
 }
 
-static void read_duration(struct pctx *c, yaml_node_t *v, const char *p,
+static void read_duration(struct pctx *c, const struct yf_node *v, const char *p,
                           const struct keydef *k, void *f)
 {
         uint32_t t;
@@ -145,7 +141,7 @@ static void read_duration(struct pctx *c, yaml_node_t *v, const char *p,
                 cfg_field_set_uint(f, k->size, t);
 }
 
-static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+static void read_string(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
                         void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
@@ -156,7 +152,7 @@ static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const str
 }
 
 /* An absolute path or a text, strdup'ed into a char * */
-static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+static void read_text(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
                       void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
@@ -176,7 +172,7 @@ static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struc
 }
 
 /* The typed read of a key without a handler: obj + .off gets the value only when it is good. */
-static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
+static void read_value(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
                        void *obj)
 {
         char *f = (char *)obj + k->off;
@@ -257,7 +253,7 @@ static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const stru
         }
 }
 
-void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
+void cw_map(struct pctx *c, const struct yf_node *map, const char *path, const struct keydef *keys,
                      void *obj)
 {
         uint32_t seen = 0;
@@ -268,9 +264,8 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                         return; /* the type error says it all */
                 map = NULL;
         } else {
-                for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-                     p < map->data.mapping.pairs.top; p++) {
-                        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+                for (uint32_t j = 0; j < map->n; j += 2) {
+                        const struct yf_node *k = map->kids[j], *v = map->kids[j + 1];
                         if (k->type != YAML_SCALAR_NODE) {
                                 yv_error(&c->yv, k, path, "a key must be a plain word");
                                 continue;
@@ -310,27 +305,27 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
 }
 
 /* Walks a list of mappings: item i is PATH[i]. */
-size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
+size_t cw_list(struct pctx *c, const struct yf_node *seq, const char *path, void *items,
                         size_t item_size, const struct keydef *keys)
 {
         size_t n = cw_seq_len(c, seq, path);
         char sub[YV_PATH_MAX];
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, seq, i);
+                const struct yf_node *it = cw_seq_item(c, seq, i);
                 cw_path_index(sub, sizeof(sub), path, i);
                 cw_map(c, it, sub, keys, (char *)items + i * item_size);
         }
         return n;
 }
 
-size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
+size_t cw_prefix_list(struct pctx *c, const struct yf_node *seq, const char *path,
                           struct nr_prefix **out)
 {
         size_t n = cw_seq_len(c, seq, path);
         char sub[YV_PATH_MAX];
         *out = cw_calloc(n, sizeof(**out));
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, seq, i);
+                const struct yf_node *it = cw_seq_item(c, seq, i);
                 cw_path_index(sub, sizeof(sub), path, i);
                 yv_subnet(&c->yv, it, sub, &(*out)[i]);
         }

@@ -11,63 +11,44 @@
 /* deeper than any key of the schema: what lies below is never asked for */
 #define KEYPOS_MAX_DEPTH 16
 
-struct kp {
-        struct nr_posmap *m;
-        struct yf_doc *fast;
-        yaml_document_t *doc;
-};
-
-static yaml_node_t *kp_node(const struct kp *k, int id)
+static void put(struct nr_posmap *m, const char *path, const struct yf_node *n)
 {
-        return k->fast ? yf_node(k->fast, id) : yaml_document_get_node(k->doc, id);
+        pos_put(m, path, (int)n->line + 1, (int)n->col + 1);
 }
 
-static void put(struct kp *k, const char *path, const yaml_node_t *n)
-{
-        pos_put(k->m, path, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1);
-}
-
-static void walk(struct kp *k, const yaml_node_t *n, const char *path, int depth)
+static void walk(struct nr_posmap *m, const struct yf_node *n, const char *path, int depth)
 {
         char sub[YV_PATH_MAX];
         if (!n || depth > KEYPOS_MAX_DEPTH)
                 return;
         if (n->type == YAML_MAPPING_NODE) {
-                for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-                     p < n->data.mapping.pairs.top; p++) {
-                        const yaml_node_t *key = kp_node(k, p->key), *v = kp_node(k, p->value);
-                        if (!key || !v || key->type != YAML_SCALAR_NODE)
+                for (uint32_t i = 0; i + 1 < n->n; i += 2) {
+                        const struct yf_node *key = n->kids[i], *v = n->kids[i + 1];
+                        if (key->type != YAML_SCALAR_NODE)
                                 continue;
-                        cw_path_key(sub, sizeof(sub), path, (const char *)key->data.scalar.value);
-                        put(k, sub, v);
-                        walk(k, v, sub, depth + 1);
+                        cw_path_key(sub, sizeof(sub), path, key->str);
+                        put(m, sub, v);
+                        walk(m, v, sub, depth + 1);
                 }
         } else if (n->type == YAML_SEQUENCE_NODE) {
-                size_t i = 0;
-                for (yaml_node_item_t *it = n->data.sequence.items.start;
-                     it < n->data.sequence.items.top; it++, i++) {
-                        const yaml_node_t *v = kp_node(k, *it);
-                        if (!v)
-                                continue;
+                for (uint32_t i = 0; i < n->n; i++) {
                         cw_path_index(sub, sizeof(sub), path, i);
-                        put(k, sub, v);
-                        walk(k, v, sub, depth + 1);
+                        put(m, sub, n->kids[i]);
+                        walk(m, n->kids[i], sub, depth + 1);
                 }
         }
 }
 
 void cfg_pos_fill(struct nr_posmap *m)
 {
-        struct kp k = {.m = m};
-        struct yf_doc fast;
+        struct yf_doc tree;
         yaml_parser_t parser;
         yaml_document_t doc;
         if (!m->src)
                 return;
-        if (yf_load(&fast, m->src, m->src_len) > 0) {
-                k.fast = &fast;
-                walk(&k, yf_node(&fast, 1), "", 0);
-                yf_free(&fast);
+        if (yf_load(&tree, m->src, m->src_len) > 0) {
+                walk(m, tree.root, "", 0);
+                yf_free(&tree);
                 return;
         }
         /* the text parsed before it was deferred; only memory could fail here, and then the
@@ -76,8 +57,10 @@ void cfg_pos_fill(struct nr_posmap *m)
                 return;
         yaml_parser_set_input_string(&parser, (const unsigned char *)m->src, m->src_len);
         if (yaml_parser_load(&parser, &doc)) {
-                k.doc = &doc;
-                walk(&k, yaml_document_get_root_node(&doc), "", 0);
+                if (yf_from_libyaml(&tree, &doc) == 0) {
+                        walk(m, tree.root, "", 0);
+                        yf_free(&tree);
+                }
                 yaml_document_delete(&doc);
         }
         yaml_parser_delete(&parser);
