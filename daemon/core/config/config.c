@@ -19,7 +19,8 @@
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
-static bool check_version(struct pctx *c, const struct yf_node *v, const char *path, const void *val)
+static bool check_version(struct pctx *c, const struct yf_node *v, const char *path,
+                          const void *val)
 {
         long long x = *(const long long *)val;
         if (x != 1) {
@@ -237,7 +238,8 @@ static const struct keydef uplink_keys[] = {
         {0},
 };
 
-static void uplink(struct pctx *c, const struct yf_node *v, const char *path, enum nr_uplink_role role)
+static void uplink(struct pctx *c, const struct yf_node *v, const char *path,
+                   enum nr_uplink_role role)
 {
         struct nr_uplink *u = &c->cfg->uplinks[role];
         if (yv_is_null(v)) {

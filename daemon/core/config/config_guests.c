@@ -133,7 +133,8 @@ static const struct keydef dhcp_keys[] = {
 
 /* ---- guests ------------------------------------------------------------------------------ */
 
-static bool check_guest_subnet(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
+static bool check_guest_subnet(struct pctx *c, const struct yf_node *v, const char *p,
+                               const void *val)
 {
         const struct nr_prefix *s = val;
         if (s->len > 30 || s->len < 8) {

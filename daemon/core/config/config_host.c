@@ -181,7 +181,8 @@ static void put_m_textfile(struct nr_buf *b, const struct keydef *k, const void 
         buf_puts(b, "\n");
 }
 
-static bool check_scrape_port(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
+static bool check_scrape_port(struct pctx *c, const struct yf_node *v, const char *p,
+                              const void *val)
 {
         long long x = *(const long long *)val;
         if (x == 22 || x == 53 || x == 67) {

@@ -105,23 +105,23 @@ static void enum_names(const char *const *names, char *out, size_t size)
                                         i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
 }
 
-static void read_enum(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_enum(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         char what[128];
-        enum_names(k->names, what, sizeof(what));
-        if (!yv_want_scalar(&c->yv, v, p, what))
-                return;
-        for (size_t i = 0; k->names[i]; i++)
+        bool scalar = v && v->type == YAML_SCALAR_NODE && !yv_is_null(v);
+        for (size_t i = 0; scalar && k->names[i]; i++)
                 if (!strcmp(yv_str(v), k->names[i])) {
                         cfg_field_set_uint(f, k->size, i);
                         return;
                 }
-        yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
+        enum_names(k->names, what, sizeof(what)); /* only for the message */
+        if (yv_want_scalar(&c->yv, v, p, what))
+                yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
 }
 
-static void read_uint(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_uint(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         long long x;
         if (yv_int(&c->yv, v, p, k->min, k->max, &x) && (!k->check || k->check(c, v, p, &x)))
@@ -141,8 +141,8 @@ static void read_duration(struct pctx *c, const struct yf_node *v, const char *p
                 cfg_field_set_uint(f, k->size, t);
 }
 
-static void read_string(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
-                        void *f)
+static void read_string(struct pctx *c, const struct yf_node *v, const char *p,
+                        const struct keydef *k, void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
                 return;
@@ -152,8 +152,8 @@ static void read_string(struct pctx *c, const struct yf_node *v, const char *p, 
 }
 
 /* An absolute path or a text, strdup'ed into a char * */
-static void read_text(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_text(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
                 return;
@@ -172,8 +172,8 @@ static void read_text(struct pctx *c, const struct yf_node *v, const char *p, co
 }
 
 /* The typed read of a key without a handler: obj + .off gets the value only when it is good. */
-static void read_value(struct pctx *c, const struct yf_node *v, const char *p, const struct keydef *k,
-                       void *obj)
+static void read_value(struct pctx *c, const struct yf_node *v, const char *p,
+                       const struct keydef *k, void *obj)
 {
         char *f = (char *)obj + k->off;
         uint32_t a;
@@ -272,8 +272,9 @@ void cw_map(struct pctx *c, const struct yf_node *map, const char *path, const s
                         }
                         const char *name = yv_str(k);
                         cw_path_key(sub, sizeof(sub), path, name);
-                        size_t i = 0;
-                        while (keys[i].name && strcmp(keys[i].name, name))
+                        size_t i = 0; /* the first letter rules out most rows */
+                        while (keys[i].name &&
+                               (keys[i].name[0] != name[0] || strcmp(keys[i].name, name)))
                                 i++;
                         if (!keys[i].name) {
                                 unknown_key(c, k, sub, name, keys);

@@ -35,17 +35,20 @@ struct rd {
 
 /* ---------------------------------------------------------------- storage */
 
-static void *arena(struct yf_doc *d, size_t size)
+/* size bytes aligned to align (a power of two: 1 for text, so a three-letter scalar takes
+ * four bytes and not sixteen) */
+static void *arena(struct yf_doc *d, size_t size, size_t align)
 {
-        size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
         struct yf_chunk *c = d->chunks;
-        if (!c || c->size - c->used < size) {
+        size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+        if (!c || at > c->size || c->size - at < size) {
                 size_t cap = size > YF_CHUNK / 2 ? size : YF_CHUNK;
                 c = malloc(sizeof(*c) + cap);
                 if (!c)
                         return NULL;
                 c->size = cap;
                 c->used = 0;
+                at = 0;
                 /* a large piece gets its own chunk behind the current one */
                 if (cap != YF_CHUNK && d->chunks) {
                         c->next = d->chunks->next;
@@ -55,8 +58,8 @@ static void *arena(struct yf_doc *d, size_t size)
                         d->chunks = c;
                 }
         }
-        void *m = (char *)c->data + c->used;
-        c->used += size;
+        void *m = (char *)c->data + at;
+        c->used = at + size;
         return m;
 }
 
@@ -123,7 +126,7 @@ static int close_collection(struct rd *r, int id, size_t base)
         struct yf_doc *d = r->d;
         size_t k = d->n_scratch - base;
         struct yf_node *n = yf_node(d, id);
-        const struct yf_node **kids = arena(d, (k ? k : 1) * sizeof(*kids));
+        const struct yf_node **kids = arena(d, (k ? k : 1) * sizeof(*kids), sizeof(*kids));
         if (!kids)
                 return r->err = -ENOMEM;
         for (size_t i = 0; i < k; i++)
@@ -140,7 +143,7 @@ static int scalar(struct rd *r, size_t at, const char *s, size_t len,
         int id = new_node(r, YAML_SCALAR_NODE, at);
         if (id < 0)
                 return id;
-        char *v = arena(r->d, len + 1);
+        char *v = arena(r->d, len + 1, 1);
         if (!v)
                 return r->err = -ENOMEM;
         size_t o = len;
@@ -613,7 +616,8 @@ int yf_from_libyaml(struct yf_doc *d, const yaml_document_t *doc)
                                                                    : y->data.mapping.style);
                 const int *ids;
                 int k = y->type == YAML_NO_NODE ? 0 : children_of(y, &ids);
-                const struct yf_node **kids = arena(d, (k ? (size_t)k : 1) * sizeof(*kids));
+                const struct yf_node **kids = arena(d, (k ? (size_t)k : 1) * sizeof(*kids),
+                                                   sizeof(*kids));
                 if (!kids)
                         goto oom;
                 /* children come after their parent (libyaml numbers them as it reads), but
