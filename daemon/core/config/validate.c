@@ -218,11 +218,23 @@ lan_routes:
 
 /* Is `a` a usable guest address (in the subnet, not network/broadcast, not the gateway)?
  * Reports at path and returns false otherwise. */
-static bool check_guest_ip(struct vctx *v, const char *path, uint32_t a)
+/* An address a guest may have; the key path (fmt) is spelled out only for an error: this runs
+ * for every forward and reservation of the file. */
+static bool check_guest_ip(struct vctx *v, uint32_t a, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static bool check_guest_ip(struct vctx *v, uint32_t a, const char *fmt, ...)
 {
         const struct nr_guests *g = &v->cfg->guests;
         if (!g->subnet.len)
                 return false;
+        if (prefix_contains(g->subnet, a) && a != prefix_network(g->subnet) &&
+            a != prefix_broadcast(g->subnet) && a != g->gateway)
+                return true;
+        char path[YV_PATH_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(path, sizeof(path), fmt, ap);
+        va_end(ap);
         if (!prefix_contains(g->subnet, a)) {
                 verr(v, path, "%s is outside the guest subnet %s", ip_s(a).s,
                      prefix_s(g->subnet).s);
@@ -327,7 +339,7 @@ static void check_reservations(struct vctx *v)
         for (size_t i = 0; i < d->n_reservations; i++) {
                 const struct nr_reservation *r = &d->reservations[i];
                 if (r->ip)
-                        check_guest_ip(v, P(p, "guests.dhcp.reservations[%zu].ip", i), r->ip);
+                        check_guest_ip(v, r->ip, "guests.dhcp.reservations[%zu].ip", i);
                 /* every earlier holder of the same value, in file order */
                 for (size_t j = kidx_first(&ips, i); j != KIDX_NONE && j != i;
                      j = kidx_next(&ips, j))
@@ -396,7 +408,7 @@ static void check_vms(struct vctx *v)
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 const struct nr_vm *vm = &cfg->vms[i];
                 if (vm->ip)
-                        check_guest_ip(v, P(p, "vms[%zu].ip", i), vm->ip);
+                        check_guest_ip(v, vm->ip, "vms[%zu].ip", i);
                 for (size_t j = 0; j < i; j++) {
                         const struct nr_vm *o = &cfg->vms[j];
                         if (vm->name[0] && !strcmp(vm->name, o->name))
@@ -437,7 +449,6 @@ static void resolve_target(struct vctx *v, const struct kidx *res_names, size_t 
 {
         const struct nr_config *cfg = v->cfg;
         char p[YV_PATH_MAX];
-        P(p, "port_forwards[%zu].to", i);
         const struct nr_reservation *r = res_by_name(&cfg->guests.dhcp, res_names, f->to_name);
         if (r) {
                 f->to_ip = r->ip;
@@ -447,12 +458,13 @@ static void resolve_target(struct vctx *v, const struct kidx *res_names, size_t 
                 if (strcmp(cfg->vms[j].name, f->to_name))
                         continue;
                 if (!cfg->vms[j].ip)
-                        verr(v, p, "VM %s has no ip: give vms[%zu].ip so the forward has a "
+                        verr(v, P(p, "port_forwards[%zu].to", i), "VM %s has no ip: give vms[%zu].ip so the forward has a "
                              "fixed target", f->to_name, j);
                 f->to_ip = cfg->vms[j].ip;
                 return;
         }
         size_t n;
+        P(p, "port_forwards[%zu].to", i);
         const char *const *names = name_candidates(cfg, &n);
         const char *hint = yv_suggest(f->to_name, names, n);
         if (hint)
@@ -488,7 +500,7 @@ static void check_port_forwards(struct vctx *v)
                 if (f->to_name[0])
                         resolve_target(v, &names, i, f);
                 if (f->to_ip)
-                        check_guest_ip(v, P(p, "port_forwards[%zu].to", i), f->to_ip);
+                        check_guest_ip(v, f->to_ip, "port_forwards[%zu].to", i);
                 for (size_t j = kidx_first(&ports, i); j != KIDX_NONE && j != i;
                      j = kidx_next(&ports, j))
                         verr(v, P(p, "port_forwards[%zu].port", i),

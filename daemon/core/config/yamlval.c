@@ -40,8 +40,9 @@ bool yv_is_null(const struct yf_node *n)
         if (n->type != YAML_SCALAR_NODE || n->style != YAML_PLAIN_SCALAR_STYLE)
                 return false;
         const char *s = n->str;
-        return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-               !strcmp(s, "NULL");
+        if (*s != '~' && *s != 'n' && *s != 'N')
+                return !*s; /* asked of every value: most are not null by their first letter */
+        return !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 const char *yv_kind(const struct yf_node *n)
