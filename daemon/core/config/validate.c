@@ -331,7 +331,7 @@ static void check_reservations(struct vctx *v)
                 if (r->has_mac)
                         kidx_put(&macs, i, mac_key(r->mac), NULL);
                 if (r->name[0])
-                        kidx_put(&names, i, 0, r->name);
+                        kidx_put(&names, i, kidx_str_key(r->name), r->name);
         }
         kidx_sort(&ips);
         kidx_sort(&macs);
@@ -370,7 +370,7 @@ static void check_reservations(struct vctx *v)
 static const struct nr_reservation *res_by_name(const struct nr_dhcp *d, const struct kidx *names,
                                                 const char *name)
 {
-        size_t i = kidx_find(names, 0, name);
+        size_t i = kidx_find(names, kidx_str_key(name), name);
         return i == KIDX_NONE ? NULL : &d->reservations[i];
 }
 
@@ -485,7 +485,8 @@ static void check_port_forwards(struct vctx *v)
                      NR_MAX_PORT_FORWARDS);
         kidx_init(&names, d->n_reservations);
         for (size_t i = 0; i < d->n_reservations; i++)
-                kidx_put(&names, i, 0, d->reservations[i].name);
+                kidx_put(&names, i, kidx_str_key(d->reservations[i].name),
+                         d->reservations[i].name);
         kidx_sort(&names);
         kidx_init(&ports, cfg->n_port_forwards);
         for (size_t i = 0; i < cfg->n_port_forwards; i++)
