@@ -260,6 +260,22 @@ static void test_positions_deferred(void **state)
         assert_int_equal(g->line, 28);
         assert_int_equal(g->col, 52);
         assert_int_equal(pos_fills(), f0 + 2);
+
+        /* a billion laughs: nine levels of ten aliases are 10^10 paths; each node is entered
+         * once, each use of an alias recorded once */
+        char bomb[2048];
+        size_t n = (size_t)snprintf(bomb, sizeof(bomb), "version: 1\na0: &a0 [x, x, x]\n");
+        for (int i = 1; i <= 9; i++)
+                n += (size_t)snprintf(bomb + n, sizeof(bomb) - n,
+                                      "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+                                      "*a%d, *a%d, *a%d]\n",
+                                      i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+                                      i - 1, i - 1, i - 1);
+        snprintf(bomb + n, sizeof(bomb) - n, "port_forwards: *a9\n");
+        t = check_text(bomb);
+        assert_true(t->d.n_errors > 0);
+        assert_int_equal(pos_fills(), f0 + 3);
+        assert_true(t->cfg.pos.n < 200);
 }
 
 /* ---- defaults ------------------------------------------------------------------------------ */

@@ -3,7 +3,9 @@
  * list item is recorded at the path the walker gives it (`port_forwards[3].to`). A good file
  * never gets here; a file with a mistake pays one more read. The walk is generic, not by the
  * key tables: where the two could differ (an unknown key, a value of the wrong type) no check
- * asks for a path below it, and a duplicate key keeps its first position, as the walker does. */
+ * asks for a path below it, and a duplicate key keeps its first position, as the walker does.
+ * Below a second use of an anchor (`*x`) no path is recorded: a diagnostic there points at the
+ * alias itself. */
 #include "core/config/config_walk.h"
 
 #include "core/config/yamlfast.h"
@@ -16,11 +18,14 @@ static void put(struct nr_posmap *m, const char *path, const struct yf_node *n)
         pos_put(m, path, (int)n->line + 1, (int)n->col + 1);
 }
 
+/* Every path is recorded, but a node is entered once: aliases make the tree a graph (nine
+ * levels of ten aliases are 10^10 paths), and below an alias the path is its anchor's. */
 static void walk(struct nr_posmap *m, const struct yf_node *n, const char *path, int depth)
 {
         char sub[YV_PATH_MAX];
-        if (!n || depth > KEYPOS_MAX_DEPTH)
+        if (!n || depth > KEYPOS_MAX_DEPTH || n->seen)
                 return;
+        ((struct yf_node *)n)->seen = 1; /* the tree is this file's own (cfg_pos_fill) */
         if (n->type == YAML_MAPPING_NODE) {
                 for (uint32_t i = 0; i + 1 < n->n; i += 2) {
                         const struct yf_node *key = n->kids[i], *v = n->kids[i + 1];

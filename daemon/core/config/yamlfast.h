@@ -15,6 +15,7 @@
 struct yf_node {
         uint8_t type;              /* yaml_node_type_t: YAML_SCALAR_, _SEQUENCE_ or _MAPPING_NODE */
         uint8_t style;             /* yaml_scalar_style_t, or the collection's block/flow style */
+        uint8_t seen;              /* for a walk over the tree: an alias makes it a graph */
         uint32_t line, col;        /* where it starts, 0-based (libyaml's start mark) */
         uint32_t n;                /* a scalar's length; a list's items; a mapping's keys + values */
         union {
