@@ -57,31 +57,35 @@ static bool pool_room(struct nftm_table *t, size_t need)
 
 /* Formats of only %s and %u, which are every element's and rule's, without vsnprintf (its
  * format parsing was a fifth of building a large model): the offset, -1 for another format,
- * -2 out of memory. The output is printf's, "(null)" included. */
+ * -2 out of memory. The output is printf's, "(null)" included. Literal text is copied a run
+ * at a time. */
 static long pool_simple(struct nftm_table *t, const char *fmt, va_list ap)
 {
-        for (const char *f = fmt; *f; f++)
-                if (*f == '%' && f[1] != 's' && f[1] != 'u')
-                        return -1;
         size_t start = t->pool_len;
-        for (const char *f = fmt; *f; f++) {
+        for (const char *f = fmt; *f;) {
                 char num[12], *q = num + sizeof(num);
                 const char *s;
                 size_t n;
                 if (*f != '%') {
                         s = f;
-                        n = 1;
-                } else if (*++f == 's') {
+                        n = (size_t)(strchrnul(f, '%') - f);
+                        f += n;
+                } else if (f[1] == 's') {
                         s = va_arg(ap, const char *);
                         s = s ? s : "(null)";
                         n = strlen(s);
-                } else {
+                        f += 2;
+                } else if (f[1] == 'u') {
                         unsigned v = va_arg(ap, unsigned);
                         do
                                 *--q = (char)('0' + v % 10);
                         while (v /= 10);
                         s = q;
                         n = (size_t)(num + sizeof(num) - q);
+                        f += 2;
+                } else {
+                        t->pool_len = start;
+                        return -1;
                 }
                 if (!pool_room(t, n + 1)) {
                         t->pool_len = start;
@@ -89,6 +93,10 @@ static long pool_simple(struct nftm_table *t, const char *fmt, va_list ap)
                 }
                 memcpy(t->pool + t->pool_len, s, n);
                 t->pool_len += n;
+        }
+        if (!pool_room(t, 1)) {
+                t->pool_len = start;
+                return -2;
         }
         t->pool[t->pool_len++] = '\0';
         return (long)start;
