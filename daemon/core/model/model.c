@@ -48,7 +48,7 @@ static int add_route(struct nr_desired *d, uint32_t table, struct nr_prefix dst,
 {
         struct nr_route r = {.table = table, .dst = dst, .gateway = gw, .prefsrc = prefsrc};
         snprintf(r.dev, sizeof(r.dev), "%s", dev);
-        NR_APPEND(d->routes, d->n_routes, r);
+        NR_PUSH(d->routes, d->n_routes, r);
         return 0;
 }
 
@@ -189,8 +189,14 @@ static int bgp_objects(const struct nr_config *cfg, const struct nr_facts *facts
 static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
 {
         const struct nr_dhcp *dh = &cfg->guests.dhcp;
-        for (size_t i = 0; i < dh->n_reservations; i++)
-                NR_APPEND(d->reservations, d->n_reservations, dh->reservations[i]);
+        /* room for every VM's too: thousands appended one at a time were copied over and over */
+        d->reservations = malloc((dh->n_reservations + cfg->n_vms + 1) * sizeof(*d->reservations));
+        if (!d->reservations)
+                return -ENOMEM;
+        if (dh->n_reservations)
+                memcpy(d->reservations, dh->reservations,
+                       dh->n_reservations * sizeof(*d->reservations));
+        d->n_reservations = dh->n_reservations;
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 const struct nr_vm *vm = &cfg->vms[i];
                 bool known = false;
@@ -201,7 +207,7 @@ static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
                 struct nr_reservation r = {.has_mac = true, .ip = vm->ip, .from_vm = true};
                 memcpy(r.mac, vm->mac, 6);
                 snprintf(r.name, sizeof(r.name), "%s", vm->name);
-                NR_APPEND(d->reservations, d->n_reservations, r);
+                d->reservations[d->n_reservations++] = r;
         }
         return 0;
 }
