@@ -193,6 +193,16 @@ void nftm_unref(struct nftm_table *t)
         free(t);
 }
 
+void nftm_reserve(struct nftm_table *t, size_t bytes)
+{
+        size_t cap = t->pool_len + bytes;
+        char *p = cap > t->pool_cap && cap <= UINT32_MAX ? realloc(t->pool, cap) : NULL;
+        if (p) { /* else the pool grows as it goes */
+                t->pool = p;
+                t->pool_cap = cap;
+        }
+}
+
 void nftm_comment(struct nftm_table *t, const char *comment)
 {
         t->comment = pool_add(t, "%s", comment);
@@ -225,6 +235,44 @@ void nftm_set(struct nftm_table *t, bool map, const char *name, const char *type
         s->comment = pool_add(t, "%s", comment ? comment : "");
 }
 
+/* The elements' arrays of s, for cap of them. */
+static bool set_room(struct nftm_set *s, size_t cap)
+{
+        uint32_t *e = realloc(s->elems, cap * sizeof(*s->elems));
+        if (e)
+                s->elems = e;
+        uint64_t *h = e ? realloc(s->ehash, cap * sizeof(*s->ehash)) : NULL;
+        if (h) {
+                s->ehash = h;
+                s->cap = cap;
+        }
+        return h != NULL;
+}
+
+static bool chain_room(struct nftm_chain *c, size_t cap)
+{
+        struct nftm_rule *r = realloc(c->rules, cap * sizeof(*c->rules));
+        if (!r)
+                return false;
+        c->rules = r;
+        c->cap = cap;
+        return true;
+}
+
+void nftm_set_reserve(struct nftm_table *t, size_t n)
+{
+        struct nftm_set *s = t->n_sets ? &t->sets[t->n_sets - 1] : NULL;
+        if (s && s->n_elems + n > s->cap)
+                set_room(s, s->n_elems + n); /* else it grows as it goes */
+}
+
+void nftm_chain_reserve(struct nftm_table *t, size_t n)
+{
+        struct nftm_chain *c = t->n_chains ? &t->chains[t->n_chains - 1] : NULL;
+        if (c && c->n_rules + n > c->cap)
+                chain_room(c, c->n_rules + n);
+}
+
 void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
 {
         if (!t->n_sets) {
@@ -232,8 +280,7 @@ void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
                 return;
         }
         struct nftm_set *s = &t->sets[t->n_sets - 1];
-        if (!grow((void **)&s->elems, s->n_elems, sizeof(*s->elems)) ||
-            !grow((void **)&s->ehash, s->n_elems, sizeof(*s->ehash))) {
+        if (s->n_elems == s->cap && !set_room(s, s->cap ? 2 * s->cap : 8)) {
                 t->oom = true;
                 return;
         }
@@ -282,7 +329,7 @@ void nftm_rulev(struct nftm_table *t, const char *id, const char *note, const ch
                 return;
         }
         struct nftm_chain *c = &t->chains[t->n_chains - 1];
-        if (!grow((void **)&c->rules, c->n_rules, sizeof(*c->rules))) {
+        if (c->n_rules == c->cap && !chain_room(c, c->cap ? 2 * c->cap : 8)) {
                 t->oom = true;
                 return;
         }
