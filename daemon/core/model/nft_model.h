@@ -119,6 +119,7 @@ int nftm_load(const char *dump, struct nftm_table **out);
 const struct nftm_set *nftm_find_set(const struct nftm_table *t, const char *name);
 const struct nftm_chain *nftm_find_chain(const struct nftm_table *t, const char *name);
 
-/* The digest of a string (64-bit FNV-1a), the one every digest here builds on. */
+/* The digest of a string (XXH64), the one every digest in memory builds on. The state file's
+ * digest (nftm_dump, nftm_load) is FNV-1a 64 over the same parts, as it always was. */
 uint64_t nftm_hash(const void *s, size_t n, uint64_t seed);
 #define NFTM_HASH_SEED 0xcbf29ce484222325ull
