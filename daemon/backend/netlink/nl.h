@@ -15,9 +15,12 @@
 
 struct nl_sock;
 struct nl_cache;
+struct mnl_socket;
 
 struct nlb {
         struct nl_sock *sk;        /* requests and dumps */
+        struct mnl_socket *dump;   /* the route dump, read without libnl's objects */
+        uint32_t dump_seq;
         struct nl_sock *mon;       /* event subscriptions */
         struct nl_cache *links;    /* refreshed by nlb_refresh */
         struct nl_cache *addrs;
