@@ -295,7 +295,11 @@ create_data_disk() { # the data disk, once: it outlives the VM (an upgrade re-cr
 }
 
 create_vm() {
-        local image custom_data data=() security=(--security-type Standard)
+        # Standard: no --security-type at all. azure-cli before the value Standard existed
+        # rejects it, and since 2.71 an explicit Standard reaches ARM, which refuses it unless the
+        # subscription has the UseStandardSecurityType feature; a VM from a managed image without
+        # the flag is a Standard VM (docs/azure.md §3.2, §5.5).
+        local image custom_data data=() security=()
         exists az vm show -g "$RG" -n "$VM" && return 0
         # the first (only) attached data disk gets LUN 0: /dev/disk/azure/scsi1/lun0 in the VM
         [ "$DATA_DISK_GB" = 0 ] || data=(--attach-data-disks "$(az disk show -g "$RG" -n "$DATA_DISK" --query id -o tsv)")

@@ -6,7 +6,8 @@
 # structure) and arm-published.schema.json (what Microsoft's published schemas say of the
 # resource types: property names, required properties, enums, apiVersion; a template drifting
 # from them is refused, as a few mutations show) and declare every parameter they use, the Bicep's brackets balance; mistakes between hosts are
-# reported (exit 1) with FILE:LINE:COL. Nothing here reaches Azure.
+# reported (exit 1) with FILE:LINE:COL; the az scripts run against the stand-in for az that
+# refuses what azure-cli refuses (transcripts rs-*.run). Nothing here reaches Azure.
 set -eu
 ctl=$(pwd)/build/nestrouterctl
 . tests/golden/lib.sh
@@ -76,6 +77,36 @@ done
 "$ctl" azure routeserver --remove $hosts >"$tmp/rs-three.remove.sh" || bad "--remove"
 golden_cmp "$g/rs-three.remove.sh" "$tmp/rs-three.remove.sh" || rc=1
 check_az "$tmp/rs-three.remove.sh"
+
+# ---- the scripts against the stand-in for az (tests/golden/azure/fake/) --------------------
+# It refuses an option or value azure-cli does not accept, so these transcripts (golden *.run)
+# also hold the generated commands to azure-cli's definitions (docs/azure.md §5.5).
+fake=$(pwd)/$g/fake
+run_fake() { # NAME CMD...: CMD in $tmp against a fresh stand-in; golden NAME.run
+        name=$1
+        shift
+        rm -rf "$tmp/state"
+        mkdir -p "$tmp/state/exists"
+        (cd "$tmp" && PATH="$fake:$PATH" FAKE_AZ_DIR="$tmp/state" "$@" >"$tmp/stdout" \
+                2>"$tmp/stderr") && r=0 || r=$?
+        {
+                cat "$tmp/state/log" 2>/dev/null || true
+                echo "exit $r"
+                sed 's/^/stdout: /' "$tmp/stdout"
+                sed 's/^/stderr: /' "$tmp/stderr"
+        } | sed "s|$tmp|TMP|g" >"$tmp/$name.run"
+        golden_cmp "$g/$name.run" "$tmp/$name.run" || rc=1
+}
+# One host: everything is created; run again, only the update, peering and NIC calls repeat.
+run_fake rs-one bash -c 'bash ./rs-one.sh; echo "--- the same script again" >>state/log; bash ./rs-one.sh'
+# Three hosts, the DHCP host's placeholders filled in.
+sed -e "s/<NIC2 address>/10.0.1.5/" -e "s/<NIC2 of nested-host-2>/nic2-nested-host-2/" \
+        "$tmp/rs-three.sh" >"$tmp/rs-three-filled.sh"
+check_az "$tmp/rs-three-filled.sh"
+run_fake rs-three bash ./rs-three-filled.sh
+# The migration: the hosts' routes go, and with them the table, detached from its subnets.
+run_fake rs-three.remove bash -c ': >state/exists/network_route-table.Routes-for-nested-VMs;
+        echo rt >state/subnet-rt.Azure-VMs; bash ./rs-three.remove.sh'
 
 # mistakes between hosts, and a host without bgp:
 st=0

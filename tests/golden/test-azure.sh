@@ -7,7 +7,8 @@
 #    Microsoft's published schemas say of its types: names, required, enums, apiVersion) and
 #    declares every parameter it uses;
 #  - the az scripts and configs/azure/deploy.sh run against a stand-in for az
-#    (tests/golden/azure/fake/): the transcripts of az calls are golden files (*.run);
+#    (tests/golden/azure/fake/) that refuses an option or value azure-cli does not accept: the
+#    transcripts of az calls are golden files (*.run);
 #  - errors (exit 1) and usage mistakes (exit 2) with their messages;
 #  - deploy.sh's user data is the committed configs/azure/cloud-init.yaml, and the
 #    configuration in it passes `nestrouterd --check` ($1, the ASan build).
@@ -123,6 +124,23 @@ state network_route-table.Routes-for-nested-VMs
 echo rt >"$tmp/state/subnet-rt.Azure-VMs"
 echo rt >"$tmp/state/subnet-rt.GatewaySubnet"
 run_fake named.remove-last bash ./named.remove.sh
+
+# The stand-in refuses what azure-cli refuses (exit 2): spellings the scripts must not drift to.
+state
+for bad_call in 'network nic update -g rg -n nic --enable-ip-forwarding true' \
+        'network nic update -g rg -n nic --ip-forwarding yes-please' \
+        'network route-table route create -g rg --route-table-name rt -n r --next-hop-type Appliance' \
+        'network route-table create -g rg -n rt --disable-bgp-route-propagation maybe' \
+        'network vnet subnet update --ids x --remove properties.routeTable' \
+        'network public-ip create -g rg -n pip --sku Premium' \
+        'network routeserver create -g rg -n rs --hosted-subnet-id x' \
+        'network routeserver peering create -g rg --vrouter-name rs -n p' \
+        'vm create -g rg -n vm --security-type Standard' \
+        'network vrouter create -g rg -n rs'; do
+        # shellcheck disable=SC2086 # the words of the call
+        (PATH="$fake:$PATH" FAKE_AZ_DIR="$tmp/state" az $bad_call >/dev/null 2>&1) && st=0 || st=$?
+        [ "$st" = 2 ] || bad "the stand-in for az accepts: az $bad_call"
+done
 
 # ---- errors and usage ---------------------------------------------------------------------
 # expect_exit CODE NAME ARGS...: stderr goes to NAME (several calls may share one file)

@@ -258,3 +258,20 @@ dl_sandbox_start() {
         exit 1
 }
 VIRSH() { timeout 30 virsh -q -c "$URI" "$@"; }
+# dl_guests_config_head LAN_ROUTES SHUTDOWN_TIMEOUT: the guest suites' configuration up to its
+# `vms:` list (the simulated VNet's uplinks, the guest subnet, the private libvirtd)
+dl_guests_config_head() {
+        cat <<EOF
+version: 1
+uplinks:
+  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
+  lan: {match: {name: eth1}, address: 10.0.1.4/24, gateway: 10.0.1.1, routes: [$1]}
+guests:
+  subnet: 10.0.2.0/24
+  dhcp: {range: 10.0.2.100-10.0.2.200}
+libvirt:
+  uri: "$URI"
+  shutdown_timeout: $2
+vms:
+EOF
+}

@@ -47,22 +47,9 @@ run "IMDS responder" vnet kill fab imds
 run "... started" vnet spawn fab imds "$W/bin/imds-responder" 169.254.169.254 "$VN_DIR/www/imds" "$ACKS"
 
 KARGS="console=ttyS0 quiet panic=-1 nrtest=wait nrtest.ping=$VM_IP"
-cat >"$CFG" <<CFGEOF
-version: 1
-uplinks:
-  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
-  lan:
-    match: {name: eth1}
-    address: 10.0.1.4/24
-    gateway: 10.0.1.1
-    routes: [10.0.0.0/22, 172.16.0.0/22]
-guests:
-  subnet: 10.0.2.0/24
-  dhcp: {range: 10.0.2.100-10.0.2.200}
-libvirt:
-  uri: "$URI"
-  shutdown_timeout: 30
-vms:
+{
+        dl_guests_config_head "10.0.0.0/22, 172.16.0.0/22" 30
+        cat <<CFGEOF
   - {name: g1, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz, cmdline: "$KARGS",
      memory: 128MiB, mac: "52:54:00:00:07:01", ip: 10.0.2.71}
   - {name: g3, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz,
@@ -72,6 +59,7 @@ azure:
   vm_name: router
   event_shutdown_timeout: 60s
 CFGEOF
+} >"$CFG"
 CON=$STATE/console
 gstate() { sj ".guests.vms[] | select(.name == \"$1\") | .state"; }
 leased() { grep -aq "LEASE ip=10.0.2.71/" "$CON/g1.log" 2>/dev/null; }

@@ -52,18 +52,9 @@ dl_sandbox_start
 KARGS="console=ttyS0 quiet panic=-1 nrtest=wait"
 # write_config CLOUD_INIT_PACKAGE
 write_config() {
-        cat >"$CFG" <<EOF2
-version: 1
-uplinks:
-  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
-  lan: {match: {name: eth1}, address: 10.0.1.4/24, gateway: 10.0.1.1, routes: [10.0.0.0/22]}
-guests:
-  subnet: 10.0.2.0/24
-  dhcp: {range: 10.0.2.100-10.0.2.200}
-libvirt:
-  uri: "$URI"
-  shutdown_timeout: 20
-vms:
+        {
+                dl_guests_config_head "10.0.0.0/22" 20
+                cat <<EOF2
   - {name: c1, base: $W/golden.qcow2, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz,
      cmdline: "$KARGS nrtest.mark=ONE", memory: 128MiB, cpu: qemu64, ip: 10.0.2.91}
   - {name: c2, base: $W/golden.qcow2, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz,
@@ -82,6 +73,7 @@ vms:
         #cloud-config
         packages: [$1]
 EOF2
+        } >"$CFG"
 }
 write_config nginx
 run "the configuration with two linked clones checks" "$NRD" --check "$CFG"

@@ -66,18 +66,9 @@ dl_sandbox_start
 U1_IP=10.0.2.81 SB_IP=10.0.2.82 INST_IP=10.0.2.84 CG_IP=10.0.2.85
 # write_config U1_MEMORY INST_DISK_SIZE
 write_config() {
-        cat >"$CFG" <<EOF2
-version: 1
-uplinks:
-  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
-  lan: {match: {name: eth1}, address: 10.0.1.4/24, gateway: 10.0.1.1, routes: [10.0.0.0/22]}
-guests:
-  subnet: 10.0.2.0/24
-  dhcp: {range: 10.0.2.100-10.0.2.200}
-libvirt:
-  uri: "$URI"
-  shutdown_timeout: 30
-vms:
+        {
+                dl_guests_config_head "10.0.0.0/22" 30
+                cat <<EOF2
   - {name: u1, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz, cmdline: "$KARGS",
      memory: $1, cpu: qemu64, mac: "52:54:00:00:08:01", ip: $U1_IP, firmware: uefi, tpm: true}
   - {name: sb, disk: $W/esp.img, memory: 256MiB, cpu: qemu64, mac: "52:54:00:00:08:02",
@@ -93,6 +84,7 @@ vms:
   - {name: inst, disk_size: $2, cdrom: [$W/inst.iso], firmware: uefi, memory: 256MiB,
      cpu: qemu64, mac: "52:54:00:00:08:04", ip: $INST_IP}
 EOF2
+        } >"$CFG"
 }
 write_config 256MiB 64MiB
 run "the configuration with eight VMs checks" "$NRD" --check "$CFG"

@@ -41,18 +41,9 @@ image_before=$(image_stat)
 
 dl_vnet_up
 dl_sandbox_start
-cat >"$CFG" <<EOF
-version: 1
-uplinks:
-  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
-  lan: {match: {name: eth1}, address: 10.0.1.4/24, gateway: 10.0.1.1, routes: [10.0.0.0/22]}
-guests:
-  subnet: 10.0.2.0/24
-  dhcp: {range: 10.0.2.100-10.0.2.200}
-libvirt:
-  uri: "$URI"
-  shutdown_timeout: 20
-vms:
+{
+        dl_guests_config_head "10.0.0.0/22" 20
+        cat <<EOF
   - name: $NAME
     base: $IMAGE
     firmware: bios
@@ -78,6 +69,7 @@ vms:
             r="\$r up=\$(cut -d' ' -f1 /proc/uptime)"
             echo "NRCI-RESULT \$r NRCI-END" >/dev/ttyS0
 EOF
+} >"$CFG"
 run "the configuration (the image as a linked clone, cloud_init:) checks" "$NRD" --check "$CFG"
 run "nestrouterd starts in $RTR and converges" daemon_up
 if [ -z "$DPID" ] || ! ctl_up; then fail "daemon not running: nothing more to test"; summary; exit; fi

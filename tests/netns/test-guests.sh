@@ -53,22 +53,9 @@ qemu-img create -q -f vhdx "$W/import/d4.vhdx" 64M
 KARGS="console=ttyS0 quiet panic=-1 nrtest=wait nrtest.ping=$VM_IP"
 # write_config G1_MEMORY
 write_config() {
-        cat >"$CFG" <<EOF
-version: 1
-uplinks:
-  nat: {match: {name: eth0}, address: 10.0.0.4/24, gateway: 10.0.0.1}
-  lan:
-    match: {name: eth1}
-    address: 10.0.1.4/24
-    gateway: 10.0.1.1
-    routes: [10.0.0.0/22, 172.16.0.0/22]
-guests:
-  subnet: 10.0.2.0/24
-  dhcp: {range: 10.0.2.100-10.0.2.200}
-libvirt:
-  uri: "$URI"
-  shutdown_timeout: 30
-vms:
+        {
+                dl_guests_config_head "10.0.0.0/22, 172.16.0.0/22" 30
+                cat <<EOF
   - {name: g1, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz, cmdline: "$KARGS",
      memory: $1, mac: "52:54:00:00:07:01", ip: $G1_IP}
   - {name: g2, kernel: $GUEST_DIR/vmlinuz, initrd: $GUEST_DIR/initrd.cpio.gz, cmdline: "$KARGS",
@@ -78,6 +65,7 @@ vms:
      autostart: false}
   - {name: d4, disk: $W/import/d4.vhdx, memory: 64MiB, autostart: false}
 EOF
+        } >"$CFG"
 }
 write_config 128MiB
 run "the configuration with four VMs checks" "$NRD" --check "$CFG"

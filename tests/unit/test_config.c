@@ -220,6 +220,48 @@ static void test_full_positions(void **state)
         assert_int_equal(col, 5);
 }
 
+/* in with its first `from` replaced by `to` */
+static void replace1(char *out, size_t size, const char *in, const char *from, const char *to)
+{
+        const char *at = strstr(in, from);
+        assert_non_null(at);
+        snprintf(out, size, "%.*s%s%s", (int)(at - in), in, to, at + strlen(from));
+}
+
+/* Positions are found only when a diagnostic asks: a good file never reads its text twice, a
+ * file with a cross-field mistake reads it once more and gets the same line:column, by the fast
+ * reader or by libyaml; cfg_parse keeps its own copy of the text for that. */
+static void test_positions_deferred(void **state)
+{
+        (void)state;
+        unsigned long f0 = pos_fills();
+        struct tcfg *t = check_text(FULL);
+        assert_int_equal(t->d.n, 0);
+        assert_int_equal(pos_fills(), f0);
+
+        /* the reservation's address is the gateway: validation asks where it is */
+        char text[sizeof(FULL) + 64], tagged[sizeof(FULL) + 64];
+        replace1(text, sizeof(text), FULL, "ip: 10.0.2.10}", "ip: 10.0.2.254}");
+        t = parse_text(text);
+        memset(text, 'x', sizeof(text) - 1); /* the caller's buffer is gone: the copy is read */
+        cfg_validate(&t->cfg, &t->d);
+        const struct nr_diag *g = find_diag(&t->d, "guests.dhcp.reservations[0].ip", "gateway");
+        assert_non_null(g);
+        assert_int_equal(g->line, 28);
+        assert_int_equal(g->col, 52);
+        assert_int_equal(pos_fills(), f0 + 1);
+
+        /* outside the fast reader's subset (a tag): libyaml reads it again, same place */
+        replace1(text, sizeof(text), FULL, "ip: 10.0.2.10}", "ip: 10.0.2.254}");
+        replace1(tagged, sizeof(tagged), text, "subnet: 10.0.2.0/24", "subnet: !!str 10.0.2.0/24");
+        t = check_text(tagged);
+        g = find_diag(&t->d, "guests.dhcp.reservations[0].ip", "gateway");
+        assert_non_null(g);
+        assert_int_equal(g->line, 28);
+        assert_int_equal(g->col, 52);
+        assert_int_equal(pos_fills(), f0 + 2);
+}
+
 /* ---- defaults ------------------------------------------------------------------------------ */
 
 static void test_defaults(void **state)
@@ -690,6 +732,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 TEST(test_full_uplinks),
+                TEST(test_positions_deferred),
                 TEST(test_full_guests),
                 TEST(test_full_forwards_vms_firewall_router),
                 TEST(test_full_positions),

@@ -316,7 +316,8 @@ static void test_remove(void **state)
         expect_not_in(s, "need ");
         expect_in(s, "az network route-table route delete -g \"$RG\" --route-table-name "
                      "\"$ROUTE_TABLE\" -n \"$ROUTE\"");
-        expect_in(s, "--route-table null");
+        expect_in(s, "az network vnet subnet update --ids \"$id\" --remove routeTable -o none");
+        expect_not_in(s, "--route-table null -o none");
         expect_in(s, "az network route-table delete");
         expect_in(s, "NIC2's IP forwarding stays on");
         expect_not_in(s, "--ip-forwarding");

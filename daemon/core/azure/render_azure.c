@@ -605,11 +605,15 @@ static const char az_remove_steps[] =
         "\n"
         "# That was the last route: detach the table from every subnet that has it (also ones "
         "attached\n"
-        "# by hand; a table in use cannot be deleted), then delete it.\n"
+        "# by hand; a table in use cannot be deleted), then delete it. `--remove routeTable` "
+        "detaches\n"
+        "# with both the older and the aaz-generated `subnet update`; `--route-table null` only "
+        "with\n"
+        "# the latter.\n"
         "subnet_ids=$(az network route-table show -g \"$RG\" -n \"$ROUTE_TABLE\" "
         "--query 'subnets[].id' -o tsv)\n"
         "for id in $subnet_ids; do\n"
-        "        az network vnet subnet update --ids \"$id\" --route-table null -o none\n"
+        "        az network vnet subnet update --ids \"$id\" --remove routeTable -o none\n"
         "done\n"
         "az network route-table delete -g \"$RG\" -n \"$ROUTE_TABLE\" -o none\n";
 

@@ -19,7 +19,8 @@
 
 /* ---- version, firewall, router ---------------------------------------------------------- */
 
-static bool check_version(struct pctx *c, yaml_node_t *v, const char *path, const void *val)
+static bool check_version(struct pctx *c, const struct yf_node *v, const char *path,
+                          const void *val)
 {
         long long x = *(const long long *)val;
         if (x != 1) {
@@ -40,7 +41,7 @@ static const struct keydef firewall_keys[] = {
         {0},
 };
 
-static bool check_rt_proto(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_rt_proto(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long x = *(const long long *)val;
         static const struct {
@@ -80,7 +81,7 @@ static const struct keydef router_keys[] = {
 
 /* ---- uplinks ----------------------------------------------------------------------------- */
 
-static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_name(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_ifname(&c->yv, v, p, m->name))
@@ -89,7 +90,7 @@ static void k_match_name(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         m->kind = NR_MATCH_NAME;
 }
 
-static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_mac(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_mac(&c->yv, v, p, m->mac))
@@ -98,7 +99,7 @@ static void k_match_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         m->kind = NR_MATCH_MAC;
 }
 
-static void k_match_azure(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_azure(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_want_scalar(&c->yv, v, p, "primary"))
@@ -112,7 +113,7 @@ static void k_match_azure(struct pctx *c, yaml_node_t *v, const char *p, void *o
         m->kind = NR_MATCH_AZURE_PRIMARY;
 }
 
-static void k_match_azsub(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_match_azsub(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_match *m = o;
         if (!yv_subnet(&c->yv, v, p, &m->azure_subnet))
@@ -132,7 +133,7 @@ static const struct keydef match_keys[] = {
         {0},
 };
 
-static void k_up_match(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+static void k_up_match(struct pctx *c, const struct yf_node *v, const char *path, void *obj)
 {
         struct nr_uplink *u = obj;
         size_t errs = c->yv.diags->n_errors;
@@ -170,7 +171,7 @@ static void put_up_match(struct nr_buf *b, const struct keydef *k, const void *o
         buf_puts(b, "}\n");
 }
 
-static void k_up_address(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_address(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         if (v && v->type == YAML_SCALAR_NODE && !strcmp(yv_str(v), "dhcp")) {
@@ -201,13 +202,13 @@ static void put_up_gateway(struct nr_buf *b, const struct keydef *k, const void 
                 buf_printf(b, "%*s%s: %s\n", indent, "", k->name, ip_s(u->gateway).s);
 }
 
-static void k_up_gateway(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_gateway(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_uplink *u = o;
         u->gateway_set = yv_ip(&c->yv, v, p, &u->gateway);
 }
 
-static bool check_up_table(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_up_table(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long x = *(const long long *)val;
         if (x >= 253 && x <= 255) {
@@ -237,7 +238,8 @@ static const struct keydef uplink_keys[] = {
         {0},
 };
 
-static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_uplink_role role)
+static void uplink(struct pctx *c, const struct yf_node *v, const char *path,
+                   enum nr_uplink_role role)
 {
         struct nr_uplink *u = &c->cfg->uplinks[role];
         if (yv_is_null(v)) {
@@ -249,13 +251,13 @@ static void uplink(struct pctx *c, yaml_node_t *v, const char *path, enum nr_upl
         cw_map(c, v, path, uplink_keys, u);
 }
 
-static void k_up_nat(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_nat(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         (void)o;
         uplink(c, v, p, NR_UPLINK_NAT);
 }
 
-static void k_up_lan(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_up_lan(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         (void)o;
         uplink(c, v, p, NR_UPLINK_LAN);
@@ -326,10 +328,8 @@ static void syntax_error(struct pctx *c, yaml_parser_t *p)
                          "YAML syntax: %s", p->problem ? p->problem : "error");
 }
 
-static void parse_root(struct pctx *c)
+static void parse_root(struct pctx *c, const struct yf_node *root)
 {
-        yaml_node_t *root = c->yv.fast ? yf_node(c->yv.fast, 1)
-                                       : yaml_document_get_root_node(c->yv.doc);
         if (!root) {
                 diag_add(c->yv.diags, NR_SEV_ERROR, 1, 1, "", "the file is empty");
                 return;
@@ -415,29 +415,36 @@ static int parse_libyaml(struct pctx *c, const char *text, size_t len)
                 return -EBADMSG;
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        c->yv.doc = &doc;
         if (!yaml_parser_load(&parser, &doc)) {
                 syntax_error(c, &parser);
                 yaml_parser_delete(&parser);
                 return -EBADMSG;
         }
-        parse_root(c);
+        struct yf_doc tree;
+        int r = yf_from_libyaml(&tree, &doc);
+        if (r < 0)
+                diag_add(c->yv.diags, NR_SEV_ERROR, 0, 0, "",
+                         "out of memory parsing the file (%zu bytes)", c->len);
+        else
+                parse_root(c, tree.root);
+        yf_free(&tree);
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
-        return 0;
+        return r < 0 ? -EBADMSG : 0;
 }
 
-int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
-              struct nr_diags *diags)
+/* own: text, when the config's position map is to free it (else the caller keeps it for as
+ * long as cfg->pos is asked) */
+static int parse(const char *file, const char *text, size_t len, char *own, struct nr_config *cfg,
+                 struct nr_diags *diags)
 {
         struct yf_doc fast;
         size_t errs = diags->n_errors;
 
         memset(cfg, 0, sizeof(*cfg));
         cfg->file = strdup(file);
+        pos_defer(&cfg->pos, text, len, own, cfg_pos_fill);
         cfg_schema_defaults(cfg_top_keys, cfg);
-        if (!depth_ok(text, len, diags))
-                return -EBADMSG;
         struct pctx c = {.yv = {.diags = diags, .pos = &cfg->pos}, .cfg = cfg, .len = len};
         int r = yf_load(&fast, text, len);
         if (r < 0) {
@@ -446,17 +453,37 @@ int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *
                 return -EBADMSG;
         }
         if (r > 0) {
+                /* the fast reader's own limits bound the depth (yamlfast.c) */
                 crosscheck(&fast, text, len);
-                c.yv.fast = &fast;
-                parse_root(&c);
+                parse_root(&c, fast.root);
                 yf_free(&fast);
-        } else if (parse_libyaml(&c, text, len) < 0) {
+        } else if (!depth_ok(text, len, diags) || parse_libyaml(&c, text, len) < 0) {
                 return -EBADMSG;
         }
         /* defaults are filled even after an error: validation still runs on what did parse,
          * so one run reports the cross-field mistakes too */
         cfg_fill_defaults(cfg);
         return diags->n_errors != errs ? -EINVAL : 0;
+}
+
+int cfg_parse_borrowed(const char *file, const char *text, size_t len, struct nr_config *cfg,
+                       struct nr_diags *diags)
+{
+        return parse(file, text, len, NULL, cfg, diags);
+}
+
+int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
+              struct nr_diags *diags)
+{
+        char *copy = malloc(len + 1);
+        if (!copy) {
+                memset(cfg, 0, sizeof(*cfg));
+                diag_add(diags, NR_SEV_ERROR, 0, 0, "", "out of memory reading %zu bytes", len);
+                return -EBADMSG;
+        }
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        return parse(file, copy, len, copy, cfg, diags);
 }
 
 /* Opened without blocking (a FIFO must not stall the loop) and checked before the first byte is
@@ -541,7 +568,5 @@ int cfg_load(const char *file, struct nr_config *cfg, struct nr_diags *diags)
         int r = cfg_read_text(file, &text, &len, diags);
         if (r < 0)
                 return r;
-        r = cfg_parse(file, text, len, cfg, diags);
-        free(text);
-        return r;
+        return parse(file, text, len, text, cfg, diags); /* the position map keeps the text */
 }

@@ -153,6 +153,7 @@ struct nr_vm_disk {
 struct nr_vm {
         char name[NR_NAME_MAX];
         char *disk;                /* NULL when the VM boots a kernel without a disk */
+        bool disk_given;           /* `disk:` is in the file (disk may be NULL: it was wrong) */
         char *kernel;              /* direct kernel boot (optional) */
         char *initrd;
         char *cmdline;
@@ -295,6 +296,11 @@ const char *cfg_guest_devices_name(enum nr_guest_devices d);
  * `file` is used for messages and stored in cfg. */
 int cfg_parse(const char *file, const char *text, size_t len, struct nr_config *cfg,
               struct nr_diags *diags);
+/* The same without copying the text: cfg->pos (the positions diagnostics ask for, found in
+ * the text on the first request) reads it, so it must outlive every check of cfg, or
+ * pos_free(&cfg->pos) come first. */
+int cfg_parse_borrowed(const char *file, const char *text, size_t len, struct nr_config *cfg,
+                       struct nr_diags *diags);
 
 /* The largest configuration file read (a few thousand forwards take a few hundred KiB). */
 #define NR_CONFIG_MAX_BYTES (4 << 20)

@@ -29,7 +29,7 @@ static const char *asn_refused(long long x)
         return NULL;
 }
 
-static bool check_asn(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_asn(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long x = *(const long long *)val;
         const char *why = asn_refused(x);
@@ -44,7 +44,7 @@ static bool check_asn(struct pctx *c, yaml_node_t *v, const char *p, const void 
         return x != 0 && x <= 65535 && !why;
 }
 
-static void k_peers(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_peers(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_bgp *b = o;
         char sub[YV_PATH_MAX];
@@ -57,14 +57,13 @@ static void k_peers(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         b->peers = cw_calloc(n, sizeof(*b->peers));
         b->n_peers = n;
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ip(&c->yv, it, sub, &b->peers[i]);
         }
 }
 
-static bool check_router_id(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_router_id(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         if (*(const uint32_t *)val)
                 return true;
@@ -72,7 +71,7 @@ static bool check_router_id(struct pctx *c, yaml_node_t *v, const char *p, const
         return false;
 }
 
-static bool check_hold(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_hold(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long t = *(const long long *)val;
         /* RFC 4271 4.2: zero (no keepalives) or at least three seconds */
@@ -92,7 +91,7 @@ static void put_peers(struct nr_buf *b, const struct keydef *k, const void *obj,
         buf_puts(b, "]\n");
 }
 
-static void k_advertise(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_advertise(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_bgp *b = o;
         b->n_advertise = cw_prefix_list(c, v, p, &b->advertise);
@@ -134,7 +133,7 @@ const struct keydef cfg_bgp_keys[] = {
         {0},
 };
 
-void cfg_k_bgp(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+void cfg_k_bgp(struct pctx *c, const struct yf_node *v, const char *path, void *obj)
 {
         (void)obj;
         if (yv_is_null(v)) {

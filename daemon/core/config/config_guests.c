@@ -11,7 +11,7 @@
 
 /* ---- guests.dhcp ------------------------------------------------------------------------- */
 
-static void k_dhcp_range(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_dhcp_range(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         if (!yv_want_scalar(&c->yv, v, p, "a range like 10.0.2.100-10.0.2.200"))
@@ -37,7 +37,7 @@ static void put_dhcp_range(struct nr_buf *b, const struct keydef *k, const void 
 }
 
 /* A lease time: a duration of at least 2 minutes, or 0 (infinite). */
-static bool check_lease(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_lease(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         long long t = *(const long long *)val;
         if (t != 0 && t < 120) {
@@ -48,7 +48,7 @@ static bool check_lease(struct pctx *c, yaml_node_t *v, const char *p, const voi
         return true;
 }
 
-static void k_dhcp_dyn_lease(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_dhcp_dyn_lease(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         uint32_t t;
@@ -61,7 +61,7 @@ static void k_dhcp_dyn_lease(struct pctx *c, yaml_node_t *v, const char *p, void
         d->dynamic_lease_set = true;
 }
 
-static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_dhcp_dns(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_dhcp *d = o;
         char sub[YV_PATH_MAX];
@@ -69,9 +69,8 @@ static void k_dhcp_dns(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         d->dns = cw_calloc(d->n_dns, sizeof(*d->dns));
         d->dns_set = !yv_is_null(v); /* `dns: []`: no DNS server option at all */
         for (size_t i = 0; i < d->n_dns; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ip(&c->yv, it, sub, &d->dns[i]);
         }
 }
@@ -85,7 +84,7 @@ static void put_dhcp_dns(struct nr_buf *b, const struct keydef *k, const void *o
         buf_puts(b, "]\n");
 }
 
-static void k_res_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_res_mac(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_reservation *r = o;
         r->has_mac = yv_mac(&c->yv, v, p, r->mac);
@@ -134,7 +133,8 @@ static const struct keydef dhcp_keys[] = {
 
 /* ---- guests ------------------------------------------------------------------------------ */
 
-static bool check_guest_subnet(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_guest_subnet(struct pctx *c, const struct yf_node *v, const char *p,
+                               const void *val)
 {
         const struct nr_prefix *s = val;
         if (s->len > 30 || s->len < 8) {
@@ -145,16 +145,15 @@ static bool check_guest_subnet(struct pctx *c, yaml_node_t *v, const char *p, co
         return true;
 }
 
-static void k_g_ports(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_g_ports(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_guests *g = o;
         char sub[YV_PATH_MAX];
         g->n_ports = cw_seq_len(c, v, p);
         g->ports = cw_calloc(g->n_ports, sizeof(*g->ports));
         for (size_t i = 0; i < g->n_ports; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 yv_ifname(&c->yv, it, sub, g->ports[i]);
         }
 }
@@ -190,7 +189,7 @@ const struct keydef cfg_guests_keys[] = {
 
 /* ---- port_forwards ----------------------------------------------------------------------- */
 
-static void k_pf_to(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_pf_to(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_port_forward *f = o;
         if (!yv_want_scalar(&c->yv, v, p, "a guest address or a reservation/VM name"))
@@ -248,9 +247,10 @@ static bool disk_format_parse(const char *s, enum nr_disk_format *f)
         return false;
 }
 
-static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_disk(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
+        vm->disk_given = true; /* also when wrong: the boot checks need not say it is missing */
         if (!yv_want_scalar(&c->yv, v, p, "a disk image path"))
                 return;
         const char *s = yv_str(v);
@@ -271,7 +271,7 @@ static void k_vm_disk(struct pctx *c, yaml_node_t *v, const char *p, void *o)
                 vm->disk_format = (enum nr_disk_format)-1; /* needs `format:` */
 }
 
-static char *abs_path(struct pctx *c, yaml_node_t *v, const char *p, const char *what)
+static char *abs_path(struct pctx *c, const struct yf_node *v, const char *p, const char *what)
 {
         if (!yv_want_scalar(&c->yv, v, p, what))
                 return NULL;
@@ -282,7 +282,7 @@ static char *abs_path(struct pctx *c, yaml_node_t *v, const char *p, const char 
         return strdup(yv_str(v));
 }
 
-static bool check_cmdline(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_cmdline(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         const char *s = val;
         if (strlen(s) > 2048 || strpbrk(s, "\n\r")) {
@@ -292,7 +292,7 @@ static bool check_cmdline(struct pctx *c, yaml_node_t *v, const char *p, const v
         return true;
 }
 
-static void k_vm_format(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_format(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         if (!yv_want_scalar(&c->yv, v, p, "qcow2, raw, vhd or vhdx"))
@@ -313,7 +313,7 @@ static void put_vm_format(struct nr_buf *b, const struct keydef *k, const void *
                            cfg_disk_format_name(vm->disk_format));
 }
 
-static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_vcpus(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         long long x;
         if (!yv_want_scalar(&c->yv, v, p, "a number of vCPUs"))
@@ -327,7 +327,7 @@ static void k_vm_vcpus(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         ((struct nr_vm *)o)->vcpus = (uint32_t)x;
 }
 
-static void k_vm_memory(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_memory(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         uint64_t m;
@@ -343,13 +343,13 @@ static void k_vm_memory(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         vm->memory = m;
 }
 
-static void k_vm_mac(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_mac(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         vm->mac_set = yv_mac(&c->yv, v, p, vm->mac);
 }
 
-static void k_vm_cpu(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_cpu(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         if (!yv_want_scalar(&c->yv, v, p, "host-model, host-passthrough or a CPU model name"))
@@ -371,7 +371,7 @@ static void put_vm_cpu(struct nr_buf *b, const struct keydef *k, const void *obj
 
 /* One of a few words; names[i] is enum value i. The message names no key (as it always has),
  * unlike CFG_ENUM's. */
-static bool word(struct pctx *c, yaml_node_t *v, const char *p, const char *const *names,
+static bool word(struct pctx *c, const struct yf_node *v, const char *p, const char *const *names,
                  const char *what, int *out)
 {
         if (!yv_want_scalar(&c->yv, v, p, what))
@@ -387,21 +387,21 @@ static const char *const firmware_names[] = {"auto", "bios", "uefi", NULL};
 static const char *const os_names[] = {"linux", "windows", NULL};
 static const char *const devices_names[] = {"virtio", "compat", NULL};
 
-static void k_vm_firmware(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_firmware(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         int x;
         if (word(c, v, p, firmware_names, "auto, bios or uefi", &x))
                 ((struct nr_vm *)o)->firmware = (enum nr_firmware)x;
 }
 
-static void k_vm_os(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_os(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         int x;
         if (word(c, v, p, os_names, "linux or windows", &x))
                 ((struct nr_vm *)o)->os = (enum nr_guest_os)x;
 }
 
-static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_devices(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         int x;
         if (word(c, v, p, devices_names, "virtio or compat", &x))
@@ -409,7 +409,7 @@ static void k_vm_devices(struct pctx *c, yaml_node_t *v, const char *p, void *o)
 }
 
 /* a disk size: whole MiB, at least 1MiB (qemu-img's qcow2 sizes are any multiple of 512) */
-static bool check_disk_size(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_disk_size(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         uint64_t z = *(const uint64_t *)val;
         if (z < (1u << 20) || z % (1u << 20)) {
@@ -426,16 +426,15 @@ static const struct keydef vm_disk_keys[] = {
 };
 
 /* disks: items are a qcow2 path, or {size: SIZE} for a new blank disk */
-static void k_vm_disks(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_disks(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         char sub[YV_PATH_MAX];
         size_t n = cw_seq_len(c, v, p);
         vm->disks = cw_calloc(n, sizeof(*vm->disks));
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 struct nr_vm_disk *d = &vm->disks[vm->n_disks++];
                 if (it->type == YAML_MAPPING_NODE) {
                         cw_map(c, it, sub, vm_disk_keys, d);
@@ -470,7 +469,7 @@ static void put_vm_disks(struct nr_buf *b, const struct keydef *k, const void *o
 }
 
 /* cdrom: one ISO path, or a list of them */
-static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_cdrom(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_vm *vm = o;
         char sub[YV_PATH_MAX];
@@ -483,9 +482,8 @@ static void k_vm_cdrom(struct pctx *c, yaml_node_t *v, const char *p, void *o)
         size_t n = cw_seq_len(c, v, p);
         vm->cdroms = cw_calloc(n, sizeof(*vm->cdroms));
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 char *s = abs_path(c, it, sub, "an ISO file path");
                 if (s)
                         vm->cdroms[vm->n_cdroms++] = s;
@@ -506,7 +504,7 @@ static void put_vm_cdrom(struct nr_buf *b, const struct keydef *k, const void *o
 
 /* inline user data or network config: any text up to 64 KiB (NoCloud's own limit is larger;
  * this keeps the seed small) */
-static bool check_ci_text(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_ci_text(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         if (strlen(val) > 65536) {
                 yv_error(&c->yv, v, p, "at most 64 KiB inline; use a _file key for more");
@@ -532,7 +530,7 @@ static const struct keydef cloud_init_keys[] = {
         {0},
 };
 
-static void k_vm_cloud_init(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_vm_cloud_init(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_cloud_init *ci = &((struct nr_vm *)o)->cloud_init;
         cw_map(c, v, p, cloud_init_keys, ci);
@@ -625,9 +623,7 @@ static void vm_error(struct pctx *c, const char *path, const char *fmt, ...)
 static void check_vm_boot(struct pctx *c, const char *path, size_t i, const struct nr_vm *vm)
 {
         char sub[YV_PATH_MAX];
-        int line, col;
-        snprintf(sub, sizeof(sub), "%s[%zu].disk", path, i);
-        bool disk_given = pos_get(c->yv.pos, sub, &line, &col) == strlen(sub);
+        bool disk_given = vm->disk_given;
         if (!vm->disk && !disk_given && !vm->kernel && !vm->disk_size && !vm->n_cdroms &&
             !vm->base && vm->name[0]) {
                 snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
@@ -659,7 +655,7 @@ static void check_vm_boot(struct pctx *c, const char *path, size_t i, const stru
         }
 }
 
-void cfg_k_vms(struct pctx *c, yaml_node_t *v, const char *path, void *obj)
+void cfg_k_vms(struct pctx *c, const struct yf_node *v, const char *path, void *obj)
 {
         struct nr_config *cfg = c->cfg;
         (void)obj;

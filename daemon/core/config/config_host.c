@@ -11,7 +11,7 @@
 
 /* ---- libvirt ----------------------------------------------------------------------------- */
 
-static bool check_lv_uri(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_lv_uri(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         const char *s = val;
         if (!strstr(s, ":/") || strlen(s) >= sizeof(((struct nr_libvirt *)0)->uri) ||
@@ -44,7 +44,7 @@ const struct keydef cfg_libvirt_keys[] = {
 /* ---- azure ------------------------------------------------------------------------------- */
 
 /* Azure resource names: letters, digits, '-', '_', '.', '(' and ')', at most 90. */
-static bool check_azname(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_azname(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         const char *s = val;
         bool ok = *s && strlen(s) < NR_AZNAME_MAX;
@@ -57,16 +57,15 @@ static bool check_azname(struct pctx *c, yaml_node_t *v, const char *p, const vo
         return ok;
 }
 
-static void k_az_subnets(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_az_subnets(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         struct nr_azure *a = o;
         char sub[YV_PATH_MAX];
         a->n_subnets = cw_seq_len(c, v, p);
         a->subnets = cw_calloc(a->n_subnets, sizeof(*a->subnets));
         for (size_t i = 0; i < a->n_subnets; i++) {
-                yaml_node_t *it = cw_seq_item(c, v, i);
+                const struct yf_node *it = cw_seq_item(c, v, i);
                 snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-                cw_pos(c, sub, it);
                 if (yv_want_scalar(&c->yv, it, sub, "an Azure resource name") &&
                     check_azname(c, it, sub, yv_str(it)))
                         strcpy(a->subnets[i], yv_str(it));
@@ -84,7 +83,7 @@ static void put_az_subnets(struct nr_buf *b, const struct keydef *k, const void 
         buf_puts(b, "]\n");
 }
 
-static bool check_rs_subnet(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_rs_subnet(struct pctx *c, const struct yf_node *v, const char *p, const void *val)
 {
         const struct nr_prefix *s = val;
         /* Azure refuses a smaller RouteServerSubnet; /27 was the floor before 2024 */
@@ -135,7 +134,7 @@ const struct keydef cfg_azure_keys[] = {
 
 /* Off by default: a daemon writes into another package's directory only when asked to (and a
  * test or demo daemon on a machine with node exporter would otherwise publish its numbers). */
-static void k_m_textfile(struct pctx *c, yaml_node_t *v, const char *p, void *o)
+static void k_m_textfile(struct pctx *c, const struct yf_node *v, const char *p, void *o)
 {
         static const char *const off[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
         static const char *const on[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
@@ -182,7 +181,8 @@ static void put_m_textfile(struct nr_buf *b, const struct keydef *k, const void 
         buf_puts(b, "\n");
 }
 
-static bool check_scrape_port(struct pctx *c, yaml_node_t *v, const char *p, const void *val)
+static bool check_scrape_port(struct pctx *c, const struct yf_node *v, const char *p,
+                              const void *val)
 {
         long long x = *(const long long *)val;
         if (x == 22 || x == 53 || x == 67) {

@@ -1,5 +1,5 @@
-/* The table-driven walker under the config parser: known keys, duplicates, required keys,
- * lists of mappings, and the position of every key path for later checks. */
+/* The table-driven walker under the config parser: known keys, duplicates, required keys and
+ * lists of mappings. Positions are not recorded here: keypos.c finds them when a check asks. */
 #include "core/config/config_walk.h"
 
 #include <stdio.h>
@@ -8,14 +8,9 @@
 
 #include "core/config/yamlfast.h"
 
-void cw_pos(struct pctx *c, const char *path, const yaml_node_t *n)
-{
-        pos_put(c->yv.pos, path, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1);
-}
-
 /* Key paths, built for every key of the file (tens of thousands in a large one): plain copies,
  * cut at the buffer's end as snprintf would. "PATH.NAME" (NAME alone at the top) */
-static void path_key(char *out, size_t size, const char *path, const char *name)
+void cw_path_key(char *out, size_t size, const char *path, const char *name)
 {
         size_t a = strlen(path), b = strlen(name), n = 0;
         if (a >= size)
@@ -31,7 +26,7 @@ static void path_key(char *out, size_t size, const char *path, const char *name)
 }
 
 /* "PATH[I]" */
-static void path_index(char *out, size_t size, const char *path, size_t i)
+void cw_path_index(char *out, size_t size, const char *path, size_t i)
 {
         char num[24], *d = num + sizeof(num);
         *--d = '\0';
@@ -50,11 +45,6 @@ static void path_index(char *out, size_t size, const char *path, size_t i)
         out[a + b] = '\0';
 }
 
-static yaml_node_t *node(struct pctx *c, int id)
-{
-        return c->yv.fast ? yf_node(c->yv.fast, id) : yaml_document_get_node(c->yv.doc, id);
-}
-
 void *cw_calloc(size_t n, size_t size)
 {
         void *p = calloc(n ? n : 1, size);
@@ -64,7 +54,7 @@ void *cw_calloc(size_t n, size_t size)
 }
 
 /* A null value where a mapping or list is expected reads as an empty one (`dhcp:` alone). */
-bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path)
+bool cw_want_map(struct pctx *c, const struct yf_node *n, const char *path)
 {
         if (n && n->type == YAML_MAPPING_NODE)
                 return true;
@@ -74,21 +64,22 @@ bool cw_want_map(struct pctx *c, yaml_node_t *n, const char *path)
         return false;
 }
 
-size_t cw_seq_len(struct pctx *c, yaml_node_t *n, const char *path)
+size_t cw_seq_len(struct pctx *c, const struct yf_node *n, const char *path)
 {
         if (n && n->type == YAML_SEQUENCE_NODE)
-                return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+                return n->n;
         if (!yv_is_null(n))
                 yv_error(&c->yv, n, path, "expected a list, got %s", yv_kind(n));
         return 0;
 }
 
-yaml_node_t *cw_seq_item(struct pctx *c, yaml_node_t *n, size_t i)
+const struct yf_node *cw_seq_item(struct pctx *c, const struct yf_node *n, size_t i)
 {
-        return node(c, n->data.sequence.items.start[i]);
+        (void)c;
+        return n->kids[i];
 }
 
-static void unknown_key(struct pctx *c, yaml_node_t *k, const char *path, const char *name,
+static void unknown_key(struct pctx *c, const struct yf_node *k, const char *path, const char *name,
                         const struct keydef *keys)
 {
         const char *names[32];
@@ -114,30 +105,30 @@ static void enum_names(const char *const *names, char *out, size_t size)
                                         i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
 }
 
-static void read_enum(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_enum(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         char what[128];
-        enum_names(k->names, what, sizeof(what));
-        if (!yv_want_scalar(&c->yv, v, p, what))
-                return;
-        for (size_t i = 0; k->names[i]; i++)
+        bool scalar = v && v->type == YAML_SCALAR_NODE && !yv_is_null(v);
+        for (size_t i = 0; scalar && k->names[i]; i++)
                 if (!strcmp(yv_str(v), k->names[i])) {
                         cfg_field_set_uint(f, k->size, i);
                         return;
                 }
-        yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
+        enum_names(k->names, what, sizeof(what)); /* only for the message */
+        if (yv_want_scalar(&c->yv, v, p, what))
+                yv_error(&c->yv, v, p, "%s must be %s, not '%s'", k->name, what, yv_str(v));
 }
 
-static void read_uint(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_uint(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         long long x;
         if (yv_int(&c->yv, v, p, k->min, k->max, &x) && (!k->check || k->check(c, v, p, &x)))
                 cfg_field_set_uint(f, k->size, (unsigned long long)x);
 }
 
-static void read_duration(struct pctx *c, yaml_node_t *v, const char *p,
+static void read_duration(struct pctx *c, const struct yf_node *v, const char *p,
                           const struct keydef *k, void *f)
 {
         uint32_t t;
@@ -150,8 +141,8 @@ static void read_duration(struct pctx *c, yaml_node_t *v, const char *p,
                 cfg_field_set_uint(f, k->size, t);
 }
 
-static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
-                        void *f)
+static void read_string(struct pctx *c, const struct yf_node *v, const char *p,
+                        const struct keydef *k, void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
                 return;
@@ -161,8 +152,8 @@ static void read_string(struct pctx *c, yaml_node_t *v, const char *p, const str
 }
 
 /* An absolute path or a text, strdup'ed into a char * */
-static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
-                      void *f)
+static void read_text(struct pctx *c, const struct yf_node *v, const char *p,
+                      const struct keydef *k, void *f)
 {
         if (!yv_want_scalar(&c->yv, v, p, k->what))
                 return;
@@ -181,8 +172,8 @@ static void read_text(struct pctx *c, yaml_node_t *v, const char *p, const struc
 }
 
 /* The typed read of a key without a handler: obj + .off gets the value only when it is good. */
-static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const struct keydef *k,
-                       void *obj)
+static void read_value(struct pctx *c, const struct yf_node *v, const char *p,
+                       const struct keydef *k, void *obj)
 {
         char *f = (char *)obj + k->off;
         uint32_t a;
@@ -262,7 +253,7 @@ static void read_value(struct pctx *c, yaml_node_t *v, const char *p, const stru
         }
 }
 
-void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct keydef *keys,
+void cw_map(struct pctx *c, const struct yf_node *map, const char *path, const struct keydef *keys,
                      void *obj)
 {
         uint32_t seen = 0;
@@ -273,17 +264,17 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                         return; /* the type error says it all */
                 map = NULL;
         } else {
-                for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-                     p < map->data.mapping.pairs.top; p++) {
-                        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+                for (uint32_t j = 0; j < map->n; j += 2) {
+                        const struct yf_node *k = map->kids[j], *v = map->kids[j + 1];
                         if (k->type != YAML_SCALAR_NODE) {
                                 yv_error(&c->yv, k, path, "a key must be a plain word");
                                 continue;
                         }
                         const char *name = yv_str(k);
-                        path_key(sub, sizeof(sub), path, name);
-                        size_t i = 0;
-                        while (keys[i].name && strcmp(keys[i].name, name))
+                        cw_path_key(sub, sizeof(sub), path, name);
+                        size_t i = 0; /* the first letter rules out most rows */
+                        while (keys[i].name &&
+                               (keys[i].name[0] != name[0] || strcmp(keys[i].name, name)))
                                 i++;
                         if (!keys[i].name) {
                                 unknown_key(c, k, sub, name, keys);
@@ -294,7 +285,6 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
                                 continue;
                         }
                         seen |= 1u << i;
-                        cw_pos(c, sub, v);
                         if (keys[i].fn)
                                 keys[i].fn(c, v, sub, obj);
                         else
@@ -315,31 +305,29 @@ void cw_map(struct pctx *c, yaml_node_t *map, const char *path, const struct key
         }
 }
 
-/* Walks a list of mappings, recording each item's position as PATH[i]. */
-size_t cw_list(struct pctx *c, yaml_node_t *seq, const char *path, void *items,
+/* Walks a list of mappings: item i is PATH[i]. */
+size_t cw_list(struct pctx *c, const struct yf_node *seq, const char *path, void *items,
                         size_t item_size, const struct keydef *keys)
 {
         size_t n = cw_seq_len(c, seq, path);
         char sub[YV_PATH_MAX];
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, seq, i);
-                path_index(sub, sizeof(sub), path, i);
-                cw_pos(c, sub, it);
+                const struct yf_node *it = cw_seq_item(c, seq, i);
+                cw_path_index(sub, sizeof(sub), path, i);
                 cw_map(c, it, sub, keys, (char *)items + i * item_size);
         }
         return n;
 }
 
-size_t cw_prefix_list(struct pctx *c, yaml_node_t *seq, const char *path,
+size_t cw_prefix_list(struct pctx *c, const struct yf_node *seq, const char *path,
                           struct nr_prefix **out)
 {
         size_t n = cw_seq_len(c, seq, path);
         char sub[YV_PATH_MAX];
         *out = cw_calloc(n, sizeof(**out));
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *it = cw_seq_item(c, seq, i);
-                path_index(sub, sizeof(sub), path, i);
-                cw_pos(c, sub, it);
+                const struct yf_node *it = cw_seq_item(c, seq, i);
+                cw_path_index(sub, sizeof(sub), path, i);
                 yv_subnet(&c->yv, it, sub, &(*out)[i]);
         }
         return n;

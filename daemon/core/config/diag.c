@@ -167,8 +167,36 @@ static const struct nr_pos *pos_find(const struct nr_posmap *m, const char *path
         return NULL;
 }
 
+static unsigned long n_fills;
+
+unsigned long pos_fills(void)
+{
+        return n_fills;
+}
+
+void pos_defer(struct nr_posmap *m, const char *text, size_t len, char *own,
+               void (*fill)(struct nr_posmap *m))
+{
+        free(m->src_own);
+        m->src = text;
+        m->src_len = len;
+        m->src_own = own;
+        m->fill = fill;
+}
+
+static void pos_fill(const struct nr_posmap *cm)
+{
+        struct nr_posmap *m = (struct nr_posmap *)cm; /* every map is writable: see diag.h */
+        void (*fill)(struct nr_posmap *) = m->fill;
+        m->fill = NULL;
+        n_fills++;
+        fill(m);
+}
+
 size_t pos_get(const struct nr_posmap *m, const char *path, int *line, int *col)
 {
+        if (m->fill)
+                pos_fill(m);
         size_t len = strlen(path);
         while (len > 0) {
                 const struct nr_pos *p = pos_find(m, path, len);
@@ -190,6 +218,7 @@ size_t pos_get(const struct nr_posmap *m, const char *path, int *line, int *col)
 
 void pos_free(struct nr_posmap *m)
 {
+        free(m->src_own);
         free(m->text);
         free(m->v);
         free(m->slots);

@@ -34,7 +34,10 @@ struct nr_pos {
 };
 
 /* Every key path's position: the paths in one growing text (a few tens of bytes each, tens of
- * thousands of them in a large file: one allocation, not one each), an open-addressing index. */
+ * thousands of them in a large file: one allocation, not one each), an open-addressing index.
+ * Only a diagnostic needs a position, and a good file has none: so the map is filled on the
+ * first pos_get, by fill() reading src again (keypos.c); a check without a mistake never pays
+ * for it. */
 struct nr_posmap {
         struct nr_pos *v;
         size_t n, cap;
@@ -42,6 +45,10 @@ struct nr_posmap {
         size_t text_len, text_cap;
         uint32_t *slots;           /* open-addressing index into v (+1; 0 = empty) */
         size_t n_slots;
+        const char *src;           /* the file's text, until filled: borrowed, or */
+        char *src_own;             /* owned (freed by pos_free) */
+        size_t src_len;
+        void (*fill)(struct nr_posmap *m); /* NULL once filled (or with nothing to fill from) */
 };
 
 /* Longer messages and key paths are shortened in the middle ("[... N bytes ...]"). */
@@ -57,7 +64,15 @@ void diag_print(struct nr_diags *d, const char *file, FILE *out);
 void diag_free(struct nr_diags *d);
 
 void pos_put(struct nr_posmap *m, const char *path, int line, int col);
+/* The map is to be filled from text (len bytes) by fill() when first asked. own: text is the
+ * map's to free (else text must outlive the lookups). */
+void pos_defer(struct nr_posmap *m, const char *text, size_t len, char *own,
+               void (*fill)(struct nr_posmap *m));
 /* Position of `path`, or of its nearest recorded ancestor (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`);
- * returns the length of the path that matched, 0 when nothing did (then line = col = 1). */
+ * returns the length of the path that matched, 0 when nothing did (then line = col = 1). The
+ * first lookup fills a deferred map (the map is a cache: const to its readers). */
 size_t pos_get(const struct nr_posmap *m, const char *path, int *line, int *col);
+/* How many deferred maps were filled since the program started (the bench and tests count
+ * them: a good file must fill none). */
+unsigned long pos_fills(void);
 void pos_free(struct nr_posmap *m);

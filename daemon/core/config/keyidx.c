@@ -86,3 +86,11 @@ void kidx_free(struct kidx *x)
         free(x->rank);
         *x = (struct kidx){0};
 }
+
+uint64_t kidx_str_key(const char *s)
+{
+        uint64_t h = 14695981039346656037ull; /* FNV-1a */
+        for (; s && *s; s++)
+                h = (h ^ (uint8_t)*s) * 1099511628211ull;
+        return h;
+}

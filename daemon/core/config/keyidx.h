@@ -33,3 +33,6 @@ size_t kidx_find(const struct kidx *x, uint64_t key, const char *str);
 /* The next higher index with the same key as element j, or KIDX_NONE. */
 size_t kidx_next(const struct kidx *x, size_t j);
 void kidx_free(struct kidx *x);
+/* The key to put a string under (with the string itself as str): equal strings get equal keys,
+ * and most different ones are told apart without comparing them. */
+uint64_t kidx_str_key(const char *s);

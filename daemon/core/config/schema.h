@@ -6,17 +6,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <yaml.h>
+
+#include "core/config/yamlfast.h"
 
 struct pctx;
 struct nr_buf;
 struct keydef;
 
-typedef void (*key_fn)(struct pctx *c, yaml_node_t *val, const char *path, void *obj);
+typedef void (*key_fn)(struct pctx *c, const struct yf_node *val, const char *path, void *obj);
 /* Per-key checks beyond the kind's: val is the value read (a long long for uint and duration,
  * a uint64_t for size, a struct nr_prefix for prefix, a uint32_t for ipv4, the text for string
  * and text); false after reporting the error. */
-typedef bool (*key_check)(struct pctx *c, yaml_node_t *val, const char *path, const void *v);
+typedef bool (*key_check)(struct pctx *c, const struct yf_node *val, const char *path,
+                          const void *v);
 /* Prints the whole "key: value" entry (or nothing) at indent, with its newline, for a key the
  * kinds cannot; indent < 0: inside a flow mapping, only "key: value" (and always something). */
 typedef void (*key_print)(struct nr_buf *b, const struct keydef *k, const void *obj, int indent);

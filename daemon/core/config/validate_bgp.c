@@ -25,13 +25,14 @@ bdiag(struct nr_config *cfg, struct nr_diags *d, enum nr_severity sev, const cha
 #define BWARN(...) bdiag(cfg, d, NR_SEV_WARNING, __VA_ARGS__)
 
 /* The key a prefix of bgp.advertise is reported at: its own, or guests.subnet for the
- * default. */
-static void advertise_path(const struct nr_config *cfg, size_t i, char p[YV_PATH_MAX])
+ * default (asked only for a message: a position is found only when needed). */
+static const char *advertise_path(const struct nr_config *cfg, size_t i, char p[YV_PATH_MAX])
 {
         int line, col;
         snprintf(p, YV_PATH_MAX, "bgp.advertise[%zu]", i);
         if (pos_get(&cfg->pos, p, &line, &col) != strlen(p))
                 snprintf(p, YV_PATH_MAX, "guests.subnet");
+        return p;
 }
 
 /* The uplinks.lan route (or its own subnet) a peer is reached through; false: none. */
@@ -92,18 +93,20 @@ static void check_advertise(struct nr_config *cfg, struct nr_diags *d, size_t i)
         char p[YV_PATH_MAX];
         if (!prefix_valid(a))
                 return;
-        advertise_path(cfg, i, p);
         for (size_t j = 0; j < i; j++)
                 if (b->advertise[j].addr == a.addr && b->advertise[j].len == a.len)
-                        BERR(p, "%s is listed twice (also advertise[%zu])", prefix_s(a).s, j);
+                        BERR(advertise_path(cfg, i, p), "%s is listed twice (also advertise[%zu])",
+                             prefix_s(a).s, j);
         for (size_t k = 0; k < az->n_address_space; k++)
                 if (prefix_valid(az->address_space[k]) && prefix_covers(az->address_space[k], a))
-                        BERR(p, "%s is inside the VNet's address space %s (azure.address_space): "
+                        BERR(advertise_path(cfg, i, p),
+                             "%s is inside the VNet's address space %s (azure.address_space): "
                              "Route Server ignores it and the VNet's own route wins; use a "
                              "prefix outside the VNet, e.g. 10.100.0.0/24",
                              prefix_s(a).s, prefix_s(az->address_space[k]).s);
         if (a.len == 0)
-                BWARN(p, "advertising a default route sends every VNet subnet's internet "
+                BWARN(advertise_path(cfg, i, p),
+                      "advertising a default route sends every VNet subnet's internet "
                       "traffic here, this host's own subnets included (they need a route "
                       "table with 0.0.0.0/0 -> Internet)");
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define YF_BLOCK     1536 /* nodes per block: 144 KiB, above malloc's mmap threshold */
+#define YF_BLOCK     6144 /* nodes per block: 144 KiB, above malloc's mmap threshold */
 #define YF_CHUNK     (128 * 1024)
 #define YF_MAX_DEPTH 64
 #define YF_FLOW_DEPTH 4
@@ -35,17 +35,20 @@ struct rd {
 
 /* ---------------------------------------------------------------- storage */
 
-static void *arena(struct yf_doc *d, size_t size)
+/* size bytes aligned to align (a power of two: 1 for text, so a three-letter scalar takes
+ * four bytes and not sixteen) */
+static void *arena(struct yf_doc *d, size_t size, size_t align)
 {
-        size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
         struct yf_chunk *c = d->chunks;
-        if (!c || c->size - c->used < size) {
+        size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+        if (!c || at > c->size || c->size - at < size) {
                 size_t cap = size > YF_CHUNK / 2 ? size : YF_CHUNK;
                 c = malloc(sizeof(*c) + cap);
                 if (!c)
                         return NULL;
                 c->size = cap;
                 c->used = 0;
+                at = 0;
                 /* a large piece gets its own chunk behind the current one */
                 if (cap != YF_CHUNK && d->chunks) {
                         c->next = d->chunks->next;
@@ -55,12 +58,12 @@ static void *arena(struct yf_doc *d, size_t size)
                         d->chunks = c;
                 }
         }
-        void *m = (char *)c->data + c->used;
-        c->used += size;
+        void *m = (char *)c->data + at;
+        c->used = at + size;
         return m;
 }
 
-yaml_node_t *yf_node(const struct yf_doc *d, int id)
+static struct yf_node *yf_node(const struct yf_doc *d, int id)
 {
         if (id < 1 || (size_t)id > d->n_nodes)
                 return NULL;
@@ -68,32 +71,37 @@ yaml_node_t *yf_node(const struct yf_doc *d, int id)
         return &d->blocks[i / YF_BLOCK][i % YF_BLOCK];
 }
 
-static int new_node(struct rd *r, yaml_node_type_t type, size_t at)
+/* A zeroed node (ids from 1, in the order made); 0 when out of memory. */
+static int alloc_node(struct yf_doc *d)
 {
-        struct yf_doc *d = r->d;
         if (d->n_nodes % YF_BLOCK == 0) {
                 if (d->n_blocks == d->cap_blocks) {
                         size_t cap = d->cap_blocks ? 2 * d->cap_blocks : 16;
-                        yaml_node_t **b = realloc(d->blocks, cap * sizeof(*b));
+                        struct yf_node **b = realloc(d->blocks, cap * sizeof(*b));
                         if (!b)
-                                return r->err = -ENOMEM;
+                                return 0;
                         d->blocks = b;
                         d->cap_blocks = cap;
                 }
-                d->blocks[d->n_blocks] = malloc(YF_BLOCK * sizeof(yaml_node_t));
+                d->blocks[d->n_blocks] = malloc(YF_BLOCK * sizeof(struct yf_node));
                 if (!d->blocks[d->n_blocks])
-                        return r->err = -ENOMEM;
+                        return 0;
                 d->n_blocks++;
         }
         size_t i = d->n_nodes++;
-        int id = (int)d->n_nodes;
-        yaml_node_t *n = &d->blocks[i / YF_BLOCK][i % YF_BLOCK];
-        n->type = type;
-        n->tag = NULL;
-        n->start_mark.index = at;
-        n->start_mark.line = r->line;
-        n->start_mark.column = at - r->ls;
-        n->end_mark = n->start_mark;
+        d->blocks[i / YF_BLOCK][i % YF_BLOCK] = (struct yf_node){0};
+        return (int)d->n_nodes;
+}
+
+static int new_node(struct rd *r, yaml_node_type_t type, size_t at)
+{
+        int id = alloc_node(r->d);
+        if (!id)
+                return r->err = -ENOMEM;
+        struct yf_node *n = yf_node(r->d, id);
+        n->type = (uint8_t)type;
+        n->line = (uint32_t)r->line;
+        n->col = (uint32_t)(at - r->ls);
         return id;
 }
 
@@ -102,7 +110,7 @@ static int push(struct rd *r, int id)
         struct yf_doc *d = r->d;
         if (d->n_scratch == d->cap_scratch) {
                 size_t cap = d->cap_scratch ? 2 * d->cap_scratch : 256;
-                yaml_node_item_t *s = realloc(d->scratch, cap * sizeof(*s));
+                int *s = realloc(d->scratch, cap * sizeof(*s));
                 if (!s)
                         return r->err = -ENOMEM;
                 d->scratch = s;
@@ -112,27 +120,20 @@ static int push(struct rd *r, int id)
         return id;
 }
 
-/* The children pushed since base become the collection's items or (key, value) pairs. */
+/* The children pushed since base become the collection's items or keys and values. */
 static int close_collection(struct rd *r, int id, size_t base)
 {
         struct yf_doc *d = r->d;
         size_t k = d->n_scratch - base;
-        yaml_node_t *n = yf_node(d, id);
-        void *m = arena(d, (k ? k : 1) * sizeof(yaml_node_item_t));
-        if (!m)
+        struct yf_node *n = yf_node(d, id);
+        const struct yf_node **kids = arena(d, (k ? k : 1) * sizeof(*kids), sizeof(*kids));
+        if (!kids)
                 return r->err = -ENOMEM;
-        memcpy(m, d->scratch + base, k * sizeof(yaml_node_item_t));
+        for (size_t i = 0; i < k; i++)
+                kids[i] = yf_node(d, d->scratch[base + i]);
         d->n_scratch = base;
-        if (n->type == YAML_SEQUENCE_NODE) {
-                n->data.sequence.items.start = m;
-                n->data.sequence.items.top = n->data.sequence.items.end =
-                        (yaml_node_item_t *)m + k;
-        } else {
-                /* yaml_node_pair_t is two ints, laid out as the scratch pairs are */
-                n->data.mapping.pairs.start = m;
-                n->data.mapping.pairs.top = n->data.mapping.pairs.end =
-                        (yaml_node_pair_t *)m + k / 2;
-        }
+        n->kids = kids;
+        n->n = (uint32_t)k;
         return id;
 }
 
@@ -142,7 +143,7 @@ static int scalar(struct rd *r, size_t at, const char *s, size_t len,
         int id = new_node(r, YAML_SCALAR_NODE, at);
         if (id < 0)
                 return id;
-        char *v = arena(r->d, len + 1);
+        char *v = arena(r->d, len + 1, 1);
         if (!v)
                 return r->err = -ENOMEM;
         size_t o = len;
@@ -157,10 +158,10 @@ static int scalar(struct rd *r, size_t at, const char *s, size_t len,
                 }
         }
         v[o] = '\0';
-        yaml_node_t *n = yf_node(r->d, id);
-        n->data.scalar.value = (yaml_char_t *)v;
-        n->data.scalar.length = o;
-        n->data.scalar.style = style;
+        struct yf_node *n = yf_node(r->d, id);
+        n->str = v;
+        n->n = (uint32_t)o;
+        n->style = (uint8_t)style;
         return id;
 }
 
@@ -354,11 +355,7 @@ static int flow(struct rd *r)
         int id = new_node(r, map ? YAML_MAPPING_NODE : YAML_SEQUENCE_NODE, r->p);
         if (id < 0)
                 return id;
-        yaml_node_t *n = yf_node(r->d, id);
-        if (map)
-                n->data.mapping.style = YAML_FLOW_MAPPING_STYLE;
-        else
-                n->data.sequence.style = YAML_FLOW_SEQUENCE_STYLE;
+        yf_node(r->d, id)->style = map ? YAML_FLOW_MAPPING_STYLE : YAML_FLOW_SEQUENCE_STYLE;
         size_t base = r->d->n_scratch;
         r->p++;
         r->flow++;
@@ -446,7 +443,7 @@ static int sequence(struct rd *r, size_t indent)
         int id = new_node(r, YAML_SEQUENCE_NODE, r->p);
         if (id < 0)
                 return id;
-        yf_node(r->d, id)->data.sequence.style = YAML_BLOCK_SEQUENCE_STYLE;
+        yf_node(r->d, id)->style = YAML_BLOCK_SEQUENCE_STYLE;
         size_t base = r->d->n_scratch;
         for (;;) {
                 r->p++; /* the '-' */
@@ -480,7 +477,7 @@ static int mapping(struct rd *r, size_t indent)
         int id = new_node(r, YAML_MAPPING_NODE, r->p);
         if (id < 0)
                 return id;
-        yf_node(r->d, id)->data.mapping.style = YAML_BLOCK_MAPPING_STYLE;
+        yf_node(r->d, id)->style = YAML_BLOCK_MAPPING_STYLE;
         size_t base = r->d->n_scratch;
         for (;;) {
                 int q = at(r, 0), k, v;
@@ -579,84 +576,117 @@ int yf_load(struct yf_doc *d, const char *text, size_t len)
                 yf_free(d);
                 return err ? err : 0;
         }
-        /* the root is the first node made */
+        d->root = yf_node(d, 1); /* the first node made */
         return 1;
+}
+
+/* ---------------------------------------------------------------- libyaml's tree */
+
+static int children_of(const yaml_node_t *y, const int **ids)
+{
+        if (y->type == YAML_SEQUENCE_NODE) {
+                *ids = y->data.sequence.items.start;
+                return (int)(y->data.sequence.items.top - y->data.sequence.items.start);
+        }
+        /* yaml_node_pair_t is two ints: key, value */
+        *ids = (const int *)y->data.mapping.pairs.start;
+        return 2 * (int)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+}
+
+int yf_from_libyaml(struct yf_doc *d, const yaml_document_t *doc)
+{
+        size_t count = (size_t)(doc->nodes.top - doc->nodes.start);
+        memset(d, 0, sizeof(*d));
+        for (size_t i = 0; i < count; i++) {
+                const yaml_node_t *y = &doc->nodes.start[i];
+                int id = alloc_node(d);
+                if (!id)
+                        goto oom;
+                struct yf_node *n = yf_node(d, id);
+                n->type = (uint8_t)y->type;
+                n->line = (uint32_t)y->start_mark.line;
+                n->col = (uint32_t)y->start_mark.column;
+                if (y->type == YAML_SCALAR_NODE) {
+                        n->style = (uint8_t)y->data.scalar.style;
+                        n->str = (const char *)y->data.scalar.value;
+                        n->n = (uint32_t)y->data.scalar.length;
+                        continue;
+                }
+                n->style = (uint8_t)(y->type == YAML_SEQUENCE_NODE ? y->data.sequence.style
+                                                                   : y->data.mapping.style);
+                const int *ids;
+                int k = y->type == YAML_NO_NODE ? 0 : children_of(y, &ids);
+                const struct yf_node **kids = arena(d, (k ? (size_t)k : 1) * sizeof(*kids),
+                                                   sizeof(*kids));
+                if (!kids)
+                        goto oom;
+                /* children come after their parent (libyaml numbers them as it reads), but
+                 * may not exist yet: their ids are kept and made pointers below */
+                for (int j = 0; j < k; j++)
+                        kids[j] = (const struct yf_node *)(uintptr_t)ids[j];
+                n->kids = kids;
+                n->n = (uint32_t)k;
+        }
+        for (size_t i = 1; i <= count; i++) {
+                struct yf_node *n = yf_node(d, (int)i);
+                if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_MAPPING_NODE)
+                        continue;
+                const struct yf_node **kids = (const struct yf_node **)n->kids;
+                for (uint32_t j = 0; j < n->n; j++)
+                        kids[j] = yf_node(d, (int)(uintptr_t)kids[j]);
+        }
+        d->root = count ? yf_node(d, 1) : NULL;
+        return 0;
+oom:
+        yf_free(d);
+        return -ENOMEM;
 }
 
 /* ---------------------------------------------------------------- held to libyaml */
 
-/* A collection's children as ids: a list's items, a mapping's keys and values in turn (a pair
- * is two ints, as close_collection lays them out). */
-static const int *children(const yaml_node_t *n, size_t *count)
+static bool same_node(const struct yf_node *x, const struct yf_node *y, char *why, size_t size,
+                      int depth)
 {
-        if (n->type == YAML_SEQUENCE_NODE) {
-                *count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-                return n->data.sequence.items.start;
-        }
-        *count = 2 * (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-        return (const int *)n->data.mapping.pairs.start;
-}
-
-static int style_of(const yaml_node_t *n)
-{
-        return n->type == YAML_SEQUENCE_NODE ? (int)n->data.sequence.style
-                                             : (int)n->data.mapping.style;
-}
-
-static bool same_node(const struct yf_doc *d, int a, yaml_document_t *ly, int b, char *why,
-                      size_t size, int depth)
-{
-        const yaml_node_t *x = yf_node(d, a), *y = yaml_document_get_node(ly, b);
         if (!x || !y || depth > YF_MAX_DEPTH + YF_FLOW_DEPTH + 2) {
-                snprintf(why, size, "node %d/%d missing", a, b);
+                snprintf(why, size, "node missing");
                 return false;
         }
-        if (x->type != y->type || x->start_mark.line != y->start_mark.line ||
-            x->start_mark.column != y->start_mark.column ||
-            x->start_mark.index != y->start_mark.index) {
-                snprintf(why, size, "node at %zu:%zu (type %d) is at %zu:%zu (type %d) in libyaml",
-                         x->start_mark.line + 1, x->start_mark.column + 1, (int)x->type,
-                         y->start_mark.line + 1, y->start_mark.column + 1, (int)y->type);
+        if (x->type != y->type || x->line != y->line || x->col != y->col) {
+                snprintf(why, size, "node at %u:%u (type %d) is at %u:%u (type %d) in libyaml",
+                         x->line + 1, x->col + 1, (int)x->type, y->line + 1, y->col + 1,
+                         (int)y->type);
                 return false;
         }
-        switch (x->type) {
-        case YAML_SCALAR_NODE:
-                if (x->data.scalar.style != y->data.scalar.style ||
-                    x->data.scalar.length != y->data.scalar.length ||
-                    memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length)) {
-                        snprintf(why, size, "scalar at %zu:%zu: '%s' (style %d), libyaml '%s' (style %d)",
-                                 x->start_mark.line + 1, x->start_mark.column + 1,
-                                 (const char *)x->data.scalar.value, (int)x->data.scalar.style,
-                                 (const char *)y->data.scalar.value, (int)y->data.scalar.style);
+        if (x->type == YAML_SCALAR_NODE) {
+                if (x->style != y->style || x->n != y->n || memcmp(x->str, y->str, x->n)) {
+                        snprintf(why, size, "scalar at %u:%u: '%s' (style %d), libyaml '%s' (style %d)",
+                                 x->line + 1, x->col + 1, x->str, (int)x->style, y->str,
+                                 (int)y->style);
                         return false;
                 }
                 return true;
-        case YAML_SEQUENCE_NODE:
-        case YAML_MAPPING_NODE: {
-                size_t nx, ny;
-                const int *cx = children(x, &nx), *cy = children(y, &ny);
-                if (nx != ny || style_of(x) != style_of(y)) {
-                        snprintf(why, size, "%s at %zu:%zu differs in style or length",
-                                 x->type == YAML_MAPPING_NODE ? "mapping" : "list",
-                                 x->start_mark.line + 1, x->start_mark.column + 1);
+        }
+        if (x->type != YAML_SEQUENCE_NODE && x->type != YAML_MAPPING_NODE) {
+                snprintf(why, size, "node of no type");
+                return false;
+        }
+        if (x->n != y->n || x->style != y->style) {
+                snprintf(why, size, "%s at %u:%u differs in style or length",
+                         x->type == YAML_MAPPING_NODE ? "mapping" : "list", x->line + 1,
+                         x->col + 1);
+                return false;
+        }
+        for (uint32_t i = 0; i < x->n; i++)
+                if (!same_node(x->kids[i], y->kids[i], why, size, depth + 1))
                         return false;
-                }
-                for (size_t i = 0; i < nx; i++)
-                        if (!same_node(d, cx[i], ly, cy[i], why, size, depth + 1))
-                                return false;
-                return true;
-        }
-        case YAML_NO_NODE:
-                break;
-        }
-        snprintf(why, size, "node of no type");
-        return false;
+        return true;
 }
 
 int yf_check(const struct yf_doc *d, const char *text, size_t len, char *why, size_t size)
 {
         yaml_parser_t p;
         yaml_document_t ly;
+        struct yf_doc t;
         int r = 0;
         if (!yaml_parser_initialize(&p))
                 return -ENOMEM;
@@ -666,10 +696,15 @@ int yf_check(const struct yf_doc *d, const char *text, size_t len, char *why, si
                 yaml_parser_delete(&p);
                 return 0;
         }
-        if (!yaml_document_get_root_node(&ly))
-                snprintf(why, size, "libyaml reads no document");
-        else
-                r = same_node(d, 1, &ly, 1, why, size, 0) ? 1 : 0;
+        if (yf_from_libyaml(&t, &ly) < 0) {
+                r = -ENOMEM;
+        } else {
+                if (!t.root)
+                        snprintf(why, size, "libyaml reads no document");
+                else
+                        r = same_node(d->root, t.root, why, size, 0) ? 1 : 0;
+                yf_free(&t);
+        }
         yaml_document_delete(&ly);
         yaml_parser_delete(&p);
         return r;

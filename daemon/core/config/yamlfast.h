@@ -1,27 +1,44 @@
-/* A fast reader for the plain subset of YAML that large configuration files are written in
- * (block mappings and lists, one-line scalars, one-line flow mappings and lists of scalars),
- * building the same yaml_node_t tree, with the same positions, that libyaml's document API
- * would. Anything outside the subset, and every mistake, is declined: the caller then parses
- * with libyaml, which also words the error. tests/unit/test_yamlfast.c holds the two to the
- * same trees. */
+/* The tree the config walker reads, and a fast reader for the plain subset of YAML that large
+ * configuration files are written in (block mappings and lists, one-line scalars, one-line flow
+ * mappings and lists of scalars), building it with the same positions libyaml's document API
+ * gives. Anything outside the subset, and every mistake, is declined: the caller then parses
+ * with libyaml, which also words the error, and takes its document as the same tree
+ * (yf_from_libyaml). tests/unit/test_yamlfast.c holds the two readers to the same trees. */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <yaml.h>
+
+/* One node: 24 bytes (libyaml's yaml_node_t is 96, and a large file has tens of thousands of
+ * nodes, every byte of them new memory on each reload). */
+struct yf_node {
+        uint8_t type;              /* yaml_node_type_t: YAML_SCALAR_, _SEQUENCE_ or _MAPPING_NODE */
+        uint8_t style;             /* yaml_scalar_style_t, or the collection's block/flow style */
+        uint32_t line, col;        /* where it starts, 0-based (libyaml's start mark) */
+        uint32_t n;                /* a scalar's length; a list's items; a mapping's keys + values */
+        union {
+                const char *str;   /* a scalar's value, NUL-terminated */
+                const struct yf_node *const *kids; /* items; a mapping's key, value, key, ... */
+        };
+};
 
 struct yf_chunk;
 
 struct yf_doc {
-        yaml_node_t **blocks;      /* nodes, YF_BLOCK to a block: ids 1..n_nodes */
+        const struct yf_node *root;
+        struct yf_node **blocks;   /* nodes, YF_BLOCK to a block: ids 1..n_nodes */
         size_t n_nodes, n_blocks, cap_blocks;
-        struct yf_chunk *chunks;   /* scalar text, items and pairs */
-        yaml_node_item_t *scratch; /* children of the collections being read */
+        struct yf_chunk *chunks;   /* scalar text and children */
+        int *scratch;              /* children (ids) of the collections being read */
         size_t n_scratch, cap_scratch;
 };
 
-/* 1: text read into d (its root is node 1); 0: declined, d holds nothing; -ENOMEM. */
+/* 1: text read into d (d->root); 0: declined, d holds nothing; -ENOMEM. */
 int yf_load(struct yf_doc *d, const char *text, size_t len);
-yaml_node_t *yf_node(const struct yf_doc *d, int id);
+/* libyaml's document as the same tree: 0, or -ENOMEM. Its scalars are doc's own: d is good
+ * for as long as doc is. */
+int yf_from_libyaml(struct yf_doc *d, const yaml_document_t *doc);
 void yf_free(struct yf_doc *d);
 /* Reads text with libyaml's document API: 1 when its tree is d's (types, styles, values,
  * positions), 0 with why set when not, -ENOMEM. For the tests and NR_YAML_CROSSCHECK builds. */

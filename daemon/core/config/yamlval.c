@@ -9,15 +9,15 @@
 
 #include "core/config/names.h"
 
-static void yv_vdiag(struct yv_ctx *c, enum nr_severity sev, const yaml_node_t *n,
+static void yv_vdiag(struct yv_ctx *c, enum nr_severity sev, const struct yf_node *n,
                      const char *path, const char *fmt, va_list ap)
 {
-        int line = n ? (int)n->start_mark.line + 1 : 1;
-        int col = n ? (int)n->start_mark.column + 1 : 1;
+        int line = n ? (int)n->line + 1 : 1;
+        int col = n ? (int)n->col + 1 : 1;
         diag_vadd(c->diags, sev, line, col, path, fmt, ap);
 }
 
-void yv_error(struct yv_ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+void yv_error(struct yv_ctx *c, const struct yf_node *n, const char *path, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -25,7 +25,7 @@ void yv_error(struct yv_ctx *c, const yaml_node_t *n, const char *path, const ch
         va_end(ap);
 }
 
-void yv_warn(struct yv_ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+void yv_warn(struct yv_ctx *c, const struct yf_node *n, const char *path, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -33,22 +33,23 @@ void yv_warn(struct yv_ctx *c, const yaml_node_t *n, const char *path, const cha
         va_end(ap);
 }
 
-bool yv_is_null(const yaml_node_t *n)
+bool yv_is_null(const struct yf_node *n)
 {
         if (!n)
                 return true;
-        if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        if (n->type != YAML_SCALAR_NODE || n->style != YAML_PLAIN_SCALAR_STYLE)
                 return false;
-        const char *s = (const char *)n->data.scalar.value;
-        return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-               !strcmp(s, "NULL");
+        const char *s = n->str;
+        if (*s != '~' && *s != 'n' && *s != 'N')
+                return !*s; /* asked of every value: most are not null by their first letter */
+        return !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
-const char *yv_kind(const yaml_node_t *n)
+const char *yv_kind(const struct yf_node *n)
 {
         if (yv_is_null(n))
                 return "nothing (null)";
-        switch (n->type) {
+        switch ((yaml_node_type_t)n->type) {
         case YAML_MAPPING_NODE:
                 return "a mapping";
         case YAML_SEQUENCE_NODE:
@@ -61,7 +62,7 @@ const char *yv_kind(const yaml_node_t *n)
         return "nothing";
 }
 
-bool yv_want_scalar(struct yv_ctx *c, const yaml_node_t *n, const char *path, const char *what)
+bool yv_want_scalar(struct yv_ctx *c, const struct yf_node *n, const char *path, const char *what)
 {
         if (n && n->type == YAML_SCALAR_NODE && !yv_is_null(n))
                 return true;
@@ -69,12 +70,12 @@ bool yv_want_scalar(struct yv_ctx *c, const yaml_node_t *n, const char *path, co
         return false;
 }
 
-const char *yv_str(const yaml_node_t *n)
+const char *yv_str(const struct yf_node *n)
 {
-        return (const char *)n->data.scalar.value;
+        return n->str;
 }
 
-bool yv_bool(struct yv_ctx *c, const yaml_node_t *n, const char *path, bool *out)
+bool yv_bool(struct yv_ctx *c, const struct yf_node *n, const char *path, bool *out)
 {
         static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
         static const char *const f[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
@@ -90,7 +91,7 @@ bool yv_bool(struct yv_ctx *c, const yaml_node_t *n, const char *path, bool *out
         return false;
 }
 
-bool yv_int(struct yv_ctx *c, const yaml_node_t *n, const char *path, long long min,
+bool yv_int(struct yv_ctx *c, const struct yf_node *n, const char *path, long long min,
             long long max, long long *out)
 {
         if (!yv_want_scalar(c, n, path, "a number"))
@@ -112,7 +113,7 @@ bool yv_int(struct yv_ctx *c, const yaml_node_t *n, const char *path, long long 
         return true;
 }
 
-bool yv_ip(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *out)
+bool yv_ip(struct yv_ctx *c, const struct yf_node *n, const char *path, uint32_t *out)
 {
         if (!yv_want_scalar(c, n, path, "an IPv4 address like 10.0.2.1"))
                 return false;
@@ -126,7 +127,7 @@ bool yv_ip(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *o
         return false;
 }
 
-static bool yv_prefix(struct yv_ctx *c, const yaml_node_t *n, const char *path,
+static bool yv_prefix(struct yv_ctx *c, const struct yf_node *n, const char *path,
                       struct nr_prefix *out)
 {
         out->len = NR_PREFIX_INVALID;
@@ -144,7 +145,7 @@ static bool yv_prefix(struct yv_ctx *c, const yaml_node_t *n, const char *path,
         return false;
 }
 
-bool yv_subnet(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct nr_prefix *out)
+bool yv_subnet(struct yv_ctx *c, const struct yf_node *n, const char *path, struct nr_prefix *out)
 {
         if (!yv_prefix(c, n, path, out))
                 return false;
@@ -158,7 +159,7 @@ bool yv_subnet(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct 
         return true;
 }
 
-bool yv_ifaddr(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct nr_prefix *out)
+bool yv_ifaddr(struct yv_ctx *c, const struct yf_node *n, const char *path, struct nr_prefix *out)
 {
         if (!yv_prefix(c, n, path, out))
                 return false;
@@ -178,7 +179,7 @@ bool yv_ifaddr(struct yv_ctx *c, const yaml_node_t *n, const char *path, struct 
         return true;
 }
 
-bool yv_mac(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint8_t mac[6])
+bool yv_mac(struct yv_ctx *c, const struct yf_node *n, const char *path, uint8_t mac[6])
 {
         if (!yv_want_scalar(c, n, path, "a MAC address like \"52:54:00:00:00:10\""))
                 return false;
@@ -203,7 +204,7 @@ static bool is_alnum(char c)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out)
+bool yv_ifname(struct yv_ctx *c, const struct yf_node *n, const char *path, char *out)
 {
         if (!yv_want_scalar(c, n, path, "an interface name"))
                 return false;
@@ -222,7 +223,7 @@ bool yv_ifname(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
         return true;
 }
 
-bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size)
+bool yv_name(struct yv_ctx *c, const struct yf_node *n, const char *path, char *out, size_t size)
 {
         if (!yv_want_scalar(c, n, path, "a name"))
                 return false;
@@ -237,7 +238,7 @@ bool yv_name(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out
         return true;
 }
 
-bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out, size_t size)
+bool yv_domain(struct yv_ctx *c, const struct yf_node *n, const char *path, char *out, size_t size)
 {
         if (!yv_want_scalar(c, n, path, "a DNS domain like lab.internal"))
                 return false;
@@ -250,7 +251,7 @@ bool yv_domain(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *o
         return true;
 }
 
-bool yv_cpu_model(struct yv_ctx *c, const yaml_node_t *n, const char *path, char *out,
+bool yv_cpu_model(struct yv_ctx *c, const struct yf_node *n, const char *path, char *out,
                   size_t size)
 {
         const char *s = yv_str(n);
@@ -301,7 +302,7 @@ int yv_parse_duration(const char *s, uint32_t *out)
         return 0;
 }
 
-bool yv_duration(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint32_t *out)
+bool yv_duration(struct yv_ctx *c, const struct yf_node *n, const char *path, uint32_t *out)
 {
         if (!yv_want_scalar(c, n, path, "a duration like 12h"))
                 return false;
@@ -346,7 +347,7 @@ int yv_parse_size(const char *s, uint64_t *out)
         return -EINVAL;
 }
 
-bool yv_size(struct yv_ctx *c, const yaml_node_t *n, const char *path, uint64_t *out)
+bool yv_size(struct yv_ctx *c, const struct yf_node *n, const char *path, uint64_t *out)
 {
         if (!yv_want_scalar(c, n, path, "a size like 2GiB"))
                 return false;

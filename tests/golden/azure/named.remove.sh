@@ -27,9 +27,11 @@ if [ "$left" != 0 ]; then
 fi
 
 # That was the last route: detach the table from every subnet that has it (also ones attached
-# by hand; a table in use cannot be deleted), then delete it.
+# by hand; a table in use cannot be deleted), then delete it. `--remove routeTable` detaches
+# with both the older and the aaz-generated `subnet update`; `--route-table null` only with
+# the latter.
 subnet_ids=$(az network route-table show -g "$RG" -n "$ROUTE_TABLE" --query 'subnets[].id' -o tsv)
 for id in $subnet_ids; do
-        az network vnet subnet update --ids "$id" --route-table null -o none
+        az network vnet subnet update --ids "$id" --remove routeTable -o none
 done
 az network route-table delete -g "$RG" -n "$ROUTE_TABLE" -o none
