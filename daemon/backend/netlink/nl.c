@@ -1,7 +1,8 @@
-/* Netlink backend on libnl-route-3. Observation is a fresh dump per reconcile pass (cheap at
- * this scale, and never stale); only routes and rules carrying our rtm_protocol are ever
- * deleted. The bridge is created with a hand-built RTM_NEWLINK (libnl 3.7 cannot set
- * IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY); see nl_msg.c. */
+/* Netlink backend on libnl-route-3 (the route dump is read with libmnl: nl_observe.c).
+ * Observation is a fresh dump per reconcile pass (cheap at this scale, and never stale); only
+ * routes and rules carrying our rtm_protocol are ever deleted. The bridge is created with a
+ * hand-built RTM_NEWLINK (libnl 3.7 cannot set IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY);
+ * see nl_msg.c. */
 #include "backend/netlink/nl.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,6 @@
-/* The netlink backend (libnl-route-3): finds the uplinks, observes links, addresses, routes and
- * rules, applies link/address/route/rule ops, and watches rtnetlink events for drift. */
+/* The netlink backend (libnl-route-3; libmnl for the route dump): finds the uplinks, observes
+ * links, addresses, routes and rules, applies link/address/route/rule ops, and watches
+ * rtnetlink events for drift. */
 #pragma once
 
 #include <stdbool.h>
