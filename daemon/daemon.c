@@ -45,7 +45,7 @@ int daemon_build_desired(struct nr_daemon *d, struct nr_desired *want)
         dmb_leases_path(&d->dm, leases, sizeof(leases));
         dmb_lease_facts(leases, &facts);
         facts.bgp_drained = bgpb_is_drained(&d->bgp);
-        return model_build(d->cfg, &facts, &paths, want);
+        return model_build_from(d->cfg, &facts, &paths, d->have_prev ? &d->prev : NULL, want);
 }
 
 int daemon_observe(struct nr_daemon *d, const struct nr_desired *want, struct nr_observed *have)

@@ -1,5 +1,6 @@
 /* The guest bridge's table (render_nft_bridge): bindings from reservations and leases, the
- * ports set, isolation. Checked rule by rule and against golden files
+ * ports set, isolation; model_build_from taking the previous table over only when none of its
+ * inputs changed. Checked rule by rule and against golden files
  * tests/golden/render/unit-bridge-* (run from the repo root; NR_UPDATE_GOLDEN=1 rewrites them;
  * NR_RENDER_DUMP=DIR writes each variant to DIR for tests/netns/nft-load-check.sh). */
 #include <stdarg.h>
@@ -179,6 +180,66 @@ static void test_lease_is_element_delta(void **state)
         nftm_unref(b);
 }
 
+/* One model_build_from step from prev: whether it took prev's bridge table over, and that its
+ * table is the one rendered from scratch either way. */
+static bool build_step(struct fx *f, struct nr_desired *prev, struct nr_desired *next)
+{
+        static const struct nr_paths paths = {"/run/x", "/var/lib/x"};
+        f->cfg.guests.dhcp.reservations = f->res;
+        f->cfg.guests.dhcp.n_reservations = f->n_res;
+        assert_int_equal(model_build_from(&f->cfg, &f->facts, &paths, prev, next), 0);
+        struct nftm_table *fresh = render_nft_bridge(&f->cfg, &f->facts, f->res, f->n_res);
+        char *a = nftm_text(next->nft_bridge), *b = nftm_text(fresh);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        assert_true(nftm_equal(next->nft_bridge, fresh));
+        free(a);
+        free(b);
+        nftm_unref(fresh);
+        bool taken = next->nft_bridge == prev->nft_bridge;
+        model_free(prev);
+        *prev = *next;
+        return taken;
+}
+
+/* A reload that leaves the bridge's inputs alone takes the previous table over (1,000
+ * reservations are not rendered again for a new forward); any change renders it. */
+static void test_build_takes_over(void **state)
+{
+        (void)state;
+        struct fx f;
+        struct nr_desired prev, next;
+        fx_full(&f);
+        f.cfg.guests.dhcp.reservations = f.res;
+        f.cfg.guests.dhcp.n_reservations = f.n_res;
+        assert_int_equal(model_build(&f.cfg, &f.facts, &(struct nr_paths){"/run/x", "/var/lib/x"},
+                                     &prev),
+                         0);
+        assert_true(build_step(&f, &prev, &next));
+        fx_lease(&f, "02:00:00:00:00:a3", "10.0.2.103");
+        assert_false(build_step(&f, &prev, &next));
+        assert_true(build_step(&f, &prev, &next));
+        f.facts.leases[0].mac[5] ^= 1;
+        assert_false(build_step(&f, &prev, &next));
+        fx_port(&f, "vnet2");
+        assert_false(build_step(&f, &prev, &next));
+        snprintf(f.facts.ports[0], NR_IFNAMSIZ, "eth3");
+        assert_false(build_step(&f, &prev, &next));
+        f.res[0].ip = ip("10.0.2.11");
+        assert_false(build_step(&f, &prev, &next));
+        f.n_res--;
+        assert_false(build_step(&f, &prev, &next));
+        f.cfg.guests.isolation = true;
+        assert_false(build_step(&f, &prev, &next));
+        f.cfg.guests.gateway = ip("10.0.2.254");
+        assert_false(build_step(&f, &prev, &next));
+        f.facts.ports_truncated = true;
+        assert_false(build_step(&f, &prev, &next));
+        assert_true(build_step(&f, &prev, &next));
+        model_free(&prev);
+}
+
 static void test_golden(void **state)
 {
         (void)state;
@@ -198,6 +259,7 @@ int main(void)
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_isolation),
                 cmocka_unit_test(test_lease_is_element_delta),
+                cmocka_unit_test(test_build_takes_over),
                 cmocka_unit_test(test_golden),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,13 @@
-/* Netlink backend on libnl-route-3. Observation is a fresh dump per reconcile pass (cheap at
- * this scale, and never stale); only routes and rules carrying our rtm_protocol are ever
- * deleted. The bridge is created with a hand-built RTM_NEWLINK (libnl 3.7 cannot set
- * IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY); see nl_msg.c. */
+/* Netlink backend on libnl-route-3 (the route dump is read with libmnl: nl_observe.c).
+ * Observation is a fresh dump per reconcile pass (cheap at this scale, and never stale); only
+ * routes and rules carrying our rtm_protocol are ever deleted. The bridge is created with a
+ * hand-built RTM_NEWLINK (libnl 3.7 cannot set IFLA_BR_STP_STATE / IFLA_BR_FORWARD_DELAY);
+ * see nl_msg.c. */
 #include "backend/netlink/nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
@@ -70,6 +72,9 @@ int nlb_open(struct nlb *b)
             (r = nl_socket_set_nonblocking(b->mon)) < 0)
                 return nlb_errno(r);
         nl_socket_set_buffer_size(b->mon, 4 << 20, 0);
+        b->dump = mnl_socket_open(NETLINK_ROUTE);
+        if (!b->dump || mnl_socket_bind(b->dump, 0, MNL_SOCKET_AUTOPID) < 0)
+                return -errno;
         return 0;
 }
 
@@ -81,6 +86,8 @@ void nlb_close(struct nlb *b)
                 nl_cache_free(b->addrs);
         nl_socket_free(b->sk);
         nl_socket_free(b->mon);
+        if (b->dump)
+                mnl_socket_close(b->dump);
         free(b->br_ports);
         memset(b, 0, sizeof(*b));
 }

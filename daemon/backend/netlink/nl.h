@@ -1,5 +1,6 @@
-/* The netlink backend (libnl-route-3): finds the uplinks, observes links, addresses, routes and
- * rules, applies link/address/route/rule ops, and watches rtnetlink events for drift. */
+/* The netlink backend (libnl-route-3; libmnl for the route dump): finds the uplinks, observes
+ * links, addresses, routes and rules, applies link/address/route/rule ops, and watches
+ * rtnetlink events for drift. */
 #pragma once
 
 #include <stdbool.h>
@@ -15,9 +16,12 @@
 
 struct nl_sock;
 struct nl_cache;
+struct mnl_socket;
 
 struct nlb {
         struct nl_sock *sk;        /* requests and dumps */
+        struct mnl_socket *dump;   /* the route dump, read without libnl's objects */
+        uint32_t dump_seq;
         struct nl_sock *mon;       /* event subscriptions */
         struct nl_cache *links;    /* refreshed by nlb_refresh */
         struct nl_cache *addrs;

@@ -1,6 +1,8 @@
 /* What the kernel holds of the objects the desired state names: links (bridge, ports),
  * addresses on them, our routes and rules, and foreign routes in our way. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -98,45 +100,200 @@ static bool key_wanted(const struct nr_desired *w, const struct nr_route *r)
         return false;
 }
 
-static void route_from_nl(struct nlb *b, struct rtnl_route *rt, struct nr_route *r)
+/* ---- routes: one dump read straight off the socket --------------------------------------
+ * libnl's route cache made an object (and an address object per address) of every route:
+ * 1.2 ms for 1,000 routes against 0.4 ms for the dump itself. What it showed is shown: the
+ * first of the routes that share its identity (table, tos, destination, metric), in the order
+ * dumped; the first nexthop (of a multipath route, the first of RTA_MULTIPATH). */
+
+struct rt_seen {
+        struct nr_obs_route or;
+        uint8_t tos, type;
+        bool dup;                  /* an earlier route has its identity */
+};
+
+static uint32_t attr_ip(const struct nlattr *a)
 {
-        struct nl_addr *dst = rtnl_route_get_dst(rt);
-        memset(r, 0, sizeof(*r));
-        r->table = rtnl_route_get_table(rt);
-        r->dst.addr = nlb_ip(dst);
-        r->dst.len = dst ? (uint8_t)nl_addr_get_prefixlen(dst) : 0;
-        r->metric = rtnl_route_get_priority(rt);
-        r->prefsrc = nlb_ip(rtnl_route_get_pref_src(rt));
-        if (rtnl_route_get_nnexthops(rt) >= 1) {
-                struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, 0);
-                r->gateway = nlb_ip(rtnl_route_nh_get_gateway(nh));
-                nlb_ifname(b, rtnl_route_nh_get_ifindex(nh), r->dev);
+        uint32_t be = 0;
+        if (mnl_attr_get_payload_len(a) == 4)
+                memcpy(&be, mnl_attr_get_payload(a), 4);
+        return ntohl(be);
+}
+
+static bool attr_u32(const struct nlattr *a, uint32_t *v)
+{
+        if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+                return false;
+        *v = mnl_attr_get_u32(a);
+        return true;
+}
+
+/* The first nexthop of RTA_MULTIPATH: false when it holds none. */
+static bool first_nexthop(const struct nlattr *mp, uint32_t *ifindex, uint32_t *gw)
+{
+        const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+        size_t len = mnl_attr_get_payload_len(mp);
+        if (len < sizeof(*nh) || len < nh->rtnh_len)
+                return false;
+        *ifindex = (uint32_t)nh->rtnh_ifindex;
+        *gw = 0;
+        if (nh->rtnh_len <= sizeof(*nh))
+                return true;
+        const char *p = (const char *)RTNH_DATA(nh), *end = (const char *)nh + nh->rtnh_len;
+        for (const struct nlattr *a = (const void *)p; mnl_attr_ok(a, (int)(end - (const char *)a));
+             a = mnl_attr_next(a))
+                if (mnl_attr_get_type(a) == RTA_GATEWAY)
+                        *gw = attr_ip(a);
+        return true;
+}
+
+static void route_msg(struct nlb *b, const struct nlmsghdr *nlh, struct rt_seen *s)
+{
+        const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *a, *mp = NULL;
+        uint32_t oif = 0, gw = 0, mp_oif = 0, mp_gw = 0;
+        memset(s, 0, sizeof(*s));
+        s->or.protocol = rm->rtm_protocol;
+        s->tos = rm->rtm_tos;
+        s->type = rm->rtm_type;
+        s->or.r.table = rm->rtm_table;
+        s->or.r.dst.len = rm->rtm_dst_len;
+        mnl_attr_for_each(a, nlh, sizeof(*rm)) {
+                switch (mnl_attr_get_type(a)) {
+                case RTA_TABLE: attr_u32(a, &s->or.r.table); break;
+                case RTA_DST: s->or.r.dst.addr = attr_ip(a); break;
+                case RTA_PRIORITY: attr_u32(a, &s->or.r.metric); break;
+                case RTA_PREFSRC: s->or.r.prefsrc = attr_ip(a); break;
+                case RTA_OIF: attr_u32(a, &oif); break;
+                case RTA_GATEWAY: gw = attr_ip(a); break;
+                case RTA_MULTIPATH: mp = a; break;
+                }
         }
+        if (mp && first_nexthop(mp, &mp_oif, &mp_gw)) {
+                oif = mp_oif;
+                gw = mp_gw;
+        }
+        s->or.r.gateway = gw;
+        if (oif)
+                nlb_ifname(b, (int)oif, s->or.r.dev);
+}
+
+/* One message of the dump into v: 1 at its end, 0 to go on, -errno. */
+static int dump_msg(struct nlb *b, const struct nlmsghdr *nlh, struct rt_seen **v, size_t *n,
+                    bool *intr)
+{
+        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+                *intr = true; /* changed while it was dumped: read it to the end, then again */
+        if (nlh->nlmsg_type == NLMSG_DONE)
+                return 1;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+                return nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ? -EBADMSG
+                       : e->error                                  ? e->error
+                                                                   : 1;
+        }
+        const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+        if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rm)) ||
+            rm->rtm_family != AF_INET)
+                return 0;
+        struct rt_seen s;
+        route_msg(b, nlh, &s);
+        if (s.or.r.table == RT_TABLE_LOCAL)
+                return 0; /* never ours, and only ever alike among themselves */
+        NR_PUSH(*v, *n, s);
+        return 0;
+}
+
+static int route_dump_once(struct nlb *b, struct rt_seen **v, size_t *n, bool *intr)
+{
+        char buf[32768];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_GETROUTE;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = ++b->dump_seq;
+        struct rtmsg *rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
+        rm->rtm_family = AF_INET;
+        if (mnl_socket_sendto(b->dump, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        uint32_t port = mnl_socket_get_portid(b->dump);
+        for (;;) {
+                ssize_t len = mnl_socket_recvfrom(b->dump, buf, sizeof(buf));
+                if (len < 0)
+                        return -errno;
+                int left = (int)len;
+                for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+                     nlh = mnl_nlmsg_next(nlh, &left)) {
+                        if (nlh->nlmsg_seq != b->dump_seq || nlh->nlmsg_pid != port)
+                                continue; /* an answer to an earlier, abandoned dump */
+                        int r = dump_msg(b, nlh, v, n, intr);
+                        if (r)
+                                return r < 0 ? r : 0;
+                }
+        }
+}
+
+/* Every IPv4 route outside the local table, as libnl's cache kept them. */
+static int route_dump(struct nlb *b, struct rt_seen **v, size_t *n)
+{
+        for (;;) {
+                bool intr = false;
+                *n = 0;
+                int r = route_dump_once(b, v, n, &intr);
+                if (r < 0 || !intr)
+                        return r;
+        }
+}
+
+static bool same_identity(const struct rt_seen *a, const struct rt_seen *b)
+{
+        return a->or.r.table == b->or.r.table && a->tos == b->tos &&
+               a->or.r.dst.addr == b->or.r.dst.addr && a->or.r.dst.len == b->or.r.dst.len &&
+               a->or.r.metric == b->or.r.metric;
+}
+
+static int mark_dups(struct rt_seen *v, size_t n)
+{
+        size_t mask = 15;
+        while (mask < 2 * n)
+                mask = 2 * mask + 1;
+        uint32_t *slot = calloc(mask + 1, sizeof(*slot)); /* index + 1 into v */
+        if (!slot)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const struct nr_route *r = &v[i].or.r;
+                uint64_t k = ((uint64_t)r->table << 32 | r->dst.addr) * 0x9e3779b97f4a7c15ull ^
+                             ((uint64_t)r->metric << 16 | (uint64_t)r->dst.len << 8 | v[i].tos);
+                size_t p = (size_t)((k * 0xff51afd7ed558ccdull) >> 32) & mask;
+                while (slot[p] && !same_identity(&v[slot[p] - 1], &v[i]))
+                        p = (p + 1) & mask;
+                if (slot[p])
+                        v[i].dup = true;
+                else
+                        slot[p] = (uint32_t)i + 1;
+        }
+        free(slot);
+        return 0;
 }
 
 static int observe_routes(struct nlb *b, const struct nr_desired *w, struct nr_observed *h)
 {
-        struct nl_cache *cache;
-        int r = rtnl_route_alloc_cache(b->sk, AF_INET, 0, &cache);
-        if (r < 0)
-                return nlb_errno(r);
-        r = 0;
-        for (struct nl_object *o = nl_cache_get_first(cache); o && r == 0;
-             o = nl_cache_get_next(o)) {
-                struct rtnl_route *rt = (struct rtnl_route *)o;
-                if (rtnl_route_get_type(rt) != RTN_UNICAST || rtnl_route_get_table(rt) == 255)
+        struct rt_seen *v = NULL;
+        size_t n = 0, k = 0;
+        int r = route_dump(b, &v, &n);
+        if (r >= 0)
+                r = mark_dups(v, n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const struct rt_seen *s = &v[i];
+                if (s->dup || s->type != RTN_UNICAST ||
+                    (s->or.protocol != w->route_protocol && !key_wanted(w, &s->or.r)))
                         continue;
-                struct nr_obs_route or = {.protocol = rtnl_route_get_protocol(rt)};
-                route_from_nl(b, rt, &or.r);
-                if (or.protocol != w->route_protocol && !key_wanted(w, &or.r))
-                        continue;
-                void *p = realloc(h->routes, (h->n_routes + 1) * sizeof(*h->routes));
-                if (!p)
-                        r = -ENOMEM;
-                else
-                        (h->routes = p)[h->n_routes++] = or;
+                v[k++] = *s; /* kept in place: k <= i */
         }
-        nl_cache_free(cache);
+        if (r >= 0 && k && !(h->routes = malloc(k * sizeof(*h->routes))))
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < k; i++)
+                h->routes[h->n_routes++] = v[i].or;
+        free(v);
         return r;
 }
 

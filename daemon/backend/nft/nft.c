@@ -172,6 +172,7 @@ static void state_save(struct nftb *b, enum nftb_table t)
  * neither is needed between passes. A command that fails releases the cache. */
 static void forget(struct nftb *b)
 {
+        b->cache_held = false;
         nft_ctx_output_set_flags(b->ctx, 0);
         nft_run_cmd_from_buffer(b->ctx, "nestrouterd-forget-the-cache"); /* a syntax error */
         nft_ctx_get_error_buffer(b->ctx); /* rewinds it: the next error is alone in it */
@@ -352,6 +353,8 @@ static int settle_table(struct nftb *b, enum nftb_table t)
 int nftb_settle(struct nftb *b)
 {
         int listed = 0;
+        if (b->cache_held)
+                forget(b);
         if (!nftb_settle_due(b))
                 return 0;
         nftb_monitor_drain(b);
@@ -406,15 +409,19 @@ static int gen_now(struct nftb *b, uint32_t *gen)
 }
 
 /* One transaction that changes the table, with the generations around it: when ours is the
- * only commit in between, a lost-events overrun later can be told apart from a foreign one. */
+ * only commit in between, a lost-events overrun later can be told apart from a foreign one.
+ * The cache libnftables built for it is dropped by nftb_settle, once the pass has been
+ * reported (dropping it is a command of its own). */
 static int commit(struct nftb *b, const char *cmd, char *err, size_t errlen)
 {
         uint32_t g0 = 0, g1 = 0;
         bool before = gen_now(b, &g0) >= 0;
         int r = run(b, 0, cmd, NULL, err, errlen);
-        forget(b);
-        if (r < 0)
+        if (r < 0) {
+                forget(b);
                 return r;
+        }
+        b->cache_held = true;
         b->gen_ok = before && gen_now(b, &g1) >= 0 && g1 == g0 + 1;
         b->gen_ours = g1;
         return 0;
@@ -513,6 +520,7 @@ static int delete_one(struct nftb *b, enum nftb_table t, char *err, size_t errle
         int r = commit(b, cmd, err, errlen);
         if (r < 0)
                 return r;
+        forget(b); /* no settle follows a table gone */
         nftm_unref(b->tab[t].applied);
         nftd_handles_free(&b->tab[t].handles);
         unsaved_free(&b->tab[t]);

@@ -52,6 +52,7 @@ struct nftb {
         struct nftb_tab tab[NFTB_COUNT];
         bool trusted;              /* no foreign commit since the tables were listed or applied */
         bool flowtable;            /* the kernel supports flowtables (fast path) */
+        bool cache_held;           /* libnftables still holds the cache of our last commit */
         char *state_dir;           /* applied + baseline persist here across restarts */
         int save_errno;            /* the last save of that state failed (e.g. ENOSPC): retried
                                     * each pass, shown in status; 0 once saved */

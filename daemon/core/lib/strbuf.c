@@ -25,17 +25,25 @@ static bool buf_reserve(struct nr_buf *b, size_t extra)
         return true;
 }
 
+/* Formatted straight into the room left; only what does not fit is formatted again. */
 void buf_printf(struct nr_buf *b, const char *fmt, ...)
 {
         va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        if (n < 0 || !buf_reserve(b, (size_t)n))
+        if (b->oom)
                 return;
+        size_t room = b->cap - b->len;
         va_start(ap, fmt);
-        vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+        int n = vsnprintf(room ? b->s + b->len : NULL, room, fmt, ap);
         va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n >= room) {
+                if (!buf_reserve(b, (size_t)n))
+                        return;
+                va_start(ap, fmt);
+                vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+                va_end(ap);
+        }
         b->len += (size_t)n;
 }
 

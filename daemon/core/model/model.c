@@ -48,7 +48,7 @@ static int add_route(struct nr_desired *d, uint32_t table, struct nr_prefix dst,
 {
         struct nr_route r = {.table = table, .dst = dst, .gateway = gw, .prefsrc = prefsrc};
         snprintf(r.dev, sizeof(r.dev), "%s", dev);
-        NR_APPEND(d->routes, d->n_routes, r);
+        NR_PUSH(d->routes, d->n_routes, r);
         return 0;
 }
 
@@ -189,8 +189,14 @@ static int bgp_objects(const struct nr_config *cfg, const struct nr_facts *facts
 static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
 {
         const struct nr_dhcp *dh = &cfg->guests.dhcp;
-        for (size_t i = 0; i < dh->n_reservations; i++)
-                NR_APPEND(d->reservations, d->n_reservations, dh->reservations[i]);
+        /* room for every VM's too: thousands appended one at a time were copied over and over */
+        d->reservations = malloc((dh->n_reservations + cfg->n_vms + 1) * sizeof(*d->reservations));
+        if (!d->reservations)
+                return -ENOMEM;
+        if (dh->n_reservations)
+                memcpy(d->reservations, dh->reservations,
+                       dh->n_reservations * sizeof(*d->reservations));
+        d->n_reservations = dh->n_reservations;
         for (size_t i = 0; i < cfg->n_vms; i++) {
                 const struct nr_vm *vm = &cfg->vms[i];
                 bool known = false;
@@ -201,7 +207,7 @@ static int merge_reservations(const struct nr_config *cfg, struct nr_desired *d)
                 struct nr_reservation r = {.has_mac = true, .ip = vm->ip, .from_vm = true};
                 memcpy(r.mac, vm->mac, 6);
                 snprintf(r.name, sizeof(r.name), "%s", vm->name);
-                NR_APPEND(d->reservations, d->n_reservations, r);
+                d->reservations[d->n_reservations++] = r;
         }
         return 0;
 }
@@ -268,8 +274,85 @@ static int addr_qcmp(const void *a, const void *b)
         return model_addr_cmp(a, b);
 }
 
+static int bridge_inputs(const struct nr_config *cfg, const struct nr_facts *facts,
+                         struct nr_bridge_inputs *in)
+{
+        const struct nr_guests *g = &cfg->guests;
+        snprintf(in->bridge, sizeof(in->bridge), "%s", g->bridge);
+        in->gateway = g->gateway;
+        in->subnet = g->subnet;
+        in->isolation = g->isolation;
+        in->ports_truncated = facts->ports_truncated;
+        in->leases_truncated = facts->leases_truncated;
+        in->ports = malloc((facts->n_ports + 1) * sizeof(*in->ports));
+        in->leases = malloc((facts->n_leases + 1) * sizeof(*in->leases));
+        if (!in->ports || !in->leases)
+                return -ENOMEM;
+        for (size_t i = 0; i < facts->n_ports; i++)
+                snprintf(in->ports[i], sizeof(in->ports[i]), "%s", facts->ports[i]);
+        if (facts->n_leases)
+                memcpy(in->leases, facts->leases, facts->n_leases * sizeof(*in->leases));
+        in->n_ports = facts->n_ports;
+        in->n_leases = facts->n_leases;
+        return 0;
+}
+
+static bool bridge_inputs_equal(const struct nr_bridge_inputs *a,
+                                const struct nr_bridge_inputs *b)
+{
+        if (strcmp(a->bridge, b->bridge) || a->gateway != b->gateway ||
+            a->subnet.addr != b->subnet.addr || a->subnet.len != b->subnet.len ||
+            a->isolation != b->isolation || a->ports_truncated != b->ports_truncated ||
+            a->leases_truncated != b->leases_truncated || a->n_ports != b->n_ports ||
+            a->n_leases != b->n_leases)
+                return false;
+        for (size_t i = 0; i < a->n_ports; i++)
+                if (strcmp(a->ports[i], b->ports[i]))
+                        return false;
+        for (size_t i = 0; i < a->n_leases; i++)
+                if (a->leases[i].ip != b->leases[i].ip ||
+                    memcmp(a->leases[i].mac, b->leases[i].mac, sizeof(a->leases[i].mac)))
+                        return false;
+        return true;
+}
+
+static bool reservations_equal(const struct nr_desired *a, const struct nr_desired *b)
+{
+        if (a->n_reservations != b->n_reservations)
+                return false;
+        for (size_t i = 0; i < a->n_reservations; i++) {
+                const struct nr_reservation *x = &a->reservations[i], *y = &b->reservations[i];
+                if (strcmp(x->name, y->name) || x->has_mac != y->has_mac || x->ip != y->ip ||
+                    x->from_vm != y->from_vm || memcmp(x->mac, y->mac, sizeof(x->mac)))
+                        return false;
+        }
+        return true;
+}
+
+/* The bridge table: prev's when it was made from the same inputs (it is immutable and shared
+ * by reference), else rendered. */
+static int bridge_table(const struct nr_config *cfg, const struct nr_facts *facts,
+                        const struct nr_desired *prev, struct nr_desired *d)
+{
+        if (bridge_inputs(cfg, facts, &d->bridge_in) < 0)
+                return -ENOMEM;
+        if (prev && prev->nft_bridge && prev->bridge_in.ports &&
+            bridge_inputs_equal(&prev->bridge_in, &d->bridge_in) && reservations_equal(prev, d))
+                d->nft_bridge = nftm_ref(prev->nft_bridge);
+        else
+                d->nft_bridge = render_nft_bridge(cfg, facts, d->reservations, d->n_reservations);
+        return d->nft_bridge ? 0 : -ENOMEM;
+}
+
 int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
                 const struct nr_paths *paths, struct nr_desired *d)
+{
+        return model_build_from(cfg, facts, paths, NULL, d);
+}
+
+int model_build_from(const struct nr_config *cfg, const struct nr_facts *facts,
+                     const struct nr_paths *paths, const struct nr_desired *prev,
+                     struct nr_desired *d)
 {
         int r;
         memset(d, 0, sizeof(*d));
@@ -291,7 +374,7 @@ int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
         r = -ENOMEM;
         if (!(d->nft = render_nft(cfg, facts)))
                 goto fail;
-        if (!(d->nft_bridge = render_nft_bridge(cfg, facts, d->reservations, d->n_reservations)))
+        if (bridge_table(cfg, facts, prev, d) < 0)
                 goto fail;
         d->dhcp = cfg->guests.dhcp.enabled;
         snprintf(d->dhcp_bridge, sizeof(d->dhcp_bridge), "%s", cfg->guests.bridge);
@@ -342,6 +425,8 @@ void model_free(struct nr_desired *d)
         free(d->reservations);
         nftm_unref(d->nft);
         nftm_unref(d->nft_bridge);
+        free(d->bridge_in.ports);
+        free(d->bridge_in.leases);
         free(d->dnsmasq_conf);
         free(d->dnsmasq_hosts);
         free(d->bird_conf);

@@ -104,6 +104,20 @@ struct nr_dom {
         const char *xml;           /* the definition: the caller's, not freed with the state */
 };
 
+/* What the bridge table was rendered from besides the merged reservations: a build whose
+ * inputs are all the same takes the previous state's table over instead of rendering it. */
+struct nr_bridge_inputs {
+        char bridge[NR_IFNAMSIZ];
+        uint32_t gateway;
+        struct nr_prefix subnet;
+        bool isolation;
+        char (*ports)[NR_IFNAMSIZ];
+        size_t n_ports;
+        struct nr_lease_fact *leases;
+        size_t n_leases;
+        bool ports_truncated, leases_truncated;
+};
+
 struct nr_desired {
         struct nr_link *links;
         size_t n_links;
@@ -120,6 +134,7 @@ struct nr_desired {
         struct nftm_table *nft;    /* the whole `table inet nestrouter` (a reference); NULL:
                                     * the table must not exist (teardown) */
         struct nftm_table *nft_bridge; /* the whole `table bridge nestrouter`; idem */
+        struct nr_bridge_inputs bridge_in; /* what nft_bridge was rendered from */
         char *dnsmasq_conf;        /* main config: a change needs a dnsmasq restart */
         char *dnsmasq_hosts;       /* dhcp-hostsfile: a change needs only SIGHUP */
         bool dhcp;                 /* dnsmasq is wanted at all */
@@ -142,6 +157,11 @@ void model_facts_assumed(const struct nr_config *cfg, struct nr_facts *facts);
 
 int model_build(const struct nr_config *cfg, const struct nr_facts *facts,
                 const struct nr_paths *paths, struct nr_desired *out);
+/* The same, taking over from prev (may be NULL) what its inputs did not change: the bridge
+ * table (a reload that adds a forward leaves 1,000 reservations' bindings alone). */
+int model_build_from(const struct nr_config *cfg, const struct nr_facts *facts,
+                     const struct nr_paths *paths, const struct nr_desired *prev,
+                     struct nr_desired *out);
 void model_free(struct nr_desired *d);
 /* Nothing at all (no tables, no dnsmasq): what --teardown plans towards, with the ownership
  * record as prev. */

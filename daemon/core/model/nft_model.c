@@ -9,7 +9,60 @@
 
 #include "core/lib/strbuf.h"
 
+/* XXH64 (xxhash.com's reference algorithm): eight bytes a step where FNV-1a takes one, and a
+ * quarter of building a large model went into hashing. */
+#define XXP1 0x9E3779B185EBCA87ull
+#define XXP2 0xC2B2AE3D27D4EB4Full
+#define XXP3 0x165667B19E3779F9ull
+#define XXP4 0x85EBCA77C2B2AE63ull
+#define XXP5 0x27D4EB2F165667C5ull
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+        return x << r | x >> (64 - r);
+}
+
+static uint64_t xx_round(uint64_t acc, const unsigned char *p)
+{
+        uint64_t v;
+        memcpy(&v, p, sizeof(v));
+        return rotl64(acc + v * XXP2, 31) * XXP1;
+}
+
 uint64_t nftm_hash(const void *s, size_t n, uint64_t seed)
+{
+        const unsigned char *p = s, *end = p + n;
+        uint64_t h = seed + XXP5;
+        if (n >= 32) {
+                uint64_t v[4] = {seed + XXP1 + XXP2, seed + XXP2, seed, seed - XXP1};
+                for (; end - p >= 32; p += 32)
+                        for (int i = 0; i < 4; i++)
+                                v[i] = xx_round(v[i], p + 8 * i);
+                h = rotl64(v[0], 1) + rotl64(v[1], 7) + rotl64(v[2], 12) + rotl64(v[3], 18);
+                for (int i = 0; i < 4; i++)
+                        h = (h ^ rotl64(v[i] * XXP2, 31) * XXP1) * XXP1 + XXP4;
+        }
+        h += n;
+        for (; end - p >= 8; p += 8)
+                h = rotl64(h ^ xx_round(0, p), 27) * XXP1 + XXP4;
+        if (end - p >= 4) {
+                uint32_t w;
+                memcpy(&w, p, sizeof(w));
+                h = rotl64(h ^ w * XXP1, 23) * XXP2 + XXP3;
+                p += 4;
+        }
+        for (; p < end; p++)
+                h = rotl64(h ^ *p * XXP5, 11) * XXP1;
+        h ^= h >> 33;
+        h *= XXP2;
+        h ^= h >> 29;
+        h *= XXP3;
+        return h ^ h >> 32;
+}
+
+/* FNV-1a 64: the digest in the state file (nftm_dump), as every version has written it, so that
+ * a daemon upgraded in place still recognizes the table it applied. */
+static uint64_t fnv(const void *s, size_t n, uint64_t seed)
 {
         const unsigned char *p = s;
         uint64_t h = seed;
@@ -20,14 +73,16 @@ uint64_t nftm_hash(const void *s, size_t n, uint64_t seed)
         return h;
 }
 
-static uint64_t hash_str(const char *s, uint64_t seed)
+typedef uint64_t hash_fn(const void *s, size_t n, uint64_t seed);
+
+static uint64_t hash_str(hash_fn *hf, const char *s, uint64_t seed)
 {
-        return nftm_hash(s, strlen(s) + 1, seed); /* with its NUL: "ab","c" is not "a","bc" */
+        return hf(s, strlen(s) + 1, seed); /* with its NUL: "ab","c" is not "a","bc" */
 }
 
-static uint64_t hash_u64(uint64_t v, uint64_t seed)
+static uint64_t hash_u64(hash_fn *hf, uint64_t v, uint64_t seed)
 {
-        return nftm_hash(&v, sizeof(v), seed);
+        return hf(&v, sizeof(v), seed);
 }
 
 /* Arrays grow by doubling: a capacity is implied by the count (the next power of two). */
@@ -57,31 +112,35 @@ static bool pool_room(struct nftm_table *t, size_t need)
 
 /* Formats of only %s and %u, which are every element's and rule's, without vsnprintf (its
  * format parsing was a fifth of building a large model): the offset, -1 for another format,
- * -2 out of memory. The output is printf's, "(null)" included. */
+ * -2 out of memory. The output is printf's, "(null)" included. Literal text is copied a run
+ * at a time. */
 static long pool_simple(struct nftm_table *t, const char *fmt, va_list ap)
 {
-        for (const char *f = fmt; *f; f++)
-                if (*f == '%' && f[1] != 's' && f[1] != 'u')
-                        return -1;
         size_t start = t->pool_len;
-        for (const char *f = fmt; *f; f++) {
+        for (const char *f = fmt; *f;) {
                 char num[12], *q = num + sizeof(num);
                 const char *s;
                 size_t n;
                 if (*f != '%') {
                         s = f;
-                        n = 1;
-                } else if (*++f == 's') {
+                        n = (size_t)(strchrnul(f, '%') - f);
+                        f += n;
+                } else if (f[1] == 's') {
                         s = va_arg(ap, const char *);
                         s = s ? s : "(null)";
                         n = strlen(s);
-                } else {
+                        f += 2;
+                } else if (f[1] == 'u') {
                         unsigned v = va_arg(ap, unsigned);
                         do
                                 *--q = (char)('0' + v % 10);
                         while (v /= 10);
                         s = q;
                         n = (size_t)(num + sizeof(num) - q);
+                        f += 2;
+                } else {
+                        t->pool_len = start;
+                        return -1;
                 }
                 if (!pool_room(t, n + 1)) {
                         t->pool_len = start;
@@ -89,6 +148,10 @@ static long pool_simple(struct nftm_table *t, const char *fmt, va_list ap)
                 }
                 memcpy(t->pool + t->pool_len, s, n);
                 t->pool_len += n;
+        }
+        if (!pool_room(t, 1)) {
+                t->pool_len = start;
+                return -2;
         }
         t->pool[t->pool_len++] = '\0';
         return (long)start;
@@ -185,6 +248,16 @@ void nftm_unref(struct nftm_table *t)
         free(t);
 }
 
+void nftm_reserve(struct nftm_table *t, size_t bytes)
+{
+        size_t cap = t->pool_len + bytes;
+        char *p = cap > t->pool_cap && cap <= UINT32_MAX ? realloc(t->pool, cap) : NULL;
+        if (p) { /* else the pool grows as it goes */
+                t->pool = p;
+                t->pool_cap = cap;
+        }
+}
+
 void nftm_comment(struct nftm_table *t, const char *comment)
 {
         t->comment = pool_add(t, "%s", comment);
@@ -217,6 +290,44 @@ void nftm_set(struct nftm_table *t, bool map, const char *name, const char *type
         s->comment = pool_add(t, "%s", comment ? comment : "");
 }
 
+/* The elements' arrays of s, for cap of them. */
+static bool set_room(struct nftm_set *s, size_t cap)
+{
+        uint32_t *e = realloc(s->elems, cap * sizeof(*s->elems));
+        if (e)
+                s->elems = e;
+        uint64_t *h = e ? realloc(s->ehash, cap * sizeof(*s->ehash)) : NULL;
+        if (h) {
+                s->ehash = h;
+                s->cap = cap;
+        }
+        return h != NULL;
+}
+
+static bool chain_room(struct nftm_chain *c, size_t cap)
+{
+        struct nftm_rule *r = realloc(c->rules, cap * sizeof(*c->rules));
+        if (!r)
+                return false;
+        c->rules = r;
+        c->cap = cap;
+        return true;
+}
+
+void nftm_set_reserve(struct nftm_table *t, size_t n)
+{
+        struct nftm_set *s = t->n_sets ? &t->sets[t->n_sets - 1] : NULL;
+        if (s && s->n_elems + n > s->cap)
+                set_room(s, s->n_elems + n); /* else it grows as it goes */
+}
+
+void nftm_chain_reserve(struct nftm_table *t, size_t n)
+{
+        struct nftm_chain *c = t->n_chains ? &t->chains[t->n_chains - 1] : NULL;
+        if (c && c->n_rules + n > c->cap)
+                chain_room(c, c->n_rules + n);
+}
+
 void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
 {
         if (!t->n_sets) {
@@ -224,14 +335,15 @@ void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
                 return;
         }
         struct nftm_set *s = &t->sets[t->n_sets - 1];
-        if (!grow((void **)&s->elems, s->n_elems, sizeof(*s->elems)) ||
-            !grow((void **)&s->ehash, s->n_elems, sizeof(*s->ehash))) {
+        if (s->n_elems == s->cap && !set_room(s, s->cap ? 2 * s->cap : 8)) {
                 t->oom = true;
                 return;
         }
         uint32_t off = pool_vadd(t, fmt, ap);
         s->elems[s->n_elems] = off;
-        s->ehash[s->n_elems++] = hash_str(nftm_str(t, off), NFTM_HASH_SEED);
+        /* the string just added, with its NUL, as hash_str takes it */
+        s->ehash[s->n_elems++] = t->oom ? 0 : nftm_hash(t->pool + off, t->pool_len - off,
+                                                        NFTM_HASH_SEED);
 }
 
 void nftm_elem(struct nftm_table *t, const char *fmt, ...)
@@ -274,7 +386,7 @@ void nftm_rulev(struct nftm_table *t, const char *id, const char *note, const ch
                 return;
         }
         struct nftm_chain *c = &t->chains[t->n_chains - 1];
-        if (!grow((void **)&c->rules, c->n_rules, sizeof(*c->rules))) {
+        if (c->n_rules == c->cap && !chain_room(c, c->cap ? 2 * c->cap : 8)) {
                 t->oom = true;
                 return;
         }
@@ -292,41 +404,65 @@ void nftm_rule(struct nftm_table *t, const char *id, const char *note, const cha
         va_end(ap);
 }
 
-static uint64_t set_digest(const struct nftm_table *t, const struct nftm_set *s)
+/* The digests by hf: nftm_hash's for the table in memory (an element's is its ehash), FNV-1a
+ * for the state file's. */
+static uint64_t set_digest(const struct nftm_table *t, const struct nftm_set *s, hash_fn *hf)
 {
-        uint64_t h = hash_u64((uint64_t)s->map << 1 | s->interval, NFTM_HASH_SEED);
-        h = hash_str(nftm_str(t, s->name), h);
-        h = hash_str(nftm_str(t, s->type), h);
-        h = hash_str(nftm_str(t, s->comment), h);
+        uint64_t h = hash_u64(hf, (uint64_t)s->map << 1 | s->interval, NFTM_HASH_SEED);
+        h = hash_str(hf, nftm_str(t, s->name), h);
+        h = hash_str(hf, nftm_str(t, s->type), h);
+        h = hash_str(hf, nftm_str(t, s->comment), h);
         for (size_t i = 0; i < s->n_elems; i++)
-                h = hash_u64(s->ehash[i], h);
-        return hash_u64(s->n_elems, h);
+                h = hash_u64(hf, hf == nftm_hash ? s->ehash[i]
+                                                  : hash_str(hf, nftm_str(t, s->elems[i]),
+                                                             NFTM_HASH_SEED),
+                             h);
+        return hash_u64(hf, s->n_elems, h);
 }
 
-static uint64_t chain_digest(const struct nftm_table *t, const struct nftm_chain *c)
+static uint64_t chain_digest(const struct nftm_table *t, const struct nftm_chain *c, hash_fn *hf)
 {
-        uint64_t h = hash_str(nftm_str(t, c->name), NFTM_HASH_SEED);
-        h = hash_str(nftm_str(t, c->hook), h);
+        uint64_t h = hash_str(hf, nftm_str(t, c->name), NFTM_HASH_SEED);
+        h = hash_str(hf, nftm_str(t, c->hook), h);
         for (size_t i = 0; i < c->n_rules; i++) {
-                h = hash_str(nftm_str(t, c->rules[i].id), h);
-                h = hash_str(nftm_str(t, c->rules[i].text), h);
+                h = hash_str(hf, nftm_str(t, c->rules[i].id), h);
+                h = hash_str(hf, nftm_str(t, c->rules[i].text), h);
         }
-        return hash_u64(c->n_rules, h);
+        return hash_u64(hf, c->n_rules, h);
+}
+
+/* The whole table's; by nftm_hash from the parts' digests nftm_finish keeps. */
+static uint64_t table_digest(const struct nftm_table *t, hash_fn *hf)
+{
+        uint64_t h = hash_str(hf, t->family, NFTM_HASH_SEED);
+        h = hash_str(hf, nftm_str(t, t->name), h);
+        h = hash_str(hf, nftm_str(t, t->comment), h);
+        for (size_t i = 0; i < t->n_sets; i++)
+                h = hash_u64(hf, hf == nftm_hash ? t->sets[i].digest
+                                                  : set_digest(t, &t->sets[i], hf),
+                             h);
+        h = hash_u64(hf, t->n_sets, h);
+        for (size_t i = 0; i < t->n_chains; i++)
+                h = hash_u64(hf, hf == nftm_hash ? t->chains[i].digest
+                                                  : chain_digest(t, &t->chains[i], hf),
+                             h);
+        return hash_u64(hf, t->n_chains, h);
+}
+
+static uint64_t file_digest(const struct nftm_table *t)
+{
+        return table_digest(t, fnv);
 }
 
 int nftm_finish(struct nftm_table *t)
 {
         if (t->oom)
                 return -ENOMEM;
-        uint64_t h = hash_str(t->family, NFTM_HASH_SEED);
-        h = hash_str(nftm_str(t, t->name), h);
-        h = hash_str(nftm_str(t, t->comment), h);
         for (size_t i = 0; i < t->n_sets; i++)
-                h = hash_u64(t->sets[i].digest = set_digest(t, &t->sets[i]), h);
-        h = hash_u64(t->n_sets, h);
+                t->sets[i].digest = set_digest(t, &t->sets[i], nftm_hash);
         for (size_t i = 0; i < t->n_chains; i++)
-                h = hash_u64(t->chains[i].digest = chain_digest(t, &t->chains[i]), h);
-        t->digest = hash_u64(t->n_chains, h);
+                t->chains[i].digest = chain_digest(t, &t->chains[i], nftm_hash);
+        t->digest = table_digest(t, nftm_hash);
         return 0;
 }
 
@@ -461,7 +597,7 @@ char *nftm_dump(const struct nftm_table *t)
                         dump_str(&b, nftm_str(t, c->rules[j].text));
                 }
         }
-        buf_printf(&b, "\ndigest\t%016llx\n", (unsigned long long)t->digest);
+        buf_printf(&b, "\ndigest\t%016llx\n", (unsigned long long)file_digest(t));
         return buf_finish(&b);
 }
 
@@ -530,7 +666,7 @@ int nftm_load(const char *dump, struct nftm_table **out)
         while (t && (k = load_fields(&r, f, 6)) > 0 && (ret = load_record(t, f, k, &digest)) == 0)
                 ;
         if (t && ret == 1)
-                ret = nftm_finish(t) < 0 ? -ENOMEM : t->digest == digest ? 0 : -EINVAL;
+                ret = nftm_finish(t) < 0 ? -ENOMEM : file_digest(t) == digest ? 0 : -EINVAL;
         else if (ret >= 0)
                 ret = -EINVAL;
         free(copy);

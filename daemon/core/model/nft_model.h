@@ -20,7 +20,7 @@ struct nftm_set {
         bool interval;
         uint32_t *elems;           /* element texts as nft writes them, in order */
         uint64_t *ehash;           /* the digest of each element's text */
-        size_t n_elems;
+        size_t n_elems, cap;       /* cap: room in both arrays */
         uint64_t digest;           /* of everything above */
 };
 
@@ -39,7 +39,7 @@ struct nftm_chain {
         bool unordered;            /* no rule ends the evaluation (counters only): their order
                                     * does not matter, so new ones are simply appended */
         struct nftm_rule *rules;
-        size_t n_rules;
+        size_t n_rules, cap;
         uint64_t digest;
 };
 
@@ -68,6 +68,9 @@ static inline const char *nftm_str(const struct nftm_table *t, uint32_t off)
         return t->pool + off;
 }
 
+/* Room for this many more bytes of strings at once: a table of thousands of elements then
+ * needs no growing (each step copied the strings and touched new memory). */
+void nftm_reserve(struct nftm_table *t, size_t bytes);
 /* The table's comment (replaces the one nftm_new set). */
 void nftm_comment(struct nftm_table *t, const char *comment);
 /* Builders: they append to the last set or chain. Failures are remembered (t->oom) and reported
@@ -79,6 +82,10 @@ void nftm_elem(struct nftm_table *t, const char *fmt, ...) __attribute__((format
 void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
 void nftm_chain(struct nftm_table *t, const char *name, const char *hook);
+/* Room for n more elements in the last set, or rules in the last chain: thousands then need no
+ * growing (a hint, like nftm_reserve). */
+void nftm_set_reserve(struct nftm_table *t, size_t n);
+void nftm_chain_reserve(struct nftm_table *t, size_t n);
 /* A static comment printed at the top of the last chain (never part of a digest). */
 void nftm_chain_note(struct nftm_table *t, const char *note);
 /* The last chain's rules may run in any order (nftdiff appends new ones: `add rule ... position`
@@ -112,6 +119,7 @@ int nftm_load(const char *dump, struct nftm_table **out);
 const struct nftm_set *nftm_find_set(const struct nftm_table *t, const char *name);
 const struct nftm_chain *nftm_find_chain(const struct nftm_table *t, const char *name);
 
-/* The digest of a string (64-bit FNV-1a), the one every digest here builds on. */
+/* The digest of a string (XXH64), the one every digest in memory builds on. The state file's
+ * digest (nftm_dump, nftm_load) is FNV-1a 64 over the same parts, as it always was. */
 uint64_t nftm_hash(const void *s, size_t n, uint64_t seed);
 #define NFTM_HASH_SEED 0xcbf29ce484222325ull

@@ -255,9 +255,11 @@ void nftd_counters_free(struct nftd_counters *c)
 
 /* ---------------------------------------------------------------- the delta */
 
-/* An open-addressing index of array positions by a 64-bit digest; slots hold position + 1. */
+/* An open-addressing index of array positions by a 64-bit digest; slots hold position + 1.
+ * Four bytes a slot: the index of a 4,096-element set stays in memory already in use, where
+ * eight-byte slots needed a fresh mapping (each page a fault) every time. */
 struct nftd_index {
-        size_t *slot;
+        uint32_t *slot;
         size_t mask;
 };
 
@@ -266,7 +268,7 @@ static int nftd_index_init(struct nftd_index *x, size_t n)
         size_t cap = 16;
         while (cap < 2 * n)
                 cap *= 2;
-        x->slot = calloc(cap, sizeof(*x->slot));
+        x->slot = n < UINT32_MAX ? calloc(cap, sizeof(*x->slot)) : NULL;
         x->mask = cap - 1;
         return x->slot ? 0 : -ENOMEM;
 }
@@ -276,7 +278,7 @@ static void nftd_index_put(struct nftd_index *x, uint64_t h, size_t i)
         size_t p = (size_t)h & x->mask;
         while (x->slot[p])
                 p = (p + 1) & x->mask;
-        x->slot[p] = i + 1;
+        x->slot[p] = (uint32_t)i + 1;
 }
 
 struct nftd_dctx {
@@ -320,31 +322,68 @@ static int nftd_key_len(const char *e, bool key_only)
         return (int)(c ? (size_t)(c - e) : strlen(e));
 }
 
-/* One `VERB element` line for the elements of `from` that `other` lacks; none if none. */
+/* Element i of `s` is element j of `other` (same digest, same text). */
+static bool nftd_elem_is(const struct nftm_table *st, const struct nftm_set *s, size_t i,
+                         const struct nftm_table *ot, const struct nftm_set *other, size_t j)
+{
+        return s->ehash[i] == other->ehash[j] &&
+               !strcmp(nftd_s(st, s->elems[i]), nftd_s(ot, other->elems[j]));
+}
+
+/* Whether `other` has element i of `s`, by a scan of its digests: for the few elements a reload
+ * changes, no index of thousands is built. */
+static bool nftd_elem_scan(const struct nftm_table *st, const struct nftm_set *s, size_t i,
+                           const struct nftm_table *ot, const struct nftm_set *other)
+{
+        for (size_t j = 0; j < other->n_elems; j++)
+                if (nftd_elem_is(st, s, i, ot, other, j))
+                        return true;
+        return false;
+}
+
+static void nftd_elem_put(struct nftd_dctx *d, const char *verb, const struct nftm_table *ft,
+                          const struct nftm_set *from, size_t i, bool key_only, size_t *n)
+{
+        const char *e = nftd_s(ft, from->elems[i]);
+        if (!(*n)++)
+                buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family,
+                           nftd_s(d->new, d->new->name), nftd_s(ft, from->name));
+        else
+                buf_puts(&d->b, ", ");
+        buf_printf(&d->b, "%.*s", nftd_key_len(e, key_only), e);
+}
+
+/* One `VERB element` line for the elements of `from` that `other` lacks; none if none. Both
+ * keep their order, so the elements they begin and end with alike are in `other` and skipped
+ * without a lookup; the rest is looked up (a scan when it is a few, else an index). */
 static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nftm_table *ft,
                           const struct nftm_set *from, const struct nftm_table *ot,
                           const struct nftm_set *other, bool key_only)
 {
-        struct nftd_index x;
-        size_t n = 0;
+        struct nftd_index x = {0};
+        size_t n = 0, head = 0, tail = 0;
 
-        if (nftd_index_init(&x, other->n_elems) < 0) {
-                d->err = -ENOMEM;
-                return;
+        while (head < from->n_elems && head < other->n_elems &&
+               nftd_elem_is(ft, from, head, ot, other, head))
+                head++;
+        while (tail < from->n_elems - head && tail < other->n_elems - head &&
+               nftd_elem_is(ft, from, from->n_elems - 1 - tail, ot, other,
+                            other->n_elems - 1 - tail))
+                tail++;
+        size_t end = from->n_elems - tail;
+        bool scan = end - head <= 16;
+        if (!scan) {
+                if (nftd_index_init(&x, other->n_elems) < 0) {
+                        d->err = -ENOMEM;
+                        return;
+                }
+                for (size_t j = 0; j < other->n_elems; j++)
+                        nftd_index_put(&x, other->ehash[j], j);
         }
-        for (size_t j = 0; j < other->n_elems; j++)
-                nftd_index_put(&x, other->ehash[j], j);
-        for (size_t i = 0; i < from->n_elems; i++) {
-                if (nftd_elem_in(&x, ft, from, i, ot, other))
-                        continue;
-                const char *e = nftd_s(ft, from->elems[i]);
-                if (!n++)
-                        buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family,
-                                   nftd_s(d->new, d->new->name), nftd_s(ft, from->name));
-                else
-                        buf_puts(&d->b, ", ");
-                buf_printf(&d->b, "%.*s", nftd_key_len(e, key_only), e);
-        }
+        for (size_t i = head; i < end; i++)
+                if (!(scan ? nftd_elem_scan(ft, from, i, ot, other)
+                           : nftd_elem_in(&x, ft, from, i, ot, other)))
+                        nftd_elem_put(d, verb, ft, from, i, key_only, &n);
         free(x.slot);
         if (n)
                 buf_puts(&d->b, " }\n");
@@ -375,16 +414,32 @@ static void nftd_delta_sets(struct nftd_dctx *d)
         }
 }
 
-/* For each rule of `c` (in table t), the same rule in `other`: 0, or -EEXIST when an id repeats
- * in either (rules could not be told apart), -ENOMEM. */
+/* The digest of each rule's id (its low half; 0 for a rule without one): every rule is hashed
+ * once, and a lookup compares digests before it compares text. NULL without memory. */
+static uint32_t *nftd_id_hashes(const struct nftm_table *t, const struct nftm_chain *c)
+{
+        uint32_t *h = malloc((c->n_rules + 1) * sizeof(*h));
+        for (size_t i = 0; h && i < c->n_rules; i++) {
+                const char *id = nftd_s(t, c->rules[i].id);
+                h[i] = id[0] ? (uint32_t)nftm_hash(id, strlen(id), NFTM_HASH_SEED) : 0;
+        }
+        return h;
+}
+
+/* For each rule of `c` (in table t, its ids' digests hc), the same rule in `other` (ho): 0, or
+ * -EEXIST when an id repeats in `other` (rules could not be told apart), -ENOMEM. */
 static int nftd_match_side(const struct nftm_table *t, const struct nftm_chain *c,
-                           const struct nftm_table *ot, const struct nftm_chain *other,
-                           size_t *out)
+                           const uint32_t *hc, const struct nftm_table *ot,
+                           const struct nftm_chain *other, const uint32_t *ho, size_t *out)
 {
         struct nftd_index x;
-        size_t nth = 0, *idless = calloc(other->n_rules + 1, sizeof(*idless)), n_idless = 0;
+        size_t nth = 0, n_idless = 0, *idless;
         int ret = 0;
 
+        for (size_t j = 0; j < other->n_rules; j++)
+                n_idless += !nftd_s(ot, other->rules[j].id)[0];
+        idless = malloc((n_idless + 1) * sizeof(*idless));
+        n_idless = 0;
         if (!idless || nftd_index_init(&x, other->n_rules) < 0) {
                 free(idless);
                 return -ENOMEM;
@@ -395,11 +450,12 @@ static int nftd_match_side(const struct nftm_table *t, const struct nftm_chain *
                         idless[n_idless++] = j;
                         continue;
                 }
-                uint64_t h = nftm_hash(id, strlen(id), NFTM_HASH_SEED);
-                for (size_t p = (size_t)h & x.mask; x.slot[p]; p = (p + 1) & x.mask)
-                        if (!strcmp(nftd_s(ot, other->rules[x.slot[p] - 1].id), id))
+                for (size_t p = (size_t)ho[j] & x.mask; x.slot[p]; p = (p + 1) & x.mask) {
+                        size_t k = x.slot[p] - 1;
+                        if (ho[k] == ho[j] && !strcmp(nftd_s(ot, other->rules[k].id), id))
                                 ret = -EEXIST;
-                nftd_index_put(&x, h, j);
+                }
+                nftd_index_put(&x, ho[j], j);
         }
         for (size_t i = 0; i < c->n_rules; i++) {
                 const char *id = nftd_s(t, c->rules[i].id);
@@ -409,10 +465,14 @@ static int nftd_match_side(const struct nftm_table *t, const struct nftm_chain *
                         nth++;
                         continue;
                 }
-                uint64_t h = nftm_hash(id, strlen(id), NFTM_HASH_SEED);
-                for (size_t p = (size_t)h & x.mask; x.slot[p]; p = (p + 1) & x.mask)
-                        if (!strcmp(nftd_s(ot, other->rules[x.slot[p] - 1].id), id))
-                                out[i] = x.slot[p] - 1;
+                /* without a repeated id (else -EEXIST) at most one rule matches */
+                for (size_t p = (size_t)hc[i] & x.mask; x.slot[p]; p = (p + 1) & x.mask) {
+                        size_t k = x.slot[p] - 1;
+                        if (ho[k] == hc[i] && !strcmp(nftd_s(ot, other->rules[k].id), id)) {
+                                out[i] = k;
+                                break;
+                        }
+                }
         }
         free(x.slot);
         free(idless);
@@ -578,11 +638,14 @@ static void nftd_delta_chain(struct nftd_dctx *d, const struct nftm_chain *oc,
 {
         struct nftd_match m = {calloc(nc->n_rules + 1, sizeof(size_t)),
                                calloc(oc->n_rules + 1, sizeof(size_t))};
-        int r = m.n2o && m.o2n ? 0 : -ENOMEM;
+        uint32_t *hn = nftd_id_hashes(d->new, nc), *ho = nftd_id_hashes(d->old, oc);
+        int r = m.n2o && m.o2n && hn && ho ? 0 : -ENOMEM;
         if (r >= 0)
-                r = nftd_match_side(d->new, nc, d->old, oc, m.n2o);
+                r = nftd_match_side(d->new, nc, hn, d->old, oc, ho, m.n2o);
         if (r >= 0)
-                r = nftd_match_side(d->old, oc, d->new, nc, m.o2n);
+                r = nftd_match_side(d->old, oc, ho, d->new, nc, hn, m.o2n);
+        free(hn);
+        free(ho);
         if (r == -ENOMEM)
                 d->err = r;
         else if (r < 0 || !(nc->unordered ? nftd_idless_same(d, oc, nc)

@@ -97,9 +97,9 @@ static int plan_sysctls(const struct nr_desired *w, const struct nr_observed *h,
         return 0;
 }
 
-/* Routes looked up by key (table, destination, metric) in O(log n): thousands of routes
- * compared pairwise were most of a pass. Ties keep their order, so a lookup finds the first
- * of equal keys, as a scan would. */
+/* Desired and observed routes matched by key (table, destination, metric): thousands compared
+ * pairwise were most of a pass. Each list is sorted once by key (ties in list order; the
+ * desired routes usually come sorted already) and the two are walked side by side. */
 struct route_ix {
         const struct nr_route *r;
         size_t i;
@@ -112,48 +112,66 @@ static int route_ix_cmp(const void *a, const void *b)
         return c ? c : x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* n routes at base, stride bytes apart (each starting with its struct nr_route); NULL with
- * n = 0, or out of memory (-ENOMEM in *err). */
-static struct route_ix *route_index(const void *base, size_t n, size_t stride, int *err)
+/* n routes at base, stride bytes apart (each starting with its struct nr_route), by key. */
+static struct route_ix *route_index(const void *base, size_t n, size_t stride)
 {
-        if (!n)
-                return NULL;
-        struct route_ix *ix = malloc(n * sizeof(*ix));
-        if (!ix) {
-                *err = -ENOMEM;
-                return NULL;
-        }
-        for (size_t i = 0; i < n; i++)
+        struct route_ix *ix = malloc((n + 1) * sizeof(*ix));
+        bool sorted = true;
+        for (size_t i = 0; ix && i < n; i++) {
                 ix[i] = (struct route_ix){(const struct nr_route *)((const char *)base + i * stride),
                                           i};
-        qsort(ix, n, sizeof(*ix), route_ix_cmp);
+                sorted = sorted && (!i || model_route_key_cmp(ix[i - 1].r, ix[i].r) <= 0);
+        }
+        if (ix && !sorted)
+                qsort(ix, n, sizeof(*ix), route_ix_cmp);
         return ix;
 }
 
-/* The first of ix[0..n) with r's key, or -1. */
-static ptrdiff_t route_find(const struct route_ix *ix, size_t n, const struct nr_route *r)
+struct route_match {
+        ptrdiff_t *w2h; /* per desired route: the first observed one with its key, or -1 */
+        bool *h_wanted; /* per observed route: a desired one has its key */
+};
+
+static void route_match_free(struct route_match *m)
 {
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (model_route_key_cmp(ix[mid].r, r) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
+        free(m->w2h);
+        free(m->h_wanted);
+}
+
+static int route_match(const struct nr_desired *w, const struct nr_observed *h,
+                       struct route_match *m)
+{
+        size_t nw = w->n_routes, nh = h ? h->n_routes : 0;
+        struct route_ix *wx = route_index(w->routes, nw, sizeof(*w->routes));
+        struct route_ix *hx = route_index(h ? h->routes : NULL, nh, sizeof(*h->routes));
+        m->w2h = malloc((nw + 1) * sizeof(*m->w2h));
+        m->h_wanted = calloc(nh + 1, sizeof(*m->h_wanted));
+        int r = wx && hx && m->w2h && m->h_wanted ? 0 : -ENOMEM;
+        for (size_t a = 0, b = 0; r >= 0 && a < nw;) {
+                int c = b < nh ? model_route_key_cmp(wx[a].r, hx[b].r) : -1;
+                if (c > 0) {
+                        b++;
+                        continue;
+                }
+                /* hx[b] (if c == 0) is the first observed route with this key */
+                m->w2h[wx[a].i] = c ? -1 : (ptrdiff_t)hx[b].i;
+                for (size_t k = b; !c && k < nh && !model_route_key_cmp(wx[a].r, hx[k].r); k++)
+                        m->h_wanted[hx[k].i] = true;
+                a++;
         }
-        return lo < n && !model_route_key_cmp(ix[lo].r, r) ? (ptrdiff_t)ix[lo].i : -1;
+        free(wx);
+        free(hx);
+        if (r < 0)
+                route_match_free(m);
+        return r;
 }
 
 static int plan_routes(const struct nr_desired *w, const struct nr_observed *h,
-                       struct nr_plan *p)
+                       const struct route_match *m, struct nr_plan *p)
 {
-        int err = 0;
-        size_t nh = h ? h->n_routes : 0;
-        struct route_ix *ix = route_index(h ? h->routes : NULL, nh, sizeof(*h->routes), &err);
-        for (size_t i = 0; !err && i < w->n_routes; i++) {
+        for (size_t i = 0; i < w->n_routes; i++) {
                 const struct nr_route *rt = &w->routes[i];
-                ptrdiff_t k = route_find(ix, nh, rt);
-                const struct nr_obs_route *o = k >= 0 ? &h->routes[k] : NULL;
+                const struct nr_obs_route *o = m->w2h[i] >= 0 ? &h->routes[m->w2h[i]] : NULL;
                 struct nr_op op = {.kind = NR_OP_ROUTE_REPLACE, .route = *rt};
                 if (o && o->protocol != w->route_protocol) {
                         op.kind = NR_OP_CONFLICT;
@@ -164,10 +182,10 @@ static int plan_routes(const struct nr_desired *w, const struct nr_observed *h,
                 } else if (o && model_route_equal(&o->r, rt)) {
                         continue;
                 }
-                err = push(p, &op) < 0 ? -ENOMEM : 0;
+                if (push(p, &op) < 0)
+                        return -ENOMEM;
         }
-        free(ix);
-        return err;
+        return 0;
 }
 
 static int plan_rules(const struct nr_desired *w, const struct nr_observed *h, struct nr_plan *p)
@@ -186,7 +204,8 @@ static int plan_rules(const struct nr_desired *w, const struct nr_observed *h, s
 /* Removals: our rules and routes that are no longer wanted, then addresses and links an earlier
  * apply created. Foreign objects are never in these lists to begin with. */
 static int plan_removals(const struct nr_desired *w, const struct nr_observed *h,
-                         const struct nr_desired *prev, struct nr_plan *p)
+                         const struct nr_desired *prev, const struct route_match *m,
+                         struct nr_plan *p)
 {
         for (size_t i = 0; h && i < h->n_rules; i++) {
                 bool keep = false;
@@ -196,19 +215,13 @@ static int plan_removals(const struct nr_desired *w, const struct nr_observed *h
                 if (!keep && push(p, &op) < 0)
                         return -ENOMEM;
         }
-        int err = 0;
-        struct route_ix *ix = route_index(w->routes, w->n_routes, sizeof(*w->routes), &err);
-        for (size_t i = 0; !err && h && i < h->n_routes; i++) {
+        for (size_t i = 0; h && i < h->n_routes; i++) {
                 const struct nr_obs_route *o = &h->routes[i];
-                bool keep = o->protocol != w->route_protocol ||
-                            route_find(ix, w->n_routes, &o->r) >= 0;
+                bool keep = o->protocol != w->route_protocol || m->h_wanted[i];
                 struct nr_op op = {.kind = NR_OP_ROUTE_DEL, .route = o->r};
                 if (!keep && push(p, &op) < 0)
-                        err = -ENOMEM;
+                        return -ENOMEM;
         }
-        free(ix);
-        if (err)
-                return err;
         for (size_t i = 0; prev && i < prev->n_addrs; i++) {
                 const struct nr_addr *a = &prev->addrs[i];
                 struct nr_op op = {.kind = NR_OP_ADDR_DEL, .addr = *a};
@@ -376,9 +389,13 @@ static int plan_doms(const struct nr_desired *w, const struct nr_observed *h, st
 int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                const struct nr_desired *prev, struct nr_plan *out)
 {
+        struct route_match m;
         memset(out, 0, sizeof(*out));
         out->route_protocol = want->route_protocol;
-        int r = plan_removals(want, have, prev, out);
+        int r = route_match(want, have, &m);
+        if (r < 0)
+                return r;
+        r = plan_removals(want, have, prev, &m, out);
         if (r >= 0)
                 r = plan_links(want, have, out);
         if (r >= 0)
@@ -389,7 +406,7 @@ int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                         r = push(out, &op);
         }
         if (r >= 0)
-                r = plan_routes(want, have, out);
+                r = plan_routes(want, have, &m, out);
         if (r >= 0)
                 r = plan_rules(want, have, out);
         if (r >= 0)
@@ -398,6 +415,7 @@ int plan_build(const struct nr_desired *want, const struct nr_observed *have,
                 r = plan_bgp(want, have, out);
         if (r >= 0)
                 r = plan_doms(want, have, out);
+        route_match_free(&m);
         if (r < 0)
                 plan_free(out);
         return r;

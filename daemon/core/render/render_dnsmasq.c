@@ -197,11 +197,18 @@ static char *dm_render_hosts(const struct nr_dhcp *d, const struct nr_reservatio
         for (size_t i = 0; i < n_res; i++) {
                 if (!v[i]->has_mac)
                         continue;
-                buf_printf(&b, "%s,%s", mac_s(v[i]->mac).s, ip_s(v[i]->ip).s);
-                if (name_hostname_ok(v[i]->name))
-                        buf_printf(&b, ",%s", v[i]->name);
-                if (lease[0])
-                        buf_printf(&b, ",%s", lease);
+                /* appends, not a printf per line: thousands of reservations */
+                buf_puts(&b, mac_s(v[i]->mac).s);
+                buf_puts(&b, ",");
+                buf_puts(&b, ip_s(v[i]->ip).s);
+                if (name_hostname_ok(v[i]->name)) {
+                        buf_puts(&b, ",");
+                        buf_puts(&b, v[i]->name);
+                }
+                if (lease[0]) {
+                        buf_puts(&b, ",");
+                        buf_puts(&b, lease);
+                }
                 buf_puts(&b, "\n");
         }
         free(v);

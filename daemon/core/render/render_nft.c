@@ -89,8 +89,10 @@ static void nft_set_forwards(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
 
+        size_t open = 0;
         nft_set_begin(c, "map", "pf_dnat", "inet_proto . inet_service : ipv4_addr . inet_service",
                       false, "port forwards: proto . port -> target . port");
+        nftm_set_reserve(c->t, cfg->n_port_forwards);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 nft_elem(c, "%s . %u : %s . %u", cfg_proto_name(f->proto), f->port,
@@ -99,6 +101,9 @@ static void nft_set_forwards(struct nft_ctx *c)
 
         nft_set_begin(c, "set", "pf_open", "inet_proto . inet_service", false,
                       "port forwards open to every source");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                open += !cfg->port_forwards[i].n_from;
+        nftm_set_reserve(c->t, open);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (!f->n_from)
@@ -109,9 +114,13 @@ static void nft_set_forwards(struct nft_ctx *c)
 static void nft_set_pf_from(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
+        size_t n = 0;
 
         nft_set_begin(c, "set", "pf_from", "ipv4_addr . inet_proto . inet_service", true,
                       "port forwards with a from list: source . proto . port");
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                n += cfg->port_forwards[i].n_from;
+        nftm_set_reserve(c->t, n);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
                 for (size_t j = 0; j < f->n_from; j++)
@@ -292,15 +301,30 @@ static void nft_forward_guests(struct nft_ctx *c)
  * however many forwards there are. A map lookup cannot key on `ct original proto-dst` without
  * named counter objects (one per forward: a structure change the delta apply does not patch),
  * hence rules. The chain is declared even when empty: the first forward adds rules only. */
+/* `fwd-pf-PROTO-PORT`: one per forward, so not through snprintf */
+static void nft_pf_id(char id[32], const struct nr_port_forward *f)
+{
+        char digits[8], *q = digits + sizeof(digits);
+        unsigned v = f->port;
+        *--q = '\0';
+        do
+                *--q = (char)('0' + v % 10);
+        while (v /= 10);
+        char *p = stpcpy(stpcpy(id, "fwd-pf-"), cfg_proto_name(f->proto));
+        *p++ = '-';
+        strcpy(p, q);
+}
+
 static void nft_chain_pf_count(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
         char id[32];
         nftm_chain(c->t, "pf_count", NULL);
         nftm_chain_unordered(c->t); /* counters only: a new forward's rule is appended */
+        nftm_chain_reserve(c->t, cfg->n_port_forwards);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 const struct nr_port_forward *f = &cfg->port_forwards[i];
-                snprintf(id, sizeof(id), "fwd-pf-%s-%u", cfg_proto_name(f->proto), f->port);
+                nft_pf_id(id, f);
                 nft_rule(c, id, "meta l4proto %s ct original proto-dst %u counter",
                          cfg_proto_name(f->proto), f->port);
         }
@@ -424,6 +448,12 @@ struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts
         nft_ctx_init(&c, cfg, facts);
         if (!(c.t = nftm_new("inet", NR_NFT_TABLE, "managed by nestrouterd; edits are overwritten")))
                 return NULL;
+        /* per forward: its map and set elements, its counting rule and id (~130 bytes), and
+         * a set element per source of its from list */
+        size_t pool = 4096;
+        for (size_t i = 0; i < cfg->n_port_forwards; i++)
+                pool += 140 + 40 * cfg->port_forwards[i].n_from;
+        nftm_reserve(c.t, pool);
         nft_header(&c);
         nft_set_uplink_addrs(&c);
         nft_set_forwards(&c);

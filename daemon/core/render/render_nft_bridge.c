@@ -66,6 +66,13 @@ static struct nftbr_bind *collect_binds(const struct nr_config *cfg, const struc
         return v;
 }
 
+static size_t mac_hash(const uint8_t mac[6])
+{
+        uint64_t h = 0;
+        memcpy(&h, mac, 6);
+        return (size_t)((h * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
 static void sets(struct nftm_table *t, const struct nr_config *cfg, const struct nr_facts *facts,
                  const struct nftbr_bind *v, size_t nb)
 {
@@ -87,16 +94,28 @@ static void sets(struct nftm_table *t, const struct nr_config *cfg, const struct
                 if (!i || v[i].ip != v[i - 1].ip)
                         nftm_elem(t, "%s", ip_s(v[i].ip).s);
 
-        /* a MAC bound to two addresses (a reservation and an old lease) is one element */
+        /* a MAC bound to two addresses (a reservation and an old lease) is one element, where
+         * it first appears */
         nftm_set(t, false, "bound_macs", "ether_addr", false,
                  "MACs that may use only their bound addresses");
-        for (size_t i = 0; i < nb; i++) {
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = !memcmp(v[j].mac, v[i].mac, 6);
-                if (!seen)
-                        nftm_elem(t, "%s", mac_s(v[i].mac).s);
+        size_t mask = 15;
+        while (mask < 2 * nb)
+                mask = 2 * mask + 1;
+        uint32_t *seen = calloc(mask + 1, sizeof(*seen)); /* index + 1 into v */
+        if (!seen) {
+                t->oom = true; /* nftm_finish refuses the table */
+                return;
         }
+        for (size_t i = 0; i < nb; i++) {
+                size_t p = mac_hash(v[i].mac) & mask;
+                while (seen[p] && memcmp(v[seen[p] - 1].mac, v[i].mac, 6))
+                        p = (p + 1) & mask;
+                if (seen[p])
+                        continue;
+                seen[p] = (uint32_t)i + 1;
+                nftm_elem(t, "%s", mac_s(v[i].mac).s);
+        }
+        free(seen);
 }
 
 /* Everything a port sends that claims an address: the gateway's is the router's alone, a bound
