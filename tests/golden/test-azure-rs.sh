@@ -82,20 +82,10 @@ check_az "$tmp/rs-three.remove.sh"
 # It refuses an option or value azure-cli does not accept, so these transcripts (golden *.run)
 # also hold the generated commands to azure-cli's definitions (docs/azure.md §5.5).
 fake=$(pwd)/$g/fake
-run_fake() { # NAME CMD...: CMD in $tmp against a fresh stand-in; golden NAME.run
-        name=$1
-        shift
+run_fake() { # NAME CMD...: CMD in $tmp against a fresh stand-in; golden NAME.run (lib.sh)
         rm -rf "$tmp/state"
         mkdir -p "$tmp/state/exists"
-        (cd "$tmp" && PATH="$fake:$PATH" FAKE_AZ_DIR="$tmp/state" "$@" >"$tmp/stdout" \
-                2>"$tmp/stderr") && r=0 || r=$?
-        {
-                cat "$tmp/state/log" 2>/dev/null || true
-                echo "exit $r"
-                sed 's/^/stdout: /' "$tmp/stdout"
-                sed 's/^/stderr: /' "$tmp/stderr"
-        } | sed "s|$tmp|TMP|g" >"$tmp/$name.run"
-        golden_cmp "$g/$name.run" "$tmp/$name.run" || rc=1
+        golden_run_fake "$@"
 }
 # One host: everything is created; run again, only the update, peering and NIC calls repeat.
 run_fake rs-one bash -c 'bash ./rs-one.sh; echo "--- the same script again" >>state/log; bash ./rs-one.sh'

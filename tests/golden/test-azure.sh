@@ -78,21 +78,8 @@ for name in azure-nested lab-nat named; do
 done
 
 # ---- the scripts against the stand-in for az ----------------------------------------------
-# run_fake NAME CMD...: runs CMD in $tmp against the state `state` prepared; the golden
-# NAME.run holds the az calls, the exit status, stdout and stderr, with $tmp shown as TMP.
-run_fake() {
-        name=$1
-        shift
-        (cd "$tmp" && PATH="$fake:$PATH" FAKE_AZ_DIR="$tmp/state" "$@" >"$tmp/stdout" \
-                2>"$tmp/stderr") && r=0 || r=$?
-        {
-                cat "$tmp/state/log" 2>/dev/null || true
-                echo "exit $r"
-                sed 's/^/stdout: /' "$tmp/stdout"
-                sed 's/^/stderr: /' "$tmp/stderr"
-        } | sed "s|$tmp|TMP|g" >"$tmp/$name.run"
-        golden_cmp "$g/$name.run" "$tmp/$name.run" || rc=1
-}
+# run_fake NAME CMD...: runs CMD in $tmp against the state `state` prepared (lib.sh)
+run_fake() { golden_run_fake "$@"; }
 state() { # fresh state; arguments are resources that already exist
         rm -rf "$tmp/state"
         mkdir -p "$tmp/state/exists"
