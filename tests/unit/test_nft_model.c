@@ -77,6 +77,23 @@ static void digests(void **state)
         nftm_unref(c);
 }
 
+/* nftm_hash is XXH64: the digests of xxhsum -H1 (xxHash 0.8), through every path of it (the
+ * 32-byte stripes, 8- and 4-byte words, single bytes) */
+static void hash_is_xxh64(void **state)
+{
+        (void)state;
+        unsigned char seq[100], xs[37];
+        for (size_t i = 0; i < sizeof(seq); i++)
+                seq[i] = (unsigned char)i;
+        memset(xs, 'x', sizeof(xs));
+        assert_true(nftm_hash("", 0, 0) == 0xef46db3751d8e999ull);
+        assert_true(nftm_hash("a", 1, 0) == 0xd24ec4f1a98c6e5bull);
+        assert_true(nftm_hash("abc", 3, 0) == 0x44bc2cf5ad770999ull);
+        assert_true(nftm_hash("nestrouter", 10, 0) == 0x3c90291d9e76f7baull);
+        assert_true(nftm_hash(seq, sizeof(seq), 0) == 0x6ac1e58032166597ull);
+        assert_true(nftm_hash(xs, sizeof(xs), 0) == 0x1e580c475bdc5381ull);
+}
+
 static void dump_and_load(void **state)
 {
         (void)state;
@@ -115,6 +132,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(text_form),
                 cmocka_unit_test(digests),
+                cmocka_unit_test(hash_is_xxh64),
                 cmocka_unit_test(dump_and_load),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
