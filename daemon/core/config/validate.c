@@ -13,6 +13,7 @@
 struct vctx {
         struct nr_config *cfg;
         struct nr_diags *d;
+        struct kidx res_names;     /* the named reservations by name: duplicates and `to:` */
 };
 
 static void vdiag(struct vctx *v, enum nr_severity sev, const char *path, const char *fmt,
@@ -320,22 +321,18 @@ static void check_reservations(struct vctx *v)
 {
         const struct nr_dhcp *d = &v->cfg->guests.dhcp;
         char p[YV_PATH_MAX];
-        struct kidx ips, macs, names;
+        struct kidx ips, macs;
         kidx_init(&ips, d->n_reservations);
         kidx_init(&macs, d->n_reservations);
-        kidx_init(&names, d->n_reservations);
         for (size_t i = 0; i < d->n_reservations; i++) {
                 const struct nr_reservation *r = &d->reservations[i];
                 if (r->ip)
                         kidx_put(&ips, i, r->ip, NULL);
                 if (r->has_mac)
                         kidx_put(&macs, i, mac_key(r->mac), NULL);
-                if (r->name[0])
-                        kidx_put(&names, i, kidx_str_key(r->name), r->name);
         }
         kidx_sort(&ips);
         kidx_sort(&macs);
-        kidx_sort(&names);
         for (size_t i = 0; i < d->n_reservations; i++) {
                 const struct nr_reservation *r = &d->reservations[i];
                 if (r->ip)
@@ -349,14 +346,13 @@ static void check_reservations(struct vctx *v)
                      j = kidx_next(&macs, j))
                         verr(v, P(p, "guests.dhcp.reservations[%zu].mac", i),
                              "%s is also used by reservations[%zu]", mac_s(r->mac).s, j);
-                for (size_t j = kidx_first(&names, i); j != KIDX_NONE && j != i;
-                     j = kidx_next(&names, j))
+                for (size_t j = kidx_first(&v->res_names, i); j != KIDX_NONE && j != i;
+                     j = kidx_next(&v->res_names, j))
                         verr(v, P(p, "guests.dhcp.reservations[%zu].name", i),
                              "name %s is also used by reservations[%zu]", r->name, j);
         }
         kidx_free(&ips);
         kidx_free(&macs);
-        kidx_free(&names);
         for (size_t i = 0; i < d->n_dns; i++)
                 for (size_t j = 0; j < i; j++)
                         if (d->dns[i] == d->dns[j])
@@ -444,12 +440,12 @@ static const char *const *name_candidates(const struct nr_config *cfg, size_t *n
 }
 
 /* `to: web1` names a reservation or a VM; either must carry an ip. */
-static void resolve_target(struct vctx *v, const struct kidx *res_names, size_t i,
-                           struct nr_port_forward *f)
+static void resolve_target(struct vctx *v, size_t i, struct nr_port_forward *f)
 {
         const struct nr_config *cfg = v->cfg;
         char p[YV_PATH_MAX];
-        const struct nr_reservation *r = res_by_name(&cfg->guests.dhcp, res_names, f->to_name);
+        const struct nr_reservation *r =
+                res_by_name(&cfg->guests.dhcp, &v->res_names, f->to_name);
         if (r) {
                 f->to_ip = r->ip;
                 return;
@@ -477,17 +473,11 @@ static void resolve_target(struct vctx *v, const struct kidx *res_names, size_t 
 static void check_port_forwards(struct vctx *v)
 {
         struct nr_config *cfg = v->cfg;
-        const struct nr_dhcp *d = &cfg->guests.dhcp;
         char p[YV_PATH_MAX];
-        struct kidx names, ports;
+        struct kidx ports;
         if (cfg->n_port_forwards > NR_MAX_PORT_FORWARDS)
                 verr(v, "port_forwards", "%zu forwards: at most %d", cfg->n_port_forwards,
                      NR_MAX_PORT_FORWARDS);
-        kidx_init(&names, d->n_reservations);
-        for (size_t i = 0; i < d->n_reservations; i++)
-                kidx_put(&names, i, kidx_str_key(d->reservations[i].name),
-                         d->reservations[i].name);
-        kidx_sort(&names);
         kidx_init(&ports, cfg->n_port_forwards);
         for (size_t i = 0; i < cfg->n_port_forwards; i++)
                 if (cfg->port_forwards[i].port)
@@ -499,7 +489,7 @@ static void check_port_forwards(struct vctx *v)
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
                 struct nr_port_forward *f = &cfg->port_forwards[i];
                 if (f->to_name[0])
-                        resolve_target(v, &names, i, f);
+                        resolve_target(v, i, f);
                 if (f->to_ip)
                         check_guest_ip(v, f->to_ip, "port_forwards[%zu].to", i);
                 for (size_t j = kidx_first(&ports, i); j != KIDX_NONE && j != i;
@@ -519,14 +509,20 @@ static void check_port_forwards(struct vctx *v)
                               "forwarding tcp port 22 hides SSH to the appliance itself on the "
                               "uplink addresses");
         }
-        kidx_free(&names);
         kidx_free(&ports);
 }
 
 int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)
 {
         struct vctx v = {.cfg = cfg, .d = diags};
+        const struct nr_dhcp *d = &cfg->guests.dhcp;
         size_t errs = diags->n_errors;
+        kidx_init(&v.res_names, d->n_reservations);
+        for (size_t i = 0; i < d->n_reservations; i++)
+                if (d->reservations[i].name[0])
+                        kidx_put(&v.res_names, i, kidx_str_key(d->reservations[i].name),
+                                 d->reservations[i].name);
+        kidx_sort(&v.res_names);
         check_uplinks(&v);
         if (cfg->guests.subnet.len) {
                 check_guest_subnet(&v);
@@ -535,6 +531,7 @@ int cfg_validate(struct nr_config *cfg, struct nr_diags *diags)
         }
         check_vms(&v);
         check_port_forwards(&v);
+        kidx_free(&v.res_names);
         cfg_validate_bgp(cfg, diags);
         return diags->n_errors == errs ? 0 : -EINVAL;
 }
