@@ -435,15 +435,24 @@ static bool looks_like_key(const struct rd *r)
         return false;
 }
 
+/* A block collection starting at r->p, one level deeper: its id, 0 past YF_MAX_DEPTH (every
+ * block collection counts, also a `key:` then `- ` list), or -ENOMEM. */
+static int open_block(struct rd *r, yaml_node_type_t type, int style)
+{
+        if (++r->depth > YF_MAX_DEPTH)
+                return 0;
+        int id = new_node(r, type, r->p);
+        if (id > 0)
+                yf_node(r->d, id)->style = (uint8_t)style;
+        return id;
+}
+
 /* A block list whose '-' lines are at column indent; r->p at the first '-'. */
 static int sequence(struct rd *r, size_t indent)
 {
-        if (++r->depth > YF_MAX_DEPTH)
-                return 0; /* every block collection counts, also a `key:` then `- ` list */
-        int id = new_node(r, YAML_SEQUENCE_NODE, r->p);
-        if (id < 0)
+        int id = open_block(r, YAML_SEQUENCE_NODE, YAML_BLOCK_SEQUENCE_STYLE);
+        if (id <= 0)
                 return id;
-        yf_node(r->d, id)->style = YAML_BLOCK_SEQUENCE_STYLE;
         size_t base = r->d->n_scratch;
         for (;;) {
                 r->p++; /* the '-' */
@@ -472,12 +481,9 @@ static int sequence(struct rd *r, size_t indent)
 /* A block mapping whose keys are at column indent; r->p at the first key. */
 static int mapping(struct rd *r, size_t indent)
 {
-        if (++r->depth > YF_MAX_DEPTH)
-                return 0;
-        int id = new_node(r, YAML_MAPPING_NODE, r->p);
-        if (id < 0)
+        int id = open_block(r, YAML_MAPPING_NODE, YAML_BLOCK_MAPPING_STYLE);
+        if (id <= 0)
                 return id;
-        yf_node(r->d, id)->style = YAML_BLOCK_MAPPING_STYLE;
         size_t base = r->d->n_scratch;
         for (;;) {
                 int q = at(r, 0), k, v;
