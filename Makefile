@@ -102,6 +102,11 @@ $(BUILD)/asan/tests/unit/test_virt_%: $(BUILD)/asan/tests/unit/test_virt_%.o \
 		$(call obj,asan,$(CORE_SRC) $(VIRT_TEST_SRC))
 	$(CC) $(ASAN) -o $@ $^ $(V_LIBS) -lcmocka
 
+# the nft backend's batch encoder: pure, tested byte for byte
+$(BUILD)/asan/tests/unit/test_nft_wire: $(BUILD)/asan/tests/unit/test_nft_wire.o \
+		$(call obj,asan,$(CORE_SRC) daemon/backend/nft/nft_wire.c)
+	$(CC) $(ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+
 # tests/unit/test_lib_*.c: daemon/lib's event-loop modules (and the log they write to)
 $(BUILD)/asan/tests/unit/test_lib_%: $(BUILD)/asan/tests/unit/test_lib_%.o \
 		$(call obj,asan,$(CORE_SRC) $(LIB_EV_SRC) daemon/lib/log.c)

@@ -100,10 +100,11 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
 {
         struct nftd_counters c = {0};
         buf_printf(b, ",\"nft\":{\"flowtable\":%s,\"full_applies\":%lu,\"delta_applies\":%lu,"
-                      "\"listings\":%lu,\"foreign_commits\":%lu,\"trusted\":%s,"
-                      "\"state_saved\":%s,\"state_in_run_dir\":%s,\"rules\":[",
+                      "\"direct_applies\":%lu,\"listings\":%lu,\"foreign_commits\":%lu,"
+                      "\"trusted\":%s,\"state_saved\":%s,\"state_in_run_dir\":%s,\"rules\":[",
                    d->nft.flowtable ? "true" : "false", d->nft.full_applies,
-                   d->nft.delta_applies, d->nft.listings, d->nft.foreign_commits,
+                   d->nft.delta_applies, d->nft.direct_applies, d->nft.listings,
+                   d->nft.foreign_commits,
                    d->nft.trusted ? "true" : "false", d->nft.save_errno ? "false" : "true",
                    d->nft.save_errno && d->nft.spare_saved ? "true" : "false");
         if (nftb_counters(&d->nft, &c) >= 0)

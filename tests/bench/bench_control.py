@@ -197,6 +197,7 @@ def reload_one_forward(d, base_cfg, rounds):
         "ip_monitor_lines": ip_lines[:20], "n_ip_monitor_lines": len(ip_lines),
         "nft_full_applies": c1["nft"]["full_applies"] - c0["nft"]["full_applies"],
         "nft_delta_applies": c1["nft"]["delta_applies"] - c0["nft"]["delta_applies"],
+        "nft_direct_applies": c1["nft"]["direct_applies"] - c0["nft"]["direct_applies"],
         "writes_delta": c1["counters"]["writes"] - c0["counters"]["writes"],
         "only_elements_touched": not other_nft and not ip_lines,
     }

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmnl/libmnl.h>
+#include <sys/socket.h>
+
+#include "backend/nft/nft_wire.h"
 #include "core/model/nftdiff.h"
 #include "nft_read.h"
 
@@ -37,6 +41,11 @@ static void parse(const char *path, struct nftm_table **t)
                 fprintf(stderr, "%s: parse: %s\n", path, strerror(-r));
                 exit(2);
         }
+        /* what a listing cannot say but the daemon's table does (render_nft.c): the per-forward
+         * counters run in any order, so a new forward's rule is simply appended */
+        for (size_t i = 0; i < (*t)->n_chains; i++)
+                if (!strcmp(nftm_str(*t, (*t)->chains[i].name), "pf_count"))
+                        (*t)->chains[i].unordered = true;
 }
 
 /* exit 0 and the script on stdout, or exit 3 when the table must be recreated */
@@ -60,6 +69,68 @@ static int cmd_delta(const char *old_p, const char *new_p, const char *listing_p
         nftm_unref(o);
         nftm_unref(n);
         return full ? 3 : 0;
+}
+
+/* The batch on a netlink socket of this namespace, as the daemon sends it: 0, or the kernel's
+ * refusal (-errno). */
+static int send_batch(const void *batch, size_t len)
+{
+        struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        int r = 0;
+        if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+            mnl_socket_sendto(nl, batch, len) < 0)
+                r = -errno;
+        for (ssize_t n; r == 0 &&
+                        (n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT)) > 0;)
+                if (mnl_cb_run(buf, (size_t)n, 0, mnl_socket_get_portid(nl), NULL, NULL) < 0)
+                        r = -errno;
+        if (nl)
+                mnl_socket_close(nl);
+        return r;
+}
+
+/* The daemon's other way of applying a delta: nft_wire.c's batch, sent here. Exit 0 (and the
+ * ops as a script on stdout, for the same checks) when it was sent and taken, 3 when the table
+ * must be recreated, 4 when the encoder declines (libnftables would take the script), 1 when
+ * the kernel refused the batch. */
+static int cmd_wire(const char *old_p, const char *new_p, const char *listing_p)
+{
+        struct nftm_table *o, *n;
+        struct nftd_handles h;
+        struct nftd_ops ops;
+        char *listing = slurp(listing_p), *script = NULL;
+        void *batch = NULL;
+        size_t len = 0;
+        bool full;
+        parse(old_p, &o);
+        parse(new_p, &n);
+        if (nftd_parse_handles(listing, &h) < 0 || nftd_delta_ops(o, n, &h, &ops, &full) < 0) {
+                fprintf(stderr, "delta failed\n");
+                return 2;
+        }
+        int rc = full ? 3 : 0;
+        if (!full && !(script = nftd_ops_text(&ops)))
+                rc = 2;
+        int r = rc ? 0 : nftw_batch(&ops, n, 1, &batch, &len);
+        if (r == -EOPNOTSUPP) {
+                rc = 4;
+        } else if (r < 0) {
+                rc = 2;
+        } else if (!rc && ops.n && (r = send_batch(batch, len)) < 0) {
+                fprintf(stderr, "batch refused: %s\n", strerror(-r));
+                rc = 1;
+        }
+        if (script)
+                fputs(script, stdout);
+        free(script);
+        free(batch);
+        free(listing);
+        nftd_ops_free(&ops);
+        nftd_handles_free(&h);
+        nftm_unref(o);
+        nftm_unref(n);
+        return rc;
 }
 
 /* chain id handle, one line per rule with an id and a handle */
@@ -121,13 +192,15 @@ int main(int argc, char **argv)
 {
         if (argc == 5 && !strcmp(argv[1], "delta"))
                 return cmd_delta(argv[2], argv[3], argv[4]);
+        if (argc == 5 && !strcmp(argv[1], "wire"))
+                return cmd_wire(argv[2], argv[3], argv[4]);
         if (argc == 3 && !strcmp(argv[1], "handles"))
                 return cmd_handles(argv[2]);
         if (argc == 3 && !strcmp(argv[1], "counters"))
                 return cmd_counters(argv[2]);
         if (argc == 4 && !strcmp(argv[1], "untouched"))
                 return cmd_untouched(argv[2], argv[3]);
-        fprintf(stderr, "usage: %s delta OLD NEW LISTING | handles LISTING | counters LISTING |"
-                        " untouched OLD NEW\n", argv[0]);
+        fprintf(stderr, "usage: %s delta|wire OLD NEW LISTING | handles LISTING | counters LISTING"
+                        " | untouched OLD NEW\n", argv[0]);
         return 2;
 }

@@ -154,6 +154,7 @@ check "nic1-drops is still 0 after all guest traffic" 0 vnet nic1-drops
 # ---------------------------------------------------------------- reload: an open forward
 pid0=$(sj .dnsmasq.pid) st0=$(sj .dnsmasq.starts) full0=$(sj .nft.full_applies)
 delta0=$(sj .nft.delta_applies) masq0=$(rule_packets post-masq-nat) fc0=$(sj .nft.foreign_commits)
+direct0=$(sj .nft.direct_applies)
 cp "$DL_HERE/daemon-open-forward.yaml" "$CFG"
 run "nestrouterctl reload (adds tcp 8080 -> web1:7777, open to all) exits 0" ctl reload
 run "converged after the reload" wait_for 50 converged
@@ -161,6 +162,8 @@ check "dnsmasq was not restarted (same pid)" "$pid0" sj .dnsmasq.pid
 check "dnsmasq.starts unchanged" "$st0" sj .dnsmasq.starts
 check "nft.full_applies unchanged (no full table replace)" "$full0" sj .nft.full_applies
 expect "nft.delta_applies rose" "$(sj .nft.delta_applies)" -gt "$delta0"
+expect "... sent as the daemon's own netlink batch, not through libnftables (nft.direct_applies)" \
+        "$(sj .nft.direct_applies)" -gt "$direct0"
 check "its own commit is not foreign to it (nft.foreign_commits unchanged: NEWGEN names our pid)" \
         "$fc0" sj .nft.foreign_commits
 check "after the reload it trusts the table (no listing per pass until someone else commits)" \

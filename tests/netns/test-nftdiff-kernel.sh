@@ -31,7 +31,8 @@ trap 'exit 130' INT TERM
 mkdir -p build
 gcc -std=gnu11 -D_GNU_SOURCE -Idaemon -Itests/unit -Wall -Wextra -Werror -g \
         -fsanitize=address,undefined -o "$TOOL" tests/netns/nftdiff-tool.c \
-        daemon/core/model/nftdiff.c daemon/core/model/nft_model.c daemon/core/lib/strbuf.c || { echo "$0: cannot build $TOOL" >&2; exit 2; }
+        daemon/core/model/nftdiff.c daemon/core/model/nft_model.c daemon/core/lib/strbuf.c \
+        daemon/backend/nft/nft_wire.c -lmnl || { echo "$0: cannot build $TOOL" >&2; exit 2; }
 
 # cfg NAME: the seed topology (configs/azure-nested.yaml) with the knobs below changed, rendered
 # to NAME.nft by the daemon itself.
@@ -195,9 +196,45 @@ apply() {
         ip netns exec "$NS_OLD" nft list table inet nestrouter >"$dir/after.cnt"
 }
 
+# apply_wire OLD NEW: the same delta sent as the daemon's own netlink batch (nft_wire.c) instead
+# of through nft -f; the tool's exit: 4 when the encoder declines it (libnftables takes those).
+apply_wire() {
+        fresh_ns "$NS_OLD"
+        ip netns exec "$NS_OLD" nft -f "$dir/old-preset.nft" || return 1
+        ip netns exec "$NS_OLD" nft -a list table inet nestrouter >"$dir/before.list"
+        ip netns exec "$NS_OLD" "$TOOL" wire "$dir/$1.nft" "$dir/$2.nft" "$dir/before.list" \
+                >"$dir/delta.nft" || return $?
+        ip netns exec "$NS_OLD" nft -a list table inet nestrouter >"$dir/after.list"
+        ip netns exec "$NS_OLD" nft list table inet nestrouter >"$dir/after.cnt"
+}
+
+# The batch path for the case delta() just checked: where the encoder takes the delta, the
+# table must come out exactly as through nft -f ($dir/want), unchanged rules untouched. Under
+# must_wire a decline is a failure (the cases a reload usually is: forwards and reservations).
+wire_too() {
+        apply_wire "$2" "$3" 2>"$dir/apply.err"
+        rc=$?
+        if [ $rc = 4 ] && [ "${WIRE:-}" != must ]; then
+                wire_declined=$((wire_declined + 1))
+                return 0
+        fi
+        if [ $rc != 0 ]; then
+                cat "$dir/apply.err" "$dir/delta.nft"; fail "$1: batch: exit $rc"; return 1
+        fi
+        stateless "$NS_OLD" >"$dir/got"
+        if ! diff -u "$dir/want" "$dir/got"; then
+                cat "$dir/delta.nft"; fail "$1: batch: table differs from $3 loaded fresh"
+                return 1
+        fi
+        check_untouched "$2" "$3" || { fail "$1: batch: an unchanged rule was touched"; return 1; }
+        wire_taken=$((wire_taken + 1))
+}
+wire_taken=0 wire_declined=0 WIRE=
+must_wire() { WIRE=must; "$@"; WIRE=; }
+
 # delta NAME OLD NEW [REGEX...]: the delta turns OLD into exactly NEW, leaves every unchanged
 # rule alone, and has a line matching each REGEX (so the case tests what it claims to); EMPTY
-# instead asks for an empty script.
+# instead asks for an empty script. The same delta as the daemon's own batch then (wire_too).
 delta() {
         name=$1 old=$2 new=$3
         shift 3
@@ -220,7 +257,9 @@ delta() {
                         { cat "$dir/delta.nft"; fail "$name: no line like /$re/"; return; }
         done
         check_untouched "$old" "$new" || { fail "$name: an unchanged rule was touched"; return; }
-        pass "$name ($(wc -l <"$dir/delta.nft") lines)"
+        lines=$(wc -l <"$dir/delta.nft")
+        wire_too "$name" "$old" "$new" || return
+        pass "$name ($lines lines)"
 }
 
 full() {
@@ -231,12 +270,14 @@ full() {
 
 E='element inet nestrouter'
 R='rule inet nestrouter'
-delta "no change: empty script" seed seed EMPTY
-delta "port forward added" seed pf-added "^add $E pf_dnat \{ udp \. 5000 : 10\.0\.2\.11 \. 5000 \}$" \
+must_wire delta "no change: empty script" seed seed EMPTY
+must_wire delta "port forward added" seed pf-added \
+        "^add $E pf_dnat \{ udp \. 5000 : 10\.0\.2\.11 \. 5000 \}$" \
         "^add $E pf_open \{ udp \. 5000 \}$"
-delta "port forward removed" pf-added seed "^delete $E pf_dnat \{ udp \. 5000 \}$" \
+must_wire delta "port forward removed" pf-added seed "^delete $E pf_dnat \{ udp \. 5000 \}$" \
         "^delete $E pf_open \{ udp \. 5000 \}$"
-delta "port forward target changed" seed pf-target "^delete $E pf_dnat \{ tcp \. 3390 \}$" \
+must_wire delta "port forward target changed" seed pf-target \
+        "^delete $E pf_dnat \{ tcp \. 3390 \}$" \
         "^add $E pf_dnat \{ tcp \. 3390 : 10\.0\.2\.10 \. 3388 \}$"
 delta "allow-list element changed" seed from-changed "^delete $E pf_from \{ 172\.16\.0\.0/22 \. tcp \. 3390 \}$" \
         "^add $E pf_from \{ 192\.168\.50\.0/24 \. tcp \. 3390 \}$"
@@ -262,4 +303,5 @@ delta "ssh_from list appeared" seed ssh-from "^add $E ssh_from \{ 10\.0\.3\.0/24
         "^replace $R input handle [0-9]+ .*@ssh_from"
 delta "ssh_from list gone" ssh-from seed "^delete $E ssh_from \{ 10\.0\.3\.0/24 \}$"
 full "a chain's header changed (structure)" seed ssh-from-policy
+echo "# the daemon's own batch took $wire_taken of these deltas, left $wire_declined to libnftables"
 summary

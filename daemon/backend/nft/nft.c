@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
+#include "backend/nft/nft_wire.h"
 #include "core/render/render.h"
 #include "core/lib/strbuf.h"
 #include "lib/fileio.h"
@@ -408,20 +410,48 @@ static int gen_now(struct nftb *b, uint32_t *gen)
         return 0;
 }
 
+/* Sends a batch nft_wire.c encoded: 0 once the kernel took it whole, else the refusal's -errno.
+ * The kernel works through a batch inside the send, so by the time it returns any error is
+ * queued on the socket (libnftables checks the same way); no error, no reply. */
+static int send_batch(struct nftb *b, const void *batch, size_t len)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        int r = 0;
+        if (!b->req || mnl_socket_sendto(b->req, batch, len) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = recv(mnl_socket_get_fd(b->req), buf, sizeof(buf), MSG_DONTWAIT);
+                if (n < 0)
+                        return errno == EAGAIN || errno == EWOULDBLOCK ? r : -errno;
+                if (mnl_cb_run(buf, (size_t)n, 0, mnl_socket_get_portid(b->req), NULL, NULL) < 0 &&
+                    !r)
+                        r = errno ? -errno : -EPROTO;
+        }
+}
+
 /* One transaction that changes the table, with the generations around it: when ours is the
  * only commit in between, a lost-events overrun later can be told apart from a foreign one.
- * The cache libnftables built for it is dropped by nftb_settle, once the pass has been
- * reported (dropping it is a command of its own). */
-static int commit(struct nftb *b, const char *cmd, char *err, size_t errlen)
+ * Either a script for libnftables (cmd) or our own batch (ops, encoded for the table `t` they
+ * lead to). The cache libnftables built for a script is dropped by nftb_settle, once the pass
+ * has been reported (dropping it is a command of its own). */
+static int commit(struct nftb *b, const char *cmd, const void *batch, size_t len, char *err,
+                  size_t errlen)
 {
         uint32_t g0 = 0, g1 = 0;
         bool before = gen_now(b, &g0) >= 0;
-        int r = run(b, 0, cmd, NULL, err, errlen);
+        int r;
+        if (batch) {
+                r = send_batch(b, batch, len);
+                if (r < 0)
+                        snprintf(err, errlen, "%s", strerror(-r));
+        } else {
+                r = run(b, 0, cmd, NULL, err, errlen);
+        }
         if (r < 0) {
                 forget(b);
                 return r;
         }
-        b->cache_held = true;
+        b->cache_held |= !batch;
         b->gen_ok = before && gen_now(b, &g1) >= 0 && g1 == g0 + 1;
         b->gen_ours = g1;
         return 0;
@@ -442,7 +472,7 @@ static int apply_full(struct nftb *b, enum nftb_table t, struct nftm_table *want
         char *text = buf_finish(&cmd);
         if (!text)
                 return -ENOMEM;
-        int r = commit(b, text, err, errlen);
+        int r = commit(b, text, NULL, 0, err, errlen);
         free(text);
         if (r < 0)
                 return r;
@@ -452,19 +482,18 @@ static int apply_full(struct nftb *b, enum nftb_table t, struct nftm_table *want
         return 0;
 }
 
-/* The delta script from the applied table to want: with the handles of the baseline listing,
- * else (a rule without a known handle) with those of a fresh listing. *script NULL: only the
- * whole table will do. */
-static int delta_script(struct nftb *b, enum nftb_table t, const struct nftm_table *want,
-                        char **script)
+/* The delta from the applied table to want: with the handles of the baseline listing, else (a
+ * rule without a known handle) with those of a fresh listing. *full: only the whole table will
+ * do. */
+static int delta_ops(struct nftb *b, enum nftb_table t, const struct nftm_table *want,
+                     struct nftd_ops *ops, bool *full)
 {
         struct nftb_tab *tab = &b->tab[t];
         struct nftd_handles h = {0};
         char *listing = NULL;
-        bool full = true;
-        int r = nftd_delta(tab->applied, want, tab->have_baseline ? &tab->handles : NULL, script,
-                           &full);
-        if (r < 0 || !full)
+        int r = nftd_delta_ops(tab->applied, want, tab->have_baseline ? &tab->handles : NULL, ops,
+                               full);
+        if (r < 0 || !*full)
                 return r;
         b->listings++;
         r = list_table(b, t, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS, &listing);
@@ -472,32 +501,60 @@ static int delta_script(struct nftb *b, enum nftb_table t, const struct nftm_tab
         if (r >= 0)
                 r = nftd_parse_handles(listing, &h);
         if (r >= 0)
-                r = nftd_delta(tab->applied, want, &h, script, &full);
+                r = nftd_delta_ops(tab->applied, want, &h, ops, full);
         free(listing);
         nftd_handles_free(&h);
         return r;
 }
 
+/* The delta in one transaction: our own batch when nft_wire.c knows every op (a forward or a
+ * reservation added or removed), else the script through libnftables. */
+static int commit_delta(struct nftb *b, const struct nftd_ops *ops,
+                        const struct nftm_table *want, char *err, size_t errlen)
+{
+        void *batch;
+        size_t len;
+        int r = nftw_batch(ops, want, b->seq + 1, &batch, &len);
+        if (r >= 0) {
+                b->seq += (uint32_t)ops->n + 2; /* at most one message per op, and begin, end */
+                r = commit(b, NULL, batch, len, err, errlen);
+                free(batch);
+                b->direct_applies += r >= 0;
+                return r;
+        }
+        if (r != -EOPNOTSUPP)
+                return r;
+        char *script = nftd_ops_text(ops);
+        if (!script)
+                return -ENOMEM;
+        r = commit(b, script, NULL, 0, err, errlen);
+        free(script);
+        return r;
+}
+
 /* A reload: only elements and single rules change. Falls back to the full transaction when the
- * structure changed (nftd_delta says so) or the kernel refuses the delta. */
+ * structure changed (nftd_delta_ops says so) or the kernel refuses the delta. */
 static int apply_delta(struct nftb *b, enum nftb_table t, struct nftm_table *want, char *err,
                        size_t errlen)
 {
-        char *script = NULL;
-        int r = b->tab[t].applied ? delta_script(b, t, want, &script) : 0;
-        if (r < 0 || !script)
+        struct nftd_ops ops = {0};
+        bool full = true;
+        int r = b->tab[t].applied ? delta_ops(b, t, want, &ops, &full) : 0;
+        if (r < 0 || full)
                 return r < 0 ? r : apply_full(b, t, want, err, errlen);
-        if (*script) {
-                r = commit(b, script, err, errlen);
+        if (ops.n) {
+                r = commit_delta(b, &ops, want, err, errlen);
                 if (r < 0) {
+                        nftd_ops_free(&ops);
+                        if (r == -ENOMEM)
+                                return r;
                         log_warn("nft: incremental update refused (%s); replacing the table", err);
-                        free(script);
                         return apply_full(b, t, want, err, errlen); /* nothing changed yet */
                 }
                 b->delta_applies++;
                 log_debug("nft: table %s " NR_NFT_TABLE ": delta applied", families[t]);
         }
-        free(script);
+        nftd_ops_free(&ops);
         take_applied(b, t, want);
         return 0;
 }
@@ -517,7 +574,7 @@ static int delete_one(struct nftb *b, enum nftb_table t, char *err, size_t errle
         char cmd[160];
         snprintf(cmd, sizeof(cmd), "add table %s %s\ndelete table %s %s\n", fam, NR_NFT_TABLE,
                  fam, NR_NFT_TABLE);
-        int r = commit(b, cmd, err, errlen);
+        int r = commit(b, cmd, NULL, 0, err, errlen);
         if (r < 0)
                 return r;
         forget(b); /* no settle follows a table gone */

@@ -61,6 +61,7 @@ struct nftb {
         unsigned long events, foreign_commits;
         unsigned long listings;    /* of the table for drift and handles (not status counters) */
         unsigned long full_applies, delta_applies;
+        unsigned long direct_applies; /* deltas sent as our own netlink batch (nft_wire.h) */
         unsigned long own_overruns; /* ENOBUFS that lost only our own commits' events */
 };
 

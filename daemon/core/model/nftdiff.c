@@ -284,10 +284,24 @@ static void nftd_index_put(struct nftd_index *x, uint64_t h, size_t i)
 struct nftd_dctx {
         const struct nftm_table *old, *new;
         const struct nftd_handles *h;
-        struct nr_buf b;
+        struct nftd_ops ops;
         bool full;
         int err;
 };
+
+static int nftd_push(struct nftd_ops *ops, struct nftd_op op)
+{
+        NR_PUSH(ops->v, ops->n, op);
+        return 0;
+}
+
+static void nftd_op(struct nftd_dctx *d, enum nftd_op_kind kind, const char *where,
+                    const char *text, size_t text_len, const char *id, uint64_t handle)
+{
+        struct nftd_op op = {kind, where, text, text_len, id, handle};
+        if (!d->err && nftd_push(&d->ops, op) < 0)
+                d->err = -ENOMEM;
+}
 
 /* Which rule of the other version each rule is: by id, and the rules without one by their
  * place among those without. SIZE_MAX: none. */
@@ -316,10 +330,10 @@ static bool nftd_elem_in(const struct nftd_index *x, const struct nftm_table *st
 }
 
 /* The kernel deletes a map element by its key alone: the part before " : ". */
-static int nftd_key_len(const char *e, bool key_only)
+static size_t nftd_key_len(const char *e, bool key_only)
 {
         const char *c = key_only ? strstr(e, " : ") : NULL;
-        return (int)(c ? (size_t)(c - e) : strlen(e));
+        return c ? (size_t)(c - e) : strlen(e);
 }
 
 /* Element i of `s` is element j of `other` (same digest, same text). */
@@ -341,27 +355,23 @@ static bool nftd_elem_scan(const struct nftm_table *st, const struct nftm_set *s
         return false;
 }
 
-static void nftd_elem_put(struct nftd_dctx *d, const char *verb, const struct nftm_table *ft,
-                          const struct nftm_set *from, size_t i, bool key_only, size_t *n)
+static void nftd_elem_put(struct nftd_dctx *d, enum nftd_op_kind kind,
+                          const struct nftm_table *ft, const struct nftm_set *from, size_t i,
+                          bool key_only)
 {
         const char *e = nftd_s(ft, from->elems[i]);
-        if (!(*n)++)
-                buf_printf(&d->b, "%s element %s %s %s { ", verb, d->new->family,
-                           nftd_s(d->new, d->new->name), nftd_s(ft, from->name));
-        else
-                buf_puts(&d->b, ", ");
-        buf_printf(&d->b, "%.*s", nftd_key_len(e, key_only), e);
+        nftd_op(d, kind, nftd_s(ft, from->name), e, nftd_key_len(e, key_only), NULL, 0);
 }
 
-/* One `VERB element` line for the elements of `from` that `other` lacks; none if none. Both
+/* One op for each element of `from` that `other` lacks. Both
  * keep their order, so the elements they begin and end with alike are in `other` and skipped
  * without a lookup; the rest is looked up (a scan when it is a few, else an index). */
-static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nftm_table *ft,
+static void nftd_elems_op(struct nftd_dctx *d, enum nftd_op_kind kind, const struct nftm_table *ft,
                           const struct nftm_set *from, const struct nftm_table *ot,
                           const struct nftm_set *other, bool key_only)
 {
         struct nftd_index x = {0};
-        size_t n = 0, head = 0, tail = 0;
+        size_t head = 0, tail = 0;
 
         while (head < from->n_elems && head < other->n_elems &&
                nftd_elem_is(ft, from, head, ot, other, head))
@@ -383,10 +393,8 @@ static void nftd_elems_op(struct nftd_dctx *d, const char *verb, const struct nf
         for (size_t i = head; i < end; i++)
                 if (!(scan ? nftd_elem_scan(ft, from, i, ot, other)
                            : nftd_elem_in(&x, ft, from, i, ot, other)))
-                        nftd_elem_put(d, verb, ft, from, i, key_only, &n);
+                        nftd_elem_put(d, kind, ft, from, i, key_only);
         free(x.slot);
-        if (n)
-                buf_puts(&d->b, " }\n");
 }
 
 /* Element changes only: a set added, removed or redefined needs the whole table. A changed map
@@ -409,8 +417,8 @@ static void nftd_delta_sets(struct nftd_dctx *d)
                 }
                 if (os->digest == ns->digest)
                         continue;
-                nftd_elems_op(d, "delete", o, os, n, ns, os->map);
-                nftd_elems_op(d, "add", n, ns, o, os, false);
+                nftd_elems_op(d, NFTD_ELEM_DELETE, o, os, n, ns, os->map);
+                nftd_elems_op(d, NFTD_ELEM_ADD, n, ns, o, os, false);
         }
 }
 
@@ -517,13 +525,12 @@ static bool nftd_rules_patchable(const struct nftd_dctx *d, const struct nftm_ch
         return true;
 }
 
-/* A rule as a command takes it: its text and its comment. */
-static void nftd_put_rule(struct nftd_dctx *d, const struct nftm_rule *r)
+/* A rule of `new` as an op: its text and its comment id. */
+static void nftd_rule_op(struct nftd_dctx *d, enum nftd_op_kind kind, const char *chain,
+                         const struct nftm_rule *r, uint64_t handle)
 {
-        buf_puts(&d->b, nftd_s(d->new, r->text));
-        if (r->id)
-                buf_printf(&d->b, " comment \"%s\"", nftd_s(d->new, r->id));
-        buf_puts(&d->b, "\n");
+        const char *text = nftd_s(d->new, r->text);
+        nftd_op(d, kind, chain, text, strlen(text), r->id ? nftd_s(d->new, r->id) : NULL, handle);
 }
 
 static bool nftd_handle_of(const struct nftd_dctx *d, const char *chain, uint32_t id,
@@ -544,8 +551,7 @@ static void nftd_rule_deletes(struct nftd_dctx *d, const struct nftm_chain *o,
                 if (!nftd_handle_of(d, chain, o->rules[i].id, d->old, &h))
                         d->full = true;
                 else
-                        buf_printf(&d->b, "delete rule %s %s %s handle %" PRIu64 "\n",
-                                   d->new->family, nftd_s(d->new, d->new->name), chain, h);
+                        nftd_op(d, NFTD_RULE_DELETE, chain, NULL, 0, NULL, h);
         }
 }
 
@@ -564,9 +570,7 @@ static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftm_chain *o,
                 if (!nftd_handle_of(d, chain, n->rules[i].id, d->new, &h)) {
                         d->full = true;
                 } else {
-                        buf_printf(&d->b, "replace rule %s %s %s handle %" PRIu64 " ",
-                                   d->new->family, nftd_s(d->new, d->new->name), chain, h);
-                        nftd_put_rule(d, &n->rules[i]);
+                        nftd_rule_op(d, NFTD_RULE_REPLACE, chain, &n->rules[i], h);
                 }
         }
 }
@@ -580,31 +584,23 @@ static void nftd_rule_replaces(struct nftd_dctx *d, const struct nftm_chain *o,
 static void nftd_add_run(struct nftd_dctx *d, const struct nftm_chain *n, size_t a, size_t b,
                          bool anchored)
 {
-        const char *f = d->new->family, *t = nftd_s(d->new, d->new->name);
         const char *c = nftd_s(d->new, n->name);
         uint64_t h;
 
         if (!anchored || (b == n->n_rules && !(a > 0 && nftd_handle_of(d, c, n->rules[a - 1].id,
                                                                         d->new, &h)))) {
-                for (size_t i = a; i < b; i++) {
-                        buf_printf(&d->b, "add rule %s %s %s ", f, t, c);
-                        nftd_put_rule(d, &n->rules[i]);
-                }
+                for (size_t i = a; i < b; i++)
+                        nftd_rule_op(d, NFTD_RULE_APPEND, c, &n->rules[i], 0);
         } else if (a > 0 && n->rules[a - 1].id) {
                 if (!nftd_handle_of(d, c, n->rules[a - 1].id, d->new, &h)) {
                         d->full = true;
                         return;
                 }
-                for (size_t i = b; i-- > a;) {
-                        buf_printf(&d->b, "add rule %s %s %s position %" PRIu64 " ", f, t, c, h);
-                        nftd_put_rule(d, &n->rules[i]);
-                }
+                for (size_t i = b; i-- > a;)
+                        nftd_rule_op(d, NFTD_RULE_AFTER, c, &n->rules[i], h);
         } else if (b < n->n_rules && nftd_handle_of(d, c, n->rules[b].id, d->new, &h)) {
-                for (size_t i = a; i < b; i++) {
-                        buf_printf(&d->b, "insert rule %s %s %s position %" PRIu64 " ", f, t, c,
-                                   h);
-                        nftd_put_rule(d, &n->rules[i]);
-                }
+                for (size_t i = a; i < b; i++)
+                        nftd_rule_op(d, NFTD_RULE_BEFORE, c, &n->rules[i], h);
         } else {
                 d->full = true;
         }
@@ -678,12 +674,18 @@ static void nftd_delta_chains(struct nftd_dctx *d)
         }
 }
 
-int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
-               const struct nftd_handles *h, char **script, bool *full)
+void nftd_ops_free(struct nftd_ops *ops)
+{
+        free(ops->v);
+        *ops = (struct nftd_ops){0};
+}
+
+int nftd_delta_ops(const struct nftm_table *old, const struct nftm_table *new,
+                   const struct nftd_handles *h, struct nftd_ops *ops, bool *full)
 {
         struct nftd_dctx d = {.old = old, .new = new, .h = h};
 
-        *script = NULL;
+        *ops = (struct nftd_ops){0};
         *full = false;
         if (old->oom || new->oom)
                 return -ENOMEM;
@@ -695,10 +697,68 @@ int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
         if (!d.full && !d.err)
                 nftd_delta_chains(&d);
         if (d.full || d.err) {
-                buf_free(&d.b);
+                nftd_ops_free(&d.ops);
                 *full = d.full && !d.err;
                 return d.err;
         }
-        *script = buf_finish(&d.b);
+        *ops = d.ops;
+        ops->family = new->family;
+        ops->table = nftd_s(new, new->name);
+        return 0;
+}
+
+static const char *const nftd_rule_verbs[] = {
+        [NFTD_RULE_DELETE] = "delete", [NFTD_RULE_APPEND] = "add", [NFTD_RULE_AFTER] = "add",
+        [NFTD_RULE_BEFORE] = "insert", [NFTD_RULE_REPLACE] = "replace",
+};
+
+static void nftd_rule_line(struct nr_buf *b, const struct nftd_ops *ops, const struct nftd_op *o)
+{
+        buf_printf(b, "%s rule %s %s %s", nftd_rule_verbs[o->kind], ops->family, ops->table,
+                   o->where);
+        if (o->kind == NFTD_RULE_DELETE || o->kind == NFTD_RULE_REPLACE)
+                buf_printf(b, " handle %" PRIu64, o->handle);
+        else if (o->kind != NFTD_RULE_APPEND)
+                buf_printf(b, " position %" PRIu64, o->handle);
+        if (o->kind != NFTD_RULE_DELETE)
+                buf_printf(b, " %s", o->text);
+        if (o->id)
+                buf_printf(b, " comment \"%s\"", o->id);
+        buf_puts(b, "\n");
+}
+
+char *nftd_ops_text(const struct nftd_ops *ops)
+{
+        struct nr_buf b = {0};
+        for (size_t i = 0; i < ops->n; i++) {
+                const struct nftd_op *o = &ops->v[i], *prev = i ? &ops->v[i - 1] : NULL;
+                if (o->kind != NFTD_ELEM_DELETE && o->kind != NFTD_ELEM_ADD) {
+                        nftd_rule_line(&b, ops, o);
+                        continue;
+                }
+                if (prev && prev->kind == o->kind && !strcmp(prev->where, o->where))
+                        buf_puts(&b, ", ");
+                else
+                        buf_printf(&b, "%s element %s %s %s { ",
+                                   o->kind == NFTD_ELEM_ADD ? "add" : "delete", ops->family,
+                                   ops->table, o->where);
+                buf_printf(&b, "%.*s", (int)o->text_len, o->text);
+                const struct nftd_op *next = i + 1 < ops->n ? &ops->v[i + 1] : NULL;
+                if (!next || next->kind != o->kind || strcmp(next->where, o->where))
+                        buf_puts(&b, " }\n");
+        }
+        return buf_finish(&b);
+}
+
+int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
+               const struct nftd_handles *h, char **script, bool *full)
+{
+        struct nftd_ops ops;
+        *script = NULL;
+        int r = nftd_delta_ops(old, new, h, &ops, full);
+        if (r < 0 || *full)
+                return r;
+        *script = nftd_ops_text(&ops);
+        nftd_ops_free(&ops);
         return *script ? 0 : -ENOMEM;
 }

@@ -62,6 +62,44 @@ bool nftd_handle_find(const struct nftd_handles *h, const char *chain, const cha
 int nftd_parse_counters(const char *listing, struct nftd_counters *c);
 void nftd_counters_free(struct nftd_counters *c);
 
+/* One step of a delta, in the order the transaction takes them. Its strings point into the two
+ * tables nftd_delta_ops read, so the ops live no longer than those. */
+enum nftd_op_kind {
+        NFTD_ELEM_DELETE,   /* element `text` (a map's: its key alone) out of set `where` */
+        NFTD_ELEM_ADD,      /* element `text` into set `where` */
+        NFTD_RULE_DELETE,   /* the rule `handle` of chain `where` */
+        NFTD_RULE_APPEND,   /* rule `text` (comment `id`) at the end of chain `where` */
+        NFTD_RULE_AFTER,    /* ... right after the rule `handle` */
+        NFTD_RULE_BEFORE,   /* ... right before the rule `handle` */
+        NFTD_RULE_REPLACE,  /* the rule `handle` becomes `text` (comment `id`) */
+};
+
+struct nftd_op {
+        enum nftd_op_kind kind;
+        const char *where;         /* the set or chain */
+        const char *text;          /* an element's first text_len bytes, or a rule */
+        size_t text_len;
+        const char *id;            /* a rule's comment id, NULL for none */
+        uint64_t handle;
+};
+
+struct nftd_ops {
+        const char *family, *table;
+        struct nftd_op *v;
+        size_t n;
+};
+
+void nftd_ops_free(struct nftd_ops *ops);
+
+/* The ops that turn `old` into `new` given the live rule handles; *full set (and no ops) when
+ * only recreating the whole table will do. The rules are those of nftd_delta below, which
+ * writes these ops as its script. Returns 0 or -ENOMEM. */
+int nftd_delta_ops(const struct nftm_table *old, const struct nftm_table *new,
+                   const struct nftd_handles *h, struct nftd_ops *ops, bool *full);
+/* The ops in nft -f syntax: one line per op, consecutive elements of one set and verb on one
+ * line. NULL without memory; "" for no ops. */
+char *nftd_ops_text(const struct nftd_ops *ops);
+
 /* The script (nft -f syntax, one transaction) that turns `old` into `new` given the live rule
  * handles. *full is set, and *script NULL, when only recreating the whole table will do (a set
  * or chain added, removed or redefined, rules reordered, a handle missing). An empty script
