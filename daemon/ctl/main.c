@@ -95,8 +95,10 @@ int request_to(const char *run_dir, const char *line, FILE *out)
         int fd = connect_ctl(run_dir);
         if (fd < 0)
                 return 2;
-        size_t len = strlen(line);
-        if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+        /* the line and its newline in one write: the daemon wakes once and has the whole line */
+        char req[600];
+        int len = snprintf(req, sizeof(req), "%s\n", line);
+        if (len < 0 || (size_t)len >= sizeof(req) || write(fd, req, (size_t)len) != len) {
                 fprintf(stderr, "nestrouterctl: send: %s\n", strerror(errno));
                 close(fd);
                 return 2;
