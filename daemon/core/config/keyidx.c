@@ -1,89 +1,98 @@
-/* Sorted key indexes: see keyidx.h. */
+/* Key indexes: see keyidx.h. */
 #include "core/config/keyidx.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int key_cmp(uint64_t ka, const char *sa, uint64_t kb, const char *sb)
+static bool same(const struct kidx *x, size_t a, uint64_t key, const char *str)
 {
-        if (ka != kb)
-                return ka < kb ? -1 : 1;
-        return strcmp(sa ? sa : "", sb ? sb : "");
-}
-
-static int ent_cmp(const void *pa, const void *pb)
-{
-        const struct kidx_ent *a = pa, *b = pb;
-        int r = key_cmp(a->key, a->str, b->key, b->str);
-        return r ? r : (a->i > b->i) - (a->i < b->i);
+        return x->key[a] == key && !strcmp(x->str[a] ? x->str[a] : "", str ? str : "");
 }
 
 void kidx_init(struct kidx *x, size_t n_all)
 {
-        x->n = 0;
+        size_t n = n_all ? n_all : 1;
         x->n_all = n_all;
-        x->v = malloc((n_all ? n_all : 1) * sizeof(*x->v));
-        x->rank = malloc((n_all ? n_all : 1) * sizeof(*x->rank));
-        if (!x->v || !x->rank)
+        x->key = malloc(n * sizeof(*x->key));
+        x->str = malloc(n * sizeof(*x->str));
+        x->put = calloc(n, sizeof(*x->put));
+        x->first = malloc(n * sizeof(*x->first));
+        x->next = malloc(n * sizeof(*x->next));
+        if (!x->key || !x->str || !x->put || !x->first || !x->next)
                 abort(); /* as diag.c: out of memory while checking a file ends the process */
         for (size_t i = 0; i < n_all; i++)
-                x->rank[i] = KIDX_NONE;
+                x->first[i] = x->next[i] = KIDX_NONE;
 }
 
 void kidx_put(struct kidx *x, size_t i, uint64_t key, const char *str)
 {
-        x->v[x->n++] = (struct kidx_ent){.key = key, .str = str, .i = i};
+        x->key[i] = key;
+        x->str[i] = str;
+        x->put[i] = true;
 }
 
+static size_t slot_of(uint64_t key, size_t mask)
+{
+        return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static size_t slot_find(const struct kidx *x, uint64_t key, const char *str)
+{
+        size_t p = slot_of(key, x->mask);
+        while (x->slot[p].head && !same(x, x->slot[p].head - 1, key, str))
+                p = (p + 1) & x->mask;
+        return p;
+}
+
+/* Open addressing over the elements in index order: a slot holds the first element of a key
+ * and the last one chained so far, so the chains come out in index order. */
 void kidx_sort(struct kidx *x)
 {
-        qsort(x->v, x->n, sizeof(*x->v), ent_cmp);
-        for (size_t k = 0; k < x->n; k++)
-                x->rank[x->v[k].i] = k;
-}
-
-static bool same(const struct kidx_ent *a, const struct kidx_ent *b)
-{
-        return !key_cmp(a->key, a->str, b->key, b->str);
+        x->mask = 15;
+        while (x->mask < 2 * x->n_all)
+                x->mask = 2 * x->mask + 1;
+        x->slot = calloc(x->mask + 1, sizeof(*x->slot));
+        if (!x->slot)
+                abort();
+        for (size_t i = 0; i < x->n_all; i++) {
+                if (!x->put[i])
+                        continue;
+                struct kidx_slot *s = &x->slot[slot_find(x, x->key[i], x->str[i])];
+                if (!s->head)
+                        s->head = i + 1;
+                else
+                        x->next[s->tail] = i;
+                s->tail = i;
+                x->first[i] = s->head - 1;
+        }
 }
 
 size_t kidx_first(const struct kidx *x, size_t i)
 {
-        size_t k = i < x->n_all ? x->rank[i] : KIDX_NONE;
-        if (k == KIDX_NONE)
-                return KIDX_NONE;
-        while (k > 0 && same(&x->v[k - 1], &x->v[k]))
-                k--;
-        return x->v[k].i;
+        return i < x->n_all ? x->first[i] : KIDX_NONE;
 }
 
 size_t kidx_find(const struct kidx *x, uint64_t key, const char *str)
 {
-        size_t lo = 0, hi = x->n; /* first position whose key is >= the one sought */
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (key_cmp(x->v[mid].key, x->v[mid].str, key, str) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo < x->n && !key_cmp(x->v[lo].key, x->v[lo].str, key, str) ? x->v[lo].i
-                                                                            : KIDX_NONE;
+        if (!x->slot)
+                return KIDX_NONE;
+        const struct kidx_slot *s = &x->slot[slot_find(x, key, str)];
+        return s->head ? s->head - 1 : KIDX_NONE;
 }
 
 size_t kidx_next(const struct kidx *x, size_t j)
 {
-        size_t k = j < x->n_all ? x->rank[j] : KIDX_NONE;
-        if (k == KIDX_NONE || k + 1 >= x->n || !same(&x->v[k], &x->v[k + 1]))
-                return KIDX_NONE;
-        return x->v[k + 1].i;
+        return j < x->n_all ? x->next[j] : KIDX_NONE;
 }
 
 void kidx_free(struct kidx *x)
 {
-        free(x->v);
-        free(x->rank);
+        free(x->slot);
+        free(x->key);
+        free(x->str);
+        free(x->put);
+        free(x->first);
+        free(x->next);
         *x = (struct kidx){0};
 }
 

@@ -1,23 +1,26 @@
-/* Sorted key indexes for the cross-field checks: duplicates and lookups by key in O(n log n)
- * instead of comparing every pair, which made a file with thousands of forwards, routes and
- * reservations take tens of milliseconds (hundreds at 10,000) to validate. */
+/* Key indexes for the cross-field checks: duplicates and lookups by key in O(n) (a hash table
+ * built once the keys are in) instead of comparing every pair, which made a file with thousands
+ * of forwards, routes and reservations take tens of milliseconds (hundreds at 10,000) to
+ * validate. Elements with one key are chained in index order. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define KIDX_NONE SIZE_MAX
 
-struct kidx_ent {
-        uint64_t key;
-        const char *str;           /* second part of the key; NULL sorts as "" */
-        size_t i;                  /* the element's index in the caller's array */
+struct kidx_slot {
+        size_t head, tail;         /* the first element of a key + 1 (0: empty), its last */
 };
 
 struct kidx {
-        struct kidx_ent *v;        /* the elements put, sorted by (key, str, index) */
-        size_t n;
-        size_t *rank;              /* rank[i]: position of element i in v; KIDX_NONE: not put */
+        struct kidx_slot *slot;    /* open addressing, built by kidx_sort */
+        size_t mask;
+        uint64_t *key;             /* per element: its key */
+        const char **str;          /* ... the key's second part (NULL compares as "") */
+        bool *put;                 /* ... whether it has one */
+        size_t *first, *next;      /* ... the lowest index with its key; the next higher one */
         size_t n_all;
 };
 
@@ -25,6 +28,7 @@ struct kidx {
 void kidx_init(struct kidx *x, size_t n_all);
 /* Element i has this key; elements never put have no key and match nothing. */
 void kidx_put(struct kidx *x, size_t i, uint64_t key, const char *str);
+/* Once every key is put: builds the index (the lookups below need it). */
 void kidx_sort(struct kidx *x);
 /* The lowest index with element i's key (i itself when it is the first), or KIDX_NONE. */
 size_t kidx_first(const struct kidx *x, size_t i);
