@@ -136,6 +136,10 @@ static void test_empty(void **state)
         char *s = render(&f, "bridge-empty");
         assert_null(strstr(s, "elements"));
         has(s, "\t\tiifname != @ports accept comment \"br-not-guest\"\n");
+        /* the bound pair's fast path first, then the port check: a guest's IPv4 frame costs
+         * one set lookup */
+        has(s, "policy accept;\n\t\tether saddr . ip saddr @bound accept comment "
+               "\"br-ip-bound-ok\"\n\t\tiifname != @ports accept comment \"br-not-guest\"\n");
         free(s);
 }
 
