@@ -12,6 +12,7 @@
 #include "core/model/plan.h"
 #include "core/render/render_text.h"
 #include "core/config/validate.h"
+#include "lib/hugemem.h"
 #include "lib/log.h"
 
 #define DEFAULT_CONFIG "/etc/nestrouter/nestrouter.yaml"
@@ -192,6 +193,8 @@ int main(int argc, char **argv)
          * blocks of 128 KiB and more (the YAML tree, the nft text) come from mmap and go back
          * whole, instead of leaving holes among the long-lived heap that no trim returns. */
         mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        /* ... and the YAML tree, the largest of them, in huge pages (lib/hugemem.h) */
+        yf_set_region_ops(&hugemem_yf_ops);
         switch (o.mode) {
         case MODE_CHECK: {
                 int rc = 0;

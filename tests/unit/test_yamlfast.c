@@ -226,6 +226,75 @@ static void test_reads_large_files(void **state)
         }
 }
 
+/* Regions (yf_region_ops): a large file's blocks and chunks come from the region, as big as
+ * the ops give, the rest from malloc when it fills up; the tree is the same either way, the
+ * region goes back once, and a small file or a declined one takes none (or gives it back). */
+static struct {
+        size_t cap; /* what get gives, at most */
+        int gets, puts;
+        void *last;
+} R;
+
+static void *region_get(size_t want, size_t *got)
+{
+        size_t n = want < R.cap ? want : R.cap;
+        R.gets++;
+        R.last = n ? aligned_alloc(16, (n + 15) & ~(size_t)15) : NULL;
+        *got = n;
+        return R.last;
+}
+
+static void region_put(void *region, size_t size)
+{
+        (void)size;
+        assert_ptr_equal(region, R.last);
+        R.puts++;
+        free(region);
+}
+
+static void test_regions(void **state)
+{
+        (void)state;
+        static const struct yf_region_ops ops = {region_get, region_put};
+        struct nr_buf b = {0};
+        buf_printf(&b, "version: 1\nport_forwards:\n");
+        for (int i = 0; i < 3000; i++)
+                buf_printf(&b, "  - {proto: tcp, port: %d, to: 10.0.2.10, to_port: 8080}\n",
+                           10000 + i);
+        size_t len = b.len;
+        char *text = buf_finish(&b);
+        yf_set_region_ops(&ops);
+        /* room for everything; then for a block and a half, so the rest is malloc's */
+        static const size_t caps[] = {64u << 20, 220 * 1024, 0};
+        for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+                R = (typeof(R)){.cap = caps[i]};
+                struct yf_doc d;
+                char why[512] = "";
+                assert_int_equal(yf_load(&d, text, len), 1);
+                assert_int_equal(R.gets, 1);
+                if (caps[i])
+                        assert_true(d.region_used > 0 && d.region_used <= d.region_size);
+                assert_int_equal(yf_check(&d, text, len, why, sizeof(why)), 1);
+                yf_free(&d);
+                assert_int_equal(R.puts, caps[i] ? 1 : 0); /* get gave NULL for 0: nothing */
+        }
+        R = (typeof(R)){.cap = 64u << 20};
+        assert_int_equal(agrees("a: 1\nb: [x, y]\n", 15, "small"), 1);
+        assert_int_equal(R.gets, 0); /* below YF_REGION_MIN */
+        /* an anchor at the end: declined after the region was taken, and it goes back */
+        struct nr_buf b2 = {0};
+        buf_printf(&b2, "%sanchor: &a 1\n", text);
+        size_t len2 = b2.len;
+        char *text2 = buf_finish(&b2);
+        struct yf_doc d;
+        assert_int_equal(yf_load(&d, text2, len2), 0);
+        assert_int_equal(R.gets, 1);
+        assert_int_equal(R.puts, 1);
+        yf_set_region_ops(NULL);
+        free(text2);
+        free(text);
+}
+
 /* Nesting: the reader declines past 64 block collections, also in chains of `key:` then `- `
  * lists that add no indentation of their own, and agrees with libyaml below that. */
 static void test_depth(void **state)
@@ -256,6 +325,7 @@ int main(void)
                 cmocka_unit_test(test_corners),
                 cmocka_unit_test(test_depth),
                 cmocka_unit_test(test_reads_large_files),
+                cmocka_unit_test(test_regions),
                 cmocka_unit_test(test_files_and_mutations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,41 @@ struct rd {
 
 /* ---------------------------------------------------------------- storage */
 
+static const struct yf_region_ops *region_ops;
+
+void yf_set_region_ops(const struct yf_region_ops *ops)
+{
+        region_ops = ops;
+}
+
+/* size bytes of the document's region, 16-aligned; NULL when it has none or no room left */
+static void *region_take(struct yf_doc *d, size_t size)
+{
+        size_t at = (d->region_used + 15) & ~(size_t)15;
+        if (!d->region || at > d->region_size || d->region_size - at < size)
+                return NULL;
+        d->region_used = at + size;
+        return d->region + at;
+}
+
+static bool in_region(const struct yf_doc *d, const void *p)
+{
+        return d->region && (const char *)p >= d->region &&
+               (const char *)p < d->region + d->region_size;
+}
+
+static void *take(struct yf_doc *d, size_t size)
+{
+        void *p = region_take(d, size);
+        return p ? p : malloc(size);
+}
+
+static void give_back(struct yf_doc *d, void *p)
+{
+        if (!in_region(d, p))
+                free(p);
+}
+
 /* size bytes aligned to align (a power of two: 1 for text, so a three-letter scalar takes
  * four bytes and not sixteen) */
 static void *arena(struct yf_doc *d, size_t size, size_t align)
@@ -43,7 +78,7 @@ static void *arena(struct yf_doc *d, size_t size, size_t align)
         size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
         if (!c || at > c->size || c->size - at < size) {
                 size_t cap = size > YF_CHUNK / 2 ? size : YF_CHUNK;
-                c = malloc(sizeof(*c) + cap);
+                c = take(d, sizeof(*c) + cap);
                 if (!c)
                         return NULL;
                 c->size = cap;
@@ -83,7 +118,7 @@ static int alloc_node(struct yf_doc *d)
                         d->blocks = b;
                         d->cap_blocks = cap;
                 }
-                d->blocks[d->n_blocks] = malloc(YF_BLOCK * sizeof(struct yf_node));
+                d->blocks[d->n_blocks] = take(d, YF_BLOCK * sizeof(struct yf_node));
                 if (!d->blocks[d->n_blocks])
                         return 0;
                 d->n_blocks++;
@@ -551,15 +586,29 @@ static bool plain_text(const char *t, size_t n)
 void yf_free(struct yf_doc *d)
 {
         for (size_t i = 0; i < d->n_blocks; i++)
-                free(d->blocks[i]);
+                give_back(d, d->blocks[i]);
         free(d->blocks);
         while (d->chunks) {
                 struct yf_chunk *c = d->chunks;
                 d->chunks = c->next;
-                free(c);
+                give_back(d, c);
         }
         free(d->scratch);
+        if (d->region && region_ops)
+                region_ops->put(d->region, d->region_size);
         memset(d, 0, sizeof(*d));
+}
+
+/* A region for a document of len bytes: its tree takes about five times the text (24-byte
+ * nodes, the scalars, the children), in blocks of 144 KiB and chunks of 128 KiB. */
+static void region_get(struct yf_doc *d, size_t len)
+{
+        size_t got = 0;
+        if (!region_ops || len < YF_REGION_MIN || len > SIZE_MAX / 16)
+                return;
+        d->region = region_ops->get(8 * len + 512 * 1024, &got);
+        d->region_size = d->region ? got : 0;
+        d->region_used = 0;
 }
 
 int yf_load(struct yf_doc *d, const char *text, size_t len)
@@ -568,6 +617,7 @@ int yf_load(struct yf_doc *d, const char *text, size_t len)
         memset(d, 0, sizeof(*d));
         if (!plain_text(text, len))
                 return 0;
+        region_get(d, len);
         long ind = next_content(&r);
         if (ind == -2 && r.n - r.p >= 3 && !memcmp(r.t + r.p, "---", 3) &&
             (r.n - r.p == 3 || r.t[r.p + 3] == '\n')) {

@@ -33,7 +33,23 @@ struct yf_doc {
         struct yf_chunk *chunks;   /* scalar text and children */
         int *scratch;              /* children (ids) of the collections being read */
         size_t n_scratch, cap_scratch;
+        char *region;              /* blocks and chunks come from here first (yf_region_ops) */
+        size_t region_size, region_used;
 };
+
+/* Where a large document's blocks and chunks come from: one region per document, taken before
+ * reading and given back by yf_free. A tree is new memory on every reload (2 MB for a file of
+ * 4,096 forwards), and the daemon backs the region with huge pages (daemon/lib/hugemem.c): a
+ * few faults instead of hundreds. Unset (tests, tools, nestrouterctl), or when `get` returns
+ * NULL or the region fills up, blocks and chunks come from malloc as before. */
+struct yf_region_ops {
+        void *(*get)(size_t want, size_t *got); /* at least want bytes, 16-aligned; or NULL */
+        void (*put)(void *region, size_t size);
+};
+
+/* Files from this size on get a region (smaller ones take a few pages of malloc). */
+#define YF_REGION_MIN (16 * 1024)
+void yf_set_region_ops(const struct yf_region_ops *ops);
 
 /* 1: text read into d (d->root); 0: declined, d holds nothing; -ENOMEM. */
 int yf_load(struct yf_doc *d, const char *text, size_t len);
