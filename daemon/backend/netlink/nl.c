@@ -93,7 +93,6 @@ void nlb_close(struct nlb *b)
         if (b->dump)
                 mnl_socket_close(b->dump);
         free(b->br_ports);
-        free(b->rt_cache);
         memset(b, 0, sizeof(*b));
 }
 
@@ -119,7 +118,8 @@ int nlb_refresh(struct nlb *b)
         return 0;
 }
 
-bool nlb_events_pending(struct nlb *b)
+/* Whether an event is waiting on the event socket (or an error: a lost one). */
+static bool events_pending(struct nlb *b)
 {
         struct pollfd p = {.fd = nl_socket_get_fd(b->mon), .events = POLLIN};
         return poll(&p, 1, 0) != 0;
@@ -128,7 +128,7 @@ bool nlb_events_pending(struct nlb *b)
 int nlb_refresh_changed(struct nlb *b)
 {
         if (b->links && b->addrs && !b->la_stale && b->la_events == b->la_cached &&
-            !nlb_events_pending(b)) {
+            !events_pending(b)) {
                 b->refreshes_skipped++;
                 return 0;
         }
@@ -140,7 +140,6 @@ int nlb_refresh_changed(struct nlb *b)
 void nlb_distrust(struct nlb *b)
 {
         b->la_stale = true;
-        b->rt_stale = true;
 }
 
 int nlb_monitor_fd(struct nlb *b)
@@ -160,7 +159,6 @@ int nlb_monitor_drain(struct nlb *b)
                         overrun = true;
                         b->overruns++;
                         b->la_stale = true;
-                        b->rt_stale = true;
                 }
                 if (r < 0 && r != -NLE_NOMEM && r != -NLE_MSG_OVERFLOW)
                         break;

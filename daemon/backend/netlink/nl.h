@@ -32,14 +32,6 @@ struct nlb {
         unsigned long la_cached;   /* ... when links and addrs were last filled */
         bool la_stale;             /* events were lost, or a resync is due: fill them again */
         unsigned long refreshes, refreshes_skipped; /* by nlb_refresh_changed */
-        /* The last route dump (nl_observe.c), reused while no rtnetlink event of any kind came:
-         * a link going down or an address going away takes routes with it without a route
-         * event, but not without its own. */
-        void *rt_cache;
-        size_t n_rt_cache;
-        unsigned long rt_events;   /* `events` when it was dumped */
-        bool rt_stale;             /* events were lost, or a resync is due */
-        unsigned long route_dumps, route_dumps_skipped;
         /* The guest bridge's ports as last seen (libvirt's taps, ports we were told about): a
          * bridge that is deleted takes them all with it, and its new instance gets them back */
         int br_ifindex;
@@ -63,10 +55,7 @@ int nlb_refresh(struct nlb *b);
  * due (every change to a link or an IPv4 address sends one; ours too). 1 when it dumped, 0 when
  * it did not need to, <0 on error. A reload that adds a forward reads no link. */
 int nlb_refresh_changed(struct nlb *b);
-/* Whether an event is waiting on the event socket (or an error: a lost one). */
-bool nlb_events_pending(struct nlb *b);
-/* The next nlb_refresh_changed and route observation dump whatever the events said (the
- * periodic resync). */
+/* The next nlb_refresh_changed dumps whatever the events said (the periodic resync). */
 void nlb_distrust(struct nlb *b);
 
 /* Every interface as the kernel shows it (name, MAC, master, addresses: core/model/uplinks.h), from

@@ -275,52 +275,25 @@ static int mark_dups(struct rt_seen *v, size_t n)
         return 0;
 }
 
-/* The routes as the kernel has them: the last dump while no rtnetlink event came since (none
- * waiting, none lost, no resync due), else a new one, kept for the next pass. */
-static int routes_now(struct nlb *b, const struct rt_seen **out, size_t *n_out)
+static int observe_routes(struct nlb *b, const struct nr_desired *w, struct nr_observed *h)
 {
         struct rt_seen *v = NULL;
-        size_t n = 0;
-        if (b->rt_cache && !b->rt_stale && b->rt_events == b->events &&
-            !nlb_events_pending(b)) {
-                b->route_dumps_skipped++;
-                *out = b->rt_cache;
-                *n_out = b->n_rt_cache;
-                return 0;
-        }
-        b->route_dumps++;
-        unsigned long events = b->events;
+        size_t n = 0, k = 0;
         int r = route_dump(b, &v, &n);
         if (r >= 0)
                 r = mark_dups(v, n);
-        if (r < 0) {
-                free(v);
-                return r;
-        }
-        free(b->rt_cache);
-        b->rt_cache = v;
-        b->n_rt_cache = n;
-        b->rt_events = events;
-        b->rt_stale = false;
-        *out = v;
-        *n_out = n;
-        return 0;
-}
-
-static int observe_routes(struct nlb *b, const struct nr_desired *w, struct nr_observed *h)
-{
-        const struct rt_seen *v;
-        size_t n = 0;
-        int r = routes_now(b, &v, &n);
-        if (r >= 0 && n && !(h->routes = malloc(n * sizeof(*h->routes))))
-                r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const struct rt_seen *s = &v[i];
                 if (s->dup || s->type != RTN_UNICAST ||
                     (s->or.protocol != w->route_protocol && !key_wanted(w, &s->or.r)))
                         continue;
-                h->routes[h->n_routes++] = s->or;
+                v[k++] = *s; /* kept in place: k <= i */
         }
+        if (r >= 0 && k && !(h->routes = malloc(k * sizeof(*h->routes))))
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < k; i++)
+                h->routes[h->n_routes++] = v[i].or;
+        free(v);
         return r;
 }
 
