@@ -193,7 +193,7 @@ static int reconcile(struct nr_daemon *d)
         struct nr_pass_result res;
         uint64_t t0 = now_usec();
         bool reloaded = d->config_changed;
-        int r = nlb_refresh_changed(&d->nl);
+        int r = nlb_refresh(&d->nl);
         if (r >= 0)
                 r = daemon_build_desired(d, &want);
         if (r < 0)
@@ -268,7 +268,7 @@ void daemon_engine_init(struct nr_daemon *d)
         engine_init(&d->eng, &d->n, d->last_error, sizeof(d->last_error), engine_clock,
                     engine_say, d);
         engine_set_backend(&d->eng, NR_BACKEND_NETLINK, &nlb_ops, &d->nl);
-        engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, &d->sysctl);
+        engine_set_backend(&d->eng, NR_BACKEND_SYSCTL, &sysctl_ops, NULL);
         engine_set_backend(&d->eng, NR_BACKEND_NFT, &nftb_ops, &d->nft);
         engine_set_backend(&d->eng, NR_BACKEND_DNSMASQ, &dmb_ops, &d->dm);
         engine_set_backend(&d->eng, NR_BACKEND_BGP, &bgpb_ops, &d->bgp);

@@ -12,7 +12,6 @@
 #include "backend/dnsmasq/dm.h"
 #include "backend/netlink/nl.h"
 #include "backend/nft/nft.h"
-#include "backend/sysctl/sysctl.h"
 #include "backend/virt/virt.h"
 #include "control/confirm.h"
 #include "core/config/config.h"
@@ -66,7 +65,6 @@ struct nr_daemon {
         uint64_t last_pass_usec;   /* duration of the last pass */
         struct nlb nl;
         struct nftb nft;
-        struct sysctlb sysctl;     /* the sysctl keys, open between passes */
         struct dmb dm;
         struct bgpb bgp;           /* BIRD (bgp:) */
         struct virtb virt;         /* nested guests: own pass and timer, libvirt in a helper */

@@ -92,7 +92,6 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
         struct nr_daemon *d = userdata;
         sd_event_source_set_time(s, usec + resync_usec());
         nftb_distrust(&d->nft); /* belt and braces: list the table whatever the events said */
-        nlb_distrust(&d->nl);   /* ... and dump links and addresses */
         log_debug("periodic resync: a full pass, the nft table listed");
         daemon_schedule(d, 0);
         return 0;
@@ -204,7 +203,6 @@ static void daemon_free(struct nr_daemon *d)
         bgpb_close(&d->bgp); /* BIRD stays: its routes stay advertised */
         nftb_close(&d->nft);
         nlb_close(&d->nl);
-        sysctlb_close(&d->sysctl);
         engine_free(&d->eng);
         free(d->owned_text);
         if (d->have_prev)

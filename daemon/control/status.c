@@ -49,13 +49,12 @@ static void j_counters(struct nr_buf *b, const struct nr_daemon *d)
         const struct nr_counters *n = &d->n;
         buf_printf(b, "\"counters\":{\"passes\":%llu,\"writes\":%llu,\"failures\":%llu,"
                       "\"reloads\":%llu,\"reloads_rejected\":%llu,\"events_netlink\":%llu,"
-                      "\"events_nft\":%llu,\"overruns\":%llu,\"link_dumps\":%lu,"
-                      "\"link_dumps_skipped\":%lu,\"repairs\":{",
+                      "\"events_nft\":%llu,\"overruns\":%llu,\"repairs\":{",
                    (unsigned long long)n->passes, (unsigned long long)n->writes,
                    (unsigned long long)n->failures, (unsigned long long)n->reloads,
                    (unsigned long long)n->reloads_rejected,
                    (unsigned long long)n->events_netlink, (unsigned long long)n->events_nft,
-                   (unsigned long long)n->overruns, d->nl.refreshes, d->nl.refreshes_skipped);
+                   (unsigned long long)n->overruns);
         for (int i = 0; i < NR_OBJ_COUNT; i++)
                 buf_printf(b, "%s\"%s\":%llu", i ? "," : "", plan_obj_name(i),
                            (unsigned long long)n->repairs[i]);

@@ -124,13 +124,10 @@ drift "route 172.16.0.0/22 replaced with gateway 10.0.1.99 (same key, proto 78)"
 drift "default route of table 1001 deleted" route \
         'R ip route del default table 1001' \
         'rt default table 1001 | grep -q "^default via 10.0.0.1 dev eth0 proto 78"'
-ld0=$(sj .counters.link_dumps)
 drift "address 10.0.2.1/24 removed from nr0" address \
         'R ip addr del 10.0.2.1/24 dev nr0' \
         'R ip -4 -o addr show dev nr0 | grep -q " 10.0.2.1/24 " &&
          rt 10.0.2.0/24 table 1001 | grep -q "dev nr0 proto 78 scope link src 10.0.2.1"'
-expect "its address event made the pass dump links and addresses again (counters.link_dumps)" \
-        "$(sj .counters.link_dumps)" -gt "$ld0"
 drift "address 10.0.1.4/24 removed from eth1 (NIC2)" address \
         'R ip addr del 10.0.1.4/24 dev eth1' \
         'R ip -4 -o addr show dev eth1 | grep -q " 10.0.1.4/24 " &&
@@ -143,12 +140,10 @@ run "after the bridge went down and up, nrt-tp0 and vg-web1 are still ports of n
 drift "nft table inet nestrouter deleted" nft \
         'R nft delete table inet nestrouter' \
         'nft_same'
-h=$(nft_handle forward fwd-guest-imds) ls0=$(sj .counters.link_dumps_skipped)
+h=$(nft_handle forward fwd-guest-imds)
 drift "nft rule fwd-guest-imds deleted (handle ${h:-?})" nft \
         'R nft delete rule inet nestrouter forward handle "${h:-0}"' \
         'nft_same'
-expect "no link or address changed meanwhile: its pass read no links (counters.link_dumps_skipped)" \
-        "$(sj .counters.link_dumps_skipped)" -gt "$ls0"
 h=$(nft_handle postrouting post-masq-nat)
 drift "nft rule post-masq-nat deleted (handle ${h:-?})" nft \
         'R nft delete rule inet nestrouter postrouting handle "${h:-0}"' \

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if.h>
@@ -50,9 +49,6 @@ static int on_event(struct nl_msg *msg, void *arg)
         b->events++;
         if (type == RTM_NEWLINK || type == RTM_DELLINK)
                 b->link_events++;
-        if (type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWADDR ||
-            type == RTM_DELADDR)
-                b->la_events++;
         return NL_OK;
 }
 
@@ -113,33 +109,7 @@ int nlb_refresh(struct nlb *b)
                 nl_cache_free(b->addrs);
         b->links = links;
         b->addrs = addrs;
-        b->la_cached = b->la_events;
-        b->la_stale = false;
         return 0;
-}
-
-/* Whether an event is waiting on the event socket (or an error: a lost one). */
-static bool events_pending(struct nlb *b)
-{
-        struct pollfd p = {.fd = nl_socket_get_fd(b->mon), .events = POLLIN};
-        return poll(&p, 1, 0) != 0;
-}
-
-int nlb_refresh_changed(struct nlb *b)
-{
-        if (b->links && b->addrs && !b->la_stale && b->la_events == b->la_cached &&
-            !events_pending(b)) {
-                b->refreshes_skipped++;
-                return 0;
-        }
-        b->refreshes++;
-        int r = nlb_refresh(b);
-        return r < 0 ? r : 1;
-}
-
-void nlb_distrust(struct nlb *b)
-{
-        b->la_stale = true;
 }
 
 int nlb_monitor_fd(struct nlb *b)
@@ -158,7 +128,6 @@ int nlb_monitor_drain(struct nlb *b)
                 if (r == -NLE_NOMEM || r == -NLE_MSG_OVERFLOW) {
                         overrun = true;
                         b->overruns++;
-                        b->la_stale = true;
                 }
                 if (r < 0 && r != -NLE_NOMEM && r != -NLE_MSG_OVERFLOW)
                         break;

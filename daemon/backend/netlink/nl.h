@@ -28,10 +28,6 @@ struct nlb {
         unsigned long events;      /* event messages seen */
         unsigned long link_events; /* of which links appeared, changed or went away */
         unsigned long overruns;    /* ENOBUFS on the event socket */
-        unsigned long la_events;   /* link and address events seen */
-        unsigned long la_cached;   /* ... when links and addrs were last filled */
-        bool la_stale;             /* events were lost, or a resync is due: fill them again */
-        unsigned long refreshes, refreshes_skipped; /* by nlb_refresh_changed */
         /* The guest bridge's ports as last seen (libvirt's taps, ports we were told about): a
          * bridge that is deleted takes them all with it, and its new instance gets them back */
         int br_ifindex;
@@ -50,13 +46,6 @@ void nlb_close(struct nlb *b);
 
 /* Re-dump links and addresses (used by facts and observe of one reconcile pass). */
 int nlb_refresh(struct nlb *b);
-/* The same for a pass, unless the caches are known to be current: no link or address event came
- * since they were filled, none is waiting on the event socket, none was lost and no resync is
- * due (every change to a link or an IPv4 address sends one; ours too). 1 when it dumped, 0 when
- * it did not need to, <0 on error. A reload that adds a forward reads no link. */
-int nlb_refresh_changed(struct nlb *b);
-/* The next nlb_refresh_changed dumps whatever the events said (the periodic resync). */
-void nlb_distrust(struct nlb *b);
 
 /* Every interface as the kernel shows it (name, MAC, master, addresses: core/model/uplinks.h), from
  * the cache of the last nlb_refresh; which one is an uplink or a port of the guest bridge is
