@@ -431,9 +431,9 @@ static int send_batch(struct nftb *b, const void *batch, size_t len)
 
 /* One transaction that changes the table, with the generations around it: when ours is the
  * only commit in between, a lost-events overrun later can be told apart from a foreign one.
- * Either a script for libnftables (cmd) or our own batch (ops, encoded for the table `t` they
- * lead to). The cache libnftables built for a script is dropped by nftb_settle, once the pass
- * has been reported (dropping it is a command of its own). */
+ * Either a script for libnftables (cmd) or a batch nft_wire.c encoded (batch, len). The cache
+ * libnftables built for a script is dropped by nftb_settle, once the pass has been reported
+ * (dropping it is a command of its own). */
 static int commit(struct nftb *b, const char *cmd, const void *batch, size_t len, char *err,
                   size_t errlen)
 {
