@@ -107,13 +107,26 @@ static void j_nft(struct nr_buf *b, struct nr_daemon *d)
                    d->nft.foreign_commits,
                    d->nft.trusted ? "true" : "false", d->nft.save_errno ? "false" : "true",
                    d->nft.save_errno && d->nft.spare_saved ? "true" : "false");
-        if (nftb_counters(&d->nft, &c) >= 0)
-                for (size_t i = 0; i < c.n; i++)
-                        buf_printf(b, "%s{\"chain\":\"%s\",\"id\":\"%s\",\"packets\":%llu,"
-                                      "\"bytes\":%llu}",
-                                   i ? "," : "", c.v[i].chain, c.v[i].id,
-                                   (unsigned long long)c.v[i].packets,
-                                   (unsigned long long)c.v[i].bytes);
+        bool ok = nftb_counters(&d->nft, &c) >= 0;
+        /* rules by chain and comment id, then the named counters (one per port forward) */
+        for (int objects = 0; objects < 2; objects++) {
+                const char *sep = "";
+                if (objects)
+                        buf_puts(b, "],\"counters\":[");
+                for (size_t i = 0; ok && i < c.n; i++) {
+                        const struct nftd_counter *e = &c.v[i];
+                        if ((e->chain[0] == 0) != objects)
+                                continue;
+                        buf_puts(b, sep);
+                        sep = ",";
+                        if (!objects)
+                                buf_printf(b, "{\"chain\":\"%s\",\"id\":", e->chain);
+                        else
+                                buf_puts(b, "{\"name\":");
+                        buf_printf(b, "\"%s\",\"packets\":%llu,\"bytes\":%llu}", e->id,
+                                   (unsigned long long)e->packets, (unsigned long long)e->bytes);
+                }
+        }
         nftd_counters_free(&c);
         buf_printf(b, "]},\"dnsmasq\":{\"pid\":%d,\"starts\":%u,\"crashes\":%u",
                    (int)d->dm.sup.pid, d->dm.sup.starts, d->dm.sup.crashes);

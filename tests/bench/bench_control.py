@@ -185,9 +185,10 @@ def reload_one_forward(d, base_cfg, rounds):
     nftmon.stop()
     ipmon.stop()
     c1 = d.status()
-    # the forward itself: its elements and its counting rule in pf_count (per-forward metrics)
+    # the forward itself: its elements and its named counter (per-forward metrics)
     other_nft = [l for l in nft_lines if not re.match(
-        r"(add element inet nestrouter (pf_dnat|pf_open|pf_from) |add rule inet nestrouter pf_count |# new generation )", l)]
+        r"(add element inet nestrouter (pf_dnat|pf_open|pf_from|pf_count_tcp|pf_count_udp) "
+        r"|add counter inet nestrouter fwd-pf-(tcp|udp)-[0-9]+ |# new generation )", l)]
     return {
         "rounds": rounds, "reload_to_pass_done_s": times, "median_s": B.median(times),
         "ctl_reload_returns_s": ctl_s, "status_last_pass_s": passes,

@@ -41,11 +41,6 @@ static void parse(const char *path, struct nftm_table **t)
                 fprintf(stderr, "%s: parse: %s\n", path, strerror(-r));
                 exit(2);
         }
-        /* what a listing cannot say but the daemon's table does (render_nft.c): the per-forward
-         * counters run in any order, so a new forward's rule is simply appended */
-        for (size_t i = 0; i < (*t)->n_chains; i++)
-                if (!strcmp(nftm_str(*t, (*t)->chains[i].name), "pf_count"))
-                        (*t)->chains[i].unordered = true;
 }
 
 /* exit 0 and the script on stdout, or exit 3 when the table must be recreated */
@@ -156,15 +151,28 @@ static int cmd_counters(const char *listing_p)
         char *listing = slurp(listing_p);
         if (nftd_parse_counters(listing, &c) < 0)
                 return 2;
-        for (size_t i = 0; i < c.n; i++)
-                printf("%s %s %" PRIu64 " %" PRIu64 "\n", c.v[i].chain, c.v[i].id,
-                       c.v[i].packets, c.v[i].bytes);
+        for (size_t i = 0; i < c.n; i++) /* a named counter's "chain" is @counter */
+                printf("%s %s %" PRIu64 " %" PRIu64 "\n",
+                       c.v[i].chain[0] ? c.v[i].chain : "@counter", c.v[i].id, c.v[i].packets,
+                       c.v[i].bytes);
         nftd_counters_free(&c);
         free(listing);
         return 0;
 }
 
-/* rules (chain id) with the same text in both renderings: the delta must leave them alone */
+/* Whether a rule has a counter of its own (`counter`, not `counter name ...`, which refers to a
+ * named one). */
+static bool own_counter(const char *text)
+{
+        for (const char *p = text; (p = strstr(p, "counter")); p += 7)
+                if ((p == text || p[-1] == ' ') && (!p[7] || (p[7] == ' ' &&
+                                                              strncmp(p + 8, "name ", 5))))
+                        return true;
+        return false;
+}
+
+/* rules (chain id, and "-" when the rule has no counter of its own) with the same text in both
+ * renderings, and named counters (@counter NAME) in both: the delta must leave them alone */
 static int cmd_untouched(const char *old_p, const char *new_p)
 {
         struct nftm_table *o, *n;
@@ -180,8 +188,19 @@ static int cmd_untouched(const char *old_p, const char *new_p)
                                             nftm_str(o, oc->rules[m].id)) &&
                                     !strcmp(nftm_str(n, nc->rules[j].text),
                                             nftm_str(o, oc->rules[m].text)))
-                                        printf("%s %s\n", nftm_str(n, nc->name),
-                                               nftm_str(n, nc->rules[j].id));
+                                        printf("%s %s%s\n", nftm_str(n, nc->name),
+                                               nftm_str(n, nc->rules[j].id),
+                                               own_counter(nftm_str(n, nc->rules[j].text))
+                                                       ? ""
+                                                       : " -");
+        }
+        for (size_t i = 0; i < n->n_sets; i++) {
+                const struct nftm_set *ns = &n->sets[i];
+                const struct nftm_set *os = nftm_find_set(o, nftm_str(n, ns->name));
+                for (size_t j = 0; ns->objects && os && os->objects && j < ns->n_elems; j++)
+                        for (size_t m = 0; m < os->n_elems; m++)
+                                if (!strcmp(nftm_str(n, ns->elems[j]), nftm_str(o, os->elems[m])))
+                                        printf("@counter %s\n", nftm_str(n, ns->elems[j]));
         }
         nftm_unref(o);
         nftm_unref(n);

@@ -119,7 +119,7 @@ if v=$(grows "$RULE" "${rule0:-0}"); then pass "scrape: $RULE grew ${rule0:-?} -
 else fail "scrape: $RULE grew (still ${v}, was ${rule0:-?})"; fi
 same_as_status() { [ "$(series "$RULE")" = "$(rule_packets pre-pf-from)" ]; }
 run "... and comes to equal the rule counter nestrouterctl status shows" wait_for 30 same_as_status
-# per forward, both directions of every packet (pf_count's fwd-pf-tcp-3390)
+# per forward, both directions of every packet (its named counter fwd-pf-tcp-3390)
 # (node exporter sorts the labels by name)
 FWD='nestrouter_port_forward_packets_total{name="web1",port="3390",proto="tcp",target="10.0.2.10:3389"}'
 fwd_many() { v=$(series "$FWD") && [ "${v:-0}" -ge 8 ]; }
@@ -135,7 +135,7 @@ else fail "scrape: $MD grew (still ${v}, was ${md0:-?})"; fi
 
 # ---------------------------------------------------------------- reload: a new forward
 # the open forward of daemon-open-forward.yaml (tcp 8080 -> web1:7777), metrics section kept:
-# a delta (its counting rule added alone), and its own series
+# a delta (its counter and elements added alone), and its own series
 full0=$(sj .nft.full_applies) delta0=$(sj .nft.delta_applies)
 { cat "$DL_HERE/daemon-open-forward.yaml"; echo "$METRICS_YAML"; } >"$CFG"
 run "nestrouterctl reload (adds tcp 8080 -> web1:7777) exits 0" ctl reload
@@ -146,7 +146,10 @@ F8='nestrouter_port_forward_packets_total{name="web1",port="8080",proto="tcp",ta
 check "internet host -> 10.0.0.4:8080 reaches web1:7777" "$INET_IP" vnet whoami inet "$NIC1_IP" 8080
 if v=$(grows "$F8" 0); then pass "scrape: $F8 appeared and counts ($v)"
 else fail "scrape: $F8 appeared and counts (got ${v})"; fi
-pf3390() { R nft list chain inet nestrouter pf_count | sed -n 's/.*proto-dst 3390 counter packets \([0-9]*\).*/\1/p'; }
+pf3390() {
+        R nft list counter inet nestrouter fwd-pf-tcp-3390 |
+                sed -n 's/^[[:space:]]*packets \([0-9]*\) bytes.*/\1/p'
+}
 expect "... and the 3390 forward's counter survived the reload ($(pf3390) packets)" "$(pf3390)" -ge 8
 
 # ---------------------------------------------------------------- drift: repairs, debug toggle

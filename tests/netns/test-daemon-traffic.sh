@@ -70,12 +70,12 @@ expect "post-hairpin counted the hairpinned connections" "$(rule_packets post-ha
 # After a UDP flow web1 -> internet is established, 200 more exchanges (400 forwarded packets)
 # must all be counted by fwd-established and none by a later rule of the chain (a few packets
 # of other traffic are tolerated). A port-forwarded TCP connection: its SYN and SYN/ACK both
-# reach the MSS clamp, and pf_count sees every packet of it (handshake through fwd-to-pf-count,
-# the rest through fwd-established's pf_established).
+# reach the MSS clamp, and the forward's named counter (through pf_count) sees every packet of it
+# (handshake through fwd-to-pf-count, the rest through fwd-established's pf_established).
 fwd_counters() {
         ctl status --json |
-                jq -r '.nft.rules[] | select(.chain == "forward" or .chain == "pf_established"
-                        or .chain == "pf_count") | "\(.id) \(.packets)"'
+                jq -r '(.nft.rules[] | select(.chain == "forward" or .chain == "pf_established")
+                        | "\(.id) \(.packets)"), (.nft.counters[] | "\(.name) \(.packets)")'
 }
 # delta BEFORE AFTER ID: how much the rule's counter rose
 delta() {
@@ -117,7 +117,8 @@ expect "the MSS clamp saw its SYN and SYN/ACK (fwd-mss-clamp rose by ${mss:-?} >
 hs=$(delta "$W/pf0" "$W/pf1" fwd-to-pf-count) ep=$(delta "$W/pf0" "$W/pf1" fwd-est-pf-count)
 pf=$(delta "$W/pf0" "$W/pf1" fwd-pf-tcp-3390)
 expect "its established packets took fwd-established -> pf_established (${ep:-?} > 0)" "${ep:-0}" -gt 0
-expect "pf_count counted every packet once (fwd-pf-tcp-3390 +${pf:-?} = handshake ${hs:-?} + established ${ep:-?})" \
+pf_msg="its named counter counted every packet once"
+expect "$pf_msg (fwd-pf-tcp-3390 +${pf:-?} = handshake ${hs:-?} + established ${ep:-?})" \
         "${pf:-0}" -eq $((${hs:-0} + ${ep:-0}))
 vnet kill inet udpecho
 

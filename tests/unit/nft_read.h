@@ -1,9 +1,9 @@
 /* Tests only: a table written as nft text (the renderers' shape, or a hand-written fixture) read
  * into the model (nft_model.h), so that delta fixtures stay readable texts. The daemon never
  * reads its own text back; this is not part of it. Blank and '#' lines are skipped; table-level
- * lines other than `comment` (and blocks other than sets, maps and chains) are folded into the
- * table's comment, set lines other than type/flags interval/comment into its type, so that a
- * change to them changes the table's structure. */
+ * lines other than `comment` (and blocks other than sets, maps, chains and counters) are folded
+ * into the table's comment, set lines other than type/flags interval/comment into its type, so
+ * that a change to them changes the table's structure. */
 #pragma once
 
 #include <errno.h>
@@ -180,6 +180,20 @@ static int nftr_chain(struct nftr *x, struct nftm_table *t, const char *name)
         return -EINVAL;
 }
 
+/* `counter NAME { ... }`: one more name in the table's group of counters (the model keeps the
+ * named counters of a table as one group, written before the sets). What the block holds
+ * (a listing's packets and bytes) is not part of the model. */
+static int nftr_counter(struct nftr *x, struct nftm_table *t, const char *name)
+{
+        if (!t->n_sets || !t->sets[t->n_sets - 1].objects)
+                nftm_objects(t, "counters", "counter");
+        nftm_elem(t, "%s", name);
+        while (nftr_line(x))
+                if (!strcmp(x->line, "}"))
+                        return 0;
+        return -EINVAL;
+}
+
 /* Blocks the model has no place for become part of the table's comment. */
 static int nftr_opaque(struct nftr *x, char *top, size_t size)
 {
@@ -215,6 +229,8 @@ static int nft_read(const char *text, struct nftm_table **out)
                         r = nftr_set(&x, t, sub, true);
                 else if (nftr_opener(l, "chain", sub))
                         r = nftr_chain(&x, t, sub);
+                else if (nftr_opener(l, "counter", sub))
+                        r = nftr_counter(&x, t, sub);
                 else if (l[strlen(l) - 1] == '{')
                         r = nftr_opaque(&x, top, sizeof(top));
                 else if (!strncmp(l, "comment \"", 9) && l[strlen(l) - 1] == '"' && !top[0])

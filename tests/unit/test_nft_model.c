@@ -127,6 +127,45 @@ static void dump_and_load(void **state)
         nftm_unref(t);
 }
 
+/* Named counters: a group whose elements are counter names, written before the sets (maps
+ * refer to them), part of the digests, and kept by the dump as a group of its own. */
+static void named_counters(void **state)
+{
+        (void)state;
+        struct nftm_table *t = nftm_new("inet", "nr", ""), *v = nftm_new("inet", "nr", "");
+        struct nftm_table *u = NULL;
+        nftm_set(t, true, "refs", "inet_service : counter", false, "");
+        nftm_elem(t, "80 : \"c80\"");
+        nftm_objects(t, "counters", "counter");
+        nftm_elem(t, "c80");
+        nftm_elem(t, "c81");
+        assert_int_equal(nftm_finish(t), 0);
+        assert_true(t->sets[1].objects);
+        char *s = nftm_text(t);
+        assert_string_equal(s, "table inet nr {\n"
+                               "\n\tcounter c80 {\n\t}\n\n\tcounter c81 {\n\t}\n"
+                               "\n\tmap refs {\n\t\ttype inet_service : counter\n"
+                               "\t\tcomment \"\"\n\t\telements = { 80 : \"c80\" }\n\t}\n}\n");
+        free(s);
+        /* the same names as a plain set is another table */
+        nftm_set(v, true, "refs", "inet_service : counter", false, "");
+        nftm_elem(v, "80 : \"c80\"");
+        nftm_set(v, false, "counters", "counter", false, "");
+        nftm_elem(v, "c80");
+        nftm_elem(v, "c81");
+        assert_int_equal(nftm_finish(v), 0);
+        assert_false(nftm_equal(t, v));
+        char *d = nftm_dump(t);
+        assert_int_equal(nftm_load(d, &u), 0);
+        assert_true(nftm_equal(t, u));
+        assert_true(u->sets[1].objects);
+        assert_int_equal(u->sets[1].n_elems, 2);
+        free(d);
+        nftm_unref(u);
+        nftm_unref(v);
+        nftm_unref(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -134,6 +173,7 @@ int main(void)
                 cmocka_unit_test(digests),
                 cmocka_unit_test(hash_is_xxh64),
                 cmocka_unit_test(dump_and_load),
+                cmocka_unit_test(named_counters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

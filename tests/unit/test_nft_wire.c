@@ -49,6 +49,8 @@ static struct nftm_table *inet_table(void)
         nftm_set(t, false, "pf_open", "inet_proto . inet_service", false, "");
         nftm_set(t, false, "pf_from", "ipv4_addr . inet_proto . inet_service", true, "");
         nftm_set(t, false, "v6", "ipv6_addr", false, "");
+        nftm_objects(t, "pf_counters", "counter");
+        nftm_set(t, true, "pf_tcp", "inet_service : counter", false, "");
         nftm_chain(t, "pf_count", NULL);
         assert_int_equal(nftm_finish(t), 0);
         return t;
@@ -137,15 +139,20 @@ static void assert_frame(const struct nlmsghdr *h, uint16_t type, uint32_t seq)
 static const char DNAT_ADD[] =
         "06000100740000000c00020070665f646e6174002800038024000180100001800c000100060000009c5300"
         "00100002800c0001000a00020a1f900000";
-/* add rule inet t pf_count meta l4proto udp ct original proto-dst 40019 counter comment
- * "fwd-pf-udp-40019" */
-static const char RULE_ADD[] =
-        "06000100740000000d00020070665f636f756e7400000000bc00048024000180090001006d657461000000"
-        "0014000280080002000000001008000100000000012c00018008000100636d700020000280080001000000"
-        "000108000200000000000c00038005000100110000002800018007000100637400001c0002800800020000"
-        "00000c080001000000000105000300000000002c00018008000100636d7000200002800800010000000001"
-        "08000200000000000c000380060001009c530000140001800c000100636f756e7465720004000280170007"
-        "0000116677642d70662d7564702d34303031390000";
+/* add counter inet t fwd-pf-tcp-99 */
+static const char OBJ_ADD[] =
+        "0600010074000000120002006677642d70662d7463702d393900000008000300000000011c0004800c0001"
+        "0000000000000000000c0002000000000000000000";
+/* add element inet t pf_tcp { 99 : "fwd-pf-tcp-99" } */
+static const char REF_ADD[] =
+        "06000100740000000b00020070665f746370000028000380240001800c000180060001000063000012000900"
+        "6677642d70662d7463702d3939000000";
+/* delete element inet t pf_tcp { 99 } */
+static const char REF_DEL[] =
+        "06000100740000000b00020070665f746370000014000380100001800c0001800600010000630000";
+/* delete counter inet t fwd-pf-tcp-99 */
+static const char OBJ_DEL[] =
+        "0600010074000000120002006677642d70662d7463702d3939000000080003000000000104000480";
 /* delete element inet t pf_dnat { tcp . 40019 } */
 static const char DNAT_DEL[] =
         "06000100740000000c00020070665f646e6174001800038014000180100001800c000100060000009c5300"
@@ -166,33 +173,45 @@ static const char MACS_ADD[] =
         "06000100740000000f000200626f756e645f6d61637300001800038014000180100001800a000100525400"
         "1234560000";
 
+static struct nftd_op obj(enum nftd_op_kind kind, const char *type, const char *name)
+{
+        return (struct nftd_op){kind, type, name, strlen(name), NULL, 0};
+}
+
 static void wire_inet(void **state)
 {
         (void)state;
         const char *dnat = "tcp . 40019 : 10.0.2.10 . 8080";
         struct nftd_op v[] = {
+                obj(NFTD_OBJ_ADD, "counter", "fwd-pf-tcp-99"),
                 elem(NFTD_ELEM_ADD, "pf_dnat", dnat, 0),
-                rule(NFTD_RULE_APPEND, "pf_count",
-                     "meta l4proto udp ct original proto-dst 40019 counter", "fwd-pf-udp-40019", 0),
+                elem(NFTD_ELEM_ADD, "pf_tcp", "99 : \"fwd-pf-tcp-99\"", 0),
                 elem(NFTD_ELEM_DELETE, "pf_dnat", dnat, strlen("tcp . 40019")), /* a map's key */
+                elem(NFTD_ELEM_DELETE, "pf_tcp", "99", 0),
                 rule(NFTD_RULE_DELETE, "pf_count", NULL, NULL, 5),
+                obj(NFTD_OBJ_DELETE, "counter", "fwd-pf-tcp-99"),
         };
-        struct nftd_ops ops = {"inet", "t", v, 4};
-        const struct nlmsghdr *m[8];
+        struct nftd_ops ops = {"inet", "t", v, 7};
+        const struct nlmsghdr *m[10];
         S.t = inet_table();
         assert_int_equal(nftw_batch(&ops, S.t, 7, &S.batch, &S.len), 0);
-        assert_int_equal(messages(m, 8), 6);
+        assert_int_equal(messages(m, 10), 9);
         assert_frame(m[0], NFNL_MSG_BATCH_BEGIN, 7);
-        assert_msg(m[1], NFT(NFT_MSG_NEWSETELEM), NLM_F_REQUEST | NLM_F_CREATE, 8, NFPROTO_INET);
-        assert_payload(m[1], DNAT_ADD);
-        assert_msg(m[2], NFT(NFT_MSG_NEWRULE), NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND, 9,
-                   NFPROTO_INET);
-        assert_payload(m[2], RULE_ADD);
-        assert_msg(m[3], NFT(NFT_MSG_DELSETELEM), NLM_F_REQUEST, 10, NFPROTO_INET);
-        assert_payload(m[3], DNAT_DEL);
-        assert_msg(m[4], NFT(NFT_MSG_DELRULE), NLM_F_REQUEST, 11, NFPROTO_INET);
-        assert_payload(m[4], RULE_DEL);
-        assert_frame(m[5], NFNL_MSG_BATCH_END, 12);
+        assert_msg(m[1], NFT(NFT_MSG_NEWOBJ), NLM_F_REQUEST | NLM_F_CREATE, 8, NFPROTO_INET);
+        assert_payload(m[1], OBJ_ADD);
+        assert_msg(m[2], NFT(NFT_MSG_NEWSETELEM), NLM_F_REQUEST | NLM_F_CREATE, 9, NFPROTO_INET);
+        assert_payload(m[2], DNAT_ADD);
+        assert_msg(m[3], NFT(NFT_MSG_NEWSETELEM), NLM_F_REQUEST | NLM_F_CREATE, 10, NFPROTO_INET);
+        assert_payload(m[3], REF_ADD);
+        assert_msg(m[4], NFT(NFT_MSG_DELSETELEM), NLM_F_REQUEST, 11, NFPROTO_INET);
+        assert_payload(m[4], DNAT_DEL);
+        assert_msg(m[5], NFT(NFT_MSG_DELSETELEM), NLM_F_REQUEST, 12, NFPROTO_INET);
+        assert_payload(m[5], REF_DEL);
+        assert_msg(m[6], NFT(NFT_MSG_DELRULE), NLM_F_REQUEST, 13, NFPROTO_INET);
+        assert_payload(m[6], RULE_DEL);
+        assert_msg(m[7], NFT(NFT_MSG_DELOBJ), NLM_F_REQUEST, 14, NFPROTO_INET);
+        assert_payload(m[7], OBJ_DEL);
+        assert_frame(m[8], NFNL_MSG_BATCH_END, 15);
 }
 
 static void wire_bridge(void **state)
@@ -258,7 +277,7 @@ static void wire_runs(void **state)
 static void wire_declines(void **state)
 {
         (void)state;
-        const char *pf = "meta l4proto tcp ct original proto-dst 80 counter";
+        const char *pf = "meta l4proto tcp counter name ct original proto-dst map @pf_tcp";
         struct {
                 const char *family;
                 struct nftd_op op;
@@ -280,13 +299,15 @@ static void wire_declines(void **state)
                 {"inet", rule(NFTD_RULE_AFTER, "pf_count", pf, "x", 3)},
                 {"inet", rule(NFTD_RULE_BEFORE, "pf_count", pf, "x", 3)},
                 {"inet", rule(NFTD_RULE_REPLACE, "pf_count", pf, "x", 3)},
-                {"inet", rule(NFTD_RULE_APPEND, "pf_count", "tcp dport 22 counter accept", "x", 0)},
-                {"inet", rule(NFTD_RULE_APPEND, "pf_count",
-                              "meta l4proto tcp ct original proto-dst 80 counter accept", "x", 0)},
-                {"inet", rule(NFTD_RULE_APPEND, "pf_count",
-                              "meta l4proto tcp ct original proto-dst 80", "x", 0)},
-                {"inet", rule(NFTD_RULE_APPEND, "pf_count",
-                              "meta l4proto tcp ct original proto-dst 70000 counter", "x", 0)},
+                {"inet", rule(NFTD_RULE_APPEND, "pf_count", pf, "x", 0)},
+                {"inet", obj(NFTD_OBJ_ADD, "quota", "q1")},
+                {"inet", obj(NFTD_OBJ_ADD, "counter", "a\"b")},
+                {"inet", obj(NFTD_OBJ_ADD, "counter", "")},
+                {"inet", obj(NFTD_OBJ_DELETE, "counter", "a b")},
+                {"inet", elem(NFTD_ELEM_ADD, "pf_tcp", "99 : fwd-pf-tcp-99", 0)},
+                {"inet", elem(NFTD_ELEM_ADD, "pf_tcp", "99 : \"\"", 0)},
+                {"inet", elem(NFTD_ELEM_ADD, "pf_tcp", "99", 0)},
+                {"inet", elem(NFTD_ELEM_ADD, "pf_counters", "fwd-pf-tcp-99", 0)},
                 {"bridge", elem(NFTD_ELEM_ADD, "ports", "\"tap*\"", 0)},
                 {"bridge", elem(NFTD_ELEM_ADD, "ports", "tap0", 0)},
                 {"bridge", elem(NFTD_ELEM_ADD, "ports", "\"a-name-of-16-chr\"", 0)},

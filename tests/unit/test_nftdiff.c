@@ -545,6 +545,44 @@ static void delta_unordered_chain(void **state)
         assert_string_equal(S.script, DEL "handle 11\n");
 }
 
+/* Named counters (a port forward's): added before any element may refer to them, deleted after
+ * none does any more; the elements of a map to them are as any map's. A listing's counter
+ * blocks give their values under the chain "". */
+#define CNT(name) "\n\tcounter " name " {\n\t}\n"
+#define REFS(elems) "\n\tmap refs {\n\t\ttype inet_service : counter\n" elems "\t}\n"
+static void delta_named_counters(void **state)
+{
+        (void)state;
+        expect_script(TBL(CNT("c1") CNT("c2") REFS("\t\telements = { 1 : \"c1\", 2 : \"c2\" }\n")
+                              INPUT(RA)),
+                      TBL(CNT("c2") CNT("c3") REFS("\t\telements = { 2 : \"c2\", 3 : \"c3\" }\n")
+                              INPUT(RA)),
+                      "add counter inet nr c3\n"
+                      "delete element inet nr refs { 1 }\n"
+                      "add element inet nr refs { 3 : \"c3\" }\n"
+                      "delete counter inet nr c1\n");
+        teardown(state);
+        /* the counters alone become a set: the structure changed */
+        expect_full_at(TBL(CNT("c1") INPUT(RA)), TBL(ALLOW2 INPUT(RA)), LIST, __FILE__, __LINE__);
+        teardown(state);
+        assert_int_equal(nftd_parse_counters("table inet nr {\n\tcounter c1 { # handle 5\n"
+                                             "\t\tpackets 3 bytes 180\n\t}\n"
+                                             "\tcounter c2 {\n\t\tcomment \"x\"\n"
+                                             "\t\tpackets 0 bytes 0\n\t}\n"
+                                             "\tchain c {\n\t\tcounter packets 1 bytes 2 "
+                                             "comment \"r\"\n\t}\n}\n",
+                                             &S.c),
+                         0);
+        assert_int_equal(S.c.n, 3);
+        assert_string_equal(S.c.v[0].chain, "");
+        assert_string_equal(S.c.v[0].id, "c1");
+        assert_int_equal(S.c.v[0].packets, 3);
+        assert_int_equal(S.c.v[0].bytes, 180);
+        assert_string_equal(S.c.v[1].id, "c2");
+        assert_string_equal(S.c.v[2].chain, "c");
+        assert_string_equal(S.c.v[2].id, "r");
+}
+
 /* `table bridge` (render_nft_bridge): the family parsed is the family of every command; a table
  * that changed family is another table. */
 #define BR(body) "table bridge nr {\n\tcomment \"managed\"\n" body "}\n"
@@ -578,6 +616,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 TEST(parse_handles),
                 TEST(parse_counters),
+                TEST(delta_named_counters),
                 TEST(delta_nothing),
                 TEST(delta_set_elements),
                 TEST(delta_set_emptied_and_filled),

@@ -388,27 +388,38 @@ static void test_nft_established_first(void **state)
         assert_established_within_two(&f, false);
 }
 
-/* one counting rule per forward, keyed by the original port, no verdict (the chain goes on) */
+/* a named counter per forward, found by a map per protocol from the original port; the
+ * counting chain has two rules however many forwards there are (no verdict: it goes on) */
 static void test_nft_forward_counters(void **state)
 {
         (void)state;
         struct fx f;
         fx_full(&f);
         char *s = nft(&f, "pfcount");
-        char *pfc = block(s, "chain pf_count");
-        assert_non_null(strstr(pfc, "\t\tmeta l4proto udp ct original proto-dst 51820 "
-                                    "counter comment \"fwd-pf-udp-51820\"\n"));
-        free(pfc);
+        static const char pf_count[] =
+                "\t\tmeta l4proto tcp counter name ct original proto-dst map @pf_count_tcp "
+                "comment \"pf-count-tcp\"\n"
+                "\t\tmeta l4proto udp counter name ct original proto-dst map @pf_count_udp "
+                "comment \"pf-count-udp\"\n";
+        assert_block(s, "chain pf_count", pf_count);
+        assert_non_null(strstr(s, "\n\tcounter fwd-pf-udp-51820 {\n\t}\n"));
+        char *map = block(s, "map pf_count_udp");
+        assert_non_null(strstr(map, "51820 : \"fwd-pf-udp-51820\""));
+        assert_null(strstr(map, "fwd-pf-tcp-"));
+        free(map);
         size_t n = 0;
-        for (const char *p = s; (p = strstr(p, "comment \"fwd-pf-")); p++)
+        for (const char *p = s; (p = strstr(p, "\tcounter fwd-pf-")); p++)
                 n++;
         assert_int_equal(n, f.cfg.n_port_forwards);
+        /* declared before the maps that name them */
+        assert_true(strstr(s, "\tcounter fwd-pf-") < strstr(s, "\tmap "));
         free(s);
         f.cfg.n_port_forwards = 0;
         s = nft(&f, "pfcount-none");
         assert_null(strstr(s, "fwd-pf-"));
         assert_null(strstr(s, "fwd-to-pf-count"));
-        assert_non_null(strstr(s, "\tchain pf_count {\n")); /* declared, empty: no structure change */
+        assert_block(s, "chain pf_count", pf_count); /* the same: no structure change */
+        assert_non_null(strstr(s, "\tmap pf_count_tcp {\n"));
         free(s);
 }
 

@@ -1,7 +1,8 @@
 /* A delta's ops as one nf_tables batch: the messages nft itself sends for `add element`,
- * `delete element`, `add rule` (appended) and `delete rule ... handle`, for the element types and
- * the one rule shape a reload's usual change is made of. Anything else declines (-EOPNOTSUPP)
- * before a byte is kept, and the caller hands the script to libnftables. */
+ * `delete element`, `add counter`, `delete counter` and `delete rule ... handle`, for the element
+ * types a reload's usual change is made of (a forward: its elements and its named counter).
+ * Anything else declines (-EOPNOTSUPP) before a byte is kept, and the caller hands the script to
+ * libnftables. */
 #include "backend/nft/nft_wire.h"
 
 #include <endian.h>
@@ -268,10 +269,10 @@ static size_t nftw_values(const struct nftw_shape *sh, const char *s, const char
         return s == end ? len : 0;
 }
 
-/* A set's type: its key's and (a map's) value's shapes. */
+/* A set's type: its key's and (a map's) value's shapes, or a map to named objects. */
 struct nftw_set {
         struct nftw_shape key, data;
-        bool map;
+        bool map, objref;
 };
 
 static int nftw_set_of(const struct nftm_table *t, const char *name, struct nftw_set *ws)
@@ -282,10 +283,11 @@ static int nftw_set_of(const struct nftm_table *t, const char *name, struct nftw
         const char *type = nftm_str(t, s->type), *end = type + strlen(type);
         const char *colon = strstr(type, " : ");
         ws->map = s->map;
-        if (s->map != (colon != NULL))
+        ws->objref = colon && !strcmp(colon + 3, "counter");
+        if (s->map != (colon != NULL) || s->objects)
                 return -EOPNOTSUPP;
         int r = nftw_shape_of(type, colon ? colon : end, &ws->key);
-        if (r >= 0 && colon)
+        if (r >= 0 && colon && !ws->objref)
                 r = nftw_shape_of(colon + 3, end, &ws->data);
         return r;
 }
@@ -304,22 +306,50 @@ static void nftw_data(struct nftw_buf *b, uint16_t type, const uint8_t *v, size_
         nftw_nest_end(b, nest);
 }
 
-/* One element inside NFTA_SET_ELEM_LIST_ELEMENTS: its key, and a map's value unless deleted. */
+#define NFTW_NAME 256 /* NFT_OBJ_MAXNAMELEN: an object's name and its NUL */
+
+/* An object's name as an element names it (`"NAME"`, the quotes taken off) or as an op does (as
+ * it is): false when it is empty, too long, or needs an escape. */
+static bool nftw_name(const char *w, size_t n, bool quoted, char out[NFTW_NAME])
+{
+        if (quoted) {
+                if (n < 3 || w[0] != '"' || w[n - 1] != '"')
+                        return false;
+                w++;
+                n -= 2;
+        }
+        if (!n || n >= NFTW_NAME)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (w[i] == '"' || w[i] == '\\' || w[i] == ' ' || (unsigned char)w[i] < 0x20)
+                        return false;
+        memcpy(out, w, n);
+        out[n] = '\0';
+        return true;
+}
+
+/* One element inside NFTA_SET_ELEM_LIST_ELEMENTS: its key, and a map's value unless deleted
+ * (a value, or the name of the object it refers to). */
 static int nftw_elem(struct nftw_buf *b, const struct nftw_set *ws, const struct nftd_op *o)
 {
         uint8_t key[NFTW_VALUE], data[NFTW_VALUE];
+        char obj[NFTW_NAME];
         const char *s = o->text, *end = o->text + o->text_len;
         const char *colon = ws->map ? memmem(s, o->text_len, " : ", 3) : NULL;
         bool with_data = ws->map && o->kind == NFTD_ELEM_ADD;
         if (with_data != (colon != NULL))
                 return -EOPNOTSUPP;
         size_t kl = nftw_values(&ws->key, s, colon ? colon : end, key);
-        size_t dl = colon ? nftw_values(&ws->data, colon + 3, end, data) : 1;
+        size_t dl = !colon ? 1
+                    : ws->objref ? nftw_name(colon + 3, (size_t)(end - colon - 3), true, obj)
+                                 : nftw_values(&ws->data, colon + 3, end, data);
         if (!kl || !dl)
                 return -EOPNOTSUPP;
         size_t el = nftw_nest(b, NFTA_LIST_ELEM);
         nftw_data(b, NFTA_SET_ELEM_KEY, key, kl);
-        if (colon)
+        if (colon && ws->objref)
+                nftw_str(b, NFTA_SET_ELEM_OBJREF, obj);
+        else if (colon)
                 nftw_data(b, NFTA_SET_ELEM_DATA, data, dl);
         nftw_nest_end(b, el);
         return 0;
@@ -355,98 +385,40 @@ static int nftw_elems(struct nftw_buf *b, const struct nftd_ops *ops, size_t i,
         return (int)n;
 }
 
-static void nftw_expr_begin(struct nftw_buf *b, const char *name, size_t *el, size_t *data)
+/* A rule deleted by its handle (the one rule op nft_wire.c takes: the rules a reload adds
+ * are anything, and libnftables knows how to write them). */
+static int nftw_rule_delete(struct nftw_buf *b, const struct nftd_ops *ops,
+                            const struct nftd_op *o, uint8_t family, uint32_t seq)
 {
-        *el = nftw_nest(b, NFTA_LIST_ELEM);
-        nftw_str(b, NFTA_EXPR_NAME, name);
-        *data = nftw_nest(b, NFTA_EXPR_DATA);
-}
-
-static void nftw_expr_end(struct nftw_buf *b, size_t el, size_t data)
-{
-        nftw_nest_end(b, data);
-        nftw_nest_end(b, el);
-}
-
-static void nftw_cmp_eq(struct nftw_buf *b, const uint8_t *v, size_t n)
-{
-        size_t el, data;
-        nftw_expr_begin(b, "cmp", &el, &data);
-        nftw_be32(b, NFTA_CMP_SREG, NFT_REG_1);
-        nftw_be32(b, NFTA_CMP_OP, NFT_CMP_EQ);
-        nftw_data(b, NFTA_CMP_DATA, v, n);
-        nftw_expr_end(b, el, data);
-}
-
-/* The rule a port forward counts with (render_nft.c, pf_count):
- * `meta l4proto P ct original proto-dst N counter`. */
-static int nftw_pf_count_exprs(struct nftw_buf *b, const char *text)
-{
-        char proto[8], canon[96];
-        unsigned port;
-        uint8_t p;
-        size_t el, data;
-        if (sscanf(text, "meta l4proto %7s ct original proto-dst %u", proto, &port) != 2 ||
-            port > 65535 || !nftw_proto(proto, strlen(proto), &p))
-                return -EOPNOTSUPP;
-        /* word for word what render_nft.c writes, nothing before or after */
-        snprintf(canon, sizeof(canon), "meta l4proto %s ct original proto-dst %u counter", proto,
-                 port);
-        if (strcmp(canon, text))
-                return -EOPNOTSUPP;
-        uint8_t be_port[2] = {(uint8_t)(port >> 8), (uint8_t)port};
-        size_t exprs = nftw_nest(b, NFTA_RULE_EXPRESSIONS);
-        nftw_expr_begin(b, "meta", &el, &data);
-        nftw_be32(b, NFTA_META_KEY, NFT_META_L4PROTO);
-        nftw_be32(b, NFTA_META_DREG, NFT_REG_1);
-        nftw_expr_end(b, el, data);
-        nftw_cmp_eq(b, &p, 1);
-        nftw_expr_begin(b, "ct", &el, &data);
-        nftw_be32(b, NFTA_CT_KEY, NFT_CT_PROTO_DST);
-        nftw_be32(b, NFTA_CT_DREG, NFT_REG_1);
-        uint8_t dir = 0; /* IP_CT_DIR_ORIGINAL */
-        nftw_attr(b, NFTA_CT_DIRECTION, &dir, 1);
-        nftw_expr_end(b, el, data);
-        nftw_cmp_eq(b, be_port, 2);
-        nftw_expr_begin(b, "counter", &el, &data);
-        nftw_expr_end(b, el, data);
-        nftw_nest_end(b, exprs);
-        return 0;
-}
-
-/* The rule's comment as nft stores it: one user-data record, type 0 (comment), with its NUL. */
-static int nftw_comment(struct nftw_buf *b, const char *id)
-{
-        uint8_t ud[2 + 256];
-        size_t n = strlen(id) + 1;
-        if (n > 255)
-                return -EOPNOTSUPP;
-        ud[0] = 0;
-        ud[1] = (uint8_t)n;
-        memcpy(ud + 2, id, n);
-        nftw_attr(b, NFTA_RULE_USERDATA, ud, 2 + n);
-        return 0;
-}
-
-static int nftw_rule(struct nftw_buf *b, const struct nftd_ops *ops, const struct nftd_op *o,
-                     uint8_t family, uint32_t seq)
-{
-        bool del = o->kind == NFTD_RULE_DELETE;
-        size_t m = nftw_msg_begin(b, nftw_type(del ? NFT_MSG_DELRULE : NFT_MSG_NEWRULE),
-                                  NLM_F_REQUEST | (del ? 0 : NLM_F_CREATE | NLM_F_APPEND), seq,
-                                  family, 0);
+        size_t m = nftw_msg_begin(b, nftw_type(NFT_MSG_DELRULE), NLM_F_REQUEST, seq, family, 0);
         nftw_str(b, NFTA_RULE_TABLE, ops->table);
         nftw_str(b, NFTA_RULE_CHAIN, o->where);
-        if (del) {
-                uint64_t h = htobe64(o->handle);
-                nftw_attr(b, NFTA_RULE_HANDLE, &h, sizeof(h));
-        } else {
-                int r = nftw_pf_count_exprs(b, o->text);
-                if (r >= 0 && o->id)
-                        r = nftw_comment(b, o->id);
-                if (r < 0)
-                        return r;
+        uint64_t h = htobe64(o->handle);
+        nftw_attr(b, NFTA_RULE_HANDLE, &h, sizeof(h));
+        nftw_msg_end(b, m);
+        return 1;
+}
+
+/* A named counter added (with nothing counted yet, as nft sends it) or deleted. */
+static int nftw_object(struct nftw_buf *b, const struct nftd_ops *ops, const struct nftd_op *o,
+                       uint8_t family, uint32_t seq)
+{
+        char name[NFTW_NAME];
+        bool add = o->kind == NFTD_OBJ_ADD;
+        if (strcmp(o->where, "counter") || !nftw_name(o->text, o->text_len, false, name))
+                return -EOPNOTSUPP;
+        size_t m = nftw_msg_begin(b, nftw_type(add ? NFT_MSG_NEWOBJ : NFT_MSG_DELOBJ),
+                                  NLM_F_REQUEST | (add ? NLM_F_CREATE : 0), seq, family, 0);
+        nftw_str(b, NFTA_OBJ_TABLE, ops->table);
+        nftw_str(b, NFTA_OBJ_NAME, name);
+        nftw_be32(b, NFTA_OBJ_TYPE, NFT_OBJECT_COUNTER);
+        size_t data = nftw_nest(b, NFTA_OBJ_DATA);
+        if (add) {
+                uint64_t zero = 0;
+                nftw_attr(b, NFTA_COUNTER_BYTES, &zero, sizeof(zero));
+                nftw_attr(b, NFTA_COUNTER_PACKETS, &zero, sizeof(zero));
         }
+        nftw_nest_end(b, data);
         nftw_msg_end(b, m);
         return 1;
 }
@@ -471,12 +443,15 @@ static int nftw_one(struct nftw_buf *b, const struct nftd_ops *ops, size_t i,
         case NFTD_ELEM_ADD:
                 return nftw_elems(b, ops, i, t, family, seq);
         case NFTD_RULE_DELETE:
+                return nftw_rule_delete(b, ops, &ops->v[i], family, seq);
+        case NFTD_OBJ_ADD:
+        case NFTD_OBJ_DELETE:
+                return nftw_object(b, ops, &ops->v[i], family, seq);
         case NFTD_RULE_APPEND:
-                return nftw_rule(b, ops, &ops->v[i], family, seq);
         case NFTD_RULE_AFTER:
         case NFTD_RULE_BEFORE:
         case NFTD_RULE_REPLACE:
-                return -EOPNOTSUPP; /* a rule placed or replaced: libnftables knows these */
+                return -EOPNOTSUPP; /* a rule added or replaced: libnftables knows these */
         }
         return -EOPNOTSUPP;
 }

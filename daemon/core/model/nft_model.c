@@ -290,6 +290,13 @@ void nftm_set(struct nftm_table *t, bool map, const char *name, const char *type
         s->comment = pool_add(t, "%s", comment ? comment : "");
 }
 
+void nftm_objects(struct nftm_table *t, const char *name, const char *type)
+{
+        nftm_set(t, false, name, type, false, NULL);
+        if (!t->oom)
+                t->sets[t->n_sets - 1].objects = true;
+}
+
 /* The elements' arrays of s, for cap of them. */
 static bool set_room(struct nftm_set *s, size_t cap)
 {
@@ -408,7 +415,8 @@ void nftm_rule(struct nftm_table *t, const char *id, const char *note, const cha
  * for the state file's. */
 static uint64_t set_digest(const struct nftm_table *t, const struct nftm_set *s, hash_fn *hf)
 {
-        uint64_t h = hash_u64(hf, (uint64_t)s->map << 1 | s->interval, NFTM_HASH_SEED);
+        uint64_t h = hash_u64(hf, (uint64_t)s->objects << 2 | (uint64_t)s->map << 1 | s->interval,
+                              NFTM_HASH_SEED);
         h = hash_str(hf, nftm_str(t, s->name), h);
         h = hash_str(hf, nftm_str(t, s->type), h);
         h = hash_str(hf, nftm_str(t, s->comment), h);
@@ -489,6 +497,12 @@ const struct nftm_chain *nftm_find_chain(const struct nftm_table *t, const char 
 
 static void text_set(struct nr_buf *b, const struct nftm_table *t, const struct nftm_set *s)
 {
+        if (s->objects) {
+                for (size_t i = 0; i < s->n_elems; i++)
+                        buf_printf(b, "\n\t%s %s {\n\t}\n", nftm_str(t, s->type),
+                                   nftm_str(t, s->elems[i]));
+                return;
+        }
         buf_printf(b, "\n\t%s %s {\n\t\ttype %s\n", s->map ? "map" : "set", nftm_str(t, s->name),
                    nftm_str(t, s->type));
         if (s->interval)
@@ -539,8 +553,10 @@ char *nftm_text(const struct nftm_table *t)
         buf_printf(&b, "table %s %s {\n", t->family, nftm_str(t, t->name));
         if (*nftm_str(t, t->comment))
                 buf_printf(&b, "\tcomment \"%s\"\n", nftm_str(t, t->comment));
-        for (size_t i = 0; i < t->n_sets; i++)
-                text_set(&b, t, &t->sets[i]);
+        for (int pass = 0; pass < 2; pass++) /* objects first: maps refer to them */
+                for (size_t i = 0; i < t->n_sets; i++)
+                        if (t->sets[i].objects == !pass)
+                                text_set(&b, t, &t->sets[i]);
         for (size_t i = 0; i < t->n_chains; i++)
                 text_chain(&b, t, &t->chains[i]);
         buf_puts(&b, "}\n");
@@ -577,7 +593,8 @@ char *nftm_dump(const struct nftm_table *t)
         dump_str(&b, nftm_str(t, t->comment));
         for (size_t i = 0; i < t->n_sets; i++) {
                 const struct nftm_set *s = &t->sets[i];
-                buf_printf(&b, "\nset\t%d\t%d", s->map, s->interval);
+                /* the kind: 0 a set, 1 a map, 2 objects */
+                buf_printf(&b, "\nset\t%d\t%d", s->objects ? 2 : s->map, s->interval);
                 dump_str(&b, nftm_str(t, s->name));
                 dump_str(&b, nftm_str(t, s->type));
                 dump_str(&b, nftm_str(t, s->comment));
@@ -634,7 +651,9 @@ static int load_fields(char **r, char **f, int n)
 /* One record into t: 1 for the digest record (*digest set), 0 for the others, -EINVAL. */
 static int load_record(struct nftm_table *t, char **f, int k, unsigned long long *digest)
 {
-        if (!strcmp(f[0], "set") && k == 6) {
+        if (!strcmp(f[0], "set") && k == 6 && !strcmp(f[1], "2")) {
+                nftm_objects(t, f[3], f[4]);
+        } else if (!strcmp(f[0], "set") && k == 6) {
                 nftm_set(t, !strcmp(f[1], "1"), f[3], f[4], !strcmp(f[2], "1"), f[5]);
         } else if (!strcmp(f[0], "e") && k == 2 && t->n_sets) {
                 nftm_elem(t, "%s", f[1]);

@@ -18,6 +18,8 @@ struct nftm_set {
         uint32_t name, type, comment; /* pool offsets */
         bool map;                  /* elements are `KEY : VALUE` */
         bool interval;
+        bool objects;              /* not a set: named stateful objects of `type` (counter),
+                                    * one per element, the element being its name */
         uint32_t *elems;           /* element texts as nft writes them, in order */
         uint64_t *ehash;           /* the digest of each element's text */
         size_t n_elems, cap;       /* cap: room in both arrays */
@@ -78,6 +80,10 @@ void nftm_comment(struct nftm_table *t, const char *comment);
 void nftm_preamble(struct nftm_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nftm_set(struct nftm_table *t, bool map, const char *name, const char *type, bool interval,
               const char *comment);
+/* Named objects of one type (`counter`): each element added after it is one object's name.
+ * nftm_text writes them before the sets, as `counter NAME { }`, so that maps can refer to them;
+ * `name` only tells this group from the sets. */
+void nftm_objects(struct nftm_table *t, const char *name, const char *type);
 void nftm_elem(struct nftm_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nftm_elemv(struct nftm_table *t, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));

@@ -90,12 +90,11 @@ static bool nftd_handle_suffix(struct nftd_span *l, uint64_t *handle)
         return true;
 }
 
-/* `chain NAME {`, with a listing's `# handle N` allowed: 1 and NAME, 0 when the line is not
+/* `KIND NAME {`, with a listing's `# handle N` allowed: 1 and NAME, 0 when the line is not
  * one, -EINVAL when NAME does not fit. */
-static int nftd_chain_opener(struct nftd_span l, char name[64])
+static int nftd_block_opener(struct nftd_span l, const char *kind, char name[64])
 {
-        static const char kind[] = "chain";
-        const size_t k = sizeof(kind) - 1;
+        const size_t k = strlen(kind);
         uint64_t handle;
 
         nftd_handle_suffix(&l, &handle);
@@ -128,16 +127,18 @@ static int nftd_comment_id(struct nftd_span l, char id[64])
         return id[0] ? 1 : 0;
 }
 
-/* `counter packets P bytes B` in the line: false when it has none. */
-static bool nftd_counter_values(struct nftd_span l, uint64_t *packets, uint64_t *bytes)
+/* `TAG P bytes B` in the line (a rule's `counter packets `, a counter object's `packets `):
+ * false when it has none. */
+static bool nftd_counter_values(struct nftd_span l, const char *tag, uint64_t *packets,
+                                uint64_t *bytes)
 {
-        static const char tag[] = "counter packets ", mid[] = " bytes ";
+        static const char mid[] = " bytes ";
         const char *end = l.s + l.n;
-        const char *p = memmem(l.s, l.n, tag, sizeof(tag) - 1);
+        const char *p = memmem(l.s, l.n, tag, strlen(tag));
 
         if (!p)
                 return false;
-        p += sizeof(tag) - 1;
+        p += strlen(tag);
         if (!nftd_u64(&p, end, packets) || (size_t)(end - p) < sizeof(mid) - 1 ||
             memcmp(p, mid, sizeof(mid) - 1))
                 return false;
@@ -145,29 +146,48 @@ static bool nftd_counter_values(struct nftd_span l, uint64_t *packets, uint64_t 
         return nftd_u64(&p, end, bytes);
 }
 
+/* A named counter's block: its `packets P bytes B` line is reported as a line of the chain ""
+ * with the counter's name for its id. */
+static int nftd_object_line(struct nftd_span l, const char name[64],
+                            int (*fn)(void *ud, const struct nftd_seen *r), void *ud)
+{
+        struct nftd_seen seen = {.chain = ""};
+        if (!nftd_counter_values(l, "packets ", &seen.packets, &seen.bytes) ||
+            memcmp(l.s, "packets ", 8))
+                return 0;
+        seen.has_counter = true;
+        strcpy(seen.id, name);
+        return fn(ud, &seen);
+}
+
 int nftd_walk_listing(const char *listing, int (*fn)(void *ud, const struct nftd_seen *r),
                       void *ud)
 {
         const char *r = listing;
         struct nftd_span l;
-        char chain[64] = "";
-        bool in_chain = false;
+        char chain[64] = "", object[64] = "";
+        bool in_chain = false, in_object = false;
 
         while (nftd_line(&r, &l)) {
                 struct nftd_seen seen = {.chain = chain};
-                int k = nftd_chain_opener(l, chain);
-                if (k < 0)
-                        return k;
-                if (k || (l.n == 1 && l.s[0] == '}')) {
+                int k = nftd_block_opener(l, "chain", chain), ko = 0;
+                if (k < 0 || (!k && !in_chain &&
+                              (ko = nftd_block_opener(l, "counter", object)) < 0))
+                        return k < 0 ? k : ko;
+                if (k || ko || (l.n == 1 && l.s[0] == '}')) {
                         in_chain = k;
+                        in_object = ko;
                         continue;
                 }
+                if (in_object && (k = nftd_object_line(l, object, fn, ud)) < 0)
+                        return k;
                 if (!in_chain || !l.n || l.s[0] == '#')
                         continue;
                 seen.has_handle = nftd_handle_suffix(&l, &seen.handle);
                 if ((k = nftd_comment_id(l, seen.id)) < 0)
                         return k;
-                seen.has_counter = nftd_counter_values(l, &seen.packets, &seen.bytes);
+                seen.has_counter = nftd_counter_values(l, "counter packets ", &seen.packets,
+                                                       &seen.bytes);
                 if (k && (k = fn(ud, &seen)) < 0)
                         return k;
         }
@@ -360,7 +380,8 @@ static void nftd_elem_put(struct nftd_dctx *d, enum nftd_op_kind kind,
                           bool key_only)
 {
         const char *e = nftd_s(ft, from->elems[i]);
-        nftd_op(d, kind, nftd_s(ft, from->name), e, nftd_key_len(e, key_only), NULL, 0);
+        const char *where = nftd_s(ft, from->objects ? from->type : from->name);
+        nftd_op(d, kind, where, e, nftd_key_len(e, key_only), NULL, 0);
 }
 
 /* One op for each element of `from` that `other` lacks. Both
@@ -399,26 +420,52 @@ static void nftd_elems_op(struct nftd_dctx *d, enum nftd_op_kind kind, const str
 
 /* Element changes only: a set added, removed or redefined needs the whole table. A changed map
  * value is a delete of its key and an add; deletes go first so the add finds the key free (and
- * an interval set never sees the old and new prefix overlap). */
+ * an interval set never sees the old and new prefix overlap). Named objects are added before
+ * every set (a map's new element may refer to one) and deleted after everything else
+ * (nftd_delta_objects_gone: no element may refer to them any more). */
+static const struct nftm_set *nftd_old_set(struct nftd_dctx *d, const struct nftm_set *ns)
+{
+        const struct nftm_table *o = d->old, *n = d->new;
+        const struct nftm_set *os = nftm_find_set(o, nftd_s(n, ns->name));
+        if (!os || os->map != ns->map || os->interval != ns->interval ||
+            os->objects != ns->objects || strcmp(nftd_s(o, os->type), nftd_s(n, ns->type)) ||
+            strcmp(nftd_s(o, os->comment), nftd_s(n, ns->comment))) {
+                d->full = true;
+                return NULL;
+        }
+        return os->digest == ns->digest ? NULL : os;
+}
+
 static void nftd_delta_sets(struct nftd_dctx *d)
 {
         const struct nftm_table *o = d->old, *n = d->new;
 
         if (o->n_sets != n->n_sets)
                 d->full = true;
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < n->n_sets && !d->full && !d->err; i++) {
+                        const struct nftm_set *ns = &n->sets[i];
+                        const struct nftm_set *os;
+                        if (ns->objects != !pass || !(os = nftd_old_set(d, ns)))
+                                continue;
+                        if (ns->objects) {
+                                nftd_elems_op(d, NFTD_OBJ_ADD, n, ns, o, os, false);
+                                continue;
+                        }
+                        nftd_elems_op(d, NFTD_ELEM_DELETE, o, os, n, ns, os->map);
+                        nftd_elems_op(d, NFTD_ELEM_ADD, n, ns, o, os, false);
+                }
+        }
+}
+
+static void nftd_delta_objects_gone(struct nftd_dctx *d)
+{
+        const struct nftm_table *o = d->old, *n = d->new;
         for (size_t i = 0; i < n->n_sets && !d->full && !d->err; i++) {
                 const struct nftm_set *ns = &n->sets[i];
-                const struct nftm_set *os = nftm_find_set(o, nftd_s(n, ns->name));
-                if (!os || os->map != ns->map || os->interval != ns->interval ||
-                    strcmp(nftd_s(o, os->type), nftd_s(n, ns->type)) ||
-                    strcmp(nftd_s(o, os->comment), nftd_s(n, ns->comment))) {
-                        d->full = true;
-                        return;
-                }
-                if (os->digest == ns->digest)
-                        continue;
-                nftd_elems_op(d, NFTD_ELEM_DELETE, o, os, n, ns, os->map);
-                nftd_elems_op(d, NFTD_ELEM_ADD, n, ns, o, os, false);
+                const struct nftm_set *os;
+                if (ns->objects && (os = nftd_old_set(d, ns)))
+                        nftd_elems_op(d, NFTD_OBJ_DELETE, o, os, n, ns, false);
         }
 }
 
@@ -696,6 +743,8 @@ int nftd_delta_ops(const struct nftm_table *old, const struct nftm_table *new,
                 nftd_delta_sets(&d);
         if (!d.full && !d.err)
                 nftd_delta_chains(&d);
+        if (!d.full && !d.err)
+                nftd_delta_objects_gone(&d);
         if (d.full || d.err) {
                 nftd_ops_free(&d.ops);
                 *full = d.full && !d.err;
@@ -727,12 +776,23 @@ static void nftd_rule_line(struct nr_buf *b, const struct nftd_ops *ops, const s
         buf_puts(b, "\n");
 }
 
+static bool nftd_is_elem(const struct nftd_op *o)
+{
+        return o->kind == NFTD_ELEM_DELETE || o->kind == NFTD_ELEM_ADD;
+}
+
 char *nftd_ops_text(const struct nftd_ops *ops)
 {
         struct nr_buf b = {0};
         for (size_t i = 0; i < ops->n; i++) {
                 const struct nftd_op *o = &ops->v[i], *prev = i ? &ops->v[i - 1] : NULL;
-                if (o->kind != NFTD_ELEM_DELETE && o->kind != NFTD_ELEM_ADD) {
+                if (o->kind == NFTD_OBJ_ADD || o->kind == NFTD_OBJ_DELETE) {
+                        buf_printf(&b, "%s %s %s %s %.*s\n",
+                                   o->kind == NFTD_OBJ_ADD ? "add" : "delete", o->where,
+                                   ops->family, ops->table, (int)o->text_len, o->text);
+                        continue;
+                }
+                if (!nftd_is_elem(o)) {
                         nftd_rule_line(&b, ops, o);
                         continue;
                 }

@@ -4,7 +4,7 @@
  *
  * The only text read here is the kernel's: a listing (`nft list table`, with handles and
  * counters) gives each rule's handle and counter, found by its chain and its trailing
- * `comment "ID"`; one reader serves both. */
+ * `comment "ID"`, and each named counter's values; one reader serves both. */
 #pragma once
 
 #include <stdbool.h>
@@ -39,7 +39,8 @@ struct nftd_handles {
 };
 
 /* Counters per rule id from a listing with counters: `counter packets P bytes B ... comment
- * "ID"`. */
+ * "ID"`; a named counter object (`counter NAME { packets P bytes B }`) has chain "" and its
+ * name for id. */
 struct nftd_counter {
         char chain[64];
         char id[64];
@@ -72,11 +73,13 @@ enum nftd_op_kind {
         NFTD_RULE_AFTER,    /* ... right after the rule `handle` */
         NFTD_RULE_BEFORE,   /* ... right before the rule `handle` */
         NFTD_RULE_REPLACE,  /* the rule `handle` becomes `text` (comment `id`) */
+        NFTD_OBJ_ADD,       /* the object named `text`, of type `where` (counter) */
+        NFTD_OBJ_DELETE,    /* ... gone */
 };
 
 struct nftd_op {
         enum nftd_op_kind kind;
-        const char *where;         /* the set or chain */
+        const char *where;         /* the set or chain; an object's type */
         const char *text;          /* an element's first text_len bytes, or a rule */
         size_t text_len;
         const char *id;            /* a rule's comment id, NULL for none */
@@ -104,10 +107,11 @@ char *nftd_ops_text(const struct nftd_ops *ops);
  * handles. *full is set, and *script NULL, when only recreating the whole table will do (a set
  * or chain added, removed or redefined, rules reordered, a handle missing). An empty script
  * means nothing differs. Returns 0 or -ENOMEM.
- * Rules are matched by id. Order: per set, `delete element` (maps: by key) then `add element`;
- * then per chain (in `new` order) `delete rule ... handle`, new rules via `add ... position`
+ * Rules are matched by id. Order: new named objects; per set, `delete element` (maps: by key)
+ * then `add element`; then per chain (in `new` order) `delete rule ... handle`, new rules via `add ... position`
  * (after an old rule) or `insert ... position` (before one) — a run at the end of a chain whose
- * anchor has no known handle is appended with a plain `add` — then `replace rule ... handle`.
+ * anchor has no known handle is appended with a plain `add` — then `replace rule ... handle`;
+ * last the named objects no longer wanted.
  * `h` may be NULL when no rule needs a handle. */
 int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
                const struct nftd_handles *h, char **script, bool *full);

@@ -252,6 +252,8 @@ static void m_rules(struct nr_buf *b, const struct nr_metrics *m)
                 family(b, names[w], "counter", helps[w]);
                 for (size_t i = 0; i < m->n_rules; i++) {
                         const struct nftd_counter *c = &m->rules[i];
+                        if (!c->chain[0])
+                                continue; /* a forward's named counter: m_forwards has it */
                         series(b, names[w], "chain", c->chain, "rule", c->id);
                         buf_printf(b, " %llu\n",
                                    (unsigned long long)(w ? c->bytes : c->packets));

@@ -43,7 +43,7 @@ struct nr_mguest {
         double import_percent;
 };
 
-/* a port forward, for its packet and byte counters (rule fwd-pf-PROTO-PORT) */
+/* a port forward, for its packet and byte counters (the named counter fwd-pf-PROTO-PORT) */
 struct nr_mforward {
         const char *proto;         /* "tcp", "udp" */
         uint16_t port;

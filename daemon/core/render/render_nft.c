@@ -295,12 +295,13 @@ static void nft_forward_guests(struct nft_ctx *c)
         nft_rule(c, "fwd-guest-out", "iifname \"%s\" ip saddr %s counter accept", br, c->subnet);
 }
 
-/* Packets and bytes of each port forward, both directions, for the metrics: one counting rule
- * per forward (its connections keep their original port in conntrack) in a chain of their own,
- * which only DNATed connections enter, so that other traffic pays one test (`ct status dnat`)
- * however many forwards there are. A map lookup cannot key on `ct original proto-dst` without
- * named counter objects (one per forward: a structure change the delta apply does not patch),
- * hence rules. The chain is declared even when empty: the first forward adds rules only. */
+/* Packets and bytes of each port forward, both directions, for the metrics: a named counter
+ * per forward (`fwd-pf-PROTO-PORT`), found by a map per protocol from the port the connection
+ * was opened to (conntrack keeps it: `ct original proto-dst`, which nft 1.0.6 cannot concatenate
+ * with the protocol, hence two maps). A packet costs one lookup however many forwards there
+ * are, and a reload adding a forward adds a counter and elements: no rule, so the kernel does
+ * not rebuild a chain of thousands of rules. Only DNATed connections get here (`ct status
+ * dnat`), so other traffic pays nothing of it. */
 /* `fwd-pf-PROTO-PORT`: one per forward, so not through snprintf */
 static void nft_pf_id(char id[32], const struct nr_port_forward *f)
 {
@@ -315,18 +316,43 @@ static void nft_pf_id(char id[32], const struct nr_port_forward *f)
         strcpy(p, q);
 }
 
-static void nft_chain_pf_count(struct nft_ctx *c)
+static const enum nr_proto nft_pf_protos[] = {NR_PROTO_TCP, NR_PROTO_UDP};
+
+static void nft_set_pf_counters(struct nft_ctx *c)
 {
         const struct nr_config *cfg = c->cfg;
-        char id[32];
-        nftm_chain(c->t, "pf_count", NULL);
-        nftm_chain_unordered(c->t); /* counters only: a new forward's rule is appended */
-        nftm_chain_reserve(c->t, cfg->n_port_forwards);
+        char id[32], map[32];
+        nftm_objects(c->t, "pf_counters", "counter");
+        nftm_set_reserve(c->t, cfg->n_port_forwards);
         for (size_t i = 0; i < cfg->n_port_forwards; i++) {
-                const struct nr_port_forward *f = &cfg->port_forwards[i];
-                nft_pf_id(id, f);
-                nft_rule(c, id, "meta l4proto %s ct original proto-dst %u counter",
-                         cfg_proto_name(f->proto), f->port);
+                nft_pf_id(id, &cfg->port_forwards[i]);
+                nft_elem(c, "%s", id);
+        }
+        for (size_t k = 0; k < sizeof(nft_pf_protos) / sizeof(*nft_pf_protos); k++) {
+                const char *proto = cfg_proto_name(nft_pf_protos[k]);
+                snprintf(map, sizeof(map), "pf_count_%s", proto);
+                nft_set_begin(c, "map", map, "inet_service : counter", false,
+                              "port forwards' counters by the port a connection was opened to");
+                for (size_t i = 0; i < cfg->n_port_forwards; i++) {
+                        const struct nr_port_forward *f = &cfg->port_forwards[i];
+                        if (f->proto != nft_pf_protos[k])
+                                continue;
+                        nft_pf_id(id, f);
+                        nft_elem(c, "%u : \"%s\"", f->port, id);
+                }
+        }
+}
+
+static void nft_chain_pf_count(struct nft_ctx *c)
+{
+        nftm_chain(c->t, "pf_count", NULL);
+        for (size_t k = 0; k < sizeof(nft_pf_protos) / sizeof(*nft_pf_protos); k++) {
+                const char *proto = cfg_proto_name(nft_pf_protos[k]);
+                char id[32];
+                snprintf(id, sizeof(id), "pf-count-%s", proto);
+                nft_rule(c, id,
+                         "meta l4proto %s counter name ct original proto-dst map @pf_count_%s",
+                         proto, proto);
         }
 }
 
@@ -448,8 +474,8 @@ struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts
         nft_ctx_init(&c, cfg, facts);
         if (!(c.t = nftm_new("inet", NR_NFT_TABLE, "managed by nestrouterd; edits are overwritten")))
                 return NULL;
-        /* per forward: its map and set elements, its counting rule and id (~130 bytes), and
-         * a set element per source of its from list */
+        /* per forward: its map and set elements, its counter's name and map element (~130
+         * bytes), and a set element per source of its from list */
         size_t pool = 4096;
         for (size_t i = 0; i < cfg->n_port_forwards; i++)
                 pool += 140 + 40 * cfg->port_forwards[i].n_from;
@@ -457,6 +483,7 @@ struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts
         nft_header(&c);
         nft_set_uplink_addrs(&c);
         nft_set_forwards(&c);
+        nft_set_pf_counters(&c);
         nft_set_pf_from(&c);
         nft_set_ssh_from(&c);
         nft_set_metrics_from(&c);
