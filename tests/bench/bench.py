@@ -6,7 +6,7 @@ build/bench-apply.png (apply time against the number of forwards and routes).
 Environment (defaults in brackets): BENCH_ONLY (comma list of sections: libvirt, control,
 scaling, nft, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
 BENCH_DATA_VARIANTS [nestrouter,baseline,libvirt,bare; also inet_only, file],
-BENCH_DATA_DESTS [azure_vm,internet], BENCH_DATA_PROTOS [tcp,udp], BENCH_DATA_FILE (for file),
+BENCH_DATA_DESTS [azure_vm,internet,port_forward], BENCH_DATA_PROTOS [tcp,udp], BENCH_DATA_FILE (for file),
 BENCH_COLD_ROUNDS [9], BENCH_SIZES ["100 300 1000 3000 10000"], BENCH_SCALE_REPS [3],
 BENCH_IDLE_SECS [60], BENCH_DHCP_GUESTS [250; 30 guests also run], BENCH_DRIFT_SAMPLES [25], BENCH_WORK
 [/tmp/nr-bench-work], BUILD [build].
@@ -136,14 +136,14 @@ def rows(r):
         out.append(("  speed-up (to dnsmasq serving)", "%.1fx" % sp, ">= 10x", verdict(sp >= 10)))
     dp = r.get("data")
     if dp:
-        for dest in ("azure_vm", "internet"):
+        for dest in ("azure_vm", "internet", "port_forward"):
             for v_ in ("nestrouter", "file", "inet_only", "libvirt", "bare"):
                 q = dp["ratios"].get(v_, {}).get(dest)
                 if not q:
                     continue
                 b = dp["variants"]["baseline"][dest]
                 m = dp["variants"][v_][dest]
-                tgt = v_ == "nestrouter"
+                tgt = v_ == "nestrouter" and dest != "port_forward"   # no target: info
                 tp, up = q["tcp_paired_median"], q["udp_paired_median"]
                 if tp is not None:
                     out.append(("%s/baseline -> %s TCP (medians %.2f/%.2f Gbit/s)"

@@ -17,9 +17,24 @@ BASELINE = """table ip base {
         }
 }
 """
-DESTS = {"azure_vm": "10.0.3.4", "internet": "203.0.113.10"}
+DESTS = {"azure_vm": "10.0.3.4", "internet": "203.0.113.10", "port_forward": "10.0.0.4"}
 GUEST = "g1"
 GUEST_MAC = "52:54:00:00:00:10"   # web1's reservation: leased at once
+# port_forward: the other way, an internet host -> NIC1:5201, forwarded to the guest's iperf3
+# server (the two forwards setup() adds to the 1,000 of the configuration). The baseline then
+# has the hand-written minimum for it too: this table beside its own, for those runs only (the
+# other destinations' baseline stays without a dstnat hook). libvirt's rules and bare routing
+# have no port forward.
+PF_PORT = 5201
+PF_FORWARDS = ("  - {proto: tcp, port: %d, to: 10.0.2.10}\n"
+               "  - {proto: udp, port: %d, to: 10.0.2.10}\n" % (PF_PORT, PF_PORT))
+BASELINE_PF = """table ip basepf {
+        chain pre {
+                type nat hook prerouting priority dstnat;
+                iifname "eth0" meta l4proto { tcp, udp } th dport %d dnat to 10.0.2.10
+        }
+}
+""" % PF_PORT
 
 
 class Router:
@@ -70,11 +85,11 @@ class Router:
         return B.out(*B.in_ns(self.ns, "nft", "-s", "list", "ruleset"))
 
 
-def iperf(dest, udp, secs):
+def iperf(dest, udp, secs, client="g-" + GUEST):
     argv = ["iperf3", "-c", dest, "-t", str(secs), "-J", "--connect-timeout", "3000"]
     if udp:
         argv += ["-u", "-b", "0", "-l", "64", "-P", "4"]
-    r = B.run(*B.in_ns(B.vnet_ns("g-" + GUEST), *argv), check=False, timeout=secs + 30)
+    r = B.run(*B.in_ns(B.vnet_ns(client), *argv), check=False, timeout=secs + 30)
     try:
         j = json.loads(r.stdout)
     except ValueError:
@@ -89,6 +104,9 @@ def iperf(dest, udp, secs):
 
 
 def setup(work, cfg_text):
+    """cfg_text must end in its port_forwards list: the port_forward destination's two are
+    appended to it."""
+    cfg_text = cfg_text.rstrip("\n") + "\n" + PF_FORWARDS
     B.vnet("up", timeout=120)
     rtr = B.vnet_ns("rtr")
     d = B.Daemon(rtr, os.path.join(work, "vnet"), cfg_text)
@@ -97,9 +115,9 @@ def setup(work, cfg_text):
     d.wait_ready()
     d.wait_converged()
     B.vnet("guest-add", GUEST, GUEST_MAC, env_extra={"NR_VNET_GUEST_PORTS": ""})
-    for role in ("vm", "inet"):
+    for role in ("vm", "inet", GUEST):
         B.vnet("spawn", role, "iperf3", "iperf3", "-s")
-        ns = B.vnet_ns(role)
+        ns = B.vnet_ns("g-" + role if role == GUEST else role)
         if not B.wait_for(lambda: B.out(*B.in_ns(ns, "ss", "-Hltn", "sport = :5201")).strip(),
                           5, 0.05):
             raise RuntimeError("iperf3 server in %s not listening" % ns)
@@ -137,10 +155,20 @@ def run(d, libvirt_rules, rounds, secs):
             for dest, ip in dests.items():
                 if v == "bare" and dest == "internet":
                     continue   # un-NATed packets from NIC1 are dropped by the fabric
-                if "tcp" in protos:
-                    samples[v][dest]["tcp_bps"].append(iperf(ip, False, secs))
-                if "udp" in protos:
-                    samples[v][dest]["udp_pps"].append(iperf(ip, True, secs))
+                if dest == "port_forward" and v in ("libvirt", "bare"):
+                    continue   # no port forward there
+                client = "inet" if dest == "port_forward" else "g-" + GUEST
+                pf_base = dest == "port_forward" and v == "baseline"
+                if pf_base:
+                    B.run(*B.in_ns(r.ns, "nft", "-f", "-"), input=BASELINE_PF)
+                try:
+                    if "tcp" in protos:
+                        samples[v][dest]["tcp_bps"].append(iperf(ip, False, secs, client))
+                    if "udp" in protos:
+                        samples[v][dest]["udp_pps"].append(iperf(ip, True, secs, client))
+                finally:
+                    if pf_base:
+                        B.run(*B.in_ns(r.ns, "nft", "delete", "table", "ip", "basepf"))
         B.log("data plane round %d/%d done" % (k + 1, rounds))
     r.set("nestrouter")   # leave the daemon running for the next sections
     return summarize(samples, rulesets, rounds, secs)
@@ -150,6 +178,7 @@ def summarize(samples, rulesets, rounds, secs):
     out = {"rounds": rounds, "seconds_per_run": secs, "variants": {}, "ratios": {},
            "targets": {"tcp_ratio_min": 0.97, "udp_ratio_min": 0.95,
                        "udp_ratio_min_internet": 0.97},
+           "baseline_port_forward": BASELINE_PF,
            "commands": {"tcp": "iperf3 -c DEST -t %d -J" % secs,
                         "udp": "iperf3 -c DEST -t %d -J -u -b 0 -l 64 -P 4" % secs},
            "rulesets": rulesets}
