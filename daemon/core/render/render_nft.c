@@ -200,22 +200,32 @@ static void nft_chain_prerouting(struct nft_ctx *c)
 /* `meta mark set meta mark and ~MASK or (ct mark and MASK)` needs two registers, which nft 1.0.6
  * cannot express; `meta mark set ct mark and MASK` would wipe the other mark bits. Only two values
  * are possible, so one rule per value with constants keeps every other bit of the packet mark. */
-static void nft_chain_mangle(struct nft_ctx *c)
+/* Replies from guests carry their connection's uplink mark. Every packet from a guest passes
+ * here, and most belong to connections the guests opened, which carry no mark: they pay one
+ * rule, the marked ones jump to the two that restore it. */
+static void nft_chain_mark_restore(struct nft_ctx *c)
 {
         static const uint32_t marks[NR_UPLINK_COUNT] = {NR_MARK_NAT, NR_MARK_LAN};
         static const char *const ids[NR_UPLINK_COUNT] = {"mark-restore-nat", "mark-restore-lan"};
 
+        nftm_chain(c->t, "mark_restore", NULL);
+        for (int r = 0; r < NR_UPLINK_COUNT; r++)
+                nft_rule(c, ids[r],
+                         "ct mark and 0x%08x == 0x%08x "
+                         "counter meta mark set meta mark and 0x%08x or 0x%08x",
+                         NR_MARK_MASK, marks[r], ~NR_MARK_MASK, marks[r]);
+}
+
+static void nft_chain_mangle(struct nft_ctx *c)
+{
         nft_chain_begin(c, "mangle_prerouting",
                         "type filter hook prerouting priority mangle; policy accept;");
         if (!c->br)
                 return;
         c->note = "Replies from guests carry their connection's uplink mark, so the fwmark "
                   "policy\nrule sends them out by the uplink the connection came in by.";
-        for (int r = 0; r < NR_UPLINK_COUNT; r++)
-                nft_rule(c, ids[r],
-                         "iifname \"%s\" ct mark and 0x%08x == 0x%08x "
-                         "counter meta mark set meta mark and 0x%08x or 0x%08x",
-                         c->br, NR_MARK_MASK, marks[r], ~NR_MARK_MASK, marks[r]);
+        nft_rule(c, "mark-restore", "iifname \"%s\" ct mark and 0x%08x != 0x00000000 "
+                 "counter jump mark_restore", c->br, NR_MARK_MASK);
 }
 
 static void nft_input_guests(struct nft_ctx *c)
@@ -488,6 +498,7 @@ struct nftm_table *render_nft(const struct nr_config *cfg, const struct nr_facts
         nft_set_ssh_from(&c);
         nft_set_metrics_from(&c);
         nft_chain_prerouting(&c);
+        nft_chain_mark_restore(&c);
         nft_chain_mangle(&c);
         nft_chain_input(&c);
         nft_chain_pf_count(&c);
