@@ -290,7 +290,12 @@ static void test_regions(void **state)
         assert_int_equal(yf_load(&d, text2, len2), 0);
         assert_int_equal(R.gets, 1);
         assert_int_equal(R.puts, 1);
+        /* the ops unset between a load and its free: the region still goes back to them */
+        R = (typeof(R)){.cap = 64u << 20};
+        assert_int_equal(yf_load(&d, text, len), 1);
         yf_set_region_ops(NULL);
+        yf_free(&d);
+        assert_int_equal(R.puts, 1);
         free(text2);
         free(text);
 }

@@ -594,8 +594,8 @@ void yf_free(struct yf_doc *d)
                 give_back(d, c);
         }
         free(d->scratch);
-        if (d->region && region_ops)
-                region_ops->put(d->region, d->region_size);
+        if (d->region)
+                d->region_ops->put(d->region, d->region_size);
         memset(d, 0, sizeof(*d));
 }
 
@@ -608,6 +608,7 @@ static void region_get(struct yf_doc *d, size_t len)
                 return;
         d->region = region_ops->get(8 * len + 512 * 1024, &got);
         d->region_size = d->region ? got : 0;
+        d->region_ops = region_ops;
         d->region_used = 0;
 }
 

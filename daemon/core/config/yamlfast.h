@@ -35,6 +35,7 @@ struct yf_doc {
         size_t n_scratch, cap_scratch;
         char *region;              /* blocks and chunks come from here first (yf_region_ops) */
         size_t region_size, region_used;
+        const struct yf_region_ops *region_ops; /* the ops it came from: they give it back */
 };
 
 /* Where a large document's blocks and chunks come from: one region per document, taken before
