@@ -51,6 +51,8 @@ struct nr_daemon {
         struct nr_daemon_opts o;
         struct nr_config *cfg;     /* NULL while no valid config was ever loaded */
         char *cfg_text;            /* the text it was read from (a rollback writes it back) */
+        struct nr_config *retired; /* the configuration a reload replaced, and its text: freed */
+        char *retired_text;        /* once the pass it asked for has been reported */
         struct nr_confirm confirm; /* a reload waiting for `nestrouterctl confirm` */
         struct nr_diags errors;    /* of the last rejected load */
         bool config_ok;            /* the file on disk was accepted last time we read it */
@@ -90,6 +92,10 @@ int daemon_reload(struct nr_daemon *d);
 /* The same; with confirm_s > 0 the previous configuration comes back by itself unless
  * confirmed within that many seconds (confirm.h). */
 int daemon_reload_confirm(struct nr_daemon *d, unsigned confirm_s);
+/* A configuration (and its text) a reload replaced, freed by daemon_free_retired: after the
+ * next pass has been reported, or when another one is retired. */
+void daemon_retire_config(struct nr_daemon *d, struct nr_config *old, char *old_text);
+void daemon_free_retired(struct nr_daemon *d);
 /* Makes cfg (read from text) the running configuration and schedules a pass; returns what it
  * replaced (both NULL at the first load), for the caller to keep or free. */
 void daemon_adopt_config(struct nr_daemon *d, struct nr_config *cfg, char *text,

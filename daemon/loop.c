@@ -213,6 +213,7 @@ static void daemon_free(struct nr_daemon *d)
                 free(d->cfg);
         }
         free(d->cfg_text);
+        daemon_free_retired(d);
         diag_free(&d->errors);
         debounce_free(&d->pass);
         sd_event_source_unref(d->settle_src);
