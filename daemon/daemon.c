@@ -311,11 +311,7 @@ static void log_rejected(struct nr_daemon *d)
 
 void daemon_free_retired(struct nr_daemon *d)
 {
-        if (d->retired) {
-                cfg_free(d->retired);
-                free(d->retired);
-        }
-        free(d->retired_text);
+        confirm_drop(d->retired, d->retired_text);
         d->retired = NULL;
         d->retired_text = NULL;
 }

@@ -21,11 +21,7 @@ static void saved_path(const struct nr_daemon *d, char *buf, size_t size)
 
 static void free_target(struct nr_confirm *c)
 {
-        if (c->prev) {
-                cfg_free(c->prev);
-                free(c->prev);
-        }
-        free(c->prev_text);
+        confirm_drop(c->prev, c->prev_text);
         c->prev = NULL;
         c->prev_text = NULL;
         c->timer = sd_event_source_disable_unref(c->timer);
