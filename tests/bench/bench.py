@@ -79,8 +79,9 @@ def rows(r):
         out.append(("  ratio nestrouterd / floor", "%.2fx" % c["ratio"], "<= 1.5x",
                     verdict(c["ratio"] <= 1.5)))
         rl = c["reload"]
+        # issue 11: <= 10 ms at 4,096 forwards (5 ms is the 1,000-forward target)
         out.append(("reload +1 forward (4096-forward table): reload -> pass done",
-                    fmt_s(rl["median_s"]), "<= 5 ms", verdict(rl["median_s"] <= 0.005)))
+                    fmt_s(rl["median_s"]), "<= 10 ms", verdict(rl["median_s"] <= 0.010)))
         out.append(("  objects touched besides the element adds (nft/ip monitor)",
                     "%d" % (rl["n_nft_monitor_other"] + rl["n_ip_monitor_lines"]), "0",
                     verdict(rl["only_elements_touched"])))
@@ -297,8 +298,9 @@ def main():
             res["plot"] = plot(sc, os.path.join(B.BUILD, "bench-apply.png"))
         section("nft", lambda: N.run(os.path.join(work, "nft")))
         if any(s in only for s in ("data", "vnet", "footprint", "dhcp")):
-            d = D.setup(work, C.genconf("vnet", "--pf", 1000))
-            vcfg = C.genconf("vnet", "--pf", 1000)
+            # the configuration the daemon runs: 1,000 forwards and the data section's two
+            vcfg = D.with_pf_forwards(C.genconf("vnet", "--pf", 1000))
+            d = D.setup(work, vcfg)
             section("data", lambda: D.run(d, libvirt_rules, env_int("BENCH_ROUNDS", 12),
                                           env_int("BENCH_SECS", 1)))
             section("vnet", lambda: {

@@ -103,10 +103,15 @@ def iperf(dest, udp, secs, client="g-" + GUEST):
     return (s["packets"] - s["lost_packets"]) / s["seconds"]   # packets/s that arrived
 
 
+def with_pf_forwards(cfg_text):
+    """cfg_text, which ends in its port_forwards list, with the port_forward destination's two
+    forwards appended."""
+    return cfg_text.rstrip("\n") + "\n" + PF_FORWARDS
+
+
 def setup(work, cfg_text):
-    """cfg_text must end in its port_forwards list: the port_forward destination's two are
-    appended to it."""
-    cfg_text = cfg_text.rstrip("\n") + "\n" + PF_FORWARDS
+    """cfg_text: the configuration the daemon runs (with_pf_forwards, for the data section's
+    port_forward destination)."""
     B.vnet("up", timeout=120)
     rtr = B.vnet_ns("rtr")
     d = B.Daemon(rtr, os.path.join(work, "vnet"), cfg_text)
