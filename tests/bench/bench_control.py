@@ -23,7 +23,9 @@ def big_config(pf, routes, res):
 def floor_inputs(cfg_text, work):
     """The same job as raw tools: `ip -batch` of the links, addresses, routes and rules that
     `nestrouterd --plan` lists, one `sysctl -w` of its sysctls, `nft -f` of the ruleset that
-    `--check --json` renders. Returns the argv lists and the files they read."""
+    `--check --json` renders: both tables, the inet one and the guest bridge's address bindings
+    (one element per reservation in three sets). Returns the argv lists and the files they
+    read."""
     os.makedirs(work, exist_ok=True)
     cfg = os.path.join(work, "floor.yaml")
     with open(cfg, "w") as f:
@@ -32,7 +34,7 @@ def floor_inputs(cfg_text, work):
     j = json.loads(B.out(nrd, "--check", "--json", cfg))
     nft = os.path.join(work, "floor.nft")
     with open(nft, "w") as f:
-        f.write(j["nft"])
+        f.write(j["nft"] + j.get("nft_bridge", ""))
     batch, sysctls, other = [], [], []
     for line in B.out(nrd, "--plan", cfg).splitlines():
         m = re.match(r"link add (\S+) type bridge stp 0 forward_delay 0 up$", line)
@@ -51,7 +53,7 @@ def floor_inputs(cfg_text, work):
         f.write("\n".join(batch) + "\n")
     cmds = [["ip", "-batch", bf], ["sysctl", "-q", "-w"] + sysctls, ["nft", "-f", nft]]
     return {"cmds": cmds, "ip_lines": len(batch), "sysctls": len(sysctls),
-            "nft_lines": j["nft"].count("\n"), "not_in_floor": other}
+            "nft_lines": (j["nft"] + j.get("nft_bridge", "")).count("\n"), "not_in_floor": other}
 
 
 def floor_once(fl):
