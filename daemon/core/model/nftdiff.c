@@ -418,11 +418,8 @@ static void nftd_elems_op(struct nftd_dctx *d, enum nftd_op_kind kind, const str
         free(x.slot);
 }
 
-/* Element changes only: a set added, removed or redefined needs the whole table. A changed map
- * value is a delete of its key and an add; deletes go first so the add finds the key free (and
- * an interval set never sees the old and new prefix overlap). Named objects are added before
- * every set (a map's new element may refer to one) and deleted after everything else
- * (nftd_delta_objects_gone: no element may refer to them any more). */
+/* The old version of ns when its elements changed; NULL when they did not, or when it was
+ * added or redefined (then d->full: only the whole table will do). */
 static const struct nftm_set *nftd_old_set(struct nftd_dctx *d, const struct nftm_set *ns)
 {
         const struct nftm_table *o = d->old, *n = d->new;
@@ -436,6 +433,11 @@ static const struct nftm_set *nftd_old_set(struct nftd_dctx *d, const struct nft
         return os->digest == ns->digest ? NULL : os;
 }
 
+/* Element changes only: a set added, removed or redefined needs the whole table. A changed map
+ * value is a delete of its key and an add; deletes go first so the add finds the key free (and
+ * an interval set never sees the old and new prefix overlap). Named objects are added before
+ * every set (a map's new element may refer to one) and deleted after everything else
+ * (nftd_delta_objects_gone: no element may refer to them any more). */
 static void nftd_delta_sets(struct nftd_dctx *d)
 {
         const struct nftm_table *o = d->old, *n = d->new;

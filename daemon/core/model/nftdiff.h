@@ -108,10 +108,10 @@ char *nftd_ops_text(const struct nftd_ops *ops);
  * or chain added, removed or redefined, rules reordered, a handle missing). An empty script
  * means nothing differs. Returns 0 or -ENOMEM.
  * Rules are matched by id. Order: new named objects; per set, `delete element` (maps: by key)
- * then `add element`; then per chain (in `new` order) `delete rule ... handle`, new rules via `add ... position`
- * (after an old rule) or `insert ... position` (before one) — a run at the end of a chain whose
- * anchor has no known handle is appended with a plain `add` — then `replace rule ... handle`;
- * last the named objects no longer wanted.
+ * then `add element`; then per chain (in `new` order) `delete rule ... handle`, new rules via
+ * `add ... position` (after an old rule) or `insert ... position` (before one) — a run at the
+ * end of a chain whose anchor has no known handle is appended with a plain `add` — then
+ * `replace rule ... handle`; last the named objects no longer wanted.
  * `h` may be NULL when no rule needs a handle. */
 int nftd_delta(const struct nftm_table *old, const struct nftm_table *new,
                const struct nftd_handles *h, char **script, bool *full);
