@@ -521,30 +521,6 @@ static void delta_two_chains(void **state)
                       DEL "handle 10\n");
 }
 
-/* A chain of counters only (pf_count): order does not matter, new rules are appended without
- * a position (no handle needed), rules that moved are no reason for a full reload. */
-static void delta_unordered_chain(void **state)
-{
-        (void)state;
-        parse_ok(TBL(INPUT(RA RB RC)), &S.o);
-        parse_ok(TBL(INPUT(RX RB RA RC RY)), &S.n);
-        S.n->chains[0].unordered = true;
-        assert_int_equal(nftd_delta(S.o, S.n, NULL, &S.script, &S.full), 0);
-        assert_false(S.full);
-        assert_string_equal(S.script, ADD "udp dport 53 accept comment \"x\"\n"
-                                      ADD "udp dport 67 accept comment \"y\"\n");
-        free(S.script);
-        S.script = NULL;
-        /* a removed rule still needs its handle */
-        nftm_unref(S.n);
-        parse_ok(TBL(INPUT(RC RA)), &S.n);
-        S.n->chains[0].unordered = true;
-        assert_int_equal(nftd_parse_handles(LIST, &S.h), 0);
-        assert_int_equal(nftd_delta(S.o, S.n, &S.h, &S.script, &S.full), 0);
-        assert_false(S.full);
-        assert_string_equal(S.script, DEL "handle 11\n");
-}
-
 /* Named counters (a port forward's): added before any element may refer to them, deleted after
  * none does any more; the elements of a map to them are as any map's. A listing's counter
  * blocks give their values under the chain "". */
@@ -641,7 +617,6 @@ int main(void)
                 TEST(delta_idless_neighbours),
                 TEST(delta_combined),
                 TEST(delta_two_chains),
-                TEST(delta_unordered_chain),
                 TEST(delta_bridge_family),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -379,12 +379,6 @@ void nftm_chain_note(struct nftm_table *t, const char *note)
                 t->chains[t->n_chains - 1].note = note;
 }
 
-void nftm_chain_unordered(struct nftm_table *t)
-{
-        if (t->n_chains)
-                t->chains[t->n_chains - 1].unordered = true;
-}
-
 void nftm_rulev(struct nftm_table *t, const char *id, const char *note, const char *fmt,
                 va_list ap)
 {

@@ -38,8 +38,6 @@ struct nftm_chain {
         uint32_t hook;             /* `type ... hook ... priority ...; policy ...;`, "" for a
                                     * regular chain */
         const char *note;          /* a static '#' comment below the hook line, or NULL */
-        bool unordered;            /* no rule ends the evaluation (counters only): their order
-                                    * does not matter, so new ones are simply appended */
         struct nftm_rule *rules;
         size_t n_rules, cap;
         uint64_t digest;
@@ -94,10 +92,6 @@ void nftm_set_reserve(struct nftm_table *t, size_t n);
 void nftm_chain_reserve(struct nftm_table *t, size_t n);
 /* A static comment printed at the top of the last chain (never part of a digest). */
 void nftm_chain_note(struct nftm_table *t, const char *note);
-/* The last chain's rules may run in any order (nftdiff appends new ones: `add rule ... position`
- * makes nft fetch every rule of the table first, ~40 ms at 4,096 forwards). Only the wanted
- * table's flag counts, so a dump does not carry it. */
-void nftm_chain_unordered(struct nftm_table *t);
 /* A rule with comment id `id` ("" for none) and an optional note above it. */
 void nftm_rule(struct nftm_table *t, const char *id, const char *note, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

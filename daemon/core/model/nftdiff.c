@@ -660,12 +660,6 @@ static void nftd_rule_adds(struct nftd_dctx *d, const struct nftm_chain *n,
 {
         bool anchored = false;
 
-        if (n->unordered) { /* wherever they go, plain adds at the end will do */
-                for (size_t i = 0; i < n->n_rules; i++)
-                        if (m->n2o[i] == SIZE_MAX)
-                                nftd_add_run(d, n, i, i + 1, false);
-                return;
-        }
         for (size_t i = 0; i < n->n_rules; i++)
                 anchored |= m->n2o[i] != SIZE_MAX;
         for (size_t a = 0; a < n->n_rules && !d->full;) {
@@ -693,8 +687,7 @@ static void nftd_delta_chain(struct nftd_dctx *d, const struct nftm_chain *oc,
         free(ho);
         if (r == -ENOMEM)
                 d->err = r;
-        else if (r < 0 || !(nc->unordered ? nftd_idless_same(d, oc, nc)
-                                          : nftd_rules_patchable(d, oc, nc, &m)))
+        else if (r < 0 || !nftd_rules_patchable(d, oc, nc, &m))
                 d->full = true;
         if (!d->full && !d->err) {
                 nftd_rule_deletes(d, oc, &m);
