@@ -197,12 +197,12 @@ static void nft_chain_prerouting(struct nft_ctx *c)
         }
 }
 
-/* `meta mark set meta mark and ~MASK or (ct mark and MASK)` needs two registers, which nft 1.0.6
- * cannot express; `meta mark set ct mark and MASK` would wipe the other mark bits. Only two values
- * are possible, so one rule per value with constants keeps every other bit of the packet mark. */
 /* Replies from guests carry their connection's uplink mark. Every packet from a guest passes
- * here, and most belong to connections the guests opened, which carry no mark: they pay one
- * rule, the marked ones jump to the two that restore it. */
+ * mangle_prerouting, and most belong to connections the guests opened, which carry no mark:
+ * they pay one rule there, the marked ones jump here. `meta mark set meta mark and ~MASK or
+ * (ct mark and MASK)` needs two registers, which nft 1.0.6 cannot express; `meta mark set ct
+ * mark and MASK` would wipe the other mark bits. Only two values are possible, so one rule per
+ * value with constants keeps every other bit of the packet mark. */
 static void nft_chain_mark_restore(struct nft_ctx *c)
 {
         static const uint32_t marks[NR_UPLINK_COUNT] = {NR_MARK_NAT, NR_MARK_LAN};
