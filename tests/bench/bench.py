@@ -5,7 +5,7 @@ build/bench-apply.png (apply time against the number of forwards and routes).
 
 Environment (defaults in brackets): BENCH_ONLY (comma list of sections: libvirt, control,
 scaling, nft, data, vnet, footprint, dhcp, bgp) [all], BENCH_BGP_ROUNDS [5], BENCH_ROUNDS [12] and BENCH_SECS [1] (data plane),
-BENCH_DATA_VARIANTS [nestrouter,baseline,libvirt,bare; also inet_only, file],
+BENCH_DATA_VARIANTS [nestrouter,baseline,libvirt,bare; also inet_only, file, file=PATH],
 BENCH_DATA_DESTS [azure_vm,internet,port_forward], BENCH_DATA_PROTOS [tcp,udp], BENCH_DATA_FILE (for file),
 BENCH_COLD_ROUNDS [9], BENCH_SIZES ["100 300 1000 3000 10000"], BENCH_SCALE_REPS [3],
 BENCH_IDLE_SECS [60], BENCH_DHCP_GUESTS [250; 30 guests also run], BENCH_DRIFT_SAMPLES [25], BENCH_WORK
@@ -138,7 +138,8 @@ def rows(r):
     dp = r.get("data")
     if dp:
         for dest in ("azure_vm", "internet", "port_forward"):
-            for v_ in ("nestrouter", "file", "inet_only", "libvirt", "bare"):
+            extra = [v for v in dp["ratios"] if v.startswith("file=")]
+            for v_ in ["nestrouter", "file", "inet_only"] + extra + ["libvirt", "bare"]:
                 q = dp["ratios"].get(v_, {}).get(dest)
                 if not q:
                     continue

@@ -73,6 +73,9 @@ class Router:
             # BENCH_DATA_FILE: any ruleset loaded by hand, e.g. an older build's
             # (bench.json's data.rulesets.nestrouter), to compare two rulesets in one run
             B.run(*B.in_ns(self.ns, "nft", "-f", os.environ["BENCH_DATA_FILE"]))
+        elif variant.startswith("file="):
+            # file=PATH, as many as wanted: several hand-made rulesets side by side
+            B.run(*B.in_ns(self.ns, "nft", "-f", variant[len("file="):]))
         elif variant == "baseline":
             B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=BASELINE)
         elif variant == "libvirt":
@@ -137,7 +140,8 @@ def run(d, libvirt_rules, rounds, secs):
     """BENCH_DATA_VARIANTS, BENCH_DATA_DESTS and BENCH_DATA_PROTOS (comma lists) narrow it down,
     e.g. to nestrouter,baseline / internet / udp for more rounds of the one ratio in question.
     Two variants run only when asked for: inet_only (nestrouter's inet table without its bridge
-    table) and file (the ruleset in BENCH_DATA_FILE)."""
+    table), file (the ruleset in BENCH_DATA_FILE) and file=PATH (the ruleset in PATH; any
+    number of them)."""
     r = Router(d, libvirt_rules)
     r.current = "nestrouter"
     variants = env_list("BENCH_DATA_VARIANTS", "nestrouter,baseline,libvirt,bare")

@@ -66,12 +66,13 @@ expect "post-hairpin counted the hairpinned connections" "$(rule_packets post-ha
 
 # ---------------------------------------------------------------- established: two rules
 # Issue 11: a packet of an established connection meets its verdict in the forward chain's
-# second rule (fwd-guest-spoof, then fwd-established, whose vmap ends the chain either way).
+# second rule (fwd-mss-clamp, which only TCP SYNs match, then fwd-established, whose vmap ends
+# the chain either way).
 # After a UDP flow web1 -> internet is established, 200 more exchanges (400 forwarded packets)
 # must all be counted by fwd-established and none by a later rule of the chain (a few packets
 # of other traffic are tolerated). A port-forwarded TCP connection: its SYN and SYN/ACK both
 # reach the MSS clamp, and the forward's named counter (through pf_count) sees every packet of it
-# (handshake through fwd-to-pf-count, the rest through fwd-established's pf_established).
+# (its SYN through fwd-to-pf-count, the rest through fwd-established's pf_established).
 fwd_counters() {
         ctl status --json |
                 jq -r '(.nft.rules[] | select(.chain == "forward" or .chain == "pf_established")
@@ -100,8 +101,8 @@ first_two() {
         ctl status --json | jq -r '.nft.rules[] | select(.chain == "forward") | .id' | head -n 2 |
                 paste -sd' '
 }
-check "the first two forward rules are fwd-guest-spoof and fwd-established" \
-        "fwd-guest-spoof fwd-established" first_two
+check "the first two forward rules are fwd-mss-clamp and fwd-established" \
+        "fwd-mss-clamp fwd-established" first_two
 est=$(delta "$W/est0" "$W/est1" fwd-established)
 expect "fwd-established took every packet of the flow (rose by ${est:-?} >= 400)" "${est:-0}" -ge 400
 rest=$(later "$W/est0" "$W/est1")
@@ -121,6 +122,45 @@ pf_msg="its named counter counted every packet once"
 expect "$pf_msg (fwd-pf-tcp-3390 +${pf:-?} = handshake ${hs:-?} + established ${ep:-?})" \
         "${pf:-0}" -eq $((${hs:-0} + ${ep:-0}))
 vnet kill inet udpecho
+
+# ---------------------------------------------------------------- spoofed into an established flow
+# fwd-guest-spoof comes after fwd-established, so a guest repeating the tuple of a connection the
+# router tracks, with that connection's outside source, would pass the forward chain: here g2
+# forges the internet host's reply to web1's UDP flow (to NIC1's address and the masqueraded
+# port: conntrack un-NATs it to web1, back onto the bridge). The bridge table must drop it at
+# g2's port (br-ip-subnet). Control: with g2's port taken out of the table's `ports` set while
+# the daemon is frozen, the same packets do reach web1 (they are well formed and established);
+# the daemon then puts the port back (drift).
+inj_py="$DL_HERE/hostile.py"
+ct_port() {
+        R awk -v a="src=$WEB1_IP" -v b="dst=$INET_IP" '$0 ~ a " " b " sport=40998 dport=7998 " {
+                n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^dport=/ && ++n == 2) {
+                        sub(/^dport=/, "", $i); print $i; exit } }' /proc/net/nf_conntrack
+}
+P=$(ct_port)
+expect "conntrack has web1's flow, masqueraded to port ${P:-?}" -n "$P"
+# inject FILE: web1 listens on 40998 for 2.5 s while g2 sends 5 forged replies; FILE gets the count
+inject() {
+        bg vnet exec web1 timeout 10 python3 "$inj_py" catch 40998 2.5 "$INET_IP" >"$1"
+        local catcher=$BGPID
+        sleep 0.3
+        vnet exec g2 timeout 10 python3 "$inj_py" inject "$INET_IP" 7998 "$NIC1_IP" "${P:-1}" 5
+        wait "$catcher"
+}
+sub0=$(rule_packets br-ip-subnet) est0=$(rule_packets fwd-established)
+inject "$W/inject1"
+check "web1 got none of g2's forged replies to its flow" 0 cat "$W/inject1"
+expect "br-ip-subnet dropped them at g2's port (rose by $(($(rule_packets br-ip-subnet) - ${sub0:-0})) >= 5)" \
+        "$(rule_packets br-ip-subnet)" -ge $((${sub0:-0} + 5))
+kill -STOP "$DPID"
+R nft delete element bridge nestrouter ports '{ "vg-g2" }'
+inject "$W/inject2"
+kill -CONT "$DPID"
+check "control: from a port the bridge table does not know, all 5 reach web1 (established)" 5 \
+        cat "$W/inject2"
+expect "control: fwd-established passed them" "$(rule_packets fwd-established)" -ge $((${est0:-0} + 5))
+g2_port_back() { R nft list set bridge nestrouter ports | grep -q '"vg-g2"'; }
+run "the daemon puts g2's port back into the set (drift)" wait_for 50 g2_port_back
 
 # ---------------------------------------------------------------- spoofed guest source
 vnet exec vm nft -f - <<'EOF'

@@ -224,8 +224,10 @@ static void nft_chain_mangle(struct nft_ctx *c)
                 return;
         c->note = "Replies from guests carry their connection's uplink mark, so the fwmark "
                   "policy\nrule sends them out by the uplink the connection came in by.";
-        nft_rule(c, "mark-restore", "iifname \"%s\" ct mark and 0x%08x != 0x00000000 "
-                 "counter jump mark_restore", c->br, NR_MARK_MASK);
+        /* the mark first: a guest's own connections (the bulk of its packets) have none, and
+         * loading a ct field is cheaper than copying and comparing an interface name */
+        nft_rule(c, "mark-restore", "ct mark and 0x%08x != 0x00000000 iifname \"%s\" "
+                 "counter jump mark_restore", NR_MARK_MASK, c->br);
 }
 
 static void nft_input_guests(struct nft_ctx *c)
@@ -377,38 +379,38 @@ static void nft_chain_pf_established(struct nft_ctx *c)
 }
 
 /* The order is chosen so that a packet of an established connection meets its verdict in the
- * second rule (issue 11: at most two rule evaluations beyond conntrack), and it is safe because
- * every rule it skips only matters for packets that are not established:
- *  - fwd-guest-spoof stays first: conntrack does not key on the interface, so a guest sending
- *    a reply tuple of another guest's connection with an outside source (an internet server's
- *    address) would be "established"; the bridge table drops that too, but only for the ports
- *    it knows, and a new tap is unknown until the next pass.
- *  - fwd-established accepts every established or related packet except those of a TCP
- *    connection conntrack has not yet assured, i.e. whose handshake is not complete: the
- *    SYN/ACK (a reply, so "established") must still reach the MSS clamp. Its vmap sends a
+ * second rule (issue 11: at most two rule evaluations beyond conntrack), and every rule it skips
+ * only matters for packets that are not established:
+ *  - fwd-mss-clamp comes first so that the SYN/ACK, a reply and so "established", is clamped
+ *    before fwd-established accepts it. For any other packet it costs the protocol test (UDP)
+ *    or that and the flags test (TCP).
+ *  - fwd-established accepts every established or related packet. Its vmap sends a
  *    port-forwarded connection's packets through pf_count first, so the per-forward counters
- *    still see both directions of every packet.
- *  - fwd-invalid, fwd-mss-clamp and the policy rules only see invalid packets, new
- *    connections, related TCP ones and TCP handshakes; fwd-est-setup accepts the latter two
- *    once clamped and counted. */
+ *    see both directions of every packet.
+ *  - fwd-guest-spoof comes after it. A guest's packet with an outside source can only be
+ *    "established" if it repeats the tuple of a connection the router already tracks, and is
+ *    then routed back onto the bridge (conntrack does not key on the interface); the bridge
+ *    table drops every frame with a source outside the guest subnet, or a bound address from
+ *    the wrong MAC, from each port it knows, before the inet hooks see it. A new connection
+ *    with a spoofed source still meets this rule.
+ *  - fwd-invalid, fwd-to-pf-count (the first packet of a port-forwarded connection) and the
+ *    policy rules see only invalid packets and new connections. */
 static void nft_chain_forward(struct nft_ctx *c)
 {
         const char *lan = c->up[NR_UPLINK_LAN], *nat = c->up[NR_UPLINK_NAT];
 
         nft_chain_begin(c, "forward", "type filter hook forward priority filter; policy drop;");
+        /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
+        nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
+        nft_rule(c, "fwd-established",
+                 "ct state established,related counter ct status & dnat vmap "
+                 "{ 0x0 : accept, dnat : goto pf_established }");
+        nft_rule(c, "fwd-invalid", "ct state invalid counter drop");
         if (c->br)
                 nft_rule(c, "fwd-guest-spoof", "iifname \"%s\" ip saddr != %s counter drop", c->br,
                          c->subnet);
-        nft_rule(c, "fwd-established",
-                 "ct state established,related meta l4proto . ct status & assured != "
-                 "{ tcp . 0x0 } counter ct status & dnat vmap "
-                 "{ 0x0 : accept, dnat : goto pf_established }");
-        nft_rule(c, "fwd-invalid", "ct state invalid counter drop");
-        /* SYN and SYN/ACK; the kernel only ever lowers the MSS option, never raises it */
-        nft_rule(c, "fwd-mss-clamp", "tcp flags syn counter tcp option maxseg size set rt mtu");
         if (c->cfg->n_port_forwards)
                 nft_rule(c, "fwd-to-pf-count", "ct status dnat counter jump pf_count");
-        nft_rule(c, "fwd-est-setup", "ct state established,related counter accept");
         nft_forward_guests(c);
         if (lan)
                 nft_rule(c, "fwd-lan-in", "iifname \"%s\" ip daddr %s counter accept", lan,
