@@ -137,9 +137,9 @@ def rows(r):
         out.append(("  speed-up (to dnsmasq serving)", "%.1fx" % sp, ">= 10x", verdict(sp >= 10)))
     dp = r.get("data")
     if dp:
+        files = [v for v in dp["ratios"] if v.startswith("file=")]
         for dest in ("azure_vm", "internet", "port_forward"):
-            extra = [v for v in dp["ratios"] if v.startswith("file=")]
-            for v_ in ["nestrouter", "file", "inet_only"] + extra + ["libvirt", "bare"]:
+            for v_ in ["nestrouter", "file", "inet_only"] + files + ["libvirt", "bare"]:
                 q = dp["ratios"].get(v_, {}).get(dest)
                 if not q:
                     continue

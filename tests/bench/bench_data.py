@@ -69,13 +69,12 @@ class Router:
                                                 "nestrouter"))
         elif variant == "inet_only":
             B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=self.inet_only)
-        elif variant == "file":
-            # BENCH_DATA_FILE: any ruleset loaded by hand, e.g. an older build's
-            # (bench.json's data.rulesets.nestrouter), to compare two rulesets in one run
-            B.run(*B.in_ns(self.ns, "nft", "-f", os.environ["BENCH_DATA_FILE"]))
-        elif variant.startswith("file="):
-            # file=PATH, as many as wanted: several hand-made rulesets side by side
-            B.run(*B.in_ns(self.ns, "nft", "-f", variant[len("file="):]))
+        elif variant == "file" or variant.startswith("file="):
+            # any ruleset loaded by hand, e.g. an older build's (bench.json's
+            # data.rulesets.nestrouter): file reads BENCH_DATA_FILE, file=PATH (as many as
+            # wanted) reads PATH
+            path = os.environ["BENCH_DATA_FILE"] if variant == "file" else variant[len("file="):]
+            B.run(*B.in_ns(self.ns, "nft", "-f", path))
         elif variant == "baseline":
             B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=BASELINE)
         elif variant == "libvirt":
