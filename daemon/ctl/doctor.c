@@ -260,22 +260,10 @@ static void check_subnet(struct doctor *d)
         report(d, "guest subnet", DR_RESULT_OK, detail, NULL);
 }
 
-static int read_int(const char *path)
-{
-        char buf[16] = "";
-        FILE *f = fopen(path, "r");
-        if (!f)
-                return -1;
-        if (!fgets(buf, sizeof(buf), f))
-                buf[0] = '\0';
-        fclose(f);
-        return buf[0] == 'Y' || buf[0] == 'y' ? 1 : buf[0] == 'N' ? 0 : atoi(buf);
-}
-
 static void check_forwarding(struct doctor *d, const char *probe)
 {
         char detail[300];
-        if (read_int("/proc/sys/net/ipv4/ip_forward") != 1) {
+        if (doctor_read_flag("/proc/sys/net/ipv4/ip_forward") != 1) {
                 report(d, "IP forwarding (this VM)", DR_RESULT_FAIL,
                        "net.ipv4.ip_forward is 0",
                        "nestrouterd sets it: is it running with this configuration? "

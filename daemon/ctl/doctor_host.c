@@ -55,17 +55,23 @@ static bool exists(const char *rel)
         return stat(at(p, sizeof(p), rel), &st) == 0;
 }
 
-/* the first byte of a one-line file: 'Y'/'N' as 1/0, else its number; -1 when unreadable */
-static int read_int(const char *rel)
+int doctor_read_flag(const char *path)
 {
-        char p[512], buf[16] = "";
-        FILE *f = fopen(at(p, sizeof(p), rel), "r");
+        char buf[16] = "";
+        FILE *f = fopen(path, "r");
         if (!f)
                 return -1;
         if (!fgets(buf, sizeof(buf), f))
                 buf[0] = '\0';
         fclose(f);
         return buf[0] == 'Y' || buf[0] == 'y' ? 1 : buf[0] == 'N' ? 0 : atoi(buf);
+}
+
+/* doctor_read_flag under NR_DOCTOR_ROOT */
+static int read_int(const char *rel)
+{
+        char p[512];
+        return doctor_read_flag(at(p, sizeof(p), rel));
 }
 
 static bool cpu_flag(const char *flag)
