@@ -17,6 +17,7 @@ BASELINE = """table ip base {
         }
 }
 """
+SPLIT = ("inet_only", "bridge_only")   # nestrouter's two tables, each alone
 DESTS = {"azure_vm": "10.0.3.4", "internet": "203.0.113.10", "port_forward": "10.0.0.4"}
 GUEST = "g1"
 GUEST_MAC = "52:54:00:00:00:10"   # web1's reservation: leased at once
@@ -48,6 +49,7 @@ class Router:
         self.libvirt_rules = libvirt_rules
         self.current = None
         self.inet_only = None
+        self.bridge_only = None
 
     def flush(self):
         if self.d.p and self.d.p.poll() is None:
@@ -63,12 +65,17 @@ class Router:
             self.d.wait_ready()
             self.d.wait_converged()
             if self.inet_only is None:
-                # the same inet table, loaded by hand without the bridge table, for the
-                # inet_only variant (which part of the cost is the guests' address bindings)
+                # the daemon's two tables, each loaded by hand without the other, for the split
+                # variants: inet_only (nestrouter without the guests' address bindings) and
+                # bridge_only (the baseline plus only the bindings)
                 self.inet_only = B.out(*B.in_ns(self.ns, "nft", "-s", "list", "table", "inet",
                                                 "nestrouter"))
+                self.bridge_only = B.out(*B.in_ns(self.ns, "nft", "-s", "list", "table",
+                                                  "bridge", "nestrouter"))
         elif variant == "inet_only":
             B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=self.inet_only)
+        elif variant == "bridge_only":
+            B.run(*B.in_ns(self.ns, "nft", "-f", "-"), input=BASELINE + self.bridge_only)
         elif variant == "file" or variant.startswith("file="):
             # any ruleset loaded by hand, e.g. an older build's (bench.json's
             # data.rulesets.nestrouter): file reads BENCH_DATA_FILE, file=PATH (as many as
@@ -138,29 +145,35 @@ def env_list(name, default):
 def run(d, libvirt_rules, rounds, secs):
     """BENCH_DATA_VARIANTS, BENCH_DATA_DESTS and BENCH_DATA_PROTOS (comma lists) narrow it down,
     e.g. to nestrouter,baseline / internet / udp for more rounds of the one ratio in question.
-    Two variants run only when asked for: inet_only (nestrouter's inet table without its bridge
-    table), file (the ruleset in BENCH_DATA_FILE) and file=PATH (the ruleset in PATH; any
-    number of them)."""
+    The split variants say where nestrouter's cost towards the internet is (they run only
+    there): inet_only (nestrouter's inet table without its bridge table) and bridge_only (the
+    baseline plus only the bridge table). Run only when asked for: file (the ruleset in
+    BENCH_DATA_FILE) and file=PATH (the ruleset in PATH; any number of them)."""
     r = Router(d, libvirt_rules)
     r.current = "nestrouter"
-    variants = env_list("BENCH_DATA_VARIANTS", "nestrouter,baseline,libvirt,bare")
+    variants = env_list("BENCH_DATA_VARIANTS",
+                        "nestrouter,baseline,libvirt,bare,inet_only,bridge_only")
     dests = {k: v for k, v in DESTS.items()
              if k in env_list("BENCH_DATA_DESTS", ",".join(DESTS))}
     protos = env_list("BENCH_DATA_PROTOS", "tcp,udp")
-    if "inet_only" in variants and variants.index("inet_only") < variants.index("nestrouter"):
-        raise RuntimeError("BENCH_DATA_VARIANTS: inet_only needs nestrouter before it")
+    for v in SPLIT:
+        if v in variants and ("nestrouter" not in variants or
+                              variants.index(v) < variants.index("nestrouter")):
+            raise RuntimeError("BENCH_DATA_VARIANTS: %s needs nestrouter before it" % v)
     samples = {v: {dest: {"tcp_bps": [], "udp_pps": []} for dest in dests} for v in variants}
     rulesets = {}
     B.log("data plane: %d rounds x %d variants (%s), %s, %s, %d s per run"
           % (rounds, len(variants), ",".join(variants), ",".join(dests), ",".join(protos), secs))
     for k in range(rounds):
         for v in (variants if k % 2 == 0 else variants[::-1]):   # A B C D D C B A ...
-            if k == 0 and v == "inet_only" and r.inet_only is None:
+            if k == 0 and v in SPLIT and r.inet_only is None:
                 r.set("nestrouter")
             r.set(v)
             if v not in rulesets:
                 rulesets[v] = r.ruleset()
             for dest, ip in dests.items():
+                if v in SPLIT and dest != "internet":
+                    continue   # the split is of the internet's ratio (the 64 B UDP target)
                 if v == "bare" and dest == "internet":
                     continue   # un-NATed packets from NIC1 are dropped by the fabric
                 if dest == "port_forward" and v in ("libvirt", "bare"):
