@@ -139,7 +139,8 @@ def rows(r):
     if dp:
         files = [v for v in dp["ratios"] if v.startswith("file=")]
         for dest in ("azure_vm", "internet", "port_forward"):
-            for v_ in ["nestrouter", "file", "inet_only", "bridge_only"] + files + ["libvirt", "bare"]:
+            for v_ in (["nestrouter", "file", "inet_only", "bridge_only"] + files +
+                       ["libvirt", "bare"]):
                 q = dp["ratios"].get(v_, {}).get(dest)
                 if not q:
                     continue
